@@ -1,0 +1,83 @@
+// The FastApiApp API (platform.fastapiapp.io/v1alpha1): TypeScript types the operator uses.
+// The OpenAPI schema in ./schema.ts is the source the CRD YAML is generated from; keep both in step
+// (a test compares them).
+
+export const GROUP = 'platform.fastapiapp.io';
+export const VERSION = 'v1alpha1';
+export const KIND = 'FastApiApp';
+export const PLURAL = 'fastapiapps';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export interface SecretKeyRef {
+  name: string;
+  /** default DATABASE_URL */
+  key?: string;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: Record<string, unknown>;
+}
+
+export interface ResourceRequirements {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+}
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+
+export interface FastApiAppSpec {
+  image: string;
+  tag: string;
+  replicas?: number;
+  port?: number;
+  databaseSecretRef: SecretKeyRef;
+  env?: EnvVar[];
+  resources?: ResourceRequirements;
+  service?: { type?: ServiceType; port?: number };
+  migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number };
+  monitoring?: { enabled?: boolean; path?: string; interval?: string };
+  paused?: boolean;
+}
+
+export type ConditionType = 'Ready' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';
+
+export interface Condition {
+  type: ConditionType | string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export interface FastApiAppStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  /** image reference (image:tag) the Deployment runs */
+  image?: string;
+  /** last image reference whose migration Job succeeded */
+  migratedImage?: string;
+  replicas?: number;
+  readyReplicas?: number;
+  /** label selector string, for the scale subresource */
+  selector?: string;
+}
+
+export interface FastApiApp {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+  };
+  spec: FastApiAppSpec;
+  status?: FastApiAppStatus;
+}
