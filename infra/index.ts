@@ -1,0 +1,2 @@
+// Pulumi entry point: the stack outputs are this module's exports.
+export * from './resources';

@@ -1,0 +1,68 @@
+// Pulumi's official unit-test mocks: records every resource the program registers (its inputs)
+// and answers the provider calls it makes. No cloud, no Pulumi CLI.
+import * as pulumi from '@pulumi/pulumi';
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+export const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+export const ACCOUNT = '123456789012';
+
+/** Outputs the real providers would compute, for the properties the program reads. */
+function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  const inputs = args.inputs as Record<string, unknown>;
+  const physical = (inputs.name as string | undefined) ?? args.name;
+  const arn = `arn:aws:${args.type.split(':')[1]}:eu-west-1:${ACCOUNT}:${args.name}`;
+  switch (args.type) {
+    case 'aws:ecr/repository:Repository':
+      return { arn: `arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/${physical}`, repositoryUrl: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/${physical}` };
+    case 'aws:iam/role:Role':
+      return { arn: `arn:aws:iam::${ACCOUNT}:role/${args.name}`, name: args.name };
+    case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
+      return { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` };
+    case 'eks:index:Cluster':
+      // A remote component: the real outputs come from the eks provider; these stand in for them.
+      return {
+        eksCluster: { name: physical, arn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/${physical}` },
+        kubeconfigJson: JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: physical }] }),
+        oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/TEST`,
+      };
+    default:
+      return { arn };
+  }
+}
+
+export function installMocks(): Registered[] {
+  const registered: Registered[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...computedState(args) } };
+      },
+      call(args) {
+        if (args.token === 'aws:index/getAvailabilityZones:getAvailabilityZones') {
+          return { names: ZONES, zoneIds: ZONES.map((_, i) => `euw1-az${i + 1}`), id: 'eu-west-1' };
+        }
+        throw new Error(`unexpected provider call in the infra program: ${args.token}`);
+      },
+    },
+    'fastapiapp',
+    'dev',
+    false,
+  );
+  return registered;
+}
+
+/** Resolves an Output's value (what `pulumi up` would record) in a test. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+}
+
+/** Waits until every resource constructed so far has been registered with the mock monitor. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+}
