@@ -14,6 +14,8 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
+  // Sources import with NodeNext's explicit `.js` extensions; under jest resolve them to the `.ts` files.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // One Postgres and one kube-apiserver per run; each test file makes its own database / namespace.
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
