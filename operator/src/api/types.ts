@@ -1,6 +1,6 @@
 // The FastApiApp API (platform.fastapiapp.io/v1alpha1): TypeScript types the operator uses.
 // The OpenAPI schema in ./schema.ts is the source the CRD YAML is generated from; keep both in step
-// (a test compares them).
+// (test/api checks that a spec filled by the API server's defaults equals desired/withDefaults).
 
 export const GROUP = 'platform.fastapiapp.io';
 export const VERSION = 'v1alpha1';
@@ -20,9 +20,12 @@ export interface EnvVar {
   valueFrom?: Record<string, unknown>;
 }
 
+/** A Kubernetes quantity: '250m', '256Mi', or a plain number. */
+export type Quantity = string | number;
+
 export interface ResourceRequirements {
-  requests?: { cpu?: string; memory?: string };
-  limits?: { cpu?: string; memory?: string };
+  requests?: { cpu?: Quantity; memory?: Quantity };
+  limits?: { cpu?: Quantity; memory?: Quantity };
 }
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';

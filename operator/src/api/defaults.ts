@@ -1,0 +1,22 @@
+// Default values of the FastApiApp spec. schema.ts writes them into the CRD and
+// desired/defaults.ts applies them in code, so the API server and the builders agree.
+
+export const DEFAULT_REPLICAS = 2;
+export const DEFAULT_PORT = 8000;
+export const DEFAULT_DATABASE_SECRET_KEY = 'DATABASE_URL';
+/** The lab's container resources. */
+export const DEFAULT_RESOURCES = {
+  requests: { cpu: '250m', memory: '256Mi' },
+  limits: { cpu: '500m', memory: '512Mi' },
+} as const;
+export const DEFAULT_SERVICE_TYPE = 'ClusterIP';
+export const DEFAULT_SERVICE_PORT = 80;
+/** The app image's migrate command (WORKDIR /app). */
+export const DEFAULT_MIGRATION_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'latest'];
+export const DEFAULT_MIGRATION_BACKOFF_LIMIT = 2;
+export const DEFAULT_MIGRATION_DEADLINE_SECONDS = 600;
+export const DEFAULT_MONITORING_PATH = '/metrics';
+export const DEFAULT_MONITORING_INTERVAL = '30s';
+
+/** Env var names the operator sets itself; spec.env may not override them. */
+export const RESERVED_ENV_NAMES: readonly string[] = ['DATABASE_URL', 'PORT'];

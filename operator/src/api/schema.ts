@@ -1,0 +1,413 @@
+// The FastApiApp OpenAPI v3 structural schema: the single source of truth for the CRD
+// (crds/fastapiapp.yaml is generated from it by `npm run synth`). Every field has a description so
+// `kubectl explain fastapiapp.spec.migration` is useful; defaults come from ./defaults.ts.
+import {
+  DEFAULT_DATABASE_SECRET_KEY,
+  DEFAULT_MIGRATION_BACKOFF_LIMIT,
+  DEFAULT_MIGRATION_COMMAND,
+  DEFAULT_MIGRATION_DEADLINE_SECONDS,
+  DEFAULT_MONITORING_INTERVAL,
+  DEFAULT_MONITORING_PATH,
+  DEFAULT_PORT,
+  DEFAULT_REPLICAS,
+  DEFAULT_RESOURCES,
+  DEFAULT_SERVICE_PORT,
+  DEFAULT_SERVICE_TYPE,
+  RESERVED_ENV_NAMES,
+} from './defaults';
+
+export interface ValidationRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+}
+
+/** The subset of apiextensions.k8s.io/v1 JSONSchemaProps this CRD uses. */
+export interface SchemaProps {
+  description?: string;
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  format?: string;
+  properties?: Record<string, SchemaProps>;
+  additionalProperties?: SchemaProps | boolean;
+  items?: SchemaProps;
+  required?: string[];
+  enum?: unknown[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  pattern?: string;
+  anyOf?: SchemaProps[];
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-validations'?: ValidationRule[];
+}
+
+/** DNS-1123 subdomain (Secret and ConfigMap names). */
+const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** Secret / ConfigMap data keys. */
+const CONFIG_KEY = '^[-._a-zA-Z0-9]+$';
+/** Resource quantity, as in core/v1 (kubebuilder's pattern). */
+const QUANTITY =
+  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+/** Image repository without tag or digest: optional registry host[:port], lowercase path components. */
+const IMAGE_REPOSITORY = '^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$';
+/** Docker tag grammar. */
+const IMAGE_TAG = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+/** Prometheus duration, e.g. 30s, 1m30s. */
+const PROM_DURATION = '^(([0-9]+)(ms|s|m|h|d|w|y))+$';
+/** Env var names accepted by the kubelet (C identifier). */
+const ENV_NAME = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+const quantity = (what: string): SchemaProps => ({
+  description: `${what}, as a Kubernetes quantity (e.g. 250m, 0.5, 256Mi).`,
+  // Structural int-or-string: anyOf holds only the two types; constraints sit beside it.
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+  pattern: QUANTITY,
+  'x-kubernetes-int-or-string': true,
+});
+
+const cpuMemory = (what: string): SchemaProps => ({
+  description: `${what} per container.`,
+  type: 'object',
+  properties: { cpu: quantity(`CPU ${what.toLowerCase()}`), memory: quantity(`Memory ${what.toLowerCase()}`) },
+});
+
+const keySelector = (source: 'Secret' | 'ConfigMap'): SchemaProps => ({
+  description: `Selects a key of a ${source} in the FastApiApp's namespace.`,
+  type: 'object',
+  required: ['name', 'key'],
+  properties: {
+    name: { description: `Name of the ${source}.`, type: 'string', maxLength: 253, pattern: DNS1123_SUBDOMAIN },
+    key: { description: `Key within the ${source}.`, type: 'string', maxLength: 253, pattern: CONFIG_KEY },
+    optional: { description: `Whether the ${source} or its key may be missing.`, type: 'boolean' },
+  },
+});
+
+const envVar: SchemaProps = {
+  description: 'An environment variable for the app container (and the migration Job).',
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { description: 'Variable name.', type: 'string', minLength: 1, maxLength: 256, pattern: ENV_NAME },
+    value: { description: 'Literal value. Mutually exclusive with valueFrom.', type: 'string', maxLength: 32768 },
+    valueFrom: {
+      description: 'Source for the value: exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef.',
+      type: 'object',
+      properties: {
+        secretKeyRef: keySelector('Secret'),
+        configMapKeyRef: keySelector('ConfigMap'),
+        fieldRef: {
+          description: 'A field of the pod, e.g. metadata.name or status.podIP.',
+          type: 'object',
+          required: ['fieldPath'],
+          properties: {
+            apiVersion: { description: 'Version of the schema fieldPath is written in (default v1).', type: 'string' },
+            fieldPath: { description: 'Path of the field to select.', type: 'string', minLength: 1 },
+          },
+        },
+        resourceFieldRef: {
+          description: 'A resource of the container, e.g. limits.memory.',
+          type: 'object',
+          required: ['resource'],
+          properties: {
+            containerName: { description: 'Container name (optional for env vars).', type: 'string' },
+            divisor: quantity('Output divisor'),
+            resource: { description: 'Resource to select, e.g. limits.cpu.', type: 'string', minLength: 1 },
+          },
+        },
+      },
+      'x-kubernetes-validations': [
+        {
+          rule: "(has(self.secretKeyRef) ? 1 : 0) + (has(self.configMapKeyRef) ? 1 : 0) + (has(self.fieldRef) ? 1 : 0) + (has(self.resourceFieldRef) ? 1 : 0) == 1",
+          message: 'valueFrom must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef',
+        },
+      ],
+    },
+  },
+  'x-kubernetes-validations': [
+    { rule: '!(has(self.value) && has(self.valueFrom))', message: 'value and valueFrom are mutually exclusive' },
+  ],
+};
+
+const reservedList = RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ');
+
+const spec: SchemaProps = {
+  description: 'Desired state of the app: which image to run, how many replicas, and how to migrate and monitor it.',
+  type: 'object',
+  required: ['image', 'tag', 'databaseSecretRef'],
+  properties: {
+    image: {
+      description:
+        'Image repository without tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/items-app. ' +
+        'The operator runs image:tag.',
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      pattern: IMAGE_REPOSITORY,
+    },
+    tag: {
+      description:
+        'Image tag to run, e.g. a release version or git SHA. Changing it first runs the migration Job for the new ' +
+        "image, then rolls the Deployment out. 'latest' is rejected: a mutable tag defeats migrate-then-rollout.",
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      pattern: IMAGE_TAG,
+      'x-kubernetes-validations': [
+        {
+          rule: "self.lowerAscii() != 'latest'",
+          message:
+            "tag must not be 'latest': a mutable tag defeats migrate-then-rollout (the image the migration ran " +
+            'against could differ from the one rolled out); use an immutable tag such as a version or git SHA',
+        },
+      ],
+    },
+    replicas: {
+      description: 'Number of app pods. Also the scale subresource, so kubectl scale and HPAs can set it.',
+      type: 'integer',
+      format: 'int32',
+      minimum: 0,
+      maximum: 100,
+      default: DEFAULT_REPLICAS,
+    },
+    port: {
+      description: 'Port the app listens on inside the container; passed to it as the PORT env var.',
+      type: 'integer',
+      format: 'int32',
+      minimum: 1,
+      maximum: 65535,
+      default: DEFAULT_PORT,
+    },
+    databaseSecretRef: {
+      description: "Secret holding the app's database URL; the app and the migration Job read DATABASE_URL from it. " +
+        'The URL never appears in the spec.',
+      type: 'object',
+      required: ['name'],
+      properties: {
+        name: {
+          description: "Name of the Secret in the FastApiApp's namespace.",
+          type: 'string',
+          minLength: 1,
+          maxLength: 253,
+          pattern: DNS1123_SUBDOMAIN,
+        },
+        key: {
+          description: 'Key within the Secret whose value is the database URL.',
+          type: 'string',
+          minLength: 1,
+          maxLength: 253,
+          pattern: CONFIG_KEY,
+          default: DEFAULT_DATABASE_SECRET_KEY,
+        },
+      },
+    },
+    env: {
+      description: `Extra environment variables for the app and the migration Job. ${RESERVED_ENV_NAMES.join(' and ')} ` +
+        'are set by the operator and may not appear here.',
+      type: 'array',
+      maxItems: 100,
+      items: envVar,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      'x-kubernetes-validations': [
+        {
+          rule: `self.all(e, !(e.name in [${reservedList}]))`,
+          message: `env must not set ${RESERVED_ENV_NAMES.join(' or ')}: the operator sets them from databaseSecretRef and port`,
+        },
+      ],
+    },
+    resources: {
+      description: 'CPU and memory requests and limits of the app container (and the migration Job). ' +
+        'Default: requests 250m CPU / 256Mi memory, limits 500m CPU / 512Mi memory.',
+      type: 'object',
+      properties: { requests: cpuMemory('Requests'), limits: cpuMemory('Limits') },
+      default: DEFAULT_RESOURCES,
+    },
+    service: {
+      description: 'The Service in front of the app pods.',
+      type: 'object',
+      default: {},
+      properties: {
+        type: {
+          description: 'Service type.',
+          type: 'string',
+          enum: ['ClusterIP', 'NodePort', 'LoadBalancer'],
+          default: DEFAULT_SERVICE_TYPE,
+        },
+        port: {
+          description: 'Port the Service exposes; it forwards to the container port.',
+          type: 'integer',
+          format: 'int32',
+          minimum: 1,
+          maximum: 65535,
+          default: DEFAULT_SERVICE_PORT,
+        },
+      },
+    },
+    migration: {
+      description: 'Database migration run as a Job before each new image is rolled out. The Deployment keeps ' +
+        'the previous image until the Job for the new one succeeds; a failed Job is kept for its logs.',
+      type: 'object',
+      default: {},
+      properties: {
+        enabled: {
+          description: 'Run a migration Job for every new image before rolling it out.',
+          type: 'boolean',
+          default: true,
+        },
+        command: {
+          description: 'Command the migration Job runs in the app image (working directory as the image sets it). ' +
+            'Must not be empty while enabled.',
+          type: 'array',
+          maxItems: 32,
+          items: { type: 'string', minLength: 1, maxLength: 1024 },
+          default: [...DEFAULT_MIGRATION_COMMAND],
+        },
+        backoffLimit: {
+          description: 'Retries of the migration Job before it is marked failed.',
+          type: 'integer',
+          format: 'int32',
+          minimum: 0,
+          maximum: 10,
+          default: DEFAULT_MIGRATION_BACKOFF_LIMIT,
+        },
+        activeDeadlineSeconds: {
+          description: 'Seconds the migration Job may run in total before it is marked failed.',
+          type: 'integer',
+          format: 'int64',
+          minimum: 1,
+          maximum: 86400,
+          default: DEFAULT_MIGRATION_DEADLINE_SECONDS,
+        },
+      },
+      'x-kubernetes-validations': [
+        {
+          // The API server also checks `default: {}` against this rule, before nested defaults: an
+          // absent command is fine (its default fills it in).
+          rule: '(has(self.enabled) && !self.enabled) || !has(self.command) || size(self.command) > 0',
+          message: 'migration.command must not be empty when migration.enabled is true',
+          fieldPath: '.command',
+        },
+      ],
+    },
+    monitoring: {
+      description: 'Prometheus scraping through a prometheus-operator ServiceMonitor (created when its CRD exists).',
+      type: 'object',
+      default: {},
+      properties: {
+        enabled: { description: 'Create a ServiceMonitor for the app.', type: 'boolean', default: true },
+        path: {
+          description: 'HTTP path of the metrics endpoint.',
+          type: 'string',
+          minLength: 1,
+          maxLength: 256,
+          pattern: '^/[^\\s]*$',
+          default: DEFAULT_MONITORING_PATH,
+        },
+        interval: {
+          description: 'Scrape interval, as a Prometheus duration (e.g. 30s, 1m).',
+          type: 'string',
+          maxLength: 32,
+          pattern: PROM_DURATION,
+          default: DEFAULT_MONITORING_INTERVAL,
+        },
+      },
+    },
+    paused: {
+      description: 'Stop reconciling this FastApiApp: the operator writes nothing to its children (what exists ' +
+        'is kept) and reports a Paused condition. Set back to false to resume.',
+      type: 'boolean',
+      default: false,
+    },
+  },
+};
+
+const condition: SchemaProps = {
+  description: 'One aspect of the current state (Ready, Migrated, Progressing, Degraded, ...).',
+  type: 'object',
+  required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+  properties: {
+    type: { description: 'Condition type, e.g. Ready.', type: 'string', minLength: 1, maxLength: 316 },
+    status: { description: 'True, False or Unknown.', type: 'string', enum: ['True', 'False', 'Unknown'] },
+    reason: {
+      description: 'CamelCase reason for the last transition, e.g. MigrationFailed.',
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    },
+    message: { description: 'Human-readable details.', type: 'string', maxLength: 32768 },
+    observedGeneration: {
+      description: 'metadata.generation the condition was set for; older than the current generation means stale.',
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+    },
+    lastTransitionTime: {
+      description: 'When the status last changed.',
+      type: 'string',
+      format: 'date-time',
+    },
+  },
+};
+
+const status: SchemaProps = {
+  description: 'Observed state, written by the operator.',
+  type: 'object',
+  properties: {
+    observedGeneration: {
+      description: 'metadata.generation the operator last reconciled.',
+      type: 'integer',
+      format: 'int64',
+    },
+    conditions: {
+      description: 'Ready, Migrated, Progressing, Degraded and related conditions.',
+      type: 'array',
+      items: condition,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    },
+    image: { description: 'Image reference (image:tag) the Deployment runs.', type: 'string' },
+    migratedImage: { description: 'Last image reference whose migration Job succeeded.', type: 'string' },
+    replicas: { description: 'Pods of the Deployment (for the scale subresource).', type: 'integer', format: 'int32' },
+    readyReplicas: { description: 'Ready pods of the Deployment.', type: 'integer', format: 'int32' },
+    selector: {
+      description: 'Label selector of the app pods, as a string (for the scale subresource and HPAs).',
+      type: 'string',
+    },
+  },
+};
+
+/** openAPIV3Schema of FastApiApp v1alpha1. */
+export const fastApiAppSchema: SchemaProps = {
+  description:
+    'FastApiApp runs the items API: a Deployment and Service for an image, a migration Job run before each new ' +
+    'image is rolled out, and a ServiceMonitor for Prometheus.',
+  type: 'object',
+  required: ['spec'],
+  properties: {
+    apiVersion: {
+      description: 'Versioned schema of this object: platform.fastapiapp.io/v1alpha1.',
+      type: 'string',
+    },
+    kind: { description: 'Kind of this object: FastApiApp.', type: 'string' },
+    metadata: { type: 'object' },
+    spec,
+    status,
+  },
+  'x-kubernetes-validations': [
+    {
+      // The name becomes the Service name, which must be a DNS-1035 label.
+      rule: "size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+      message: 'metadata.name must be a DNS-1035 label (lowercase letters, digits and -, starting with a letter, ' +
+        'at most 63 characters): it names the Service',
+    },
+  ],
+};

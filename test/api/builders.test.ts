@@ -1,0 +1,235 @@
+// Invariants of the pure desired-state builders (no I/O).
+import {
+  buildDeployment,
+  buildMigrationJob,
+  buildService,
+  buildServiceMonitor,
+  childName,
+  commonLabels,
+  imageRef,
+  labelValue,
+  MANAGED_BY_LABEL,
+  migrationJobName,
+  ownerReference,
+  selectorLabels,
+  selectorString,
+  tagOf,
+  withDefaults,
+} from '../../operator/src/desired';
+import type { FastApiApp } from '../../operator/src/api/types';
+import { DNS1123_LABEL, deepFreeze, fastApiApp, IMAGE } from './fixtures';
+
+const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) =>
+  Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+
+function children(app: FastApiApp) {
+  return {
+    deployment: buildDeployment(app, imageRef(app)),
+    service: buildService(app),
+    job: buildMigrationJob(app),
+    serviceMonitor: buildServiceMonitor(app),
+  };
+}
+
+describe('desired-state builders', () => {
+  it('when built, then the Deployment selector matches its pod labels and the Service selects the same pods', () => {
+    const app = fastApiApp();
+    const { deployment, service } = children(app);
+    const selector = deployment.spec!.selector.matchLabels!;
+    expect(matches(selector, deployment.spec!.template.metadata!.labels)).toBe(true);
+    expect(service.spec!.selector).toEqual(selector);
+    expect(selector).toEqual(selectorLabels(app));
+    expect(selectorString(app)).toBe(
+      'app.kubernetes.io/component=server,app.kubernetes.io/instance=items,app.kubernetes.io/name=fastapiapp',
+    );
+  });
+
+  it('when a migration pod runs, then the Service does not select it', () => {
+    const app = fastApiApp();
+    const { job, service } = children(app);
+    expect(matches(service.spec!.selector!, job.spec!.template.metadata!.labels)).toBe(false);
+    expect(job.spec!.template.metadata!.labels![MANAGED_BY_LABEL]).toBe('fastapiapp-operator');
+  });
+
+  it('when the tag changes, then the Deployment selector stays the same and only version/image change', () => {
+    const v1 = fastApiApp({ tag: '1.0.0' });
+    const v2 = fastApiApp({ tag: '2.0.0' });
+    const d1 = buildDeployment(v1, imageRef(v1));
+    const d2 = buildDeployment(v2, imageRef(v2));
+    expect(d2.spec!.selector).toEqual(d1.spec!.selector);
+    expect(d2.spec!.template.spec!.containers[0]!.image).toBe(`${IMAGE}:2.0.0`);
+    expect(d2.metadata!.labels!['app.kubernetes.io/version']).toBe('2.0.0');
+  });
+
+  it('when given a run image other than the spec image, then the Deployment runs that image and labels its tag', () => {
+    const app = fastApiApp({ tag: '2.0.0' });
+    const d = buildDeployment(app, `${IMAGE}:1.0.0`);
+    expect(d.spec!.template.spec!.containers[0]!.image).toBe(`${IMAGE}:1.0.0`);
+    expect(d.spec!.template.metadata!.labels!['app.kubernetes.io/version']).toBe('1.0.0');
+  });
+
+  it('when built, then every child has one controller owner reference to the FastApiApp and the managed-by label', () => {
+    const app = fastApiApp();
+    for (const child of Object.values(children(app))) {
+      expect(child.metadata!.ownerReferences).toEqual([
+        {
+          apiVersion: 'platform.fastapiapp.io/v1alpha1',
+          kind: 'FastApiApp',
+          name: 'items',
+          uid: app.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+      expect(child.metadata!.namespace).toBe('shop');
+      expect(child.metadata!.labels![MANAGED_BY_LABEL]).toBe('fastapiapp-operator');
+      expect(child.apiVersion).toBeTruthy();
+      expect(child.kind).toBeTruthy();
+    }
+    expect(ownerReference(app).controller).toBe(true);
+  });
+
+  it.each(['deployment', 'job'] as const)('when the %s pod is built, then it meets the restricted Pod Security profile', (which) => {
+    const app = fastApiApp();
+    const c = children(app);
+    const pod = (which === 'deployment' ? c.deployment : c.job).spec!.template.spec!;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext!.runAsUser).toBeGreaterThan(0);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.hostNetwork ?? false).toBe(false);
+    for (const container of pod.containers) {
+      expect(container.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(container.securityContext!.capabilities!.add).toBeUndefined();
+      const tmp = container.volumeMounts!.find((m) => m.mountPath === '/tmp');
+      expect(pod.volumes!.find((v) => v.name === tmp!.name)!.emptyDir).toBeDefined();
+    }
+  });
+
+  it('when built, then DATABASE_URL comes from the Secret by reference in both the app and the migration', () => {
+    const app = fastApiApp({ databaseSecretRef: { name: 'db', key: 'url' } });
+    const { deployment, job } = children(app);
+    for (const container of [deployment.spec!.template.spec!.containers[0]!, job.spec!.template.spec!.containers[0]!]) {
+      const db = container.env!.find((e) => e.name === 'DATABASE_URL')!;
+      expect(db.value).toBeUndefined();
+      expect(db.valueFrom).toEqual({ secretKeyRef: { name: 'db', key: 'url' } });
+    }
+  });
+
+  it('when the spec is minimal, then the schema defaults are applied', () => {
+    const app = fastApiApp();
+    const { deployment, service, job, serviceMonitor } = children(app);
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    expect(deployment.spec!.replicas).toBe(2);
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(container.env![0]).toEqual({ name: 'PORT', value: '8000' });
+    expect(container.env![1]!.valueFrom!.secretKeyRef!.key).toBe('DATABASE_URL');
+    expect(container.resources).toEqual({
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { cpu: '500m', memory: '512Mi' },
+    });
+    expect(container.readinessProbe!.httpGet!.path).toBe('/readyz');
+    expect(container.livenessProbe!.httpGet!.path).toBe('/livez');
+    expect(service.spec!.type).toBe('ClusterIP');
+    expect(service.spec!.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(job.spec!.backoffLimit).toBe(2);
+    expect(job.spec!.activeDeadlineSeconds).toBe(600);
+    expect(job.spec!.template.spec!.restartPolicy).toBe('Never');
+    expect(job.spec!.template.spec!.containers[0]!.command).toEqual(['node', 'dist/app/src/migrate.js', 'latest']);
+    expect(serviceMonitor.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scheme: 'http' }]);
+    expect(withDefaults(app.spec)).toMatchObject({ paused: false, migration: { enabled: true }, monitoring: { enabled: true } });
+  });
+
+  it('when the spec sets values, then the children carry them', () => {
+    const app = fastApiApp({
+      replicas: 5,
+      port: 9000,
+      env: [{ name: 'LOG_LEVEL', value: 'debug' }],
+      resources: { requests: { cpu: 1, memory: '1Gi' } },
+      service: { type: 'LoadBalancer', port: 8080 },
+      migration: { command: ['npm', 'run', 'migrate'], backoffLimit: 0, activeDeadlineSeconds: 60 },
+      monitoring: { path: '/prom', interval: '1m' },
+    });
+    const { deployment, service, job, serviceMonitor } = children(app);
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    expect(deployment.spec!.replicas).toBe(5);
+    expect(container.env).toEqual([
+      { name: 'PORT', value: '9000' },
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'items-db', key: 'DATABASE_URL' } } },
+      { name: 'LOG_LEVEL', value: 'debug' },
+    ]);
+    expect(container.resources).toEqual({ requests: { cpu: '1', memory: '1Gi' } });
+    expect(service.spec).toMatchObject({ type: 'LoadBalancer', ports: [{ port: 8080, targetPort: 'http' }] });
+    expect(job.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 60 });
+    expect(job.spec!.template.spec!.containers[0]!.command).toEqual(['npm', 'run', 'migrate']);
+    expect(job.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toEqual(['DATABASE_URL', 'LOG_LEVEL']);
+    expect(serviceMonitor.spec.endpoints[0]).toMatchObject({ path: '/prom', interval: '1m' });
+  });
+
+  it('when the image changes, then the migration Job name changes; when anything else changes, it does not', () => {
+    const base = fastApiApp();
+    const name = buildMigrationJob(base).metadata!.name;
+    const otherSpec = [
+      fastApiApp({ replicas: 7 }),
+      fastApiApp({ env: [{ name: 'A', value: 'b' }] }),
+      fastApiApp({ migration: { backoffLimit: 5 } }),
+      fastApiApp({ service: { type: 'NodePort' } }),
+      fastApiApp({ paused: true }),
+    ];
+    for (const app of otherSpec) expect(buildMigrationJob(app).metadata!.name).toBe(name);
+    const otherImage = [fastApiApp({ tag: '1.0.1' }), fastApiApp({ image: `${IMAGE}-v2` }), fastApiApp({ image: 'localhost:5000/items-app' })];
+    const names = otherImage.map((app) => buildMigrationJob(app).metadata!.name);
+    expect(new Set([name, ...names]).size).toBe(4);
+    expect(migrationJobName(base, imageRef(base))).toBe(name);
+  });
+
+  it('when the app name is as long as allowed, then every child name is a DNS-1123 label of at most 63 characters', () => {
+    const longName = `a${'b'.repeat(61)}c`;
+    expect(longName).toHaveLength(63);
+    // Two long names sharing the part that fits into the Job name must still get different Jobs.
+    const a = fastApiApp({}, longName);
+    const b = fastApiApp({}, `a${'b'.repeat(61)}d`);
+    for (const app of [a, b, fastApiApp({}, 'x'), fastApiApp({}, `a${'-'.repeat(50)}z`)]) {
+      for (const child of Object.values(children(app))) {
+        expect(child.metadata!.name!.length).toBeLessThanOrEqual(63);
+        expect(child.metadata!.name).toMatch(DNS1123_LABEL);
+      }
+      expect(childName(app)).toBe(app.metadata.name);
+    }
+    expect(buildMigrationJob(a).metadata!.name).not.toBe(buildMigrationJob(b).metadata!.name);
+  });
+
+  it('when built twice from the same input, then the output is identical and the input is untouched', () => {
+    const app = deepFreeze(fastApiApp({ env: [{ name: 'X', value: '1' }], resources: { limits: { cpu: '2' } } }));
+    const once = JSON.stringify(children(app));
+    const twice = JSON.stringify(children(structuredClone(app)));
+    expect(twice).toBe(once);
+    // Outputs own their data: mutating them does not reach the input.
+    const d = buildDeployment(app, imageRef(app));
+    d.spec!.template.spec!.containers[0]!.env!.push({ name: 'Y', value: '2' });
+    expect(app.spec.env).toHaveLength(1);
+  });
+
+  it('when the Job is built, then it records the image it migrates to', () => {
+    const app = fastApiApp({ tag: 'sha-abc123' });
+    const job = buildMigrationJob(app);
+    expect(job.metadata!.annotations!['fastapiapp.io/image']).toBe(`${IMAGE}:sha-abc123`);
+    expect(job.metadata!.labels!['fastapiapp.io/image-hash']).toMatch(/^[0-9a-f]{10}$/);
+    expect(job.spec!.template.spec!.containers[0]!.image).toBe(`${IMAGE}:sha-abc123`);
+    expect(job.spec!.ttlSecondsAfterFinished).toBeUndefined();
+  });
+
+  it('when tags are long or have a registry port, then tags and label values stay valid', () => {
+    expect(tagOf('localhost:5000/items-app:1.2.3')).toBe('1.2.3');
+    expect(tagOf('localhost:5000/items-app')).toBe('');
+    const longTag = `${'v'.repeat(70)}.`;
+    const labels = commonLabels(fastApiApp({ tag: longTag }));
+    expect(labels['app.kubernetes.io/version']!.length).toBeLessThanOrEqual(63);
+    expect(labelValue('_x-')).toBe('x');
+    expect(labelValue('1.0.0')).toBe('1.0.0');
+  });
+});

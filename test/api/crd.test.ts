@@ -1,0 +1,200 @@
+// The generated CRD against the real API server (envtest): installs and is Established, defaults
+// appear on read and equal desired/withDefaults, invalid specs are rejected naming the field,
+// descriptions are served for `kubectl explain`, printer columns and the scale subresource work.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createTestNamespace, installCrdFromFile, loadKubeConfig } from '../harness/envtest';
+import { CRD_NAME } from '../../operator/src/api/crd';
+import { API_VERSION, KIND, type FastApiAppSpec } from '../../operator/src/api/types';
+import { selectorString, withDefaults } from '../../operator/src/desired';
+import { fastApiApp, minimalSpec } from './fixtures';
+import { appsPath, kubeOk, kubeRequest } from './kube-http';
+
+const root = path.resolve(__dirname, '..', '..');
+const MERGE = 'application/merge-patch+json';
+
+let kc: KubeConfig;
+let ns: string;
+
+beforeAll(async () => {
+  kc = loadKubeConfig();
+  await installCrdFromFile(path.join(root, 'crds/fastapiapp.yaml'));
+  ns = await createTestNamespace('api-crd', kc);
+});
+
+function manifest(name: string, spec: unknown) {
+  return { apiVersion: API_VERSION, kind: KIND, metadata: { name }, spec };
+}
+
+async function create(name: string, spec: unknown) {
+  return kubeRequest(kc, 'POST', appsPath(ns), { body: manifest(name, spec) });
+}
+
+describe('FastApiApp CRD on the API server', () => {
+  it('when installed, then it is Established with its names accepted', async () => {
+    const crd = await kubeOk(kc, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`);
+    const status = (type: string) => crd.status.conditions.find((c: { type: string }) => c.type === type)?.status;
+    expect(status('Established')).toBe('True');
+    expect(status('NamesAccepted')).toBe('True');
+    expect(crd.status.acceptedNames.shortNames).toEqual(['faa']);
+  });
+
+  it('when the example and its Secret are applied, then they are accepted and the defaults appear on read', async () => {
+    for (const file of ['crds/examples/secret.yaml', 'crds/examples/fastapiapp.yaml']) {
+      for (const doc of parseAllDocuments(fs.readFileSync(path.join(root, file), 'utf8'))) {
+        const obj = doc.toJSON();
+        const base = obj.kind === 'Secret' ? `/api/v1/namespaces/${ns}/secrets` : appsPath(ns);
+        await kubeOk(kc, 'POST', base, { body: obj });
+      }
+    }
+    const stored = await kubeOk(kc, 'GET', appsPath(ns, 'items-app'));
+    expect(stored.spec).toEqual(withDefaults(stored.spec));
+    expect(stored.spec).toMatchObject({
+      port: 8000,
+      service: { type: 'ClusterIP', port: 80 },
+      migration: { enabled: true, command: ['node', 'dist/app/src/migrate.js', 'latest'], backoffLimit: 2, activeDeadlineSeconds: 600 },
+      monitoring: { enabled: true, path: '/metrics', interval: '30s' },
+      paused: false,
+      databaseSecretRef: { name: 'items-app-database', key: 'DATABASE_URL' },
+      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    });
+  });
+
+  it.each<[string, FastApiAppSpec]>([
+    ['a minimal spec', minimalSpec()],
+    ['partial nested objects', minimalSpec({ service: { port: 8080 }, migration: { enabled: false }, monitoring: { interval: '1m' } })],
+    ['own resources and a secret key', minimalSpec({ resources: { limits: { cpu: 1 } }, databaseSecretRef: { name: 'db', key: 'url' } })],
+  ])('when %s is stored, then the server fills in exactly what withDefaults does', async (_label, spec) => {
+    const name = `defaults-${Object.keys(spec).length}-${JSON.stringify(spec).length}`;
+    const res = await create(name, spec);
+    expect(res.status).toBe(201);
+    expect({ env: [], ...res.body.spec }).toEqual(withDefaults(spec));
+  });
+
+  // [case, spec or whole object, text the error must contain (the field path), further text]
+  const invalid: [string, unknown, string, string?][] = [
+    ['missing image', { tag: '1.0.0', databaseSecretRef: { name: 'db' } }, 'spec.image: Required value'],
+    ['missing tag', { image: 'repo/app', databaseSecretRef: { name: 'db' } }, 'spec.tag: Required value'],
+    ['tag latest', minimalSpec({ tag: 'latest' }), 'spec.tag', 'mutable tag defeats migrate-then-rollout'],
+    ['tag Latest (any case)', minimalSpec({ tag: 'Latest' }), 'spec.tag', "must not be 'latest'"],
+    ['tag with a slash', minimalSpec({ tag: 'a/b' }), 'spec.tag'],
+    ['image with a tag', minimalSpec({ image: 'repo/app:1.0' }), 'spec.image'],
+    ['image with a digest', minimalSpec({ image: 'repo/app@sha256:abc' }), 'spec.image'],
+    ['replicas -1', minimalSpec({ replicas: -1 }), 'spec.replicas', 'greater than or equal to 0'],
+    ['replicas 101', minimalSpec({ replicas: 101 }), 'spec.replicas', 'less than or equal to 100'],
+    ['replicas not a number', minimalSpec({ replicas: 'two' as unknown as number }), 'spec.replicas'],
+    ['negative port', minimalSpec({ port: -1 }), 'spec.port'],
+    ['port above 65535', minimalSpec({ port: 70000 }), 'spec.port'],
+    ['bad service type', minimalSpec({ service: { type: 'Ingress' as 'ClusterIP' } }), 'spec.service.type', 'Unsupported value'],
+    ['service port 0', minimalSpec({ service: { port: 0 } }), 'spec.service.port'],
+    ['migration enabled with an empty command', minimalSpec({ migration: { enabled: true, command: [] } }), 'spec.migration.command', 'must not be empty when migration.enabled is true'],
+    ['migration defaulted to enabled with an empty command', minimalSpec({ migration: { command: [] } }), 'spec.migration.command', 'must not be empty'],
+    ['an empty migration command item', minimalSpec({ migration: { command: ['node', ''] } }), 'spec.migration.command[1]'],
+    ['negative backoffLimit', minimalSpec({ migration: { backoffLimit: -1 } }), 'spec.migration.backoffLimit'],
+    ['zero activeDeadlineSeconds', minimalSpec({ migration: { activeDeadlineSeconds: 0 } }), 'spec.migration.activeDeadlineSeconds'],
+    ['missing databaseSecretRef', { image: 'repo/app', tag: '1.0.0' }, 'spec.databaseSecretRef: Required value'],
+    ['databaseSecretRef without name', minimalSpec({ databaseSecretRef: {} as { name: string } }), 'spec.databaseSecretRef.name: Required value'],
+    ['env overriding DATABASE_URL', minimalSpec({ env: [{ name: 'DATABASE_URL', value: 'postgres://leak' }] }), 'spec.env', 'the operator sets them'],
+    ['env with value and valueFrom', minimalSpec({ env: [{ name: 'A', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }), 'spec.env[0]', 'mutually exclusive'],
+    ['duplicate env names', minimalSpec({ env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] }), 'spec.env[1]', 'Duplicate value'],
+    ['bad monitoring interval', minimalSpec({ monitoring: { interval: '30 seconds' } }), 'spec.monitoring.interval'],
+    ['monitoring path without /', minimalSpec({ monitoring: { path: 'metrics' } }), 'spec.monitoring.path'],
+    ['bad cpu quantity', minimalSpec({ resources: { requests: { cpu: 'lots' } } }), 'spec.resources.requests.cpu'],
+  ];
+
+  // Every row gets four entries: jest would take a missing fourth as the `done` callback.
+  const rows = invalid.map(([label, spec, field, text]) => [label, spec, field, text ?? ''] as const);
+  it.each(rows)('when the spec has %s, then it is rejected naming the field', async (_label, spec, field, text) => {
+    const res = await create('invalid', spec);
+    expect(res.status).toBe(422);
+    expect(res.body.message).toContain(field);
+    expect(res.body.message).toContain(text);
+  });
+
+  it('when migration is disabled, then an empty command is accepted', async () => {
+    const res = await create('no-migration', minimalSpec({ migration: { enabled: false, command: [] } }));
+    expect(res.status).toBe(201);
+    expect(res.body.spec.migration).toEqual({ enabled: false, command: [], backoffLimit: 2, activeDeadlineSeconds: 600 });
+  });
+
+  it('when the name is not a DNS-1035 label, then it is rejected naming metadata.name', async () => {
+    const res = await create('items.v2', minimalSpec());
+    expect(res.status).toBe(422);
+    expect(res.body.message).toContain('metadata.name must be a DNS-1035 label');
+  });
+
+  it('when the schema is read back like kubectl explain does, then fields have their descriptions', async () => {
+    const crd = await kubeOk(kc, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`);
+    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    expect(spec.properties.migration.description).toContain('Database migration run as a Job');
+    expect(spec.properties.migration.properties.activeDeadlineSeconds.description).toContain('Seconds');
+
+    // kubectl explain reads the published OpenAPI v3 document, which the server builds shortly after install.
+    const deadline = Date.now() + 20000;
+    let migration: { description?: string; properties?: Record<string, { description?: string }> } | undefined;
+    while (!migration?.description && Date.now() < deadline) {
+      const res = await kubeRequest(kc, 'GET', '/openapi/v3/apis/platform.fastapiapp.io/v1alpha1');
+      const schemas = res.status === 200 ? res.body.components?.schemas ?? {} : {};
+      const app = Object.entries(schemas).find(([key]) => key.endsWith('.FastApiApp'))?.[1] as
+        | { properties: { spec: { properties: Record<string, typeof migration> } } }
+        | undefined;
+      migration = app?.properties.spec.properties.migration;
+      if (!migration?.description) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(migration?.description).toContain('Database migration');
+    expect(migration?.properties?.command?.description).toContain('Command the migration Job runs');
+  });
+
+  it('when listed as a table, then the printer columns are Tag, Ready, Replicas, Migrated, Age', async () => {
+    await kubeOk(kc, 'POST', appsPath(ns), { body: manifest('columns', minimalSpec({ tag: '3.1.4' })) });
+    await kubeOk(kc, 'PATCH', `${appsPath(ns, 'columns')}/status`, {
+      contentType: MERGE,
+      body: {
+        status: {
+          readyReplicas: 2,
+          conditions: [
+            { type: 'Ready', status: 'True', reason: 'Available', message: 'all replicas ready', lastTransitionTime: '2026-01-01T00:00:00Z' },
+            { type: 'Migrated', status: 'True', reason: 'Succeeded', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' },
+          ],
+        },
+      },
+    });
+    const table = await kubeOk(kc, 'GET', appsPath(ns, 'columns'), {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    });
+    const names = table.columnDefinitions.map((c: { name: string }) => c.name);
+    expect(names).toEqual(['Name', 'Tag', 'Ready', 'Replicas', 'Migrated', 'Age']);
+    expect(table.rows[0].cells.slice(0, 5)).toEqual(['columns', '3.1.4', 'True', 2, 'True']);
+  });
+
+  it('when scaled through the scale subresource, then spec.replicas follows and status feeds the scale status', async () => {
+    const app = fastApiApp({ replicas: 1 }, 'scaled', ns);
+    await kubeOk(kc, 'POST', appsPath(ns), { body: manifest('scaled', app.spec) });
+    await kubeOk(kc, 'PATCH', `${appsPath(ns, 'scaled')}/status`, {
+      contentType: MERGE,
+      body: { status: { replicas: 1, readyReplicas: 1, selector: selectorString(app) } },
+    });
+
+    // What `kubectl scale faa/scaled --replicas=3` sends.
+    const scaled = await kubeOk(kc, 'PATCH', `${appsPath(ns, 'scaled')}/scale`, { contentType: MERGE, body: { spec: { replicas: 3 } } });
+    expect(scaled.kind).toBe('Scale');
+    expect(scaled.spec.replicas).toBe(3);
+    expect(scaled.status).toEqual({ replicas: 1, selector: selectorString(app) });
+    expect((await kubeOk(kc, 'GET', appsPath(ns, 'scaled'))).spec.replicas).toBe(3);
+
+    const tooMany = await kubeRequest(kc, 'PATCH', `${appsPath(ns, 'scaled')}/scale`, { contentType: MERGE, body: { spec: { replicas: 500 } } });
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.message).toContain('spec.replicas');
+  });
+
+  it('when status is written through the main resource, then it is ignored (status subresource)', async () => {
+    await kubeOk(kc, 'POST', appsPath(ns), { body: manifest('status-sub', minimalSpec()) });
+    const updated = await kubeOk(kc, 'PATCH', appsPath(ns, 'status-sub'), {
+      contentType: MERGE,
+      body: { status: { image: 'x:y' } },
+    });
+    expect(updated.status?.image).toBeUndefined();
+  });
+});

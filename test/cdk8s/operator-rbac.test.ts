@@ -1,0 +1,112 @@
+// The shipped RBAC is enough for the real operator: it runs in-process as the operator's
+// ServiceAccount (a client cert for system:serviceaccount:fastapiapp-system:fastapiapp-operator,
+// bound only by the ClusterRole/Role from cdk8s/dist/operator.yaml), takes its Lease, creates
+// every kind of child and writes status, with no request forbidden.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { parseAllDocuments } from 'yaml';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createTestNamespace, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
+import { loadConfig } from '../../operator/src/config';
+import { startOperator, type OperatorHandle } from '../../operator/src/operator';
+import { buildMigrationJob, childName } from '../../operator/src/desired';
+import { fastApiApp, minimalSpec } from '../api/fixtures';
+import { appsPath, kubeOk, kubeRequest } from '../api/kube-http';
+
+const root = path.resolve(__dirname, '..', '..');
+const OPERATOR_NAMESPACE = 'fastapiapp-system';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Manifest = Record<string, any>;
+
+const install: Manifest[] = parseAllDocuments(fs.readFileSync(path.join(root, 'cdk8s/dist/operator.yaml'), 'utf8'))
+  .map((d) => d.toJSON())
+  .filter(Boolean);
+
+const restPath: Record<string, (m: Manifest) => string> = {
+  Namespace: (m) => `/api/v1/namespaces/${m.metadata.name}`,
+  ServiceAccount: (m) => `/api/v1/namespaces/${m.metadata.namespace}/serviceaccounts/${m.metadata.name}`,
+  ClusterRole: (m) => `/apis/rbac.authorization.k8s.io/v1/clusterroles/${m.metadata.name}`,
+  ClusterRoleBinding: (m) => `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${m.metadata.name}`,
+  Role: (m) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${m.metadata.namespace}/roles/${m.metadata.name}`,
+  RoleBinding: (m) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${m.metadata.namespace}/rolebindings/${m.metadata.name}`,
+};
+
+let admin: KubeConfig;
+let ns: string;
+let operator: OperatorHandle | undefined;
+const logs: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  admin = loadKubeConfig();
+  for (const obj of install.filter((m) => restPath[m.kind])) {
+    await kubeOk(admin, 'PATCH', `${restPath[obj.kind]!(obj)}?fieldManager=fastapiapp-test&force=true`, {
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+  ns = await createTestNamespace('operator-rbac', admin);
+  const sa = install.find((m) => m.kind === 'ServiceAccount')!;
+  const asOperator = kubeconfigForUser(`system:serviceaccount:${OPERATOR_NAMESPACE}:${sa.metadata.name}`, [
+    'system:serviceaccounts',
+    `system:serviceaccounts:${OPERATOR_NAMESPACE}`,
+    'system:authenticated',
+  ]);
+  const config = loadConfig({
+    WATCH_NAMESPACES: ns,
+    LEADER_ELECT: 'true',
+    LEADER_ELECTION_NAMESPACE: OPERATOR_NAMESPACE,
+    LEADER_ELECTION_ID: `rbac-test-${ns}`,
+    POD_NAME: 'rbac-test',
+    METRICS_ADDR: '127.0.0.1:0',
+    LOG_LEVEL: 'debug',
+  });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  operator = await startOperator({ config: { ...config, crdPollMs: 1000 }, kubeConfig: asOperator, logger: pino({ level: 'debug' }, sink) });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+});
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const exists = (p: string) => async () => ((await kubeRequest(admin, 'GET', p)).status === 200 ? true : undefined);
+
+describe('the operator running with only the shipped RBAC', () => {
+  it('when FastApiApps are created, then it leads, creates every kind of child and writes status without a forbidden request', async () => {
+    const direct = fastApiApp({ migration: { enabled: false } }, 'direct', ns);
+    const migrated = fastApiApp({}, 'migrated', ns);
+    for (const app of [direct, migrated]) {
+      await kubeOk(admin, 'POST', appsPath(ns), { body: { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name }, spec: minimalSpec(app.spec) } });
+    }
+    await eventually('leadership', async () => (operator!.isLeader() ? true : undefined));
+    const name = childName(direct);
+    await eventually('Deployment', exists(`/apis/apps/v1/namespaces/${ns}/deployments/${name}`));
+    await eventually('Service', exists(`/api/v1/namespaces/${ns}/services/${name}`));
+    await eventually('ServiceMonitor', exists(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/${name}`));
+    await eventually('migration Job', exists(`/apis/batch/v1/namespaces/${ns}/jobs/${buildMigrationJob(migrated).metadata!.name}`));
+    const status = await eventually('status', async () => (await kubeOk(admin, 'GET', appsPath(ns, name))).status?.observedGeneration);
+    expect(status).toBeGreaterThanOrEqual(1);
+    const lease = await kubeOk(admin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/rbac-test-${ns}`);
+    expect(lease.spec.holderIdentity).toBe('rbac-test');
+
+    const forbidden = logs.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)));
+    expect(forbidden).toEqual([]);
+  });
+});

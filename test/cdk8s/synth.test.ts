@@ -1,0 +1,114 @@
+// The committed generated files match `npm run synth`, and the install manifests hold the
+// properties the issue asks for (least-privilege RBAC, restricted operator pods).
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { synthesize } from '../../cdk8s/synth';
+
+const root = path.resolve(__dirname, '..', '..');
+const files = synthesize();
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Manifest = Record<string, any>;
+
+function manifests(file: string): Manifest[] {
+  return parseAllDocuments(files.get(file)!).map((d) => d.toJSON() as Manifest).filter(Boolean);
+}
+
+const operator = manifests('cdk8s/dist/operator.yaml');
+const byKind = (kind: string) => operator.filter((m) => m.kind === kind);
+/** The single object of a kind in operator.yaml. */
+function one(kind: string): Manifest {
+  const found = byKind(kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind} in cdk8s/dist/operator.yaml, found ${found.length}`);
+  return found[0]!;
+}
+
+describe('npm run synth', () => {
+  it.each([...files.keys()])('when synthesized, then the committed %s is up to date', (file) => {
+    const target = path.join(root, file);
+    if (!fs.existsSync(target)) throw new Error(`${file} is missing: run \`npm run synth\` and commit the result`);
+    const committed = fs.readFileSync(target, 'utf8');
+    if (committed !== files.get(file)) {
+      // The diff below shows what changed; `npm run synth` rewrites the file.
+      console.error(`${file} is stale: run \`npm run synth\` and commit the result`);
+    }
+    expect(committed).toBe(files.get(file));
+  });
+
+  it('when cdk8s/dist is listed, then it holds exactly the synthesized files', () => {
+    const dist = fs.readdirSync(path.join(root, 'cdk8s/dist')).map((f) => `cdk8s/dist/${f}`).sort();
+    expect(dist).toEqual([...files.keys()].filter((f) => f.startsWith('cdk8s/dist/')).sort());
+  });
+
+  it('when the CRD is synthesized, then it is cluster-scoped (no namespace stamped on it)', () => {
+    const [crd, ...rest] = manifests('crds/fastapiapp.yaml');
+    expect(rest).toEqual([]);
+    expect(crd!.kind).toBe('CustomResourceDefinition');
+    expect(crd!.metadata.namespace).toBeUndefined();
+  });
+
+  it('when the ClusterRole and Role are read, then no rule holds a wildcard and verbs are listed per resource', () => {
+    const roles = [...byKind('ClusterRole'), ...byKind('Role')];
+    expect(roles).toHaveLength(2);
+    for (const role of roles) {
+      for (const rule of role.rules as Manifest[]) {
+        for (const field of ['apiGroups', 'resources', 'verbs', 'resourceNames', 'nonResourceURLs']) {
+          for (const value of rule[field] ?? []) expect(value).not.toContain('*');
+        }
+        expect(rule.verbs.length).toBeGreaterThan(0);
+        expect(rule.verbs).not.toContain('escalate');
+        expect(rule.verbs).not.toContain('bind');
+        expect(rule.verbs).not.toContain('impersonate');
+      }
+    }
+    const clusterRole = one('ClusterRole');
+    const verbsOf = (resource: string) =>
+      (clusterRole.rules as Manifest[]).filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs);
+    expect(verbsOf('fastapiapps')).toEqual(['get', 'list', 'watch']);
+    expect(verbsOf('secrets')).toEqual([]);
+    expect(verbsOf('deployments')).not.toContain('delete');
+    const role = one('Role');
+    expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+  });
+
+  it('when the operator Deployment is read, then it runs 2 restricted replicas with probes and a PDB keeps one', () => {
+    const deployment = one('Deployment');
+    expect(deployment.spec.replicas).toBe(2);
+    const pod = deployment.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('fastapiapp-operator');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    const [container] = pod.containers;
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'metrics' });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'metrics' });
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    const pdb = one('PodDisruptionBudget');
+    expect(pdb.spec.minAvailable).toBe(1);
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    const service = one('Service');
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it('when namespaced install objects are read, then each names the operator namespace and cluster-scoped ones none', () => {
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+    for (const m of operator) {
+      if (clusterScoped.has(m.kind)) expect(m.metadata.namespace).toBeUndefined();
+      else expect(m.metadata.namespace).toBe('fastapiapp-system');
+    }
+    const ns = one('Namespace');
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('when the example Secret is read, then it holds a clearly local placeholder through stringData', () => {
+    const [secret] = manifests('crds/examples/secret.yaml');
+    const [app] = manifests('crds/examples/fastapiapp.yaml');
+    expect(app!.spec.databaseSecretRef.name).toBe(secret!.metadata.name);
+    expect(secret!.data).toBeUndefined();
+    expect(secret!.stringData.DATABASE_URL).toContain('local-dev-only');
+  });
+});
