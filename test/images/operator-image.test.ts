@@ -1,0 +1,132 @@
+// Dockerfile.operator built for real (buildah, local Debian + Node base image): the operator only,
+// its production dependency closure only, non-root, and it starts and prints its version and help.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestNamespace, installCrdFromFile } from '../harness/envtest';
+import {
+  buildImage, collect, Container, exitStatus, findDescendant, freePort, inspectImage, processUids, REPO_ROOT, until,
+  type ImageConfig,
+} from './support/buildah';
+import { report } from './support/report';
+
+const TAG = 'localhost/fastapiapp-operator:test';
+const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+describe('Dockerfile.operator', () => {
+  let config: ImageConfig;
+  let container: Container;
+
+  beforeAll(async () => {
+    const build = await buildImage('Dockerfile.operator', TAG);
+    const info = await inspectImage(TAG);
+    config = info.config;
+    report('operator image', { buildSeconds: build.seconds, sizeMB: info.sizeBytes / 1e6 });
+    container = await Container.from(TAG);
+    await container.readOnlyRoot();
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    await container?.remove();
+  }, 60_000);
+
+  it('when inspected, then the operator is the entrypoint, run by a numeric non-root user, with OCI labels', () => {
+    expect(config.User).toBe('10001:10001');
+    expect(config.Entrypoint).toEqual(['node', 'dist/operator/src/main.js']);
+    expect(config.WorkingDir).toBe('/app');
+    expect(config.Env).toContain('NODE_ENV=production');
+    expect(config.StopSignal).toBe('SIGTERM');
+    expect(config.Labels?.['org.opencontainers.image.title']).toBe('fastapiapp-operator');
+    for (const label of ['description', 'licenses', 'version', 'revision', 'source', 'base.name']) {
+      expect(config.Labels).toHaveProperty([`org.opencontainers.image.${label}`]);
+    }
+    expect((config.Healthcheck?.Test ?? []).join(' ')).toContain('/healthz');
+  });
+
+  it('when started with --version on a read-only root, then it prints the package version and exits 0', async () => {
+    const r = await container.run(['node', 'dist/operator/src/main.js', '--version']);
+    expect(exitStatus(r, true)).toBe(0);
+    expect(r.stdout.trim()).toBe(`fastapiapp-operator ${pkg.version}`);
+  }, 120_000);
+
+  it('when started with --help, then it documents its configuration and exits 0', async () => {
+    const r = await container.run(['node', 'dist/operator/src/main.js', '--help']);
+    expect(exitStatus(r, true)).toBe(0);
+    expect(r.stdout).toContain('fastapiapp-operator');
+    expect(r.stdout).toContain('METRICS_ADDR');
+  }, 120_000);
+
+  it('when its files are listed, then it holds no app code, no dev dependencies and only the operator dependency closure', async () => {
+    const r = await container.run(['node', '-e', [
+      'const fs=require("fs");',
+      'const top=fs.readdirSync("node_modules").flatMap(d=>d.startsWith("@")?fs.readdirSync("node_modules/"+d).map(s=>d+"/"+s):[d]).filter(d=>!d.startsWith("."));',
+      'console.log(JSON.stringify({dist:fs.readdirSync("dist"),top,uid:process.getuid(),deps:Object.keys(require("./package.json").dependencies),',
+      'dts:fs.readdirSync("node_modules",{recursive:true}).filter(f=>String(f).endsWith(".d.ts")).length}))',
+    ].join('')]);
+    expect(exitStatus(r, true)).toBe(0);
+    const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { dist: string[]; top: string[]; uid: number; deps: string[]; dts: number };
+    expect(seen.dist).toEqual(['operator']);
+    expect(seen.uid).toBe(10001);
+    expect(seen.dts).toBe(0);
+    // package.json was cut down to what dist/operator requires.
+    expect(seen.deps).toEqual(expect.arrayContaining(['@kubernetes/client-node', 'pino', 'prom-client']));
+    for (const d of seen.deps) expect(pkg.dependencies).toHaveProperty([d]);
+    const appOnly = ['express', 'knex', 'objection', 'pg', 'wink-nlp', 'wink-eng-lite-web-model', 'swagger-ui-dist', 'cors'];
+    expect(seen.top.filter((d) => appOnly.includes(d) || d in pkg.devDependencies || d.startsWith('@types/'))).toEqual([]);
+    expect(seen.top).toEqual(expect.arrayContaining(seen.deps));
+  }, 120_000);
+
+  it('when started against a real kube-apiserver (envtest) on a read-only root, then it gets ready as uid 10001, passes its HEALTHCHECK and exits 0 on SIGTERM', async () => {
+    const adminKubeconfig = process.env.KUBECONFIG_ENVTEST;
+    if (!adminKubeconfig) throw new Error('KUBECONFIG_ENVTEST is not set: the envtest control plane did not start (see test/harness/envtest)');
+    // The harness's file is 0600 root; in a cluster the mounted credential is readable by the pod's user.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'operator-image-'));
+    const kubeconfig = path.join(dir, 'config');
+    fs.copyFileSync(adminKubeconfig, kubeconfig);
+    fs.chmodSync(kubeconfig, 0o644);
+    await installCrdFromFile(path.join(REPO_ROOT, 'crds/fastapiapp.yaml'));
+    const namespace = await createTestNamespace('images-operator');
+    const c = await Container.from(TAG);
+    try {
+      await c.readOnlyRoot(['/kube/config']);
+      const port = await freePort();
+      const env = { KUBECONFIG: '/kube/config', WATCH_NAMESPACES: namespace, LEADER_ELECTION_NAMESPACE: namespace, METRICS_ADDR: `127.0.0.1:${port}` };
+      const operator = c.spawn(['node', 'dist/operator/src/main.js'], env, [`${kubeconfig}:/kube/config:ro`]);
+      const done = collect(operator, 5 * 60_000);
+      let output = '';
+      operator.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      operator.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      try {
+        const ready = await until(async () => {
+          if (operator.exitCode !== null) return 'exited';
+          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+          return res.status === 200 ? 'ready' : undefined;
+        }, 90_000, `operator /readyz on port ${port}`).catch((err: Error) => err.message);
+        expect({ ready, output: ready === 'ready' ? '' : output.slice(-4000) }).toEqual({ ready: 'ready', output: '' });
+        const nodePid = findDescendant(operator.pid!, 'node')!;
+        expect(processUids(nodePid).slice(0, 2)).toEqual([10001, 10001]);
+
+        const probe = await Container.from(TAG);
+        try {
+          const check = await probe.run(config.Healthcheck!.Test!.slice(1), { METRICS_ADDR: env.METRICS_ADDR });
+          expect(exitStatus(check, false)).toBe(0);
+        } finally {
+          await probe.remove();
+        }
+
+        process.kill(nodePid, 'SIGTERM');
+        const r = await done;
+        expect(exitStatus(r, true)).toBe(0);
+      } finally {
+        if (operator.exitCode === null) operator.kill('SIGKILL');
+      }
+    } finally {
+      await c.remove();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 5 * 60_000);
+});
