@@ -186,6 +186,8 @@ export class OperatorMonitoringChart extends Chart {
       kind: 'ServiceMonitor',
       metadata: meta(OPERATOR_NAME),
       spec: {
+        // job="fastapiapp-operator", which the operator alert rules select on.
+        jobLabel: 'app.kubernetes.io/name',
         selector: { matchLabels: { ...selector, 'app.kubernetes.io/component': 'operator' } },
         namespaceSelector: { matchNames: [OPERATOR_NAMESPACE] },
         endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' }],

@@ -1,0 +1,72 @@
+// Spec defaults applied in code, mirroring what the API server fills in from the CRD schema
+// (both read operator/src/api/defaults.ts). Builders call this, so they also work on specs
+// that never went through the API server (unit tests, dry runs).
+import {
+  DEFAULT_DATABASE_SECRET_KEY,
+  DEFAULT_MIGRATION_BACKOFF_LIMIT,
+  DEFAULT_MIGRATION_COMMAND,
+  DEFAULT_MIGRATION_DEADLINE_SECONDS,
+  DEFAULT_MONITORING_INTERVAL,
+  DEFAULT_MONITORING_PATH,
+  DEFAULT_PORT,
+  DEFAULT_REPLICAS,
+  DEFAULT_RESOURCES,
+  DEFAULT_SERVICE_PORT,
+  DEFAULT_SERVICE_TYPE,
+} from '../api/defaults';
+import type { EnvVar, FastApiAppSpec, ResourceRequirements, ServiceType } from '../api/types';
+
+/** A spec with every defaulted field filled in. */
+export interface DefaultedSpec {
+  image: string;
+  tag: string;
+  replicas: number;
+  port: number;
+  databaseSecretRef: { name: string; key: string };
+  env: EnvVar[];
+  resources: ResourceRequirements;
+  service: { type: ServiceType; port: number };
+  migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number };
+  monitoring: { enabled: boolean; path: string; interval: string };
+  paused: boolean;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/**
+ * The spec with schema defaults applied. Like the API server, a default for an object applies
+ * only when the object is absent (a user-supplied `resources` is taken as it is).
+ */
+export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
+  const service = spec.service ?? {};
+  const migration = spec.migration ?? {};
+  const monitoring = spec.monitoring ?? {};
+  return {
+    image: spec.image,
+    tag: spec.tag,
+    replicas: spec.replicas ?? DEFAULT_REPLICAS,
+    port: spec.port ?? DEFAULT_PORT,
+    databaseSecretRef: {
+      name: spec.databaseSecretRef.name,
+      key: spec.databaseSecretRef.key ?? DEFAULT_DATABASE_SECRET_KEY,
+    },
+    env: copy(spec.env ?? []),
+    resources: copy(spec.resources ?? DEFAULT_RESOURCES),
+    service: {
+      type: service.type ?? DEFAULT_SERVICE_TYPE,
+      port: service.port ?? DEFAULT_SERVICE_PORT,
+    },
+    migration: {
+      enabled: migration.enabled ?? true,
+      command: [...(migration.command ?? DEFAULT_MIGRATION_COMMAND)],
+      backoffLimit: migration.backoffLimit ?? DEFAULT_MIGRATION_BACKOFF_LIMIT,
+      activeDeadlineSeconds: migration.activeDeadlineSeconds ?? DEFAULT_MIGRATION_DEADLINE_SECONDS,
+    },
+    monitoring: {
+      enabled: monitoring.enabled ?? true,
+      path: monitoring.path ?? DEFAULT_MONITORING_PATH,
+      interval: monitoring.interval ?? DEFAULT_MONITORING_INTERVAL,
+    },
+    paused: spec.paused ?? false,
+  };
+}

@@ -1,0 +1,68 @@
+// Labels on every child. The selector labels never include the tag, so a Deployment's
+// (immutable) selector survives tag changes; the managed-by label lets the operator watch all of
+// its children with one label selector.
+import type { FastApiApp } from '../api/types';
+import { imageRef, tagOf } from './image';
+
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const VERSION_LABEL = 'app.kubernetes.io/version';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'fastapiapp-operator';
+/** `app.kubernetes.io/managed-by=fastapiapp-operator`: selects every child the operator manages. */
+export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+export const APP_NAME = 'fastapiapp';
+/** Component of the serving pods; migration pods carry `migration` so the Service never selects them. */
+export const SERVER_COMPONENT = 'server';
+export const MIGRATION_COMPONENT = 'migration';
+/** Label on migration Jobs: short hash of the image reference they migrate to. */
+export const IMAGE_HASH_LABEL = 'fastapiapp.io/image-hash';
+/** Annotation on migration Jobs: the full image reference they migrate to. */
+export const IMAGE_ANNOTATION = 'fastapiapp.io/image';
+
+/**
+ * A string usable as a label value: at most 63 characters, starting and ending alphanumeric
+ * (docker tags may be 128 long and end in '.' or '-').
+ */
+export function labelValue(value: string): string {
+  return value.slice(0, 63).replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+}
+
+/** Labels identifying one app's pods regardless of component. */
+function instanceLabels(app: FastApiApp): Record<string, string> {
+  return { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: app.metadata.name };
+}
+
+/** Selector of the app's serving pods: Deployment selector, Service selector, ServiceMonitor target. */
+export function selectorLabels(app: FastApiApp): Record<string, string> {
+  return { ...instanceLabels(app), [COMPONENT_LABEL]: SERVER_COMPONENT };
+}
+
+/** selectorLabels as a label selector string, for status.selector (the scale subresource). */
+export function selectorString(app: FastApiApp): string {
+  return Object.entries(selectorLabels(app))
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(',');
+}
+
+/** Labels of the serving children; version is the tag of `ref` (default: the spec's image). */
+export function commonLabels(app: FastApiApp, ref: string = imageRef(app)): Record<string, string> {
+  return {
+    ...selectorLabels(app),
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [VERSION_LABEL]: labelValue(tagOf(ref)),
+  };
+}
+
+/** Labels of a migration Job and its pod (not matched by the Service selector). */
+export function migrationLabels(app: FastApiApp, ref: string, imageHash: string): Record<string, string> {
+  return {
+    ...instanceLabels(app),
+    [COMPONENT_LABEL]: MIGRATION_COMPONENT,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [VERSION_LABEL]: labelValue(tagOf(ref)),
+    [IMAGE_HASH_LABEL]: imageHash,
+  };
+}

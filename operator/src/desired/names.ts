@@ -1,0 +1,33 @@
+// Deterministic child names, each a DNS-1123 label of at most 63 characters.
+import { createHash } from 'node:crypto';
+import type { FastApiApp } from '../api/types';
+
+const MAX_NAME = 63;
+const JOB_INFIX = '-migrate-';
+const HASH_LENGTH = 10;
+
+/** First `length` hex digits of sha256(text). */
+export function shortHash(text: string, length = HASH_LENGTH): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/** Name of the Deployment, Service and ServiceMonitor: the FastApiApp's own name (the CRD limits it to 63). */
+export function childName(app: FastApiApp): string {
+  return app.metadata.name;
+}
+
+/** Hash of an image reference, as in the migration Job's image-hash label. */
+export function imageHash(ref: string): string {
+  return shortHash(ref);
+}
+
+/**
+ * Name of the migration Job for an image: `<name>-migrate-<hash>`, with the name cut to fit 63.
+ * The hash covers the app name and the image reference, so each image of an app gets exactly
+ * one Job and two long names sharing a prefix cannot collide.
+ */
+export function migrationJobName(app: FastApiApp, ref: string): string {
+  const room = MAX_NAME - JOB_INFIX.length - HASH_LENGTH;
+  const prefix = app.metadata.name.slice(0, room).replace(/-+$/, '');
+  return `${prefix}${JOB_INFIX}${shortHash(`${app.metadata.name}\n${ref}`)}`;
+}

@@ -1,0 +1,81 @@
+// Pod pieces shared by the app Deployment and the migration Job: the restricted Pod Security
+// profile, a writable /tmp on a read-only root filesystem, and DATABASE_URL by Secret reference.
+import type {
+  V1Container,
+  V1EnvVar,
+  V1PodSecurityContext,
+  V1ResourceRequirements,
+  V1SecurityContext,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type { DefaultedSpec } from './defaults';
+
+/** UID/GID the containers run as (the image must not need root; `USER 10001:10001` in Dockerfile.app and Dockerfile.operator). */
+export const RUN_AS_USER = 10001;
+export const TMP_VOLUME = 'tmp';
+
+export function podSecurityContext(): V1PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_USER,
+    runAsGroup: RUN_AS_USER,
+    fsGroup: RUN_AS_USER,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export function containerSecurityContext(): V1SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export function tmpVolume(): V1Volume {
+  return { name: TMP_VOLUME, emptyDir: { sizeLimit: '64Mi' } };
+}
+
+export function tmpVolumeMount(): V1VolumeMount {
+  return { name: TMP_VOLUME, mountPath: '/tmp' };
+}
+
+/** DATABASE_URL from the referenced Secret, then the spec's extra env (which may not redefine it). */
+export function databaseEnv(spec: DefaultedSpec): V1EnvVar[] {
+  return [
+    {
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: spec.databaseSecretRef.name, key: spec.databaseSecretRef.key } },
+    },
+    ...spec.env.map((e) => structuredClone(e) as V1EnvVar),
+  ];
+}
+
+/** Resource quantities as strings (the spec allows plain numbers). */
+export function resources(spec: DefaultedSpec): V1ResourceRequirements {
+  const out: V1ResourceRequirements = {};
+  for (const part of ['requests', 'limits'] as const) {
+    const values = spec.resources[part];
+    if (!values) continue;
+    const entries = Object.entries(values).filter(([, v]) => v !== undefined);
+    if (entries.length > 0) out[part] = Object.fromEntries(entries.map(([k, v]) => [k, String(v)]));
+  }
+  return out;
+}
+
+/** Container fields common to app and migration containers. */
+export function baseContainer(name: string, image: string, spec: DefaultedSpec): V1Container {
+  return {
+    name,
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    resources: resources(spec),
+    securityContext: containerSecurityContext(),
+    volumeMounts: [tmpVolumeMount()],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
