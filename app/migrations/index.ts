@@ -1,0 +1,12 @@
+// Every migration, in order. A static list (rather than a directory scan) loads the same way from
+// the TypeScript sources (tests) and the compiled dist/ (image), and names carry no file extension.
+import type { Knex } from 'knex';
+import * as createItems from './001_create_items.js';
+import * as addPrice from './002_add_price.js';
+import * as addSentiment from './003_add_sentiment.js';
+
+export const migrations: ReadonlyArray<{ name: string; migration: Knex.Migration }> = [
+  { name: '001_create_items', migration: createItems },
+  { name: '002_add_price', migration: addPrice },
+  { name: '003_add_sentiment', migration: addSentiment },
+];

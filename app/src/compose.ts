@@ -1,0 +1,82 @@
+// Builds the object graph: knex -> repository -> use cases -> HTTP app, plus metrics sources.
+// Shared by start.ts and the tests, so both run exactly the same wiring.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Express } from 'express';
+import type { Knex } from 'knex';
+import type { DatabaseConfig } from './config.js';
+import { KnexItemsRepository } from './data/items-repository.js';
+import { createKnex, pingDatabase, poolStats } from './data/knex.js';
+import { ItemsService } from './domain/items.js';
+import { createSentimentModel } from './domain/sentiment/model.js';
+import { SentimentService } from './domain/sentiment/service.js';
+import type { DomainObserver, SentimentModel } from './domain/types.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+
+export const SERVICE_NAME = 'fastapiapp';
+
+export interface ComposeOptions {
+  db: DatabaseConfig & { url: string };
+  logger: Logger;
+  corsOrigins?: readonly string[];
+  healthTimeoutMs?: number;
+  /** Injected in tests (e.g. a model that failed to load); default: the bundled model. */
+  loadModel?: () => SentimentModel;
+}
+
+export interface Composition {
+  app: Express;
+  knex: Knex;
+  metrics: Metrics;
+  sentiment: SentimentService;
+  /** Closes the database pool. */
+  close(): Promise<void>;
+}
+
+/** The version in the nearest package.json above this file (works from src/ and dist/). */
+export function packageVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  }
+  return '0.0.0';
+}
+
+function loadSentiment(load: () => SentimentModel, log: Logger): SentimentModel | undefined {
+  try {
+    const model = load();
+    log.info({ model: model.info.name, version: model.info.version, loadMs: model.info.load_time_ms }, 'sentiment model loaded');
+    return model;
+  } catch (err) {
+    // Keep serving items and health: predictions answer 503 and /health reports the model.
+    log.error({ err }, 'sentiment model failed to load');
+    return undefined;
+  }
+}
+
+export function compose(opts: ComposeOptions): Composition {
+  const log = opts.logger;
+  const metrics = createMetrics();
+  const knex = createKnex(opts.db, log);
+  const healthTimeoutMs = opts.healthTimeoutMs ?? 1500;
+  const observer: DomainObserver = {
+    itemCreated: () => metrics.itemsCreated.inc(),
+    predicted: (label) => metrics.sentimentPredictions.inc({ sentiment: label }),
+  };
+  const sentiment = new SentimentService(loadSentiment(opts.loadModel ?? (() => createSentimentModel()), log), observer);
+  const items = new ItemsService(new KnexItemsRepository(knex), sentiment, observer);
+  const database = { ping: () => pingDatabase(knex, healthTimeoutMs) };
+  metrics.attach({ poolStats: () => poolStats(knex), dbReachable: async () => (await database.ping()).ok });
+  const app = createApp({
+    items,
+    sentiment,
+    database,
+    metrics,
+    logger: log,
+    info: { service: SERVICE_NAME, version: packageVersion() },
+    corsOrigins: opts.corsOrigins,
+  });
+  return { app, knex, metrics, sentiment, close: () => knex.destroy() };
+}

@@ -1,0 +1,138 @@
+// Configuration: read from the environment once at startup, validated, typed and frozen.
+// An invalid value throws ConfigError naming the variable; start.ts turns that into exit 1.
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface DatabaseConfig {
+  /** Connection URL; undefined means "no database configured": start.ts runs an embedded Postgres. */
+  url: string | undefined;
+  poolMin: number;
+  poolMax: number;
+  /** TCP connect timeout for a new connection (pg `connectionTimeoutMillis`). */
+  connectTimeoutMs: number;
+  /** How long a query may wait for a free pool connection. */
+  acquireTimeoutMs: number;
+  /** Server-side `statement_timeout` per connection. */
+  statementTimeoutMs: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  /** Allowed CORS origins; empty disables CORS, ['*'] allows any. */
+  corsOrigins: string[];
+  db: DatabaseConfig;
+  /** Apply migrations at startup (always done for the embedded database). */
+  migrateOnStart: boolean;
+  /** Embedded Postgres (used only when no database is configured). */
+  embedded: { dataDir: string; port: number };
+  /** Bound on draining in-flight requests after SIGTERM. */
+  shutdownTimeoutMs: number;
+  /** /health and /readyz give up on the database after this long. */
+  healthTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be an integer between ${min} and ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase();
+  if (raw === undefined) return def;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const url = str(env, 'DATABASE_URL');
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:password@host:5432/db');
+    }
+    if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.hostname) {
+      throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:password@host:5432/db');
+    }
+    return url;
+  }
+  // The lab's variables, used when POSTGRES_HOST is set.
+  const host = str(env, 'POSTGRES_HOST');
+  if (host === undefined) return undefined;
+  if (!/^[A-Za-z0-9._:-]+$/.test(host)) throw new ConfigError('POSTGRES_HOST', `is not a valid host name (got "${host}")`);
+  const port = int(env, 'POSTGRES_PORT', 5432, 1, 65535);
+  const user = str(env, 'POSTGRES_USER') ?? 'postgres';
+  const password = env.POSTGRES_PASSWORD ?? '';
+  const db = str(env, 'POSTGRES_DB') ?? 'postgres';
+  const u = new URL('postgres://placeholder');
+  u.hostname = host;
+  u.port = String(port);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  u.pathname = `/${encodeURIComponent(db)}`;
+  return u.toString();
+}
+
+/** Reads and validates the configuration; throws ConfigError on the first invalid variable. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
+  const logLevel = (str(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+  const corsOrigins = (str(env, 'CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError('CORS_ORIGINS', `must be "*" or a comma-separated list of origins like https://example.com (got "${origin}")`);
+    }
+  }
+  const poolMin = int(env, 'DB_POOL_MIN', 0, 0, 100);
+  const poolMax = int(env, 'DB_POOL_MAX', 10, 1, 100);
+  if (poolMin > poolMax) throw new ConfigError('DB_POOL_MIN', `must not exceed DB_POOL_MAX (${poolMax})`);
+  const url = databaseUrl(env);
+  const config: Config = {
+    port: int(env, 'PORT', 8000, 0, 65535),
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    logLevel: logLevel as LogLevel,
+    corsOrigins,
+    db: {
+      url,
+      poolMin,
+      poolMax,
+      connectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 2000, 100, 60000),
+      acquireTimeoutMs: int(env, 'DB_ACQUIRE_TIMEOUT_MS', 5000, 100, 60000),
+      statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10000, 0, 600000),
+    },
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', false),
+    embedded: {
+      dataDir: path.resolve(cwd, str(env, 'EMBEDDED_PG_DIR') ?? '.data/postgres'),
+      port: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
+    },
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
+    healthTimeoutMs: int(env, 'HEALTH_TIMEOUT_MS', 1500, 100, 30000),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,25 @@
+// Classifies driver errors: "the database is unavailable" becomes a 503 DatabaseUnavailableError;
+// anything else is rethrown unchanged (and ends as a 500 with the details only in the log).
+import { DatabaseUnavailableError } from '../domain/errors.js';
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.name === 'KnexTimeoutError') return true; // pool acquire timed out
+  if (e.code && NETWORK_CODES.has(e.code)) return true;
+  // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash, cannot connect now)
+  if (e.code && (/^08/.test(e.code) || /^57P0[1-3]$/.test(e.code))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/** Runs a data-access call and maps "database unavailable" errors to DatabaseUnavailableError. */
+export async function guard<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
+    throw err;
+  }
+}

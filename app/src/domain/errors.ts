@@ -1,0 +1,53 @@
+// Typed errors. The HTTP layer's one error handler turns them into responses;
+// anything that is not an AppError becomes a bare 500 (details only in the log), and an
+// uncaught exception ends the process (start.ts), since its state can no longer be trusted.
+
+export interface ValidationIssue {
+  /** FastAPI-style location, e.g. ["body", "name"] or ["path", "item_id"]. */
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    /** Client-facing `detail`: never internals. */
+    readonly detail: unknown,
+    message?: string,
+  ) {
+    super(message ?? (typeof detail === 'string' ? detail : 'application error'));
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(422, issues, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '));
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(detail = 'Not Found') {
+    super(404, detail);
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  constructor(detail: string, override readonly cause?: unknown) {
+    super(503, detail);
+  }
+}
+
+/** The database could not be reached (refused, timed out, restarting). */
+export class DatabaseUnavailableError extends ServiceUnavailableError {
+  constructor(cause?: unknown) {
+    super('Database unavailable', cause);
+  }
+}
+
+export class ModelUnavailableError extends ServiceUnavailableError {
+  constructor() {
+    super('Sentiment model not loaded');
+  }
+}

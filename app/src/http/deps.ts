@@ -1,0 +1,19 @@
+// What the HTTP layer needs from the rest of the app: use cases and probes, never I/O details.
+import type { ItemsService } from '../domain/items.js';
+import type { SentimentService } from '../domain/sentiment/service.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export type PingResult = { ok: true } | { ok: false; error: string };
+
+export interface AppDeps {
+  items: ItemsService;
+  sentiment: SentimentService;
+  /** Database probe for /health and /readyz: must answer within its own bounded time. */
+  database: { ping(): Promise<PingResult> };
+  metrics: Metrics;
+  logger: Logger;
+  info: { service: string; version: string };
+  /** Allowed CORS origins; empty or absent disables CORS. */
+  corsOrigins?: readonly string[];
+}

@@ -1,0 +1,53 @@
+// The one error handler for every route: AppErrors become their status and `detail`; body-parser
+// errors their 4xx; anything else a bare 500. No stack traces or SQL ever reach the client.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, ValidationError } from '../domain/errors.js';
+
+/** Unknown route (FastAPI's body for it). */
+export const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json({ detail: 'Not Found' });
+};
+
+interface HttpishError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+}
+
+const PARSER_ERRORS: Record<string, [number, string]> = {
+  'entity.parse.failed': [400, 'Malformed JSON body'],
+  'entity.too.large': [413, 'Request body too large (limit 1 MB)'],
+  'encoding.unsupported': [415, 'Unsupported content encoding'],
+  'charset.unsupported': [415, 'Unsupported charset: send UTF-8 JSON'],
+  'request.aborted': [400, 'Request aborted'],
+  'request.size.invalid': [400, 'Request size did not match Content-Length'],
+};
+
+export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  res.locals.error = err;
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (err instanceof ValidationError) {
+    res.status(422).json({ detail: err.issues });
+    return;
+  }
+  if (err instanceof AppError) {
+    res.status(err.status).json({ detail: err.detail });
+    return;
+  }
+  const e = err as HttpishError;
+  const known = e?.type ? PARSER_ERRORS[e.type] : undefined;
+  if (known) {
+    res.status(known[0]).json({ detail: known[1] });
+    return;
+  }
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) {
+    res.status(status).json({ detail: 'Bad Request' });
+    return;
+  }
+  res.status(500).json({ detail: 'Internal Server Error' });
+};

@@ -1,0 +1,55 @@
+// Per request: a request id (X-Request-Id, taken from the caller when sane), and on completion the
+// duration histogram + counter (labelled with the route template, never the raw path) and one
+// structured access log line; 5xx responses are logged at error level with the cause.
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from '../../observability/logger.js';
+import { UNMATCHED_ROUTE, type Metrics } from '../../observability/metrics.js';
+
+const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** The error that produced this response, for the 5xx log line. */
+    error?: unknown;
+    /** Route label override for handlers that are not Express routes (static files). */
+    routeLabel?: string;
+  }
+}
+
+export function routeLabel(req: Request, res: Response): string {
+  if (res.locals.routeLabel) return res.locals.routeLabel;
+  const route = req.route as { path?: unknown } | undefined;
+  const path = Array.isArray(route?.path) ? route.path[0] : route?.path; // a route may list several paths
+  return typeof path === 'string' ? req.baseUrl + path : UNMATCHED_ROUTE;
+}
+
+export function requestContext(metrics: Metrics, log: Logger): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    const header = req.headers['x-request-id'];
+    const reqId = typeof header === 'string' && SANE_ID.test(header) ? header : randomUUID();
+    req.id = reqId;
+    res.setHeader('X-Request-Id', reqId);
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const labels = { method: req.method, route: routeLabel(req, res), status_code: String(res.statusCode) };
+      metrics.httpDuration.observe(labels, seconds);
+      metrics.httpRequests.inc(labels);
+      const entry = { reqId, method: req.method, route: labels.route, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100 };
+      if (res.statusCode >= 500) {
+        const e = res.locals.error as { name?: string; message?: string; stack?: string; code?: string; cause?: { message?: string; code?: string } } | undefined;
+        log.error({ ...entry, err: e && { name: e.name, message: e.message, code: e.code, cause: e.cause && { message: e.cause.message, code: e.cause.code }, stack: e.stack } }, 'request failed');
+      } else if (log.isLevelEnabled('info')) {
+        log.info(entry, 'request');
+      }
+    });
+    next();
+  };
+}
+
+declare module 'http' {
+  interface IncomingMessage {
+    id?: string;
+  }
+}

@@ -1,0 +1,164 @@
+// The OpenAPI 3.1 document served at /openapi.json (the lab's users had FastAPI's generated docs).
+import { LIMITS } from './validation.js';
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const detail = (description: string) => ({ description, content: json(ref('Detail')) });
+const idParam = { name: 'item_id', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: LIMITS.int32Max } };
+const invalid = { description: 'Validation error', content: json(ref('HTTPValidationError')) };
+const bodyErrors = {
+  400: detail('Malformed JSON'),
+  413: detail('Body over 1 MB'),
+  415: detail('Content type is not application/json'),
+  422: invalid,
+};
+const dbDown = { 503: detail('Database unavailable') };
+
+export function openApiDocument(info: { service: string; version: string }): object {
+  return {
+    openapi: '3.1.0',
+    info: { title: info.service, version: info.version, description: 'Items with sentiment analysis (wire-compatible with the FastAPI lab).' },
+    paths: {
+      '/': { get: { summary: 'Service status', responses: { 200: { description: 'Online', content: json(ref('Root')) } } } },
+      '/health': {
+        get: {
+          summary: 'Health (database and model)',
+          responses: { 200: { description: 'Healthy', content: json(ref('Health')) }, 503: { description: 'Unhealthy', content: json(ref('Health')) } },
+        },
+      },
+      '/livez': { get: { summary: 'Liveness probe', responses: { 200: { description: 'Alive' } } } },
+      '/readyz': { get: { summary: 'Readiness probe (database and model)', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
+      '/items': {
+        get: {
+          summary: 'List items',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: LIMITS.listMax, default: LIMITS.listDefault } },
+            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+            { name: 'sentiment', in: 'query', schema: ref('Sentiment') },
+          ],
+          responses: { 200: { description: 'Items ordered by id', content: json({ type: 'array', items: ref('Item') }) }, 422: invalid, ...dbDown },
+        },
+        post: {
+          summary: 'Create an item (sentiment of the description computed and stored)',
+          requestBody: { required: true, content: json(ref('ItemCreate')) },
+          responses: {
+            201: { description: 'Created; Location header names the new item', headers: { Location: { schema: { type: 'string' } } }, content: json(ref('Item')) },
+            ...bodyErrors,
+            ...dbDown,
+          },
+        },
+      },
+      '/items/{item_id}': {
+        parameters: [idParam],
+        get: { summary: 'Read an item', responses: { 200: { description: 'The item', content: json(ref('Item')) }, 404: detail('Item not found'), 422: invalid, ...dbDown } },
+        put: {
+          summary: 'Replace an item',
+          requestBody: { required: true, content: json(ref('ItemCreate')) },
+          responses: { 200: { description: 'The item', content: json(ref('Item')) }, 404: detail('Item not found'), ...bodyErrors, ...dbDown },
+        },
+        patch: {
+          summary: 'Update some fields of an item',
+          requestBody: { required: true, content: json(ref('ItemUpdate')) },
+          responses: { 200: { description: 'The item', content: json(ref('Item')) }, 404: detail('Item not found'), ...bodyErrors, ...dbDown },
+        },
+        delete: { summary: 'Delete an item', responses: { 204: { description: 'Deleted' }, 404: detail('Item not found'), 422: invalid, ...dbDown } },
+      },
+      '/predict': {
+        post: {
+          summary: 'Sentiment of a text',
+          requestBody: { required: true, content: json(ref('PredictRequest')) },
+          responses: { 200: { description: 'Prediction', content: json(ref('Prediction')) }, ...bodyErrors, 503: detail('Model not loaded') },
+        },
+      },
+      '/predict/batch': {
+        post: {
+          summary: `Sentiment of up to ${LIMITS.batchMax} texts`,
+          requestBody: { required: true, content: json(ref('PredictBatchRequest')) },
+          responses: {
+            200: { description: 'Predictions in input order', content: json({ type: 'object', properties: { predictions: { type: 'array', items: ref('Prediction') } } }) },
+            ...bodyErrors,
+            503: detail('Model not loaded'),
+          },
+        },
+      },
+      '/model/info': { get: { summary: 'Sentiment model information', responses: { 200: { description: 'Model', content: json(ref('ModelInfo')) }, 503: detail('Model not loaded') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    },
+    components: {
+      schemas: {
+        Sentiment: { type: 'string', enum: ['positive', 'negative', 'neutral'] },
+        Detail: { type: 'object', properties: { detail: { type: 'string' } }, required: ['detail'] },
+        HTTPValidationError: {
+          type: 'object',
+          properties: {
+            detail: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { loc: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer' }] } }, msg: { type: 'string' }, type: { type: 'string' } },
+                required: ['loc', 'msg', 'type'],
+              },
+            },
+          },
+        },
+        Root: { type: 'object', properties: { status: { const: 'online' }, service: { type: 'string' }, version: { type: 'string' } } },
+        Health: {
+          type: 'object',
+          properties: { status: { enum: ['healthy', 'unhealthy'] }, database: { enum: ['connected', 'disconnected'] }, model: { type: 'string' }, error: { type: 'string' } },
+        },
+        ItemCreate: {
+          type: 'object',
+          required: ['name', 'description'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: LIMITS.nameMax },
+            description: { type: 'string', maxLength: LIMITS.descriptionMax },
+            price: { type: 'integer', minimum: 0, maximum: LIMITS.int32Max, default: 0 },
+          },
+        },
+        ItemUpdate: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: LIMITS.nameMax },
+            description: { type: 'string', maxLength: LIMITS.descriptionMax },
+            price: { type: 'integer', minimum: 0, maximum: LIMITS.int32Max },
+          },
+        },
+        Item: {
+          type: 'object',
+          required: ['id', 'name', 'description', 'price', 'sentiment', 'sentiment_score', 'created_at'],
+          properties: {
+            id: { type: 'integer' },
+            name: { type: 'string' },
+            description: { type: 'string' },
+            price: { type: 'integer' },
+            sentiment: { oneOf: [ref('Sentiment'), { type: 'null' }] },
+            sentiment_score: { type: ['number', 'null'], minimum: -1, maximum: 1 },
+            created_at: { type: 'string', format: 'date-time' },
+          },
+        },
+        PredictRequest: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: LIMITS.textMax } } },
+        PredictBatchRequest: {
+          type: 'object',
+          required: ['texts'],
+          properties: { texts: { type: 'array', minItems: 1, maxItems: LIMITS.batchMax, items: { type: 'string', minLength: 1, maxLength: LIMITS.textMax } } },
+        },
+        Prediction: {
+          type: 'object',
+          required: ['sentiment', 'confidence', 'score'],
+          properties: { sentiment: ref('Sentiment'), confidence: { type: 'number', minimum: 0, maximum: 1 }, score: { type: 'number', minimum: -1, maximum: 1 } },
+        },
+        ModelInfo: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            version: { type: 'string' },
+            kind: { type: 'string' },
+            labels: { type: 'array', items: ref('Sentiment') },
+            loaded_at: { type: 'string', format: 'date-time' },
+            load_time_ms: { type: 'number' },
+          },
+        },
+      },
+    },
+  };
+}

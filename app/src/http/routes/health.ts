@@ -1,0 +1,39 @@
+// Service status: `/` and `/health` (the lab's), `/livez` and `/readyz` (Kubernetes probes).
+// The database probe is bounded, so these answer within ~2 s even when Postgres is unreachable.
+import { Router } from 'express';
+import type { AppDeps } from '../deps.js';
+
+export function healthRouter(deps: Pick<AppDeps, 'database' | 'sentiment' | 'info'>): Router {
+  const r = Router();
+  r.get('/', (_req, res) => {
+    res.json({ status: 'online', service: deps.info.service, version: deps.info.version });
+  });
+  r.get('/health', async (_req, res) => {
+    const db = await deps.database.ping();
+    const model = deps.sentiment.loaded ? 'loaded' : 'not loaded';
+    if (db.ok && deps.sentiment.loaded) {
+      res.json({ status: 'healthy', database: 'connected', model });
+      return;
+    }
+    res.status(503).json({
+      status: 'unhealthy',
+      database: db.ok ? 'connected' : 'disconnected',
+      model,
+      error: db.ok ? 'sentiment model not loaded' : db.error,
+    });
+  });
+  // Liveness: the event loop answers. Deliberately independent of the database.
+  r.get('/livez', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  r.get('/readyz', async (_req, res) => {
+    const db = await deps.database.ping();
+    const ready = db.ok && deps.sentiment.loaded;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not ready',
+      database: db.ok ? 'connected' : 'disconnected',
+      model: deps.sentiment.loaded ? 'loaded' : 'not loaded',
+    });
+  });
+  return r;
+}

@@ -1,0 +1,20 @@
+// Sentiment predictions and model information.
+import { Router } from 'express';
+import type { SentimentService } from '../../domain/sentiment/service.js';
+import { jsonBody } from '../middleware/json-body.js';
+import { sendJson } from '../respond.js';
+import { parsePredict, parsePredictBatch } from '../validation.js';
+
+export function predictRouter(sentiment: SentimentService): Router {
+  const r = Router();
+  r.post('/predict', jsonBody, (req, res) => {
+    sendJson(res, 200, sentiment.predict(parsePredict(req.body)));
+  });
+  r.post('/predict/batch', jsonBody, (req, res) => {
+    sendJson(res, 200, { predictions: sentiment.predictBatch(parsePredictBatch(req.body)) });
+  });
+  r.get('/model/info', (_req, res) => {
+    res.json(sentiment.info());
+  });
+  return r;
+}

@@ -1,0 +1,19 @@
+// Structured JSON logs (pino). One root logger; request logs carry `reqId`.
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from '../config.js';
+
+export type { Logger };
+
+export function createLogger(level: LogLevel = 'info', destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'fastapiapp' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // No `redact`: it costs ~30 µs per line on the access-log path (measured); instead nothing
+      // logs headers, request bodies or connection strings in the first place.
+    },
+    destination,
+  );
+}

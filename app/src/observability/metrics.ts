@@ -1,0 +1,91 @@
+// One prom-client registry per app instance (tests create several apps in one process).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Route label for requests that matched no route: never the raw path. */
+export const UNMATCHED_ROUTE = '__unmatched__';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface MetricsSources {
+  /** Current pool occupancy, read at scrape time. */
+  poolStats?: () => PoolStats;
+  /** Whether the database answers, evaluated at scrape time (bounded by its own timeout). */
+  dbReachable?: () => Promise<boolean>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  httpRequests: Counter<'method' | 'route' | 'status_code'>;
+  sentimentPredictions: Counter<'sentiment'>;
+  itemsCreated: Counter;
+  /** Wire the DB gauges to their sources (done once the database layer exists). */
+  attach(sources: MetricsSources): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry }); // includes nodejs_eventloop_lag_* and process_*
+  const sources: MetricsSources = {};
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by route template',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    // Modest bucket count: every observation touches each bucket.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests, by route template and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [registry],
+  });
+  const sentimentPredictions = new Counter({
+    name: 'sentiment_predictions_total',
+    help: 'Sentiment predictions made (predict endpoints and item writes), by predicted label',
+    labelNames: ['sentiment'] as const,
+    registers: [registry],
+  });
+  const itemsCreated = new Counter({
+    name: 'items_created_total',
+    help: 'Items created',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections: total (open), idle (open and free), waiting (queued acquires)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const s = sources.poolStats?.() ?? { total: 0, idle: 0, waiting: 0 };
+      this.set({ state: 'total' }, s.total);
+      this.set({ state: 'idle' }, s.idle);
+      this.set({ state: 'waiting' }, s.waiting);
+    },
+  });
+  new Gauge({
+    name: 'db_up',
+    help: 'Whether the database answered a probe at scrape time (1) or not (0)',
+    registers: [registry],
+    async collect() {
+      this.set(sources.dbReachable ? ((await sources.dbReachable()) ? 1 : 0) : 0);
+    },
+  });
+
+  return {
+    registry,
+    httpDuration,
+    httpRequests,
+    sentimentPredictions,
+    itemsCreated,
+    attach(s) {
+      Object.assign(sources, s);
+    },
+  };
+}

