@@ -1,0 +1,135 @@
+// Operator configuration, read from the environment and validated once at startup. Every
+// problem is reported at once, with the variable's name, so a bad Deployment fails fast.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface OperatorConfig {
+  /** kubeconfig file; undefined = ~/.kube/config, else the in-cluster service account */
+  kubeconfigPath?: string;
+  /** namespaces to watch; empty = all namespaces */
+  watchNamespaces: string[];
+  leaderElect: boolean;
+  leaderElection: {
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  /** host:port of /metrics, /healthz and /readyz */
+  metricsAddr: string;
+  logLevel: LogLevel;
+  maxConcurrentReconciles: number;
+  /** every FastApiApp is reconciled at least this often, even without events */
+  resyncPeriodMs: number;
+  /** how often to look again for a resource the API server does not serve (the ServiceMonitor CRD) */
+  crdPollMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid operator configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function inClusterNamespace(): string | undefined {
+  try {
+    return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const problems: string[] = [];
+  const bool = (name: string, dflt: boolean): boolean => {
+    const v = env[name]?.trim().toLowerCase();
+    if (v === undefined || v === '') return dflt;
+    if (['true', '1', 'yes'].includes(v)) return true;
+    if (['false', '0', 'no'].includes(v)) return false;
+    problems.push(`${name}="${env[name]}": expected true or false`);
+    return dflt;
+  };
+  const int = (name: string, dflt: number, min: number, max: number): number => {
+    const v = env[name]?.trim();
+    if (v === undefined || v === '') return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}="${v}": expected an integer from ${min} to ${max}`);
+      return dflt;
+    }
+    return n;
+  };
+
+  const watchNamespaces = (env.WATCH_NAMESPACES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const ns of watchNamespaces) if (!DNS_LABEL.test(ns)) problems.push(`WATCH_NAMESPACES: "${ns}" is not a valid namespace name`);
+
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${env.LOG_LEVEL}": expected one of ${LOG_LEVELS.join(', ')}`);
+
+  const metricsAddr = env.METRICS_ADDR?.trim() || ':8080';
+  const m = /^(.*):(\d{1,5})$/.exec(metricsAddr);
+  if (!m || Number(m[2]) > 65535) problems.push(`METRICS_ADDR="${metricsAddr}": expected [host]:port, e.g. :8080`);
+
+  const kubeconfigPath = env.KUBECONFIG?.split(':').find(Boolean);
+  if (kubeconfigPath) {
+    try {
+      readFileSync(kubeconfigPath);
+    } catch (err) {
+      problems.push(`KUBECONFIG="${kubeconfigPath}": cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+
+  const leaseNamespace = env.LEADER_ELECTION_NAMESPACE?.trim() || env.POD_NAMESPACE?.trim() || inClusterNamespace() || 'default';
+  if (!DNS_LABEL.test(leaseNamespace)) problems.push(`LEADER_ELECTION_NAMESPACE="${leaseNamespace}" is not a valid namespace name`);
+  const leaseName = env.LEADER_ELECTION_ID?.trim() || 'fastapiapp-operator-leader';
+  const leaseDurationMs = int('LEASE_DURATION_SECONDS', 15, 2, 3600) * 1000;
+  const renewDeadlineMs = int('RENEW_DEADLINE_SECONDS', 10, 1, 3600) * 1000;
+  const retryPeriodMs = int('RETRY_PERIOD_SECONDS', 2, 1, 3600) * 1000;
+  if (renewDeadlineMs >= leaseDurationMs) problems.push('RENEW_DEADLINE_SECONDS must be less than LEASE_DURATION_SECONDS');
+  if (retryPeriodMs >= renewDeadlineMs) problems.push('RETRY_PERIOD_SECONDS must be less than RENEW_DEADLINE_SECONDS');
+
+  const config: OperatorConfig = {
+    kubeconfigPath,
+    watchNamespaces,
+    leaderElect: bool('LEADER_ELECT', true),
+    leaderElection: {
+      namespace: leaseNamespace,
+      name: leaseName,
+      identity: env.POD_NAME?.trim() || `${hostname()}_${randomBytes(4).toString('hex')}`,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+    },
+    metricsAddr,
+    logLevel,
+    maxConcurrentReconciles: int('MAX_CONCURRENT_RECONCILES', 8, 1, 256),
+    resyncPeriodMs: int('RESYNC_PERIOD_SECONDS', 600, 1, 86_400) * 1000,
+    crdPollMs: int('CRD_POLL_SECONDS', 10, 1, 3600) * 1000,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export const CONFIG_HELP = `Environment:
+  KUBECONFIG                  kubeconfig file (default: in-cluster service account, then ~/.kube/config)
+  WATCH_NAMESPACES            comma-separated namespaces to watch (default: all)
+  LEADER_ELECT                true|false: elect a leader on a Lease before reconciling (default true)
+  LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: POD_NAMESPACE, the service account's, or default)
+  LEADER_ELECTION_ID          name of the Lease (default fastapiapp-operator-leader)
+  POD_NAME                    leader identity (default hostname + random suffix)
+  METRICS_ADDR                [host]:port for /metrics, /healthz, /readyz (default :8080)
+  LOG_LEVEL                   ${LOG_LEVELS.join('|')} (default info)
+  MAX_CONCURRENT_RECONCILES   parallel reconciles, 1-256 (default 8)
+  RESYNC_PERIOD_SECONDS       reconcile every FastApiApp at least this often (default 600)
+  CRD_POLL_SECONDS            how often to look for the ServiceMonitor CRD while it is absent (default 10)
+  LEASE_DURATION_SECONDS / RENEW_DEADLINE_SECONDS / RETRY_PERIOD_SECONDS   (default 15 / 10 / 2)`;

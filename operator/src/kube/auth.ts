@@ -1,0 +1,125 @@
+// Where the API server is and how to authenticate to it. The common cases (in-cluster service
+// account, kubeconfig with client certificates or a token) are read here without loading
+// @kubernetes/client-node, whose generated API costs ~55 MB of memory; kubeconfig users that
+// need exec or auth-provider plugins (e.g. `aws eks get-token`) fall back to client-node.
+import { readFileSync, existsSync } from 'node:fs';
+import type * as https from 'node:https';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { parse } from 'yaml';
+
+/** What the transport needs; @kubernetes/client-node's KubeConfig satisfies it too. */
+export interface ClusterAuth {
+  getCurrentCluster(): { server: string } | null;
+  applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
+}
+
+export class KubeconfigError extends Error {
+  override readonly name = 'KubeconfigError';
+}
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const TOKEN_TTL_MS = 60_000; // projected tokens rotate: re-read the file at most this often
+
+interface TlsAndAuth {
+  server: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  insecure?: boolean;
+  servername?: string;
+  token?: string;
+  tokenFile?: string;
+  basic?: string;
+}
+
+class StaticAuth implements ClusterAuth {
+  private cachedToken?: { value: string; at: number };
+  constructor(private readonly a: TlsAndAuth) {}
+
+  getCurrentCluster(): { server: string } {
+    return { server: this.a.server };
+  }
+
+  async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
+    const { ca, cert, key, insecure, servername, basic } = this.a;
+    if (ca) opts.ca = ca;
+    if (cert) opts.cert = cert;
+    if (key) opts.key = key;
+    if (insecure) opts.rejectUnauthorized = false;
+    if (servername) opts.servername = servername;
+    if (basic) opts.auth = basic;
+    const token = this.token();
+    if (token) opts.headers = { ...opts.headers, Authorization: `Bearer ${token}` };
+  }
+
+  private token(): string | undefined {
+    if (!this.a.tokenFile) return this.a.token;
+    if (!this.cachedToken || Date.now() - this.cachedToken.at > TOKEN_TTL_MS) {
+      this.cachedToken = { value: readFileSync(this.a.tokenFile, 'utf8').trim(), at: Date.now() };
+    }
+    return this.cachedToken.value;
+  }
+}
+
+type Named<T> = { name: string } & T;
+interface KubeconfigFile {
+  'current-context'?: string;
+  contexts?: Named<{ context: { cluster: string; user: string } }>[];
+  clusters?: Named<{ cluster: Record<string, string | boolean | undefined> }>[];
+  users?: Named<{ user: Record<string, unknown> }>[];
+}
+
+function fileOrData(base: string, file: unknown, data: unknown): Buffer | undefined {
+  if (typeof data === 'string' && data) return Buffer.from(data, 'base64');
+  if (typeof file === 'string' && file) return readFileSync(isAbsolute(file) ? file : join(base, file));
+  return undefined;
+}
+
+async function fromKubeconfig(path: string): Promise<ClusterAuth> {
+  const doc = parse(readFileSync(path, 'utf8')) as KubeconfigFile;
+  const ctxName = doc['current-context'];
+  const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
+  if (!ctx) throw new KubeconfigError(`${path}: current-context "${ctxName ?? ''}" not found`);
+  const cluster = doc.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
+  const user = doc.users?.find((u) => u.name === ctx.user)?.user ?? {};
+  if (!cluster || typeof cluster.server !== 'string') throw new KubeconfigError(`${path}: cluster "${ctx.cluster}" has no server`);
+  if (user.exec || user['auth-provider']) {
+    // Credential plugins: let client-node run them (and pay for loading it only here).
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    return kc;
+  }
+  const base = dirname(path);
+  return new StaticAuth({
+    server: cluster.server,
+    ca: fileOrData(base, cluster['certificate-authority'], cluster['certificate-authority-data']),
+    insecure: cluster['insecure-skip-tls-verify'] === true,
+    servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
+    cert: fileOrData(base, user['client-certificate'], user['client-certificate-data']),
+    key: fileOrData(base, user['client-key'], user['client-key-data']),
+    token: typeof user.token === 'string' ? user.token : undefined,
+    tokenFile: typeof user.tokenFile === 'string' ? (isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile)) : undefined,
+    basic: typeof user.username === 'string' ? `${user.username}:${String(user.password ?? '')}` : undefined,
+  });
+}
+
+function inCluster(): ClusterAuth {
+  const host = process.env.KUBERNETES_SERVICE_HOST;
+  const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
+  if (!host) throw new KubeconfigError('no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a cluster (KUBERNETES_SERVICE_HOST unset)');
+  return new StaticAuth({
+    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ca: readFileSync(join(SA_DIR, 'ca.crt')),
+    tokenFile: join(SA_DIR, 'token'),
+  });
+}
+
+/** kubeconfigPath, else ~/.kube/config, else the in-cluster service account (client-go's order). */
+export async function loadClusterAuth(kubeconfigPath?: string): Promise<ClusterAuth> {
+  if (kubeconfigPath) return fromKubeconfig(kubeconfigPath);
+  const home = join(homedir(), '.kube', 'config');
+  if (existsSync(home)) return fromKubeconfig(home);
+  return inCluster();
+}

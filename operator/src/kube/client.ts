@@ -1,0 +1,114 @@
+// The only Kubernetes I/O of the operator: get, list, watch, server-side apply (field manager
+// fastapiapp-operator, force), status apply, create/update (Leases, Events), delete.
+import type { ClusterAuth } from './auth';
+import { isNotFound } from './errors';
+import { resourcePath, apiVersionOf, type ResourceType } from './resources';
+import { Transport } from './transport';
+import type { KubeObject, ObjectList, WatchEvent } from './types';
+
+export const FIELD_MANAGER = 'fastapiapp-operator';
+const APPLY = 'application/apply-patch+yaml'; // JSON is YAML
+
+export interface ListOptions {
+  labelSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export interface WatchOptions {
+  labelSelector?: string;
+  resourceVersion?: string;
+  timeoutSeconds: number;
+  stallMs: number;
+}
+
+export class KubeClient {
+  readonly transport: Transport;
+
+  constructor(kc: ClusterAuth) {
+    this.transport = new Transport(kc);
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.transport.request<T>({ verb: 'get', resource: r.plural, method: 'GET', path: resourcePath(r, namespace, name) });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
+    return this.transport.request<ObjectList<T>>({
+      verb: 'list', resource: r.plural, method: 'GET', path: resourcePath(r, namespace),
+      query: { labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion },
+    });
+  }
+
+  /** Streams watch events until the server closes the watch, the signal aborts, or it stalls. */
+  watch<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: WatchOptions,
+    onEvent: (ev: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
+    return this.transport.stream({
+      verb: 'watch', resource: r.plural, method: 'GET', path: resourcePath(r, namespace),
+      query: {
+        watch: true, allowWatchBookmarks: true, labelSelector: opts.labelSelector,
+        resourceVersion: opts.resourceVersion, timeoutSeconds: opts.timeoutSeconds,
+      },
+    }, (line) => onEvent(line as WatchEvent<T>), signal, opts.stallMs);
+  }
+
+  /** Server-side apply of a whole object we own (create or update); returns the stored object. */
+  async apply<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+    const body = { ...obj, apiVersion: apiVersionOf(r), kind: r.kind };
+    return this.transport.request<T>({
+      verb: 'apply', resource: r.plural, method: 'PATCH', contentType: APPLY,
+      path: resourcePath(r, obj.metadata.namespace, obj.metadata.name),
+      query: { fieldManager: FIELD_MANAGER, force: true }, body,
+    });
+  }
+
+  /** Server-side apply of the status subresource: the status we send replaces the status we own. */
+  async applyStatus<T extends KubeObject>(r: ResourceType, namespace: string, name: string, status: unknown): Promise<T> {
+    return this.transport.request<T>({
+      verb: 'apply', resource: `${r.plural}/status`, method: 'PATCH', contentType: APPLY,
+      path: resourcePath(r, namespace, name, 'status'),
+      query: { fieldManager: FIELD_MANAGER, force: true },
+      body: { apiVersion: apiVersionOf(r), kind: r.kind, metadata: { name, namespace }, status },
+    });
+  }
+
+  async create<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+    return this.transport.request<T>({
+      verb: 'create', resource: r.plural, method: 'POST', path: resourcePath(r, obj.metadata.namespace),
+      query: { fieldManager: FIELD_MANAGER }, body: { ...obj, apiVersion: apiVersionOf(r), kind: r.kind },
+    });
+  }
+
+  /** PUT with the object's resourceVersion: optimistic concurrency (409 Conflict when stale). */
+  async update<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
+    return this.transport.request<T>({
+      verb: 'update', resource: r.plural, method: 'PUT', path: resourcePath(r, obj.metadata.namespace, obj.metadata.name),
+      query: { fieldManager: FIELD_MANAGER }, body: { ...obj, apiVersion: apiVersionOf(r), kind: r.kind },
+    });
+  }
+
+  /** Deletes; false when it was already gone. */
+  async delete(r: ResourceType, namespace: string | undefined, name: string): Promise<boolean> {
+    try {
+      await this.transport.request({
+        verb: 'delete', resource: r.plural, method: 'DELETE', path: resourcePath(r, namespace, name),
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,167 @@
+// startOperator(): informers -> work queue -> reconciler, behind leader election, with the
+// probe/metrics server. main.ts runs it as a process; tests run it in-process.
+import type { Logger } from 'pino';
+import { KIND, type FastApiApp } from './api/types';
+import { MANAGED_BY_SELECTOR } from './desired/index';
+import type { OperatorConfig } from './config';
+import { loadClusterAuth, type ClusterAuth } from './kube/auth';
+import { KubeClient } from './kube/client';
+import { EventRecorder } from './kube/events';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { objectKey, type KubeObject } from './kube/types';
+import { createLogger } from './log';
+import { isTrue } from './reconcile/conditions';
+import { Reconciler } from './reconcile/reconciler';
+import { Controller } from './runtime/controller';
+import { InformerSet } from './runtime/informer-set';
+import { LeaderElector } from './runtime/leader';
+import { OperatorMetrics } from './runtime/metrics';
+import { startProbeServer } from './runtime/server';
+import { WorkQueue } from './runtime/workqueue';
+
+export const CONTROLLER_NAME = 'fastapiapp';
+
+export interface StartOptions {
+  config: OperatorConfig;
+  /** default: from config.kubeconfigPath, ~/.kube/config or the in-cluster service account (a client-node KubeConfig fits) */
+  kubeConfig?: ClusterAuth;
+  logger?: Logger;
+}
+
+export interface OperatorHandle {
+  /** host:port the probe/metrics server listens on */
+  readonly metricsAddress: string;
+  readonly client: KubeClient;
+  readonly metrics: OperatorMetrics;
+  readonly identity: string;
+  isLeader(): boolean;
+  /** all caches synced (what /readyz reports) */
+  isReady(): boolean;
+  /**
+   * Graceful stop: stop watches, finish in-flight reconciles, release the Lease.
+   * releaseLease: false simulates a crash (the Lease is left to expire).
+   */
+  stop(options?: { releaseLease?: boolean }): Promise<void>;
+  /** resolves when the operator ends: 'stopped' after stop(), 'lost' if it lost leadership */
+  readonly done: Promise<'stopped' | 'lost'>;
+}
+
+type App = FastApiApp & KubeObject;
+
+export async function startOperator(options: StartOptions): Promise<OperatorHandle> {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const client = new KubeClient(options.kubeConfig ?? await loadClusterAuth(config.kubeconfigPath));
+  const namespaces = config.watchNamespaces;
+
+  const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string, notServedRetryMs?: number) =>
+    new InformerSet<T>(client, namespaces, { resource, labelSelector, notServedRetryMs }, log);
+  const apps = informer<App>(FASTAPIAPPS);
+  const deployments = informer(DEPLOYMENTS, MANAGED_BY_SELECTOR);
+  const services = informer(SERVICES, MANAGED_BY_SELECTOR);
+  const jobs = informer(JOBS, MANAGED_BY_SELECTOR);
+  const serviceMonitors = informer(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
+  const all = [apps, deployments, services, jobs, serviceMonitors];
+  const synced = (): boolean => all.every((i) => i.hasSynced());
+
+  const metrics = new OperatorMetrics(() => {
+    const list = apps.list();
+    const ready = list.filter((a) => isTrue(a.status?.conditions, 'Ready')).length;
+    return { ready, notReady: list.length - ready };
+  });
+  client.transport.onResponse((verb, resource, method, code) =>
+    metrics.restRequests.inc({ code: String(code), method, verb, resource }));
+
+  const queue = new WorkQueue({ baseMs: 5, maxMs: 5 * 60_000 }, metrics.queueObserver(CONTROLLER_NAME));
+  const enqueueOwner = (obj: KubeObject): void => {
+    const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === KIND);
+    if (owner && obj.metadata.namespace) queue.add(`${obj.metadata.namespace}/${owner.name}`);
+  };
+  // Status-only updates (our own status writes) do not change what to do: skip them, as
+  // controller-runtime's GenerationChangedPredicate does. Resyncs still visit every app.
+  apps.on({
+    upsert: (a, old) => {
+      if (!old || old.metadata.generation !== a.metadata.generation || old.metadata.deletionTimestamp !== a.metadata.deletionTimestamp) {
+        queue.add(objectKey(a));
+      }
+    },
+  });
+  for (const children of [deployments, services, jobs, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  // The ServiceMonitor CRD appeared or went away: every app's monitoring changes.
+  serviceMonitors.on({
+    availabilityIn: (ns) => {
+      for (const a of apps.list()) if (!ns || a.metadata.namespace === ns) queue.add(objectKey(a));
+    },
+  });
+
+  const identity = config.leaderElection.identity;
+  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors },
+    new EventRecorder(client, 'fastapiapp-operator', identity), metrics, log);
+  const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
+    config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
+
+  const server = await startProbeServer(config.metricsAddr, metrics.registry, synced);
+  for (const i of all) i.start();
+
+  const resync = setInterval(() => {
+    for (const a of apps.list()) queue.add(objectKey(a));
+  }, config.resyncPeriodMs);
+  resync.unref();
+
+  const elector = config.leaderElect ? new LeaderElector(client, config.leaderElection, log) : undefined;
+  let started = false;
+  const startWorkers = (): void => {
+    if (started) return;
+    started = true;
+    metrics.leader.set({ name: config.leaderElection.name }, 1);
+    controller.start();
+  };
+
+  let stopping: Promise<void> | undefined;
+  let resolveDone!: (v: 'stopped' | 'lost') => void;
+  const done = new Promise<'stopped' | 'lost'>((r) => (resolveDone = r));
+
+  const shutdown = async (releaseLease: boolean, reason: 'stopped' | 'lost'): Promise<void> => {
+    clearInterval(resync);
+    elector?.stop();
+    // Stop watches and in-flight reconciles together; reconciles read from the caches only.
+    await Promise.all([controller.stop(), ...all.map((i) => i.stop())]);
+    if (releaseLease && elector) {
+      try {
+        await elector.release();
+      } catch (err) {
+        log.error({ err }, 'could not release the leader Lease; it expires on its own');
+      }
+    }
+    metrics.leader.set({ name: config.leaderElection.name }, 0);
+    await server.close();
+    client.close();
+    log.info({ reason }, 'operator stopped');
+    resolveDone(reason);
+  };
+
+  // Campaign only once caches are synced, so the first reconciles see the children that exist.
+  void (async () => {
+    await Promise.all(all.map((i) => i.waitForSync()));
+    if (stopping) return;
+    log.info({ namespaces: namespaces.length ? namespaces : 'all', metrics: server.address }, 'caches synced');
+    if (!elector) return startWorkers();
+    const result = await elector.run(startWorkers);
+    if (result === 'lost' && !stopping) stopping = shutdown(false, 'lost');
+  })().catch((err: unknown) => {
+    log.fatal({ err }, 'operator start-up failed');
+    stopping ??= shutdown(false, 'stopped');
+  });
+
+  log.info({ identity, leaderElect: config.leaderElect, metrics: server.address }, 'operator started');
+  return {
+    metricsAddress: server.address,
+    client,
+    metrics,
+    identity,
+    isLeader: () => (elector ? elector.isLeader() : started),
+    isReady: synced,
+    stop: ({ releaseLease = true } = {}) => (stopping ??= shutdown(releaseLease, 'stopped')),
+    done,
+  };
+}

@@ -1,0 +1,80 @@
+// "Apply only what differs": a child needs an apply when the desired object changed since our
+// last apply (hash annotation) or when the live object drifted from it (someone edited a field
+// we set). Drift is checked as "every field we set has our value", since the API server adds
+// defaults and other controllers add fields of their own.
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../kube/types';
+
+export const APPLIED_HASH_ANNOTATION = 'fastapiapp.io/applied-hash';
+
+/** JSON with object keys sorted, so equal objects hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
+}
+
+/** The desired object with the hash of its content stamped in an annotation. */
+export function withAppliedHash<T extends KubeObject>(desired: T): T {
+  const hash = createHash('sha256').update(canonicalJson(desired)).digest('hex').slice(0, 16);
+  return {
+    ...desired,
+    metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hash } },
+  };
+}
+
+export function needsApply(desired: KubeObject, actual: KubeObject | undefined): boolean {
+  if (!actual) return true;
+  const want = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+  if (want !== undefined && actual.metadata.annotations?.[APPLIED_HASH_ANNOTATION] !== want) return true;
+  return !isSubset(desired, actual);
+}
+
+const isZero = (v: unknown): boolean =>
+  v === false || v === 0 || v === '' || v === null
+  || (Array.isArray(v) && v.length === 0)
+  || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+
+/**
+ * True when every field of `want` is in `have` with an equal value. Zero values match absent
+ * fields (the API server omits them), lists must match element by element (same length), and
+ * under `resources` quantities compare by value ("0.5" == "500m").
+ */
+export function isSubset(want: unknown, have: unknown, inResources = false): boolean {
+  if (want === undefined) return true;
+  if (have === undefined || have === null) return isZero(want);
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && want.length === have.length && want.every((w, i) => isSubset(w, have[i], inResources));
+  }
+  if (typeof want === 'object' && want !== null) {
+    if (typeof have !== 'object' || Array.isArray(have)) return false;
+    const h = have as Record<string, unknown>;
+    return Object.entries(want as Record<string, unknown>)
+      .every(([k, w]) => isSubset(w, h[k], inResources || k === 'resources'));
+  }
+  if (want === have) return true;
+  if (inResources) {
+    const a = parseQuantity(want);
+    const b = parseQuantity(have);
+    return a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+  }
+  return false;
+}
+
+const SUFFIX: Record<string, number> = {
+  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes resource quantity as a number, or undefined if it is not one. */
+export function parseQuantity(q: unknown): number | undefined {
+  if (typeof q === 'number') return q;
+  if (typeof q !== 'string') return undefined;
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$/.exec(q.trim());
+  if (!m) return undefined;
+  const mult = SUFFIX[m[2] ?? ''];
+  return mult === undefined ? undefined : Number(m[1]) * mult;
+}

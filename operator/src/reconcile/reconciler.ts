@@ -1,0 +1,165 @@
+// reconcile(key): read the FastApiApp and its children from the caches, plan, apply only the
+// children that differ, then write status once if it changed. Level-based: the same pass runs
+// for creates, updates, drift and resyncs. Only writes reach the API server; reads are cached.
+import type { Logger } from 'pino';
+import type { FastApiApp, FastApiAppStatus } from '../api/types';
+import {
+  buildDeployment, buildMigrationJob, buildService, buildServiceMonitor, childName, imageRef, migrationJobName, withDefaults,
+} from '../desired/index';
+import type { KubeClient } from '../kube/client';
+import type { EventRecorder, EventType } from '../kube/events';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import type { KubeObject } from '../kube/types';
+import type { OperatorMetrics } from '../runtime/metrics';
+import { findCondition, transitions } from './conditions';
+import { needsApply, withAppliedHash } from './diff';
+import type { Observed } from './observed';
+import { plan as makePlan } from './plan';
+import { computeStatus, pausedStatus, sameStatus } from './status';
+
+/** Read access to the informer caches, per resource (one informer set per watched namespace). */
+export interface Caches {
+  apps: CacheView<FastApiApp & KubeObject>;
+  deployments: CacheView<KubeObject>;
+  services: CacheView<KubeObject>;
+  jobs: CacheView<KubeObject>;
+  serviceMonitors: CacheView<KubeObject> & { isServed(namespace: string): boolean };
+}
+
+export interface CacheView<T extends KubeObject> {
+  get(namespace: string, name: string): T | undefined;
+  /** write-through of an object a write returned */
+  remember(obj: T): void;
+}
+
+export class Reconciler {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly caches: Caches,
+    private readonly events: EventRecorder,
+    private readonly metrics: OperatorMetrics,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async reconcile(key: string): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const app = this.caches.apps.get(namespace, name);
+    // Gone or going: children carry controller owner references; the garbage collector removes them.
+    if (!app || app.metadata.deletionTimestamp) return;
+    const log = this.log.child({ fastapiapp: key, namespace, name, generation: app.metadata.generation });
+    const now = this.now().toISOString();
+
+    if (app.spec.paused) {
+      await this.writeStatus(app, pausedStatus(app, now), log);
+      return;
+    }
+
+    const spec = withDefaults(app.spec);
+    const observed = this.observe(app);
+    const plan = makePlan(app, spec, observed);
+    const after: Observed = { ...observed };
+    // The children do not depend on each other: apply them concurrently.
+    const steps: Array<Promise<void>> = [
+      this.ensure(SERVICES, this.caches.services, buildService(app) as KubeObject, observed.service, log)
+        .then((s) => { after.service = s; }),
+    ];
+    if (plan.monitoring === 'apply') {
+      steps.push(this.ensure(SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app) as unknown as KubeObject, observed.serviceMonitor, log)
+        .then((sm) => { after.serviceMonitor = sm; }));
+    } else if (plan.monitoring === 'disabled' && observed.serviceMonitor) {
+      log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
+      steps.push(this.client.delete(SERVICEMONITORS, namespace, childName(app)).then(() => { after.serviceMonitor = undefined; }));
+    }
+    if (plan.migration.phase === 'needsJob') {
+      // Jobs are immutable: created once per image, never re-applied.
+      steps.push(this.ensure(JOBS, this.caches.jobs, buildMigrationJob(app) as KubeObject, undefined, log).then(async (job) => {
+        after.targetJob = job;
+        this.metrics.migrations.inc({ result: 'started' });
+        await this.event(app, 'Normal', 'MigrationStarted', `created migration Job ${job.metadata.name} for ${plan.target}`, log);
+      }));
+    }
+    if (plan.runImage) {
+      steps.push(this.ensure(DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage) as KubeObject, observed.deployment, log)
+        .then((d) => { after.deployment = d; }));
+    }
+    const failures = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const error: Error | undefined = failures[0]?.reason as Error | undefined;
+    for (const extra of failures.slice(1)) log.error({ err: extra.reason as Error }, 'another child failed to apply in the same pass');
+
+    const status = computeStatus(app, spec, { plan, observed: after, error }, now);
+    await this.announce(app, status, log);
+    try {
+      await this.writeStatus(app, status, log);
+    } catch (statusErr) {
+      if (!error) throw statusErr;
+      log.error({ err: statusErr }, 'could not record the failure in status');
+    }
+    if (error) throw error;
+  }
+
+  private observe(app: FastApiApp): Observed {
+    const ns = app.metadata.namespace;
+    const name = childName(app);
+    const owned = <T extends KubeObject>(o: T | undefined): T | undefined =>
+      o && o.metadata.ownerReferences?.some((r) => r.uid === app.metadata.uid) ? o : undefined;
+    return {
+      deployment: owned(this.caches.deployments.get(ns, name)),
+      service: owned(this.caches.services.get(ns, name)),
+      serviceMonitor: owned(this.caches.serviceMonitors.get(ns, name)),
+      targetJob: owned(this.caches.jobs.get(ns, migrationJobName(app, imageRef(app)))),
+      monitoringServed: this.caches.serviceMonitors.isServed(ns),
+    };
+  }
+
+  /** Applies desired when it differs from actual (or actual is missing); returns the live object. */
+  private async ensure(r: ResourceType, cache: CacheView<KubeObject>, desired: KubeObject, actual: KubeObject | undefined,
+    log: Logger): Promise<KubeObject> {
+    const want = withAppliedHash(desired);
+    if (!needsApply(want, actual)) return actual as KubeObject;
+    log.info({ child: `${r.kind}/${desired.metadata.name}`, action: actual ? 'update' : 'create' }, `applying ${r.kind}`);
+    const applied = await this.client.apply(r, want);
+    cache.remember(applied);
+    return applied;
+  }
+
+  private async writeStatus(app: FastApiApp & KubeObject, status: FastApiAppStatus, log: Logger): Promise<void> {
+    if (sameStatus(app.status, status)) return;
+    const updated = await this.client.applyStatus<FastApiApp & KubeObject>(FASTAPIAPPS, app.metadata.namespace, app.metadata.name, status);
+    this.caches.apps.remember(updated);
+    const ready = findCondition(status.conditions, 'Ready');
+    log.debug({ ready: ready?.status, reason: ready?.reason }, 'status updated');
+  }
+
+  /** Events and migration metrics on condition transitions (not on every pass). */
+  private async announce(app: FastApiApp & KubeObject, status: FastApiAppStatus, log: Logger): Promise<void> {
+    for (const c of transitions(app.status?.conditions, status.conditions ?? [])) {
+      if (c.type === 'Migrated' && c.reason === 'MigrationFailed') {
+        this.metrics.migrations.inc({ result: 'failed' });
+        log.warn({ reason: c.reason }, c.message);
+        await this.event(app, 'Warning', 'MigrationFailed', c.message, log);
+      } else if (c.type === 'Migrated' && c.reason === 'MigrationSucceeded') {
+        this.metrics.migrations.inc({ result: 'succeeded' });
+        log.info(c.message);
+        await this.event(app, 'Normal', 'MigrationSucceeded', c.message, log);
+      } else if (c.type === 'Degraded' && c.reason === 'ReconcileError') {
+        await this.event(app, 'Warning', 'ReconcileError', c.message, log);
+      } else if (c.type === 'MonitoringAvailable' && c.reason === 'CRDNotInstalled') {
+        log.warn(c.message);
+        await this.event(app, 'Warning', 'MonitoringUnavailable', c.message, log);
+      } else if (c.type === 'Ready' && c.status === 'True') {
+        log.info(c.message);
+        await this.event(app, 'Normal', 'RolloutComplete', c.message, log);
+      }
+    }
+  }
+
+  /** Events are best effort (as client-go's recorder): a failure is logged, never fatal. */
+  private async event(app: FastApiApp & KubeObject, type: EventType, reason: string, message: string, log: Logger): Promise<void> {
+    try {
+      await this.events.record(app, type, reason, message);
+    } catch (err) {
+      log.warn({ err, reason }, 'could not record an Event');
+    }
+  }
+}

@@ -1,0 +1,222 @@
+// An informer: list + watch from the list's resourceVersion into an in-memory store, emitting
+// add/update/delete. Relists on 410 Gone, reconnects with jittered backoff, restarts a watch that
+// has gone silent (stall detector), and treats a resource that is not served (404, e.g. the
+// ServiceMonitor CRD is not installed) as "unavailable" and polls until it appears.
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client';
+import { isGone, isNotFound, KubeApiError } from '../kube/errors';
+import { apiVersionOf, type ResourceType } from '../kube/resources';
+import { objectKey, type KubeObject, type WatchEvent } from '../kube/types';
+import { backoffDelay, jittered, sleep } from './backoff';
+
+export interface InformerHandlers<T> {
+  upsert?(obj: T, old: T | undefined): void;
+  delete?(obj: T): void;
+  /** the resource became served / stopped being served */
+  availability?(available: boolean): void;
+}
+
+export interface InformerOptions<T> {
+  resource: ResourceType;
+  /** undefined = all namespaces */
+  namespace?: string;
+  labelSelector?: string;
+  /** drop what the operator never reads, to keep the cache small */
+  transform?: (obj: T) => T;
+  /** server-side watch timeout (randomized up to +50%, so watches do not all restart together) */
+  watchTimeoutSeconds?: number;
+  /** restart a watch that delivered nothing for this long; defaults to the watch timeout + 30 s */
+  stallMs?: number;
+  reconnect?: { baseMs: number; maxMs: number };
+  /** how often to look again for a resource that is not served */
+  notServedRetryMs?: number;
+  pageSize?: number;
+}
+
+/** Removes managedFields and kubectl's last-applied annotation: the bulk of most objects. */
+export function stripForCache<T extends KubeObject>(obj: T): T {
+  const { managedFields: _mf, ...metadata } = obj.metadata;
+  const annotations = metadata.annotations;
+  if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
+    const { 'kubectl.kubernetes.io/last-applied-configuration': _lac, ...rest } = annotations;
+    metadata.annotations = rest;
+  }
+  return { ...obj, metadata };
+}
+
+const rvNumber = (o: KubeObject | undefined): bigint | undefined => {
+  const rv = o?.metadata.resourceVersion;
+  return rv && /^\d+$/.test(rv) ? BigInt(rv) : undefined;
+};
+
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private readonly abort = new AbortController();
+  private resourceVersion?: string;
+  private synced = false;
+  private served = true;
+  private loop?: Promise<void>;
+  private syncWaiters: Array<() => void> = [];
+  private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'stallMs'>> & InformerOptions<T>;
+
+  constructor(private readonly client: KubeClient, options: InformerOptions<T>, private readonly log: Logger) {
+    this.opts = {
+      transform: stripForCache, watchTimeoutSeconds: 300, reconnect: { baseMs: 250, maxMs: 30_000 },
+      notServedRetryMs: 5_000, pageSize: 500, ...options,
+    };
+  }
+
+  on(handlers: InformerHandlers<T>): void {
+    this.handlers.push(handlers);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    for (const w of this.syncWaiters.splice(0)) w();
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** False while the API server does not serve the resource (e.g. CRD not installed). */
+  isServed(): boolean {
+    return this.served;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced || this.abort.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.store.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  size(): number {
+    return this.store.size;
+  }
+
+  /**
+   * Write-through: store the object a write returned, so the next reconcile does not act on a
+   * cache that has not seen our own write yet. Ignored when the store already has a newer one.
+   */
+  remember(obj: T): void {
+    this.put(this.opts.transform(obj));
+  }
+
+  private async run(): Promise<void> {
+    const { resource, namespace, labelSelector } = this.opts;
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        if (this.resourceVersion === undefined) await this.relist();
+        const timeoutSeconds = Math.round(this.opts.watchTimeoutSeconds * (1 + Math.random() / 2));
+        await this.client.watch<T>(resource, namespace, {
+          labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds,
+          stallMs: this.opts.stallMs ?? (timeoutSeconds + 30) * 1000,
+        }, (ev) => this.onEvent(ev), this.abort.signal);
+        failures = 0;
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        if (isGone(err)) {
+          this.log.debug({ resource: resource.plural, namespace }, 'watch expired (410 Gone); relisting');
+          this.resourceVersion = undefined;
+          continue;
+        }
+        if (isNotFound(err)) {
+          this.resourceVersion = undefined;
+          this.setServed(false);
+          await sleep(this.opts.notServedRetryMs, this.abort.signal);
+          continue;
+        }
+        failures++;
+        const delay = jittered(backoffDelay(failures, this.opts.reconnect));
+        this.log.warn({ err, resource: resource.plural, namespace, retryInMs: delay }, 'list/watch failed; reconnecting');
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const { resource, namespace, labelSelector, pageSize } = this.opts;
+    const seen = new Set<string>();
+    let continueToken: string | undefined;
+    let rv: string | undefined;
+    do {
+      const page = await this.client.list<T>(resource, namespace, { labelSelector, limit: pageSize, continue: continueToken });
+      for (const item of page.items) {
+        // list items carry no apiVersion/kind; fill them in so the cache holds whole objects
+        const obj = this.opts.transform({ ...item, apiVersion: item.apiVersion ?? apiVersionOf(resource), kind: item.kind ?? resource.kind });
+        seen.add(objectKey(obj));
+        this.put(obj);
+      }
+      continueToken = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (continueToken);
+    for (const [key, obj] of this.store) if (!seen.has(key)) this.remove(obj);
+    this.resourceVersion = rv;
+    this.setServed(true);
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private onEvent(ev: WatchEvent<T>): void {
+    if (ev.type === 'ERROR') {
+      const status = ev.object as unknown as { code?: number; reason?: string; message?: string };
+      throw new KubeApiError(status.code ?? 500, status.reason ?? '', status.message ?? 'watch error', 'WATCH', this.opts.resource.plural);
+    }
+    const rv = ev.object.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (ev.type === 'BOOKMARK') return;
+    const obj = this.opts.transform(ev.object);
+    if (ev.type === 'DELETED') this.remove(obj);
+    else this.put(obj);
+  }
+
+  private put(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.store.get(key);
+    const oldRv = rvNumber(old);
+    const newRv = rvNumber(obj);
+    if (old && oldRv !== undefined && newRv !== undefined && newRv <= oldRv) return; // stale or same
+    this.store.set(key, obj);
+    for (const h of this.handlers) h.upsert?.(obj, old);
+  }
+
+  private remove(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.store.get(key);
+    if (!old) return;
+    this.store.delete(key);
+    for (const h of this.handlers) h.delete?.(old);
+  }
+
+  private setServed(served: boolean): void {
+    if (served === this.served && this.synced) return;
+    const changed = served !== this.served;
+    this.served = served;
+    if (!served) {
+      for (const obj of [...this.store.values()]) this.remove(obj);
+      if (!this.synced) {
+        this.synced = true; // "nothing exists" is a complete view too
+        for (const w of this.syncWaiters.splice(0)) w();
+      }
+      this.log.info({ resource: this.opts.resource.plural, namespace: this.opts.namespace }, 'resource not served by the API server; will look again');
+    }
+    if (changed) for (const h of this.handlers) h.availability?.(served);
+  }
+}
+

@@ -1,0 +1,135 @@
+// Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it:
+// acquire when the Lease is free or its holder has not renewed within leaseDuration (measured
+// on our own clock from when we last saw the record change, so clock skew does not matter),
+// renew every retryPeriod, give up leadership when a renewal has not succeeded within
+// renewDeadline, and clear holderIdentity on a clean shutdown so another replica takes over at once.
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client';
+import { isConflict } from '../kube/errors';
+import { LEASES } from '../kube/resources';
+import type { KubeObject } from '../kube/types';
+import { sleep } from './backoff';
+
+export interface LeaderElectionConfig {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number; // 15 s
+  renewDeadlineMs: number; // 10 s
+  retryPeriodMs: number; // 2 s
+}
+
+interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+const microTime = (d: Date): string => d.toISOString().replace('Z', '000Z'); // MicroTime: 6 fractional digits
+
+export class LeaderElector {
+  private leading = false;
+  private readonly abort = new AbortController();
+  /** the record we last saw, and when (our clock) it last changed */
+  private observed?: { rv?: string; holder?: string; renew?: string; at: number };
+  private inflight?: Promise<boolean>;
+
+  constructor(private readonly client: KubeClient, private readonly cfg: LeaderElectionConfig, private readonly log: Logger) {}
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Campaigns until elected, then renews; resolves with 'lost' when leadership is lost or
+   * 'stopped' after stop(). onStarted runs once, when elected.
+   */
+  async run(onStarted: () => void): Promise<'lost' | 'stopped'> {
+    const signal = this.abort.signal;
+    while (!signal.aborted && !(await this.tryAcquireOrRenew())) await sleep(this.cfg.retryPeriodMs, signal);
+    if (signal.aborted) return 'stopped';
+    this.leading = true;
+    this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'became leader');
+    onStarted();
+    let lastRenew = Date.now();
+    while (!signal.aborted) {
+      await sleep(this.cfg.retryPeriodMs, signal);
+      if (signal.aborted) break;
+      if (await this.tryAcquireOrRenew()) {
+        lastRenew = Date.now();
+      } else if (Date.now() - lastRenew > this.cfg.renewDeadlineMs) {
+        this.leading = false;
+        this.log.error({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'lost leadership: could not renew the Lease in time');
+        return 'lost';
+      }
+    }
+    return 'stopped';
+  }
+
+  /** Stops campaigning/renewing (run() resolves). Call release() afterwards to free the Lease. */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  /** Clears holderIdentity if we hold the Lease, so a standby acquires it without waiting. */
+  async release(): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    await this.inflight; // a renewal still in flight would make our update conflict
+    for (let attempt = 1; ; attempt++) {
+      const lease = await this.client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
+      if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
+      const { holderIdentity: _h, ...spec } = lease.spec;
+      try {
+        await this.client.update<Lease>(LEASES, { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
+        this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'released leadership');
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private tryAcquireOrRenew(): Promise<boolean> {
+    this.inflight = this.acquireOrRenew();
+    return this.inflight;
+  }
+
+  private async acquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseDurationMs } = this.cfg;
+    const now = new Date();
+    const ours = (prev?: Lease['spec']): NonNullable<Lease['spec']> => {
+      const sameHolder = prev?.holderIdentity === identity;
+      return {
+        holderIdentity: identity,
+        leaseDurationSeconds: Math.round(leaseDurationMs / 1000),
+        acquireTime: sameHolder && prev?.acquireTime ? prev.acquireTime : microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: (prev?.leaseTransitions ?? 0) + (sameHolder || !prev ? 0 : 1),
+      };
+    };
+    try {
+      const lease = await this.client.get<Lease>(LEASES, namespace, name);
+      if (!lease) {
+        await this.client.create<Lease>(LEASES, { metadata: { name, namespace }, spec: ours() });
+        this.observed = undefined;
+        return true;
+      }
+      const spec = lease.spec ?? {};
+      const changed = !this.observed || this.observed.holder !== spec.holderIdentity || this.observed.renew !== spec.renewTime;
+      if (changed) this.observed = { rv: lease.metadata.resourceVersion, holder: spec.holderIdentity, renew: spec.renewTime, at: Date.now() };
+      const heldByOther = !!spec.holderIdentity && spec.holderIdentity !== identity;
+      const duration = (spec.leaseDurationSeconds ?? 15) * 1000;
+      if (heldByOther && Date.now() < (this.observed?.at ?? 0) + duration) return false;
+      await this.client.update<Lease>(LEASES, { ...lease, spec: ours(spec) });
+      return true;
+    } catch (err) {
+      if (!isConflict(err)) this.log.warn({ err, lease: `${namespace}/${name}` }, 'leader election: Lease request failed');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,276 @@
+// `npm run bench:operator` — the operator against a real API server (a control plane of its own,
+// started like `npm run envtest -- up`). Not a test: it prints a table.
+//
+//   1. create N FastApiApps (migrations disabled for half; for the others this script plays the
+//      Job controller and marks each migration Job succeeded through the status subresource)
+//   2. time until every child exists (Service, ServiceMonitor, Deployment, and the Job if migrating)
+//   3. API requests per reconcile, by verb (from the operator's own rest_client_requests_total)
+//   4. write requests during a steady-state window (default 60 s; includes a full resync)
+//   5. operator RSS at N and 2N FastApiApps
+//
+// Flags: --apps=500  --steady-seconds=60  --concurrency=16  --keep (leave the control plane up)
+// Targets: N=500 converge <= 30 s; zero steady-state writes; RSS at 1000 <= 150 MB.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const { KubeClient } = await import(path.join(root, 'dist/operator/src/kube/client.js'));
+const R = await import(path.join(root, 'dist/operator/src/kube/resources.js'));
+const { Informer } = await import(path.join(root, 'dist/operator/src/runtime/informer.js'));
+const MANAGED_BY = 'app.kubernetes.io/managed-by=fastapiapp-operator';
+
+const flag = (name, dflt) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : dflt;
+};
+const APPS = flag('apps', 500);
+const STEADY_S = flag('steady-seconds', 60);
+const CONCURRENCY = flag('concurrency', 16);
+const RESYNC_S = Math.max(5, Math.min(30, Math.floor(STEADY_S / 2))); // a full resync falls inside the window
+const NS = 'bench';
+const LOG_FILE = process.env.BENCH_OPERATOR_LOG ?? '/tmp/operator-bench.log'; // the operator's JSON logs
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+/**
+ * The harness starts kube-apiserver with --service-cluster-ip-range=10.0.0.0/24: 254 Service IPs,
+ * fewer than the benchmark's Services. A wrapper appends a /16 range (the last flag wins).
+ */
+function widerServiceRangeAssets() {
+  const cli = path.join(root, 'test/harness/envtest/cli.mjs');
+  const where = spawnSync(process.execPath, [cli, 'where'], { encoding: 'utf8' });
+  const apiserver = /kube-apiserver: (.+)/.exec(where.stdout)?.[1]?.trim();
+  const etcd = /etcd: (.+)/.exec(where.stdout)?.[1]?.trim();
+  if (where.status !== 0 || !apiserver || !etcd) throw new Error(`envtest binaries not found (npm run envtest -- build):\n${where.stdout}${where.stderr}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'operator-bench-'));
+  const wrapper = path.join(dir, 'kube-apiserver');
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${JSON.stringify(apiserver)} "$@" --service-cluster-ip-range=10.96.0.0/16\n`, { mode: 0o755 });
+  return { TEST_ASSET_KUBE_APISERVER: wrapper, TEST_ASSET_ETCD: etcd };
+}
+
+async function startControlPlane() {
+  const child = spawn(process.execPath, [path.join(root, 'test/harness/envtest/cli.mjs'), 'up'], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...widerServiceRangeAssets() },
+  });
+  let out = '';
+  const kubeconfig = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /^export KUBECONFIG_ENVTEST=(.+)$/m.exec(out);
+      if (m && out.includes('envtest: running')) resolve(m[1].trim());
+    });
+    child.once('exit', (code) => reject(new Error(`control plane exited ${code}:\n${out}`)));
+  });
+  return { kubeconfig, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+function startOperator(kubeconfig, port) {
+  const logFile = fs.openSync(LOG_FILE, 'w');
+  const child = spawn(process.execPath, [path.join(root, 'dist/operator/src/main.js')], {
+    stdio: ['ignore', logFile, 'inherit'],
+    env: {
+      ...process.env, KUBECONFIG: kubeconfig, WATCH_NAMESPACES: NS, LEADER_ELECT: 'false', METRICS_ADDR: `127.0.0.1:${port}`,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', RESYNC_PERIOD_SECONDS: String(RESYNC_S),
+    },
+  });
+  return child;
+}
+
+async function metrics(port) {
+  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const byVerb = {};
+  let reconciles = 0;
+  for (const m of body.matchAll(/^rest_client_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const verb = /verb="([^"]+)"/.exec(m[1])[1];
+    const resource = /resource="([^"]+)"/.exec(m[1])[1];
+    const key = `${verb} ${resource}`;
+    byVerb[key] = (byVerb[key] ?? 0) + Number(m[2]);
+  }
+  for (const m of body.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)) reconciles += Number(m[1]);
+  return { byVerb, reconciles };
+}
+
+const WRITES = new Set(['create', 'apply', 'patch', 'update', 'delete']);
+const writes = (byVerb) => Object.entries(byVerb).filter(([k]) => WRITES.has(k.split(' ')[0])).reduce((n, [, v]) => n + v, 0);
+const diff = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]).filter(([, v]) => v > 0));
+
+function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+async function pool(items, n, fn) {
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => { while (i < items.length) await fn(items[i++]); }));
+}
+
+async function createApps(client, from, to) {
+  const names = Array.from({ length: to - from }, (_, k) => `app-${String(from + k).padStart(4, '0')}`);
+  await pool(names, CONCURRENCY, (name) => client.create(R.FASTAPIAPPS, {
+    metadata: { name, namespace: NS },
+    spec: {
+      image: 'registry.example/items', tag: 'v1', databaseSecretRef: { name: 'db' }, replicas: 1,
+      migration: { enabled: Number(name.slice(4)) % 2 === 0 },
+    },
+  }));
+  return names;
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+
+/** Watches (the operator's own informer) on the children, so checking convergence costs the API server nothing. */
+function watchChildren(client) {
+  const make = (resource) => new Informer(client, { resource, namespace: NS, labelSelector: MANAGED_BY }, quiet);
+  const w = { deployments: make(R.DEPLOYMENTS), services: make(R.SERVICES), serviceMonitors: make(R.SERVICEMONITORS), jobs: make(R.JOBS) };
+  for (const i of Object.values(w)) i.start();
+  return w;
+}
+
+/** Plays the Job controller: every new migration Job is marked succeeded through the status subresource. */
+function completeJobs(client, jobs) {
+  const marked = new Set();
+  const complete = async (j) => {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const cond = (type) => ({ type, status: 'True', reason: 'CompletionsReached', message: 'done', lastProbeTime: now, lastTransitionTime: now });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.transport.request({
+          verb: 'patch', resource: 'jobs/status', method: 'PATCH', contentType: 'application/merge-patch+json',
+          path: R.resourcePath(R.JOBS, NS, j.metadata.name, 'status'),
+          body: { status: { startTime: now, completionTime: now, succeeded: 1, active: 0, ready: 0, terminating: 0, uncountedTerminatedPods: {}, conditions: [cond('SuccessCriteriaMet'), cond('Complete')] } },
+        });
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await sleep(200 * attempt);
+      }
+    }
+  };
+  jobs.on({
+    upsert: (j) => {
+      if (marked.has(j.metadata.name) || j.status?.conditions?.length) return;
+      marked.add(j.metadata.name);
+      complete(j).catch((err) => log(`could not complete Job ${j.metadata.name}: ${err.message}`));
+    },
+  });
+}
+
+/** Apps (of `names`) whose children all exist. */
+function converged(w, names) {
+  const owners = (inf) => new Set(inf.list().map((o) => o.metadata.ownerReferences?.[0]?.name));
+  const [deps, svcs, sms, jobs] = [w.deployments, w.services, w.serviceMonitors, w.jobs].map(owners);
+  return names.filter((n) => deps.has(n) && svcs.has(n) && sms.has(n) && (Number(n.slice(4)) % 2 !== 0 || jobs.has(n))).length;
+}
+
+async function waitConverged(w, names, label) {
+  const started = Date.now();
+  let last = -1;
+  for (;;) {
+    const n = converged(w, names);
+    if (n !== last) { log(`${label}: ${n}/${names.length} converged after ${((Date.now() - started) / 1000).toFixed(1)} s`); last = n; }
+    if (n === names.length) return Date.now() - started;
+    if (Date.now() - started > 600_000) throw new Error(`${label}: not converged after 600 s`);
+    await sleep(100);
+  }
+}
+
+const plane = await startControlPlane();
+const processes = [];
+const cleanup = () => { for (const c of processes) c.kill('SIGKILL'); };
+process.on('exit', cleanup);
+process.on('uncaughtException', (err) => { console.error(err); process.exit(1); });
+process.on('unhandledRejection', (err) => { console.error(err); process.exit(1); });
+log(`control plane up (${plane.kubeconfig})`);
+const kc = new KubeConfig();
+kc.loadFromFile(plane.kubeconfig);
+const client = new KubeClient(kc);
+await client.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name: NS } });
+
+const port = await freePort();
+const op = startOperator(plane.kubeconfig, port);
+processes.push(op, plane.child);
+const opExit = new Promise((r) => op.once('exit', (code, signal) => r({ code, signal })));
+for (let i = 0; ; i++) {
+  try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break; } catch { /* not listening yet */ }
+  if (i > 200) throw new Error('operator not ready after 20 s');
+  await sleep(100);
+}
+log(`operator pid ${op.pid} ready; RSS idle ${rssMb(op.pid).toFixed(0)} MB`);
+const rows = [];
+const rssIdle = rssMb(op.pid);
+
+const children = watchChildren(client);
+await Promise.all(Object.values(children).map((i) => i.waitForSync()));
+completeJobs(client, children.jobs);
+
+// Phase 1: N apps
+const m0 = await metrics(port);
+const t0 = Date.now();
+const first = await createApps(client, 0, APPS);
+const createMs = Date.now() - t0;
+await waitConverged(children, first, `${APPS} apps`);
+const totalMs = Date.now() - t0;
+await sleep(2000); // trailing status writes
+const m1 = await metrics(port);
+const reqs = diff(m0.byVerb, m1.byVerb);
+const reconciles = m1.reconciles - m0.reconciles;
+
+// Phase 2: steady state
+const wBefore = writes(m1.byVerb);
+log(`steady state for ${STEADY_S} s (resync every ${RESYNC_S} s)`);
+await sleep(STEADY_S * 1000);
+const m2 = await metrics(port);
+const steadyWrites = writes(m2.byVerb) - wBefore;
+const steadyReconciles = m2.reconciles - m1.reconciles;
+const steadyReqs = diff(m1.byVerb, m2.byVerb);
+const rss500 = rssMb(op.pid);
+
+// Phase 3: 2N apps
+const second = await createApps(client, APPS, 2 * APPS);
+const converge2Ms = await waitConverged(children, [...first, ...second], `${2 * APPS} apps`);
+await sleep(5000);
+const rss1000 = rssMb(op.pid);
+await Promise.all(Object.values(children).map((i) => i.stop()));
+
+// Shutdown: SIGTERM must end with exit 0
+const termAt = Date.now();
+op.kill('SIGTERM');
+const exit = await opExit;
+const termMs = Date.now() - termAt;
+client.close();
+await plane.stop();
+
+const perReconcile = Object.entries(reqs).sort(([a], [b]) => a.localeCompare(b))
+  .map(([k, v]) => `${k}=${(v / reconciles).toFixed(2)}`).join(', ');
+const byVerbOnly = {};
+for (const [k, v] of Object.entries(reqs)) { const verb = k.split(' ')[0]; byVerbOnly[verb] = (byVerbOnly[verb] ?? 0) + v; }
+const pr = (n) => (n / reconciles).toFixed(2);
+
+rows.push(['FastApiApps', `${APPS} (${APPS / 2} migrating)`, '']);
+rows.push(['create requests took', `${(createMs / 1000).toFixed(1)} s`, '']);
+rows.push([`time until every child exists (${APPS})`, `${(totalMs / 1000).toFixed(1)} s`, '<= 30 s']);
+rows.push(['reconciles during convergence', String(reconciles), '']);
+rows.push(['API requests per reconcile, by verb', Object.entries(byVerbOnly).map(([v, n]) => `${v} ${pr(n)}`).join(', '), '']);
+rows.push(['  detail (verb resource)', perReconcile, '']);
+rows.push([`write requests in ${STEADY_S} s steady state`, `${steadyWrites} (${steadyReconciles} reconciles, all requests: ${JSON.stringify(steadyReqs)})`, '0']);
+rows.push(['operator RSS idle', `${rssIdle.toFixed(0)} MB`, '']);
+rows.push([`operator RSS at ${APPS}`, `${rss500.toFixed(0)} MB`, '']);
+rows.push([`time until every child exists (${2 * APPS}, after the first ${APPS})`, `${(converge2Ms / 1000).toFixed(1)} s`, '']);
+rows.push([`operator RSS at ${2 * APPS}`, `${rss1000.toFixed(0)} MB`, '<= 150 MB']);
+rows.push(['SIGTERM to exit', `${termMs} ms, exit code ${exit.code}`, 'exit 0']);
+
+const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length)), 9];
+const line = (r) => `| ${r[0].padEnd(w[0])} | ${r[1].padEnd(w[1])} | ${r[2].padEnd(w[2])} |`;
+console.log(line(['measure', 'result', 'target']));
+console.log(`|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`);
+for (const r of rows) console.log(line(r));

@@ -1,0 +1,149 @@
+// Pure parts of a reconcile pass: migrate-then-rollout planning, conditions and status.
+import type { FastApiApp } from '../../operator/src/api/types';
+import { withDefaults } from '../../operator/src/desired';
+import { mergeConditions, transitions } from '../../operator/src/reconcile/conditions';
+import { deploymentRolledOut, jobState, type Observed } from '../../operator/src/reconcile/observed';
+import { plan } from '../../operator/src/reconcile/plan';
+import { computeStatus, pausedStatus, sameStatus } from '../../operator/src/reconcile/status';
+import type { KubeObject } from '../../operator/src/kube/types';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-01T00:05:00.000Z';
+
+function app(over: Partial<FastApiApp['spec']> = {}, status?: FastApiApp['status']): FastApiApp {
+  return {
+    apiVersion: 'platform.fastapiapp.io/v1alpha1', kind: 'FastApiApp',
+    metadata: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 3 },
+    spec: { image: 'reg/items', tag: 'v2', databaseSecretRef: { name: 'db' }, ...over },
+    status,
+  };
+}
+const job = (status: unknown): KubeObject => ({ metadata: { name: 'j' }, spec: {}, status });
+const deployment = (image: string, s: Record<string, number> = {}, generation = 1): KubeObject => ({
+  metadata: { name: 'shop', generation },
+  spec: { replicas: 2, template: { spec: { containers: [{ name: 'app', image }] } } },
+  status: { observedGeneration: generation, ...s },
+});
+const seen = (o: Partial<Observed> = {}): Observed => ({ monitoringServed: true, ...o });
+const rolled = { replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2 };
+
+describe('jobState', () => {
+  test('when the Job reports Complete or enough successes, then it succeeded', () => {
+    expect(jobState(job({ conditions: [{ type: 'Complete', status: 'True' }] })).phase).toBe('succeeded');
+    expect(jobState(job({ succeeded: 1 })).phase).toBe('succeeded');
+  });
+  test('when the Job reports Failed, then it failed with the reason', () => {
+    expect(jobState(job({ conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'too many' }] })))
+      .toEqual({ phase: 'failed', reason: 'BackoffLimitExceeded', message: 'too many' });
+  });
+  test('when the Job has no outcome yet, then it is running', () => {
+    expect(jobState(job({ active: 1 })).phase).toBe('running');
+  });
+});
+
+describe('plan (migrate, then roll out)', () => {
+  test('when a new app has no Job yet, then a Job is needed and no Deployment is made', () => {
+    const a = app();
+    const p = plan(a, withDefaults(a.spec), seen());
+    expect(p.migration.phase).toBe('needsJob');
+    expect(p.runImage).toBeUndefined();
+  });
+  test('when migrations are disabled, then the Deployment runs the target at once', () => {
+    const a = app({ migration: { enabled: false } });
+    expect(plan(a, withDefaults(a.spec), seen()).runImage).toBe('reg/items:v2');
+  });
+  test('when the tag changed and the new Job runs, then the Deployment stays on the image it runs', () => {
+    const a = app({}, { image: 'reg/items:v1', migratedImage: 'reg/items:v1' });
+    const p = plan(a, withDefaults(a.spec), seen({ targetJob: job({ active: 1 }), deployment: deployment('reg/items:v1') }));
+    expect(p.migration.phase).toBe('running');
+    expect(p.runImage).toBe('reg/items:v1');
+  });
+  test('when someone edited the Deployment image during a migration, then the last rolled-out image is put back', () => {
+    const a = app({}, { image: 'reg/items:v1' });
+    expect(plan(a, withDefaults(a.spec), seen({ targetJob: job({}), deployment: deployment('evil:x') })).runImage).toBe('reg/items:v1');
+  });
+  test('when the new Job succeeded, then the Deployment switches to the target', () => {
+    const a = app({}, { image: 'reg/items:v1' });
+    expect(plan(a, withDefaults(a.spec), seen({ targetJob: job({ succeeded: 1 }) })).runImage).toBe('reg/items:v2');
+  });
+  test('when the ServiceMonitor CRD is not served, then monitoring is unavailable; when disabled, disabled', () => {
+    const a = app();
+    expect(plan(a, withDefaults(a.spec), seen({ monitoringServed: false })).monitoring).toBe('unavailable');
+    const b = app({ monitoring: { enabled: false } });
+    expect(plan(b, withDefaults(b.spec), seen()).monitoring).toBe('disabled');
+  });
+});
+
+describe('computeStatus', () => {
+  const statusOf = (a: FastApiApp, o: Observed, error?: Error, now = T0) =>
+    computeStatus(a, withDefaults(a.spec), { plan: plan(a, withDefaults(a.spec), o), observed: o, error }, now);
+  const condition = (s: ReturnType<typeof statusOf>, type: string) => s.conditions!.find((c) => c.type === type)!;
+
+  test('when the Deployment runs the target with all replicas updated and available, then Ready=True', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const s = statusOf(a, seen({ deployment: deployment('reg/items:v2', rolled) }));
+    expect(condition(s, 'Ready')).toMatchObject({ status: 'True', reason: 'Available', observedGeneration: 3 });
+    expect(s).toMatchObject({ image: 'reg/items:v2', migratedImage: 'reg/items:v2', replicas: 2, readyReplicas: 2, observedGeneration: 3 });
+    expect(s.selector).toContain('app.kubernetes.io/instance=shop');
+  });
+
+  test('when the Deployment has not seen its latest generation, then it is not Ready', () => {
+    const d = deployment('reg/items:v2', rolled, 2);
+    d.status.observedGeneration = 1;
+    expect(deploymentRolledOut(d)).toBe(false);
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    expect(condition(statusOf(a, seen({ deployment: d })), 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
+  });
+
+  test('when the migration failed, then Migrated=False, Degraded=True MigrationFailed, and never Ready', () => {
+    const a = app({}, { image: 'reg/items:v1', migratedImage: 'reg/items:v1' });
+    const failed = job({ conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'exit 1' }] });
+    const s = statusOf(a, seen({ targetJob: failed, deployment: deployment('reg/items:v1', rolled) }));
+    expect(condition(s, 'Migrated')).toMatchObject({ status: 'False', reason: 'MigrationFailed' });
+    expect(condition(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'MigrationFailed' });
+    expect(condition(s, 'Ready').status).toBe('False');
+    expect(s.image).toBe('reg/items:v1');
+    expect(s.migratedImage).toBe('reg/items:v1');
+  });
+
+  test('when applying failed, then Ready=False and Degraded=True ReconcileError even if the rollout looked done', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const s = statusOf(a, seen({ deployment: deployment('reg/items:v2', rolled) }), new Error('boom'));
+    expect(condition(s, 'Ready')).toMatchObject({ status: 'False', reason: 'ReconcileError', message: 'boom' });
+    expect(condition(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'ReconcileError' });
+  });
+
+  test('when nothing changed, then a second pass computes the same status with the same transition times', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const o = seen({ deployment: deployment('reg/items:v2', rolled) });
+    const first = statusOf(a, o, undefined, T0);
+    const second = statusOf({ ...a, status: first }, o, undefined, T1);
+    expect(sameStatus(first, second)).toBe(true);
+  });
+
+  test('when the CRD is missing, then MonitoringAvailable=False says so', () => {
+    const a = app({ migration: { enabled: false } });
+    expect(condition(statusOf(a, seen({ monitoringServed: false })), 'MonitoringAvailable'))
+      .toMatchObject({ status: 'False', reason: 'CRDNotInstalled' });
+  });
+
+  test('when paused, then Paused=True is added and other conditions are kept', () => {
+    const a = app({ paused: true }, { migratedImage: 'x', conditions: [{ type: 'Ready', status: 'True', reason: 'Available', message: '', lastTransitionTime: T0 }] });
+    const s = pausedStatus(a, T1);
+    expect(s.conditions!.map((c) => [c.type, c.status])).toEqual([['Paused', 'True'], ['Ready', 'True']]);
+    expect(s.migratedImage).toBe('x');
+    expect(sameStatus(pausedStatus({ ...a, status: s }, '2027-01-01T00:00:00.000Z'), s)).toBe(true);
+  });
+});
+
+describe('mergeConditions / transitions', () => {
+  test('when a status stays the same, then lastTransitionTime is kept; when it flips, then it is now', () => {
+    const old = mergeConditions(undefined, [{ type: 'Ready', status: 'False', reason: 'RollingOut', message: '' }], 1, T0);
+    const same = mergeConditions(old, [{ type: 'Ready', status: 'False', reason: 'MigrationRunning', message: 'm' }], 2, T1);
+    expect(same[0]).toMatchObject({ lastTransitionTime: T0, reason: 'MigrationRunning', observedGeneration: 2 });
+    const flipped = mergeConditions(same, [{ type: 'Ready', status: 'True', reason: 'Available', message: '' }], 2, T1);
+    expect(flipped[0]!.lastTransitionTime).toBe(T1);
+    expect(transitions(same, flipped).map((c) => c.type)).toEqual(['Ready']);
+    expect(transitions(flipped, flipped)).toEqual([]);
+  });
+});

@@ -1,0 +1,41 @@
+// Runs the operator in-process for a test: scoped to one namespace, probe server on a free port,
+// logs captured (and printed when OPERATOR_TEST_LOGS=1).
+import { Writable } from 'node:stream';
+import type { KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { loadConfig, type OperatorConfig } from '../../../operator/src/config';
+import { startOperator, type OperatorHandle } from '../../../operator/src/operator';
+
+export interface TestOperator extends OperatorHandle {
+  /** JSON log lines written so far */
+  logs: Array<Record<string, unknown>>;
+}
+
+export async function startTestOperator(kc: KubeConfig, namespace: string, overrides: Partial<OperatorConfig> = {},
+  leaderElection: Partial<OperatorConfig['leaderElection']> = {}): Promise<TestOperator> {
+  const base = loadConfig({ WATCH_NAMESPACES: namespace, LEADER_ELECT: 'false', METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug' });
+  const config: OperatorConfig = {
+    ...base, crdPollMs: 1000, ...overrides,
+    leaderElection: { ...base.leaderElection, namespace, ...leaderElection },
+  };
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+        if (process.env.OPERATOR_TEST_LOGS) process.stderr.write(`${line}\n`);
+      }
+      cb();
+    },
+  });
+  const logger = pino({ level: 'debug', base: { component: 'fastapiapp-operator' } }, sink);
+  const handle = await startOperator({ config, kubeConfig: kc, logger });
+  return { ...handle, logs };
+}
+
+/** GET on the operator's probe/metrics server. */
+export async function probe(op: OperatorHandle, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://${op.metricsAddress}${path}`);
+  return { status: res.status, body: await res.text() };
+}

@@ -1,0 +1,118 @@
+// Test-side helpers to create FastApiApps and to play the missing controllers (Job, Deployment)
+// by writing child status through the status subresource. Uses its own client, not the operator's.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type FastApiApp, type FastApiAppSpec, type Condition } from '../../../operator/src/api/types';
+import { KubeClient } from '../../../operator/src/kube/client';
+import { DEPLOYMENTS, EVENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, resourcePath, type ResourceType } from '../../../operator/src/kube/resources';
+import type { KubeObject } from '../../../operator/src/kube/types';
+import { migrationJobName } from '../../../operator/src/desired';
+
+export type App = FastApiApp & KubeObject;
+
+/** Polls fn until it returns a truthy value (which it returns); fails with the last value/error. */
+export type Truthy<T> = Exclude<T, false | '' | 0 | null | undefined>;
+
+export async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000, intervalMs = 100): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as Truthy<T>;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class World {
+  readonly client: KubeClient;
+
+  constructor(kc: KubeConfig, readonly namespace: string) {
+    this.client = new KubeClient(kc);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  async createApp(name: string, spec: Partial<FastApiAppSpec> = {}): Promise<App> {
+    return this.client.create<App>(FASTAPIAPPS, {
+      apiVersion: API_VERSION, kind: KIND,
+      metadata: { name, namespace: this.namespace },
+      spec: { image: 'registry.example/items', tag: 'v1', databaseSecretRef: { name: 'db' }, ...spec },
+    } as App);
+  }
+
+  app(name: string): Promise<App | undefined> {
+    return this.client.get<App>(FASTAPIAPPS, this.namespace, name);
+  }
+
+  /** JSON merge patch of the FastApiApp spec, as `kubectl patch --type merge` does. */
+  async patchSpec(name: string, spec: Record<string, unknown>): Promise<App> {
+    return this.mergePatch<App>(FASTAPIAPPS, name, { spec });
+  }
+
+  async mergePatch<T extends KubeObject>(r: ResourceType, name: string, body: unknown, subresource?: string): Promise<T> {
+    return this.client.transport.request<T>({
+      verb: 'patch', resource: r.plural, method: 'PATCH', contentType: 'application/merge-patch+json',
+      path: resourcePath(r, this.namespace, name, subresource), body,
+    });
+  }
+
+  get(r: ResourceType, name: string): Promise<KubeObject | undefined> {
+    return this.client.get(r, this.namespace, name);
+  }
+
+  deployment = (name: string) => this.get(DEPLOYMENTS, name);
+  service = (name: string) => this.get(SERVICES, name);
+  serviceMonitor = (name: string) => this.get(SERVICEMONITORS, name);
+  job = (name: string) => this.get(JOBS, name);
+
+  async jobs(): Promise<KubeObject[]> {
+    return (await this.client.list(JOBS, this.namespace)).items;
+  }
+
+  async jobFor(app: App, ref: string): Promise<KubeObject | undefined> {
+    return this.job(migrationJobName(app, ref));
+  }
+
+  async events(involvedName: string): Promise<KubeObject[]> {
+    const list = await this.client.list(EVENTS, this.namespace);
+    return list.items.filter((e) => e.involvedObject?.name === involvedName);
+  }
+
+  /** Plays the Job controller: marks the Job Complete (or Failed). */
+  async finishJob(name: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const conditions = outcome === 'succeeded'
+      ? [{ type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: now, lastTransitionTime: now },
+        { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: now, lastTransitionTime: now }]
+      : [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: now, lastTransitionTime: now },
+        { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: now, lastTransitionTime: now }];
+    const status = outcome === 'succeeded'
+      ? { startTime: now, completionTime: now, succeeded: 1, active: 0, ready: 0, terminating: 0, uncountedTerminatedPods: {}, conditions }
+      : { startTime: now, failed: 3, active: 0, ready: 0, terminating: 0, uncountedTerminatedPods: {}, conditions };
+    await this.mergePatch(JOBS, name, { status }, 'status');
+  }
+
+  /** Plays the Deployment controller: every replica of the current generation updated and available. */
+  async rollOut(name: string): Promise<void> {
+    const d = await this.deployment(name);
+    if (!d) throw new Error(`no Deployment ${name}`);
+    const n = d.spec.replicas ?? 1;
+    await this.mergePatch(DEPLOYMENTS, name, {
+      status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n },
+    }, 'status');
+  }
+}
+
+export const condition = (app: App | undefined, type: string): Condition | undefined =>
+  app?.status?.conditions?.find((c) => c.type === type);
+
+export const image = (d: KubeObject | undefined): string | undefined => d?.spec?.template?.spec?.containers?.[0]?.image;
