@@ -22,23 +22,24 @@ const meta = (name: string) => ({ name, namespace: OPERATOR_NAMESPACE, labels })
  * apply that creates also needs create) and reads them through watches.
  */
 export const CLUSTER_RULES = [
-  { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'patch', 'update'] },
+  // FastApiApps are read through a watch-backed cache: no get.
+  { apiGroups: [GROUP], resources: [PLURAL], verbs: ['list', 'watch'] },
+  // Status is written by server-side apply on the status subresource (PATCH).
+  { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch'] },
   // Children carry blockOwnerDeletion; clusters enforcing OwnerReferencesPermissionEnforcement
   // require update on the owner's finalizers for that.
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false.
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch'] },
+  // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false. The operator notices
+  // the ServiceMonitor CRD being installed by retrying this list, so it needs no CRD access.
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  // To notice the ServiceMonitor CRD being installed later.
-  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
 
 /** Leader election on one Lease in the operator's namespace. */

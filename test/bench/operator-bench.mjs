@@ -10,10 +10,9 @@
 //
 // Flags: --apps=500  --steady-seconds=60  --concurrency=16  --keep (leave the control plane up)
 // Targets: N=500 converge <= 30 s; zero steady-state writes; RSS at 1000 <= 150 MB.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -38,25 +37,9 @@ const LOG_FILE = process.env.BENCH_OPERATOR_LOG ?? '/tmp/operator-bench.log'; //
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
-/**
- * The harness starts kube-apiserver with --service-cluster-ip-range=10.0.0.0/24: 254 Service IPs,
- * fewer than the benchmark's Services. A wrapper appends a /16 range (the last flag wins).
- */
-function widerServiceRangeAssets() {
-  const cli = path.join(root, 'test/harness/envtest/cli.mjs');
-  const where = spawnSync(process.execPath, [cli, 'where'], { encoding: 'utf8' });
-  const apiserver = /kube-apiserver: (.+)/.exec(where.stdout)?.[1]?.trim();
-  const etcd = /etcd: (.+)/.exec(where.stdout)?.[1]?.trim();
-  if (where.status !== 0 || !apiserver || !etcd) throw new Error(`envtest binaries not found (npm run envtest -- build):\n${where.stdout}${where.stderr}`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'operator-bench-'));
-  const wrapper = path.join(dir, 'kube-apiserver');
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${JSON.stringify(apiserver)} "$@" --service-cluster-ip-range=10.96.0.0/16\n`, { mode: 0o755 });
-  return { TEST_ASSET_KUBE_APISERVER: wrapper, TEST_ASSET_ETCD: etcd };
-}
-
 async function startControlPlane() {
   const child = spawn(process.execPath, [path.join(root, 'test/harness/envtest/cli.mjs'), 'up'], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...widerServiceRangeAssets() },
+    stdio: ['ignore', 'pipe', 'inherit'], env: process.env, // the harness's /16 service range fits 1000+ Services
   });
   let out = '';
   const kubeconfig = await new Promise((resolve, reject) => {

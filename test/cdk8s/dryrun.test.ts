@@ -133,7 +133,6 @@ describe('the operator RBAC on the API server', () => {
     ['batch', 'jobs', 'create'],
     ['monitoring.coreos.com', 'servicemonitors', 'delete'],
     ['', 'events', 'create'],
-    ['apiextensions.k8s.io', 'customresourcedefinitions', 'watch'],
   ];
   // Four entries per row: jest would take a missing fourth as the `done` callback.
   it.each(granted.map(([g, r, v, sub]) => [g, r, v, sub ?? ''] as const))('when the operator asks to use %s %s (%s), then it is allowed in any namespace', async (group, resource, verb, subresource) => {
@@ -147,6 +146,9 @@ describe('the operator RBAC on the API server', () => {
     ['platform.fastapiapp.io', 'fastapiapps', 'delete'],
     ['rbac.authorization.k8s.io', 'clusterroles', 'create'],
     ['apiextensions.k8s.io', 'customresourcedefinitions', 'create'],
+    ['apiextensions.k8s.io', 'customresourcedefinitions', 'watch'],
+    ['', 'services', 'get'],
+    ['', 'events', 'patch'],
   ];
   it.each(denied)('when the operator asks to use %s %s (%s), then it is denied', async (group, resource, verb) => {
     expect(await allowed({ group, resource, verb, namespace: 'some-team' })).toBe(false);

@@ -65,7 +65,8 @@ describe('npm run synth', () => {
     const clusterRole = one('ClusterRole');
     const verbsOf = (resource: string) =>
       (clusterRole.rules as Manifest[]).filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs);
-    expect(verbsOf('fastapiapps')).toEqual(['get', 'list', 'watch']);
+    expect(verbsOf('fastapiapps')).toEqual(['list', 'watch']);
+    expect(verbsOf('customresourcedefinitions')).toEqual([]);
     expect(verbsOf('secrets')).toEqual([]);
     expect(verbsOf('deployments')).not.toContain('delete');
     const role = one('Role');

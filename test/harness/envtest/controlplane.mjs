@@ -153,7 +153,7 @@ export async function startControlPlane({ assets, crdFiles = [], readyTimeoutMs 
       `--client-ca-file=${ca.certFile}`,
       `--service-account-issuer=${server}`, `--service-account-key-file=${sa.publicKeyFile}`,
       `--service-account-signing-key-file=${sa.keyFile}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
+      '--service-cluster-ip-range=10.0.0.0/16',
       '--authorization-mode=RBAC',
       '--allow-privileged=true',
       // No service-account controller creates "default" ServiceAccounts, so Pods would be refused.
