@@ -7,13 +7,13 @@
 // and, when the parent dies abruptly, by watchdog.mjs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pki from './pki.cjs';
 import kube from './kubeconfig.cjs';
 import crds from './crds.cjs';
+import { freePort } from '../free-port.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -22,18 +22,6 @@ export class ControlPlaneError extends Error {
     super(message);
     this.name = 'ControlPlaneError';
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -2,24 +2,12 @@
 // points at one already. The admin URL is published as process.env.TEST_DATABASE_URL, which
 // jest workers inherit; each test file then creates its own database (see ./index.ts).
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../free-port.mjs';
 
 let server; // EmbeddedPostgres instance we started, if any
 let baseDir;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function setup() {
   if (process.env.TEST_DATABASE_URL) return;
