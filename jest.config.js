@@ -19,6 +19,7 @@ module.exports = {
   // One Postgres and one kube-apiserver per run; each test file makes its own database / namespace.
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
+  reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   maxWorkers: 2,
   testTimeout: 60000,
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/cdk8s/dist/'],
