@@ -1,13 +1,16 @@
 // `npm run envtest -- <command>`
-//   up      start a control plane in the foreground; prints the kubeconfig path and export lines;
-//           Ctrl-C / SIGTERM stops it and removes its files
+//   up [--apiserver-arg=--FLAG=VALUE ...]
+//           start a control plane in the foreground; prints the kubeconfig path and export lines;
+//           Ctrl-C / SIGTERM stops it and removes its files. Each --apiserver-arg is appended to
+//           kube-apiserver's flags (e.g. --apiserver-arg=--etcd-compaction-interval=1s)
 //   build   make sure the binaries exist (lookup order in assets.cjs; builds into the cache)
 //   where   print which binaries would be used, without building
 //   bench [N]  start and stop N (default 3) control planes; print a table of start-up phases
 import assets from './assets.cjs';
 import { startProjectControlPlane } from './start.mjs';
 
-const usage = 'usage: npm run envtest -- up|build|where|bench [N]';
+const usage = 'usage: npm run envtest -- up [--apiserver-arg=FLAG ...]|build|where|bench [N]';
+const APISERVER_ARG = '--apiserver-arg=';
 
 /** Start-up phases (cumulative seconds) of N sequential control planes, as a Markdown table. */
 async function bench(runs) {
@@ -25,8 +28,11 @@ async function bench(runs) {
   for (const r of rows) console.log(`| ${cols.map((c) => fmt(r, c)).join(' | ')} |`);
 }
 
-async function up() {
-  const plane = await startProjectControlPlane({ build: true });
+async function up(args) {
+  const unknown = args.filter((a) => !a.startsWith(APISERVER_ARG));
+  if (unknown.length) throw new Error(`up: unknown arguments ${unknown.join(' ')}\n${usage}`);
+  const apiserverArgs = args.map((a) => a.slice(APISERVER_ARG.length));
+  const plane = await startProjectControlPlane({ build: true, apiserverArgs });
   console.log(`envtest: kube-apiserver ${plane.server} ready in ${(plane.startupMs / 1000).toFixed(1)} s`);
   console.log(`envtest: CRDs: ${plane.crdNames.join(', ') || '(none)'}`);
   console.log(`envtest: kubeconfig: ${plane.kubeconfig}`);
@@ -44,7 +50,7 @@ async function up() {
 async function main(command) {
   switch (command) {
     case 'up':
-      return up();
+      return up(process.argv.slice(3));
     case 'build': {
       const found = assets.findAssets({ build: true });
       console.log(`kube-apiserver: ${found.kubeApiserver}\netcd: ${found.etcd}\n(source: ${found.source})`);

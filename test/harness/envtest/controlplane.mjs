@@ -62,9 +62,11 @@ async function waitFor(what, child, logFile, check, timeoutMs) {
 
 /**
  * Starts etcd and kube-apiserver and installs the CRDs in crdFiles.
- * @param {{ assets: { kubeApiserver: string, etcd: string }, crdFiles?: string[], readyTimeoutMs?: number }} options
+ * apiserverArgs are appended to kube-apiserver's flags (a later flag wins), for tests that need
+ * e.g. `--etcd-compaction-interval=1s --watch-cache=false`; none by default.
+ * @param {{ assets: { kubeApiserver: string, etcd: string }, crdFiles?: string[], readyTimeoutMs?: number, apiserverArgs?: string[] }} options
  */
-export async function startControlPlane({ assets, crdFiles = [], readyTimeoutMs = 60000 }) {
+export async function startControlPlane({ assets, crdFiles = [], readyTimeoutMs = 60000, apiserverArgs = [] }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envtest-'));
   const certDir = path.join(dir, 'pki');
   fs.mkdirSync(certDir, { mode: 0o700 });
@@ -148,6 +150,7 @@ export async function startControlPlane({ assets, crdFiles = [], readyTimeoutMs 
       '--disable-admission-plugins=ServiceAccount',
       '--profiling=false',
       '--v=0',
+      ...apiserverArgs,
     ]);
 
     const conn = { server, caFile: ca.certFile, certFile: admin.certFile, keyFile: admin.keyFile, user: 'envtest-admin' };

@@ -12,11 +12,14 @@ export function projectCrdFiles() {
   return [...crds.crdFilesIn(path.join(assets.repoRoot, 'crds')), path.join(here, 'servicemonitor-crd.yaml')];
 }
 
-/** Starts one control plane; the result's env() gives the variables test workers read. */
-export async function startProjectControlPlane({ build = true } = {}) {
+/**
+ * Starts one control plane; the result's env() gives the variables test workers read.
+ * apiserverArgs: extra kube-apiserver flags (see controlplane.mjs); none by default.
+ */
+export async function startProjectControlPlane({ build = true, apiserverArgs = [] } = {}) {
   const started = Date.now();
   const found = assets.findAssets({ build });
-  const plane = await startControlPlane({ assets: found, crdFiles: projectCrdFiles() });
+  const plane = await startControlPlane({ assets: found, crdFiles: projectCrdFiles(), apiserverArgs });
   const env = {
     KUBECONFIG_ENVTEST: plane.kubeconfig,
     ENVTEST_CERT_DIR: plane.certDir, // ca.crt + ca.key: workers sign per-user client certs

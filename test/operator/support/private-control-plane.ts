@@ -13,8 +13,14 @@ export interface PrivateControlPlane {
 
 const CLI = path.join(__dirname, '../../harness/envtest/cli.mjs');
 
-export async function startPrivateControlPlane(timeoutMs = 90_000): Promise<PrivateControlPlane> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'up'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+export interface PrivateControlPlaneOptions {
+  /** extra kube-apiserver flags, e.g. ['--etcd-compaction-interval=1s'] */
+  apiserverArgs?: readonly string[];
+}
+
+export async function startPrivateControlPlane(timeoutMs = 90_000, options: PrivateControlPlaneOptions = {}): Promise<PrivateControlPlane> {
+  const args = [CLI, 'up', ...(options.apiserverArgs ?? []).map((a) => `--apiserver-arg=${a}`)];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let out = '';
   let err = '';
   child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
