@@ -55,6 +55,8 @@ export class Informer<T extends KubeObject> {
   private readonly abort = new AbortController();
   private resourceVersion?: string;
   private synced = false;
+  /** events the current watch delivered; a watch that delivered any was healthy (backoff resets) */
+  private eventsThisWatch = 0;
   private served = true;
   private loop?: Promise<void>;
   private syncWaiters: Array<() => void> = [];
@@ -122,6 +124,7 @@ export class Informer<T extends KubeObject> {
       try {
         if (this.resourceVersion === undefined) await this.relist();
         const timeoutSeconds = Math.round(this.opts.watchTimeoutSeconds * (1 + Math.random() / 2));
+        this.eventsThisWatch = 0;
         await this.client.watch<T>(resource, namespace, {
           labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds,
           stallMs: this.opts.stallMs ?? (timeoutSeconds + 30) * 1000,
@@ -140,6 +143,9 @@ export class Informer<T extends KubeObject> {
           await sleep(this.opts.notServedRetryMs, this.abort.signal);
           continue;
         }
+        // A watch that delivered events was healthy: back off from the start again, as client-go
+        // does, rather than from where a long-past outage left off.
+        if (this.eventsThisWatch > 0) failures = 0;
         failures++;
         const delay = jittered(backoffDelay(failures, this.opts.reconnect));
         this.log.warn({ err, resource: resource.plural, namespace, retryInMs: delay }, 'list/watch failed; reconnecting');
@@ -174,6 +180,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private onEvent(ev: WatchEvent<T>): void {
+    this.eventsThisWatch++;
     if (ev.type === 'ERROR') {
       const status = ev.object as unknown as { code?: number; reason?: string; message?: string };
       throw new KubeApiError(status.code ?? 500, status.reason ?? '', status.message ?? 'watch error', 'WATCH', this.opts.resource.plural);
