@@ -53,11 +53,22 @@ export interface BuildResult {
   log: string;
 }
 
+/**
+ * buildah's chroot isolation gives RUN steps a 1024 open-file limit, and `npm ci` with a cold cache
+ * fails with EMFILE under it. Raise it to this process's hard limit (a container may not exceed it).
+ */
+function nofileUlimit(): string {
+  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const hard = line?.trim().split(/\s+/)[4];
+  const n = hard && /^\d+$/.test(hard) ? Math.min(Number(hard), 65536) : 4096;
+  return `nofile=${n}:${n}`;
+}
+
 /** `buildah bud` of one of the repo's Dockerfiles on the local base image, with layer caching. */
 export async function buildImage(dockerfile: string, tag: string): Promise<BuildResult> {
   await ensureBaseImage();
   const args = ['flock', BUILD_LOCK, 'buildah', ...BUILDAH, 'bud', '--isolation', 'chroot', '--pull=never', '--layers',
-    '--format', 'docker', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`,
+    '--format', 'docker', '--network', 'host', '--ulimit', nofileUlimit(), '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`,
     '-f', dockerfile, '-t', tag, '.'];
   // The log goes to a file as it happens (`tail -f` it), since a cold build takes minutes.
   const logFile = path.join(os.tmpdir(), `fastapiapp-build-${dockerfile.toLowerCase()}.log`);
