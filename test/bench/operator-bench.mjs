@@ -12,10 +12,10 @@
 // Targets: N=500 converge <= 30 s; zero steady-state writes; RSS at 1000 <= 150 MB.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import { freePort } from '../harness/free-port.cjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -52,10 +52,6 @@ async function startControlPlane() {
   });
   return { kubeconfig, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
-
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 
 function startOperator(kubeconfig, port) {
   const logFile = fs.openSync(LOG_FILE, 'w');

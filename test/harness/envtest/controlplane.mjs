@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import pki from './pki.cjs';
 import kube from './kubeconfig.cjs';
 import crds from './crds.cjs';
-import { freePort } from '../free-port.mjs';
+import { freePort } from '../free-port.cjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -1,7 +1,7 @@
 // Installs CustomResourceDefinitions from YAML files (server-side apply, field manager
 // "envtest") and waits until the API server reports them Established.
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose (see assets.cjs) */
+ 
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseAllDocuments } = require('yaml');

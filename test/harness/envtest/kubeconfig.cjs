@@ -1,7 +1,7 @@
 // Kubeconfig files with embedded credentials, and a minimal HTTPS client for the few raw calls
 // the harness itself makes (/readyz, CRDs) without loading @kubernetes/client-node.
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose (see assets.cjs) */
+ 
 const fs = require('node:fs');
 const https = require('node:https');
 

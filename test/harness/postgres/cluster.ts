@@ -3,10 +3,11 @@
 // which jest's CommonJS runtime cannot load). As root, PostgreSQL runs as the `postgres` user.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../free-port.cjs';
+export { freePort };
 
 function binDir(): string {
   // The package's export is dist/index.js; the binaries sit in native/bin beside it.
@@ -29,16 +30,6 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export class PostgresCluster {
   private proc: ChildProcess | undefined;

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../free-port.mjs';
+import { freePort } from '../free-port.cjs';
 
 let server; // EmbeddedPostgres instance we started, if any
 let baseDir;

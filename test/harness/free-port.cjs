@@ -1,7 +1,9 @@
 // A free TCP port on 127.0.0.1 (the OS picks it; closed again before it is returned).
-import net from 'node:net';
+// CommonJS so the .mjs harnesses, the TypeScript suites and the benchmarks can all load it.
+'use strict';
+const net = require('node:net');
 
-export function freePort() {
+function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -12,3 +14,5 @@ export function freePort() {
     });
   });
 }
+
+module.exports = { freePort };
