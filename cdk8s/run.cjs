@@ -1,6 +1,6 @@
 // Runs a TypeScript entry point (default cdk8s/main.ts) from source, so `npm run synth` needs
 // neither a build step nor the cdk8s CLI and __dirname-relative paths point into the source tree.
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script */
+ 
 'use strict';
 const path = require('node:path');
 

@@ -1,6 +1,6 @@
 // require() hook compiling .ts files with swc (types stripped, as jest does), so TypeScript
 // entry points (`npm run synth`, process-level operator tests) run from source without a build.
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS preload hook */
+ 
 'use strict';
 const fs = require('node:fs');
 const { transformSync } = require('@swc/core');

@@ -5,7 +5,7 @@
 // Split deterministically by a hash of the text: 60% "tune" (training and any choice of settings),
 // 40% "eval" (only ever scored, never used to fit or choose anything).
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS module shared by jest and the .mjs tools */
+ 
 const path = require('node:path');
 
 const SOURCES = ['amazon', 'imdb', 'yelp'];
