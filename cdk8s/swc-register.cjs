@@ -1,6 +1,5 @@
 // require() hook compiling .ts files with swc (types stripped, as jest does), so TypeScript
 // entry points (`npm run synth`, process-level operator tests) run from source without a build.
- 
 'use strict';
 const fs = require('node:fs');
 const { transformSync } = require('@swc/core');

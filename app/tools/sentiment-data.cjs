@@ -5,7 +5,6 @@
 // Split deterministically by a hash of the text: 60% "tune" (training and any choice of settings),
 // 40% "eval" (only ever scored, never used to fit or choose anything).
 'use strict';
- 
 const path = require('node:path');
 
 const SOURCES = ['amazon', 'imdb', 'yelp'];

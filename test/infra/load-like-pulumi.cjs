@@ -2,7 +2,6 @@
 // (vendored 7.0.1 unless the project installs one) with the project's TypeScript and
 // infra/tsconfig.json, type-checking included; resources go to Pulumi's mocks. Prints the
 // stack's export names and the deployer role ARN as JSON. Usage: node load-like-pulumi.cjs
- 
 const path = require('node:path');
 const { createRequire } = require('node:module');
 

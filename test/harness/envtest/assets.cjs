@@ -5,7 +5,6 @@
 //   4. build them with test/envtest/build.sh (only when allowed: pretest and `envtest build` do)
 // CommonJS so that both Node's native ESM loader (global.mjs) and jest workers can load it.
 'use strict';
- 
 const { createHash } = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');

@@ -1,7 +1,6 @@
 // Installs CustomResourceDefinitions from YAML files (server-side apply, field manager
 // "envtest") and waits until the API server reports them Established.
 'use strict';
- 
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseAllDocuments } = require('yaml');

@@ -1,7 +1,6 @@
 // Kubeconfig files with embedded credentials, and a minimal HTTPS client for the few raw calls
 // the harness itself makes (/readyz, CRDs) without loading @kubernetes/client-node.
 'use strict';
- 
 const fs = require('node:fs');
 const https = require('node:https');
 

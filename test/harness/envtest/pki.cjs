@@ -2,7 +2,6 @@
 // certs (user = CN, groups = O). Keys come from node:crypto; node cannot write X.509, so
 // certificates are issued by the openssl CLI (`req -x509 -CA`, OpenSSL >= 3.0).
 'use strict';
- 
 const { generateKeyPairSync, randomBytes } = require('node:crypto');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
