@@ -2,10 +2,12 @@
 // Postgres: the migrate command, then the server, as the image's non-root user on a read-only root
 // with only /tmp writable; its HEALTHCHECK command; SIGTERM reaching Node's graceful shutdown.
 import { Client } from 'pg';
+import { freePort } from '../harness/free-port.cjs';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
+import { waitFor } from '../harness/wait';
 import {
-  buildImage, collect, Container, exitStatus, findDescendant, freePort, inspectImage, mountOptions, processUids,
-  until, type BuildResult, type ImageConfig,
+  buildImage, collect, Container, exitStatus, findDescendant, inspectImage, mountOptions, processUids,
+  type BuildResult, type ImageConfig,
 } from './support/buildah';
 import { report } from './support/report';
 
@@ -116,10 +118,10 @@ describe('Dockerfile.app', () => {
       const c = await container(true);
       server = c.spawn(['node', 'dist/app/src/start.js'], env);
       serverDone = collect(server, 10 * 60_000);
-      const health = await until(async () => {
+      const health = await waitFor(`/health on port ${port}`, async () => {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
         return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
-      }, 90_000, `/health on port ${port}`);
+      }, 90_000);
       expect(health).toMatchObject({ status: 'healthy', database: 'connected' });
 
       nodePid = findDescendant(server.pid!, 'node')!;

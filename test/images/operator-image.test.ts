@@ -4,8 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestNamespace, installCrdFromFile } from '../harness/envtest';
+import { freePort } from '../harness/free-port.cjs';
+import { waitFor } from '../harness/wait';
 import {
-  buildImage, collect, Container, exitStatus, findDescendant, freePort, inspectImage, processUids, REPO_ROOT, until,
+  buildImage, collect, Container, exitStatus, findDescendant, inspectImage, processUids, REPO_ROOT,
   type ImageConfig,
 } from './support/buildah';
 import { report } from './support/report';
@@ -101,11 +103,11 @@ describe('Dockerfile.operator', () => {
       operator.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       operator.stderr!.on('data', (d: Buffer) => (output += d.toString()));
       try {
-        const ready = await until(async () => {
+        const ready = await waitFor(`operator /readyz on port ${port}`, async () => {
           if (operator.exitCode !== null) return 'exited';
           const res = await fetch(`http://127.0.0.1:${port}/readyz`);
           return res.status === 200 ? 'ready' : undefined;
-        }, 90_000, `operator /readyz on port ${port}`).catch((err: Error) => err.message);
+        }, 90_000).catch((err: Error) => err.message);
         expect({ ready, output: ready === 'ready' ? '' : output.slice(-4000) }).toEqual({ ready: 'ready', output: '' });
         const nodePid = findDescendant(operator.pid!, 'node')!;
         expect(processUids(nodePid).slice(0, 2)).toEqual([10001, 10001]);

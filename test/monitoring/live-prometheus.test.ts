@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startAppTarget, trafficRound, type AppTarget, type TrafficCounts } from './support/app-target';
 import { driveFastApiApps, startOperatorTarget, touchFastApiApps, type OperatorTarget } from './support/operator-target';
-import { startPrometheus, waitFor, type QueryResult, type RunningPrometheus } from './support/prometheus';
+import { waitFor } from '../harness/wait';
+import { startPrometheus, type QueryResult, type RunningPrometheus } from './support/prometheus';
 import { exposedNames, metricNames, SCRAPE_SERIES, substitute, withoutThresholds } from './support/promql';
 import { dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from './support/sources';
 

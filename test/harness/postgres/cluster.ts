@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../free-port.cjs';
-export { freePort };
 
 function binDir(): string {
   // The package's export is dist/index.js; the binaries sit in native/bin beside it.

@@ -6,7 +6,7 @@ import { GROUP, KIND, PLURAL, VERSION, API_VERSION } from '../../../operator/src
 import { loadConfig } from '../../../operator/src/config';
 import { startOperator, type OperatorHandle } from '../../../operator/src/operator';
 import { createTestNamespace, loadKubeConfig } from '../../harness/envtest';
-import { waitFor } from './prometheus';
+import { waitFor } from '../../harness/wait';
 
 export interface OperatorTarget {
   address: string;
