@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { loadConfig } from '../../app/src/config';
-import { REPO_ROOT, requireTool } from './support/buildah';
+import { requireTool } from '../harness/tools';
+import { REPO_ROOT } from './support/buildah';
 
 const exec = promisify(execFile);
 const COMPOSE_FILE = path.join(REPO_ROOT, 'docker-compose.yml');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { requireBinary } from './support/binaries';
+import { requireTool } from '../harness/tools';
 import { PROMETHEUS_DIR, RULE_TESTS_DIR, RULES_DIR } from './support/paths';
 import { loadRules } from './support/sources';
 
@@ -13,7 +13,7 @@ const run = promisify(execFile);
 
 async function promtool(args: string[], cwd = PROMETHEUS_DIR): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(requireBinary('promtool'), args, { cwd });
+    const { stdout, stderr } = await run(requireTool('promtool', 'prometheus'), args, { cwd });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { requireTool } from '../../harness/tools';
 
 const exec = promisify(execFile);
 
@@ -15,18 +16,6 @@ export const BASE_IMAGE = process.env.NODE_BASE_IMAGE ?? 'localhost/node-base';
 const BUILDAH = execFileSync('bash', [path.join(REPO_ROOT, 'test/images/buildah-flags.sh')], { encoding: 'utf8' }).trim().split('\n');
 /** Serializes image builds across jest workers: both Dockerfiles share their (big) deps stage. */
 const BUILD_LOCK = '/tmp/fastapiapp-images.build.lock';
-
-export class MissingToolError extends Error {
-  constructor(tool: string, pkg = tool) {
-    super(`${tool} is not installed: run test/pretest.sh (as root) or apt-get install ${pkg}`);
-    this.name = 'MissingToolError';
-  }
-}
-
-export function requireTool(tool: string, pkg = tool): void {
-  const found = (process.env.PATH ?? '').split(':').some((dir) => fs.existsSync(path.join(dir, tool)));
-  if (!found) throw new MissingToolError(tool, pkg);
-}
 
 export async function buildah(args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
   const { stdout } = await exec('buildah', [...BUILDAH, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 120_000 });

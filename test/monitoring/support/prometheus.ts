@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { requireBinary } from './binaries';
+import { requireTool } from '../../harness/tools';
 import { freePort } from '../../harness/free-port.cjs';
 import { waitFor } from '../../harness/wait';
 
@@ -52,7 +52,7 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 export async function startPrometheus(opts: PrometheusOptions): Promise<RunningPrometheus> {
-  const binary = requireBinary('prometheus');
+  const binary = requireTool('prometheus');
   const interval = opts.interval ?? '1s';
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'prometheus-test-'));
   const port = await freePort();
