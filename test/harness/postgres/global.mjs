@@ -2,9 +2,15 @@
 // points at one already. The admin URL is published as process.env.TEST_DATABASE_URL, which
 // jest workers inherit; each test file then creates its own database (see ./index.ts).
 import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../free-port.cjs';
+
+// The app's own check (TypeScript, loaded from source through the swc require hook).
+const require = createRequire(import.meta.url);
+require('../../../cdk8s/swc-register.cjs');
+const { makeReachableForPostgresUser } = require('../../../app/src/data/postgres-access.ts');
 
 let server; // EmbeddedPostgres instance we started, if any
 let baseDir;
@@ -20,6 +26,10 @@ export async function setup() {
   // mkdtemp makes a 0700 root-owned dir; postgres (run as the `postgres` user when we are root) must traverse it.
   baseDir = await fs.mkdtemp(path.join(os.tmpdir(), 'jest-pg-'));
   await fs.chmod(baseDir, 0o755);
+  if (os.userInfo().uid === 0) {
+    const opened = makeReachableForPostgresUser(path.join(baseDir, 'data'));
+    if (opened.length) console.error(`[postgres harness] granted o+x on ${opened.join(', ')} so the postgres user can reach its binaries`);
+  }
   const port = await freePort();
   const password = 'password';
   server = new EmbeddedPostgres({
