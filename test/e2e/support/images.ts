@@ -1,0 +1,84 @@
+// The images the end-to-end suite deploys: the real app and operator images built from the repo's
+// Dockerfiles (as test/images builds them), and app variants layered on the app image, each adding
+// migrations (or breaking the server) the way a new release would.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildah, buildImage } from '../../images/support/buildah';
+
+export const APP_REPO = 'localhost/fastapiapp-app';
+export const OPERATOR_IMAGE = 'localhost/fastapiapp-operator:e2e';
+const MIGRATIONS_DIR = '/app/dist/app/migrations';
+const SHIPPED = ['001_create_items', '002_add_price', '003_add_sentiment'];
+
+export interface Variant {
+  tag: string;
+  /** Migrations after the shipped ones: name -> CommonJS module text (exports.up/down). */
+  migrations?: Record<string, string>;
+  /** Replaces the image's command (a server that never becomes ready). */
+  cmd?: string[];
+}
+
+const addColumn = (column: string) => `exports.up = (knex) => knex.schema.alterTable('items', (t) => { t.text('${column}'); });
+exports.down = (knex) => knex.schema.alterTable('items', (t) => { t.dropColumn('${column}'); });
+`;
+
+/** The releases the scenarios walk through, in order. */
+export const VARIANTS: Record<string, Variant> = {
+  v1: { tag: 'e2e-v1' },
+  v2: { tag: 'e2e-v2', migrations: { '004_add_note': addColumn('note') } },
+  v3: {
+    tag: 'e2e-v3',
+    migrations: {
+      '004_add_note': addColumn('note'),
+      '005_add_rating': "exports.up = (knex) => knex.raw('alter table no_such_table add column rating integer');\nexports.down = async () => {};\n",
+    },
+  },
+  v4: { tag: 'e2e-v4', migrations: { '004_add_note': addColumn('note'), '005_add_rating': addColumn('rating') } },
+  v5: { tag: 'e2e-v5', migrations: { '004_add_note': addColumn('note'), '005_add_rating': addColumn('rating') }, cmd: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] },
+  v6: {
+    tag: 'e2e-v6',
+    migrations: {
+      '004_add_note': addColumn('note'),
+      '005_add_rating': addColumn('rating'),
+      // Long enough to lose the operator's leader while it runs.
+      '006_add_origin': "exports.up = async (knex) => { await knex.raw('select pg_sleep(12)'); await knex.schema.alterTable('items', (t) => { t.text('origin'); }); };\nexports.down = async () => {};\n",
+    },
+  },
+};
+
+function migrationIndex(names: string[]): string {
+  const entries = names.map((n) => `  { name: '${n}', migration: require('./${n}.js') },`).join('\n');
+  return `'use strict';\nexports.migrations = [\n${entries}\n];\n`;
+}
+
+async function buildVariant(base: string, variant: Variant): Promise<string> {
+  const ref = `${APP_REPO}:${variant.tag}`;
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'fastapiapp-variant-'));
+  try {
+    const lines = [`FROM ${base}`];
+    if (variant.migrations) {
+      fs.mkdirSync(path.join(ctx, 'migrations'));
+      const names = [...SHIPPED, ...Object.keys(variant.migrations)];
+      fs.writeFileSync(path.join(ctx, 'migrations', 'index.js'), migrationIndex(names));
+      for (const [name, text] of Object.entries(variant.migrations)) fs.writeFileSync(path.join(ctx, 'migrations', `${name}.js`), text);
+      lines.push(`COPY migrations/ ${MIGRATIONS_DIR}/`);
+    }
+    if (variant.cmd) lines.push(`CMD ${JSON.stringify(variant.cmd)}`);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
+    await buildah(['bud', '--isolation', 'chroot', '--pull=never', '--layers', '--format', 'docker', '-f', path.join(ctx, 'Dockerfile'), '-t', ref, ctx], { timeoutMs: 300_000 });
+    return ref;
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+}
+
+/** Builds the operator image and every app variant; returns their references. */
+export async function buildE2eImages(): Promise<{ operator: string; app: Record<string, string> }> {
+  const base = `${APP_REPO}:${VARIANTS.v1!.tag}`;
+  await buildImage('Dockerfile.app', base);
+  await buildImage('Dockerfile.operator', OPERATOR_IMAGE);
+  const app: Record<string, string> = { v1: base };
+  for (const [key, variant] of Object.entries(VARIANTS)) if (key !== 'v1') app[key] = await buildVariant(base, variant);
+  return { operator: OPERATOR_IMAGE, app };
+}

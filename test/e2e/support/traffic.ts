@@ -1,0 +1,103 @@
+// Steady client traffic through the app's ClusterIP during a scenario: a keep-alive client and a
+// one-connection-per-request client, each mixing reads and writes at a fixed rate. Every failure
+// is recorded with its time and cause; every acknowledged write is remembered so the suite can
+// read it back afterwards.
+import http from 'node:http';
+
+export interface Failure {
+  at: number;
+  client: 'keep-alive' | 'new-connection';
+  request: string;
+  error: string;
+}
+
+export interface TrafficReport {
+  sent: number;
+  failed: Failure[];
+  written: number[];
+  seconds: number;
+}
+
+interface Target {
+  host: string;
+  port: number;
+}
+
+function request(agent: http.Agent, target: Target, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({
+      host: target.host, port: target.port, method, path, agent, timeout: 5000,
+      headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = text;
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout after 5 s')));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Sends `ratePerClient` requests per second from each client until stop() is called. */
+export function startTraffic(target: Target, { ratePerClient = 30, label = 'e2e' } = {}): { stop: () => Promise<TrafficReport> } {
+  const started = Date.now();
+  const report: TrafficReport = { sent: 0, failed: [], written: [], seconds: 0 };
+  const inFlight = new Set<Promise<void>>();
+  let n = 0;
+  const clients = [
+    { name: 'keep-alive' as const, agent: new http.Agent({ keepAlive: true, maxSockets: 4 }) },
+    { name: 'new-connection' as const, agent: new http.Agent({ keepAlive: false }) },
+  ];
+  const one = async (client: (typeof clients)[number]) => {
+    const i = n++;
+    const known = report.written;
+    const [method, path, body] = i % 3 === 0
+      ? ['POST', '/items', { name: `${label} ${i}`, description: 'written during a rollout', price: i % 100 }] as const
+      : i % 3 === 1 && known.length ? ['GET', `/items/${known[i % known.length]}`, undefined] as const
+        : ['GET', '/items?limit=5', undefined] as const;
+    report.sent++;
+    try {
+      const res = await request(client.agent, target, method, path, body);
+      const ok = method === 'POST' ? res.status === 201 : res.status === 200;
+      if (!ok) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.json).slice(0, 200)}`);
+      if (method === 'POST') report.written.push((res.json as { id: number }).id);
+    } catch (err) {
+      report.failed.push({ at: Date.now() - started, client: client.name, request: `${method} ${path}`, error: (err as Error).message });
+    }
+  };
+  const timers = clients.map((client) => setInterval(() => {
+    const p = one(client).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }, 1000 / ratePerClient));
+  return {
+    stop: async () => {
+      timers.forEach(clearInterval);
+      await Promise.all(inFlight);
+      clients.forEach((c) => c.agent.destroy());
+      report.seconds = (Date.now() - started) / 1000;
+      return report;
+    },
+  };
+}
+
+/** One JSON request (for the scenario's own checks). */
+export async function call(target: Target, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const agent = new http.Agent({ keepAlive: false });
+  try {
+    return await request(agent, target, method, path, body) as { status: number; json: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  } finally {
+    agent.destroy();
+  }
+}

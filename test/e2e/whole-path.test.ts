@@ -1,0 +1,303 @@
+// The whole path on a real one-node cluster: the project's own images, the operator installed
+// from cdk8s/dist/operator.yaml as a user would, Postgres reachable from pods, and FastApiApp
+// releases rolled under steady client traffic through the Service's ClusterIP.
+// Scenarios run in order on one app; each one's traffic must see zero failed requests.
+import fs from 'node:fs';
+import path from 'node:path';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Client } from 'pg';
+import { parseAllDocuments } from 'yaml';
+import { hostSnapshot, startTestCluster, type TestCluster } from '../harness/cluster';
+import { PostgresCluster } from '../harness/postgres/cluster';
+import { waitFor } from '../harness/wait';
+import { requireRoot } from '../images/support/buildah';
+import { APP_REPO, buildE2eImages, VARIANTS } from './support/images';
+import { condition, diagnose, Kube, type Obj } from './support/kube';
+import { call, startTraffic, type TrafficReport } from './support/traffic';
+
+jest.setTimeout(40 * 60_000);
+
+const REPO = path.resolve(__dirname, '../..');
+const GROUP = 'platform.fastapiapp.io/v1alpha1';
+const OPERATOR_NS = 'fastapiapp-system';
+const NS = `e2e-${process.pid}`;
+const APP = 'items';
+const POD_SUBNET = '10.244.0.0/24';
+
+let cluster: TestCluster | undefined;
+let hostBefore: Record<string, unknown>;
+let kube: Kube;
+let pg: PostgresCluster;
+let images: Awaited<ReturnType<typeof buildE2eImages>>;
+let target: { host: string; port: number };
+const timings: Record<string, number> = {};
+const rollouts: Record<string, TrafficReport> = {};
+
+/** Runs a scenario; on failure prints what a person would look at, then fails. */
+async function scenario<T>(name: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    process.stderr.write(`\n===== ${name} failed: ${(err as Error).message}\n${await diagnose(kube, NS, APP, OPERATOR_NS)}\n`);
+    throw err;
+  }
+}
+
+const getApp = () => kube.get(GROUP, 'FastApiApp', NS, APP);
+const getDeployment = () => kube.get('apps/v1', 'Deployment', NS, APP);
+const migrationJobs = () => kube.list('batch/v1', 'Job', NS, `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=migration`);
+const servingPods = () => kube.pods(NS, `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=server`);
+const imageOf = (tag: string) => `${APP_REPO}:${tag}`;
+
+/** Ready=True for the current generation, the Deployment rolled out to `tag`: the spec is fully rolled out. */
+async function waitRolledOut(tag: string, timeoutMs = 240_000): Promise<Obj> {
+  return waitFor(`FastApiApp Ready on ${tag}`, async () => {
+    const app = await getApp();
+    const ready = condition(app, 'Ready');
+    if (ready?.status !== 'True' || ready.observedGeneration !== app?.metadata?.generation) return undefined;
+    const pods = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp);
+    const onTag = pods.filter((p) => p.spec?.containers[0]?.image?.startsWith(APP_REPO) && (p.spec.containers[0].image.endsWith(`:${tag}`) || app?.status?.imageDigest));
+    return pods.length > 0 && onTag.length === pods.length ? app : undefined;
+  }, timeoutMs, 250);
+}
+
+async function setTag(tag: string): Promise<void> {
+  await kube.apply({ apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: APP, namespace: NS }, spec: { tag } } as Obj);
+}
+
+/** Every write the traffic acknowledged is still there. */
+async function assertWritesReadable(report: TrafficReport): Promise<void> {
+  const db = new Client({ connectionString: pg.urlVia('127.0.0.1', 'items') });
+  await db.connect();
+  try {
+    const { rows } = await db.query('select id from items where id = any($1::int[])', [report.written]);
+    expect(rows.length).toBe(report.written.length);
+  } finally {
+    await db.end();
+  }
+}
+
+async function columns(): Promise<string[]> {
+  const db = new Client({ connectionString: pg.urlVia('127.0.0.1', 'items') });
+  await db.connect();
+  try {
+    const { rows } = await db.query("select column_name from information_schema.columns where table_name = 'items'");
+    return rows.map((r: { column_name: string }) => r.column_name);
+  } finally {
+    await db.end();
+  }
+}
+
+function expectNoFailures(name: string, report: TrafficReport): void {
+  rollouts[name] = report;
+  expect(report.sent).toBeGreaterThan(50 * Math.min(report.seconds, 10));
+  expect(report.failed).toEqual([]);
+}
+
+beforeAll(async () => {
+  requireRoot();
+  const t0 = Date.now();
+  images = await buildE2eImages();
+  timings.buildImagesSeconds = (Date.now() - t0) / 1000;
+  hostBefore = await hostSnapshot();
+  cluster = await startTestCluster();
+  timings.clusterStartSeconds = cluster.info.phases.ready! / 1000;
+  kube = new Kube(cluster.kubeConfig());
+  const info = cluster.info;
+  const t1 = Date.now();
+  await cluster.loadImages([images.operator, ...Object.values(images.app)]);
+  timings.loadImagesSeconds = (Date.now() - t1) / 1000;
+
+  pg = await PostgresCluster.create({ extraListenAddresses: [info.bridgeIp], allowNetworks: [POD_SUBNET] });
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  await admin.query('create database items');
+  await admin.end();
+
+  // The CRD, then the operator exactly as cdk8s/dist/operator.yaml ships it, only its image set.
+  await kube.apply(fs.readFileSync(path.join(REPO, 'crds/fastapiapp.yaml'), 'utf8'));
+  await waitFor('the FastApiApp CRD to be established', async () => {
+    const crd = await kube.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'fastapiapps.platform.fastapiapp.io');
+    return condition(crd, 'Established')?.status === 'True' || undefined;
+  }, 30_000);
+  const install = parseAllDocuments(fs.readFileSync(path.join(REPO, 'cdk8s/dist/operator.yaml'), 'utf8')).map((d) => d.toJSON() as Obj);
+  for (const o of install) {
+    if (o.kind === 'Deployment') for (const c of o.spec.template.spec.containers) c.image = images.operator;
+  }
+  await kube.apply(install);
+  await waitFor('2 Ready operator pods', async () => {
+    const pods = await kube.pods(OPERATOR_NS, 'app.kubernetes.io/name=fastapiapp-operator');
+    return pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 2 || undefined;
+  }, 120_000);
+
+  await kube.apply([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-database', namespace: NS }, stringData: { url: pg.urlVia(info.bridgeIp, 'items') } } as Obj,
+  ]);
+}, 40 * 60_000);
+
+afterAll(async () => {
+  process.stderr.write(`\ne2e timings: ${JSON.stringify(timings)}\ne2e traffic: ${JSON.stringify(Object.fromEntries(Object.entries(rollouts).map(([k, r]) => [k, { sent: r.sent, failed: r.failed.length, seconds: r.seconds }])))}\n`);
+  await cluster?.stop().catch(() => undefined);
+  await pg?.destroy();
+  const report = process.env.E2E_REPORT_FILE;
+  if (report) fs.writeFileSync(report, JSON.stringify({ timings, rollouts: Object.fromEntries(Object.entries(rollouts).map(([k, r]) => [k, { sent: r.sent, failed: r.failed.length, seconds: r.seconds }])) }, null, 2));
+});
+
+test('1. first deploy: a real migration pod runs `migrate latest`, pods pass their probes, Ready=True, items served through the ClusterIP', () => scenario('first deploy', async () => {
+  const t0 = Date.now();
+  await kube.apply({
+    apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: APP, namespace: NS },
+    spec: { image: APP_REPO, tag: VARIANTS.v1!.tag, replicas: 2, databaseSecretRef: { name: 'items-database', key: 'url' } },
+  } as Obj);
+  await waitRolledOut(VARIANTS.v1!.tag);
+  timings.firstDeployReadySeconds = (Date.now() - t0) / 1000;
+  timings.clusterMemoryMb = await cluster!.memoryMb();
+
+  const jobs = await migrationJobs();
+  expect(jobs).toHaveLength(1);
+  expect(jobs[0]!.status?.succeeded).toBe(1);
+  const migrationPods = await kube.pods(NS, 'app.kubernetes.io/component=migration');
+  expect(migrationPods.some((p) => p.status?.phase === 'Succeeded')).toBe(true);
+  expect(await columns()).toEqual(expect.arrayContaining(['id', 'name', 'description', 'price', 'sentiment']));
+  const ready = (await servingPods()).filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  expect(ready).toHaveLength(2);
+
+  const svc = await kube.get('v1', 'Service', NS, APP);
+  target = { host: svc!.spec.clusterIP, port: svc!.spec.ports[0].port };
+  const created = await call(target, 'POST', '/items', { name: 'First', description: 'I love this product', price: 5 });
+  expect(created.status).toBe(201);
+  expect((await call(target, 'GET', `/items/${created.json.id}`)).json).toMatchObject({ name: 'First', sentiment: 'positive' });
+  const list = await call(target, 'GET', '/items');
+  expect(list.status).toBe(200);
+  expect(list.json.map((i: { id: number }) => i.id)).toContain(created.json.id);
+}));
+
+test('2. tag change under load: the migration Job runs first, then the Deployment rolls; zero failed requests, every write kept, the new column present', () => scenario('tag change', async () => {
+  const traffic = startTraffic(target, { label: 'v2' });
+  const t0 = Date.now();
+  await setTag(VARIANTS.v2!.tag);
+  await waitRolledOut(VARIANTS.v2!.tag);
+  timings.tagChangeReadySeconds = (Date.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 8000)); // old pods finish draining under traffic
+  const report = await traffic.stop();
+  expectNoFailures('v1->v2', report);
+  await assertWritesReadable(report);
+  expect(await columns()).toContain('note');
+
+  const job = (await migrationJobs()).find((j) => j.metadata?.annotations?.['fastapiapp.io/image']?.startsWith(imageOf(VARIANTS.v2!.tag)));
+  expect(job?.status?.succeeded).toBe(1);
+  const pods = await servingPods();
+  const completed = Date.parse(job!.status.completionTime);
+  for (const p of pods) expect(Date.parse(p.metadata!.creationTimestamp as unknown as string)).toBeGreaterThanOrEqual(completed - 1000);
+}));
+
+test('3. failed migration: Degraded=True (MigrationFailed) with an Event, pods stay on the old release, zero failed requests; the fix rolls out', () => scenario('failed migration', async () => {
+  const traffic = startTraffic(target, { label: 'v3' });
+  await setTag(VARIANTS.v3!.tag);
+  const app = await waitFor('Degraded=True MigrationFailed', async () => {
+    const a = await getApp();
+    const d = condition(a, 'Degraded');
+    return d?.status === 'True' && d.reason === 'MigrationFailed' && d.observedGeneration === a?.metadata?.generation ? a : undefined;
+  }, 240_000);
+  expect(condition(app, 'Ready')?.status).not.toBe('True');
+  const events = await kube.events(NS);
+  expect(events.some((e) => e.type === 'Warning' && e.reason === 'MigrationFailed' && e.involvedObject.name === APP)).toBe(true);
+  for (const p of await servingPods()) expect(p.spec?.containers[0]?.image).not.toContain(VARIANTS.v3!.tag);
+  expect(await columns()).not.toContain('rating');
+
+  await setTag(VARIANTS.v4!.tag);
+  await waitRolledOut(VARIANTS.v4!.tag);
+  await new Promise((r) => setTimeout(r, 8000));
+  const report = await traffic.stop();
+  expectNoFailures('v2->v3(failed)->v4', report);
+  await assertWritesReadable(report);
+  expect(await columns()).toContain('rating');
+}));
+
+test('4. broken image: its pods never become ready, the old pods keep serving, the stuck rollout is reported', () => scenario('broken image', async () => {
+  // A short progress deadline, set as another actor would (the operator does not own the field).
+  await kube.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: APP, namespace: NS }, spec: { progressDeadlineSeconds: 20 } } as Obj, 'e2e-progress-deadline');
+  const traffic = startTraffic(target, { label: 'v5' });
+  await setTag(VARIANTS.v5!.tag);
+  const app = await waitFor('Degraded=True RolloutStuck', async () => {
+    const a = await getApp();
+    const d = condition(a, 'Degraded');
+    return d?.status === 'True' && d.reason === 'RolloutStuck' ? a : undefined;
+  }, 240_000);
+  expect(condition(app, 'Ready')?.status).toBe('False');
+  const deployment = await getDeployment();
+  expect(condition(deployment, 'Progressing')?.reason).toBe('ProgressDeadlineExceeded');
+  const report = await traffic.stop();
+  expectNoFailures('v4->v5(broken)', report);
+  const serving = (await servingPods()).filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  expect(serving.length).toBeGreaterThanOrEqual(2);
+  for (const p of serving) expect(p.spec?.containers[0]?.image).not.toContain(VARIANTS.v5!.tag);
+}));
+
+test('5. operator failover mid-migration: the standby leads within the lease duration, one Job for the image, the rollout completes', () => scenario('operator failover', async () => {
+  const lease = () => kube.get('coordination.k8s.io/v1', 'Lease', OPERATOR_NS, 'fastapiapp-operator-leader');
+  const before = await lease();
+  const leader = before?.spec?.holderIdentity as string;
+  expect(leader).toBeTruthy();
+  const traffic = startTraffic(target, { label: 'v6' });
+  await setTag(VARIANTS.v6!.tag);
+  const isV6Job = (j: Obj) => j.metadata?.annotations?.['fastapiapp.io/image']?.startsWith(imageOf(VARIANTS.v6!.tag));
+  await waitFor('the v6 migration pod running', async () => {
+    const pods = await kube.pods(NS, 'app.kubernetes.io/component=migration');
+    return pods.some((p) => p.spec?.containers[0]?.image?.includes(VARIANTS.v6!.tag) && p.status?.phase === 'Running') || undefined;
+  }, 120_000);
+  const killedAt = Date.now();
+  await kube.core.deleteNamespacedPod({ namespace: OPERATOR_NS, name: leader, gracePeriodSeconds: 0 });
+  const leaseSeconds = before!.spec.leaseDurationSeconds as number;
+  const newLeader = await waitFor('a new leader', async () => {
+    const l = await lease();
+    return l?.spec?.holderIdentity && l.spec.holderIdentity !== leader ? l.spec.holderIdentity as string : undefined;
+  }, 120_000, 100);
+  timings.failoverSeconds = (Date.now() - killedAt) / 1000;
+  expect(newLeader).not.toBe(leader);
+  expect(timings.failoverSeconds).toBeLessThanOrEqual(leaseSeconds + 5);
+  await waitRolledOut(VARIANTS.v6!.tag, 300_000);
+  expect((await migrationJobs()).filter(isV6Job)).toHaveLength(1);
+  await new Promise((r) => setTimeout(r, 8000));
+  const report = await traffic.stop();
+  expectNoFailures('v5->v6 with failover', report);
+  await assertWritesReadable(report);
+  expect(await columns()).toContain('origin');
+}));
+
+test('6. scale through the scale subresource, as an HPA would: pods follow, no migration, Ready stays True', () => scenario('scale', async () => {
+  const jobsBefore = (await migrationJobs()).length;
+  const generation = (await getApp())!.metadata!.generation!;
+  await kube.kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectScale({
+    group: 'platform.fastapiapp.io', version: 'v1alpha1', namespace: NS, plural: 'fastapiapps', name: APP, body: { spec: { replicas: 3 } },
+  }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  let notReady = 0;
+  await waitFor('3 ready serving pods', async () => {
+    if (condition(await getApp(), 'Ready')?.status !== 'True') notReady++;
+    const pods = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return pods.length === 3 || undefined;
+  }, 120_000, 200);
+  const app = await waitRolledOut(VARIANTS.v6!.tag);
+  expect(app.metadata!.generation).toBeGreaterThan(generation);
+  expect(notReady).toBe(0);
+  expect((await getDeployment())!.spec.replicas).toBe(3);
+  expect((await migrationJobs()).length).toBe(jobsBefore);
+}));
+
+test('7. deleting the FastApiApp: the real garbage collector removes every child', () => scenario('delete', async () => {
+  await kube.delete(GROUP, 'FastApiApp', NS, APP);
+  await waitFor('every child gone', async () => {
+    const [deployment, service, jobs, pods] = await Promise.all([
+      getDeployment(), kube.get('v1', 'Service', NS, APP), migrationJobs(), kube.pods(NS, `app.kubernetes.io/instance=${APP}`),
+    ]);
+    return !deployment && !service && jobs.length === 0 && pods.length === 0 ? true : undefined;
+  }, 180_000, 500);
+}));
+
+test('8. teardown leaves the host as it was: links, addresses, routes, iptables and nft rules, sysctls, paths, cgroups', async () => {
+  const c = cluster!;
+  cluster = undefined;
+  timings.teardownSeconds = await c.stop();
+  expect(await hostSnapshot()).toEqual(hostBefore);
+});
