@@ -12,6 +12,7 @@ import { createSentimentModel } from './domain/sentiment/model.js';
 import { SentimentService } from './domain/sentiment/service.js';
 import type { DomainObserver, SentimentModel } from './domain/types.js';
 import { createApp } from './http/app.js';
+import { Readiness } from './http/readiness.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
@@ -31,6 +32,8 @@ export interface Composition {
   knex: Knex;
   metrics: Metrics;
   sentiment: SentimentService;
+  /** Drained on shutdown: /readyz turns 503. */
+  readiness: Readiness;
   /** Closes the database pool. */
   close(): Promise<void>;
 }
@@ -69,8 +72,10 @@ export function compose(opts: ComposeOptions): Composition {
   const items = new ItemsService(new KnexItemsRepository(knex), sentiment, observer);
   const database = { ping: () => pingDatabase(knex, healthTimeoutMs) };
   metrics.attach({ poolStats: () => poolStats(knex), dbReachable: async () => (await database.ping()).ok });
+  const readiness = new Readiness();
   const app = createApp({
     items,
+    readiness,
     sentiment,
     database,
     metrics,
@@ -78,5 +83,5 @@ export function compose(opts: ComposeOptions): Composition {
     info: { service: SERVICE_NAME, version: packageVersion() },
     corsOrigins: opts.corsOrigins,
   });
-  return { app, knex, metrics, sentiment, close: () => knex.destroy() };
+  return { app, knex, metrics, sentiment, readiness, close: () => knex.destroy() };
 }

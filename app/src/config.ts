@@ -36,7 +36,9 @@ export interface Config {
   migrateOnStart: boolean;
   /** Embedded Postgres (used only when no database is configured). */
   embedded: { dataDir: string; port: number };
-  /** Bound on draining in-flight requests after SIGTERM. */
+  /** After SIGTERM, keep serving (while /readyz says 503) this long before closing the listener. */
+  shutdownDelayMs: number;
+  /** Bound on draining in-flight requests and closing the pool once the listener is closed. */
   shutdownTimeoutMs: number;
   /** /health and /readyz give up on the database after this long. */
   healthTimeoutMs: number;
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       dataDir: path.resolve(cwd, str(env, 'EMBEDDED_PG_DIR') ?? '.data/postgres'),
       port: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     },
+    shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 5000, 0, 300000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
     healthTimeoutMs: int(env, 'HEALTH_TIMEOUT_MS', 1500, 100, 30000),
   };

@@ -1,10 +1,10 @@
 // Entry point: validate config, get a database (configured, or embedded for local use), apply
-// migrations when asked (always for the embedded one), compose the app, listen, shut down gracefully.
-import type { Server } from 'node:http';
+// migrations when asked (always for the embedded one), compose the app, listen, shut down gracefully
+// (shutdown.ts: not ready at once, keep serving SHUTDOWN_DELAY_MS, drain, exit 0).
 import { ConfigError, loadConfig, type Config } from './config.js';
-import type { Composition } from './compose.js';
 import type { EmbeddedDatabase } from './data/embedded-postgres.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { installShutdown } from './shutdown.js';
 
 function readConfig(): Config {
   try {
@@ -52,36 +52,22 @@ async function main(): Promise<void> {
   // Keep-alive idle sockets must not outlive a load balancer's idle timeout by much.
   server.keepAliveTimeout = 65_000;
 
-  installShutdown(server, runtime, embedded, config.shutdownTimeoutMs, log);
+  installCrashHandlers(log);
+  installShutdown({
+    server,
+    readiness: runtime.readiness,
+    delayMs: config.shutdownDelayMs,
+    timeoutMs: config.shutdownTimeoutMs,
+    log,
+    async close() {
+      await runtime.close().catch((err: unknown) => log.warn({ err }, 'closing the database pool failed'));
+      if (embedded) await embedded.stop().catch((err: unknown) => log.warn({ err }, 'stopping embedded PostgreSQL failed'));
+    },
+  });
 }
 
-/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close the pool, exit 0. */
-function installShutdown(server: Server, runtime: Composition, embedded: EmbeddedDatabase | undefined, timeoutMs: number, log: Logger): void {
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal, timeoutMs }, 'shutting down: draining in-flight requests');
-    const forced = setTimeout(() => {
-      log.warn('drain timeout reached: closing remaining connections');
-      server.closeAllConnections();
-    }, timeoutMs);
-    forced.unref();
-    // close() stops accepting; keep-alive sockets that go idle after their last response are
-    // closed as they do, so draining ends as soon as the in-flight requests are done.
-    const reaper = setInterval(() => server.closeIdleConnections(), 100);
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    clearInterval(reaper);
-    clearTimeout(forced);
-    await runtime.close().catch((err: unknown) => log.warn({ err }, 'closing the database pool failed'));
-    if (embedded) await embedded.stop().catch((err: unknown) => log.warn({ err }, 'stopping embedded PostgreSQL failed'));
-    log.info('shutdown complete');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  // Crash-only for the unexpected: state may be corrupt, so log and exit; the orchestrator restarts us.
+/** Crash-only for the unexpected: state may be corrupt, so log and exit; the orchestrator restarts us. */
+function installCrashHandlers(log: Logger): void {
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception: exiting');
     process.exit(1);

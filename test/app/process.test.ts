@@ -1,6 +1,7 @@
 // The built server and migrate CLI as real processes: config errors exit 1 naming the variable,
-// the migrate command (what the operator's Job runs), and graceful SIGTERM with a request in flight.
+// the migrate command (what the operator's Job runs), and rollout-safe SIGTERM (keep-alive traffic, in-flight requests).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
@@ -49,6 +50,8 @@ describe('configuration errors', () => {
     [{ POSTGRES_HOST: 'db', POSTGRES_PORT: 'five' }, 'POSTGRES_PORT'],
     [{ CORS_ORIGINS: 'not an origin' }, 'CORS_ORIGINS'],
     [{ MIGRATE_ON_START: 'maybe' }, 'MIGRATE_ON_START'],
+    [{ SHUTDOWN_DELAY_MS: '-1' }, 'SHUTDOWN_DELAY_MS'],
+    [{ SHUTDOWN_DELAY_MS: '5s' }, 'SHUTDOWN_DELAY_MS'],
   ])('when the server starts with %j, then it exits 1 naming %s', async (env, variable) => {
     const r = await run('start.js', [], env as Record<string, string>);
     expect(r.code).toBe(1);
@@ -103,21 +106,28 @@ describe('migrate command', () => {
 
 describe('graceful shutdown', () => {
   let db: TestDatabase;
-  let server: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   beforeAll(async () => {
     db = await createTestDatabase('shutdown');
   });
   afterAll(async () => {
-    if (server && server.exitCode === null) server.kill('SIGKILL');
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await db.drop();
   });
 
-  function startServer(): Promise<{ child: ChildProcess; port: number; logs: Record<string, unknown>[]; exited: Promise<number | null> }> {
+  interface Started {
+    child: ChildProcess;
+    port: number;
+    logs: Record<string, unknown>[];
+    exited: Promise<number | null>;
+  }
+
+  function startServer(env: Record<string, string>): Promise<Started> {
     const child = spawn(process.execPath, [path.join(build, 'start.js')], {
       cwd: root,
-      env: { ...baseEnv, DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', MIGRATE_ON_START: 'true', SHUTDOWN_TIMEOUT_MS: '10000' },
+      env: { ...baseEnv, DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', MIGRATE_ON_START: 'true', SHUTDOWN_TIMEOUT_MS: '10000', ...env },
     });
-    server = child;
+    children.push(child);
     const logs: Record<string, unknown>[] = [];
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     return new Promise((resolve, reject) => {
@@ -136,39 +146,124 @@ describe('graceful shutdown', () => {
     });
   }
 
-  it('when SIGTERM arrives during a request, then the request completes, new connections are refused, and it exits 0', async () => {
-    const { child, port, logs, exited } = await startServer();
+  async function createItem(base: string): Promise<number> {
+    const res = await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'slow', description: 'read' }) });
+    return ((await res.json()) as { id: number }).id;
+  }
+
+  interface Outcome {
+    at: number;
+    status?: number;
+    connection?: string;
+    error?: string;
+  }
+
+  /** One GET through `agent`; resolves with the outcome, never rejects. */
+  function get(agent: http.Agent | false, port: number, urlPath: string): Promise<Outcome> {
+    return new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ at: Date.now(), status: res.statusCode, connection: res.headers.connection }));
+        res.on('error', (err) => resolve({ at: Date.now(), error: err.message }));
+      });
+      req.on('error', (err) => resolve({ at: Date.now(), error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    });
+  }
+
+  it('when a keep-alive client keeps sending through SIGTERM, then /readyz turns 503 at once, serving goes on for SHUTDOWN_DELAY_MS with Connection: close, no request fails, and it exits 0', async () => {
+    const delayMs = 2000;
+    const { child, port, exited } = await startServer({ SHUTDOWN_DELAY_MS: String(delayMs) });
+    const id = await createItem(`http://127.0.0.1:${port}`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+    // A load balancer's view: poll /readyz; traffic stops reaching this pod a while after it turns
+    // 503 (endpoint removal propagating), well inside SHUTDOWN_DELAY_MS.
+    const propagationMs = 1000;
+    let notReadyAt: number | undefined;
+    let removed = false;
+    setTimeout(() => (removed = true), 15000).unref(); // never loop forever if /readyz stays 200
+    const poller = (async () => {
+      while (!removed) {
+        const r = await get(false, port, '/readyz');
+        if (r.status === 503 && notReadyAt === undefined) {
+          notReadyAt = r.at;
+          setTimeout(() => (removed = true), propagationMs);
+        }
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    })();
+    const outcomes: Outcome[] = [];
+    const clients = Array.from({ length: 4 }, async () => {
+      while (!removed) outcomes.push(await get(agent, port, `/items/${id}`));
+    });
+
+    await new Promise((r) => setTimeout(r, 500));
+    const sigterm = Date.now();
+    child.kill('SIGTERM');
+    await Promise.all([...clients, poller]);
+    const livez = await get(false, port, '/livez'); // still inside the delay: liveness unaffected
+    const code = await exited;
+    const exitedAt = Date.now();
+    agent.destroy();
+
+    expect(outcomes.filter((o) => o.error !== undefined || o.status !== 200)).toEqual([]);
+    const after = outcomes.filter((o) => o.at > sigterm + 50);
+    expect(after.length).toBeGreaterThan(20);
+    expect(after.every((o) => o.connection === 'close')).toBe(true);
+    expect(outcomes.filter((o) => o.at < sigterm).every((o) => o.connection === 'keep-alive')).toBe(true);
+    expect(notReadyAt! - sigterm).toBeLessThan(300);
+    expect(livez.status).toBe(200);
+    expect(code).toBe(0);
+    expect(exitedAt - sigterm).toBeGreaterThanOrEqual(delayMs);
+    expect(exitedAt - sigterm).toBeLessThan(delayMs + 3000);
+  }, 60000);
+
+  it('when SIGTERM arrives during a request, then it finishes after the delay has passed and the listener closed, and the process exits 0', async () => {
+    const delayMs = 500;
+    const { child, port, logs, exited } = await startServer({ SHUTDOWN_DELAY_MS: String(delayMs) });
     const base = `http://127.0.0.1:${port}`;
-    const created = await (await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'slow', description: 'read' }) })).json() as { id: number };
+    const id = await createItem(base);
 
     // Hold a lock so the next read blocks inside the database: an in-flight request.
     const locker = new Client({ connectionString: db.url });
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
-    const inFlight = fetch(`${base}/items/${created.id}`);
+    const inFlight = fetch(`${base}/items/${id}`);
     await new Promise((r) => setTimeout(r, 300));
 
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(`${base}/readyz`)).status).toBe(503); // inside the delay: still accepting
+    await new Promise((r) => setTimeout(r, delayMs + 300));
     expect(child.exitCode).toBeNull(); // still draining
-    await expect(fetch(`${base}/livez`)).rejects.toThrow(); // listener closed: no new connections
+    await expect(fetch(`${base}/livez`)).rejects.toThrow(); // after the delay: listener closed
 
     await locker.query('COMMIT');
     await locker.end();
     const res = await inFlight;
     const released = Date.now();
     expect(res.status).toBe(200);
+    expect(res.headers.get('connection')).toBe('close');
     expect(((await res.json()) as { name: string }).name).toBe('slow');
     expect(await exited).toBe(0);
     expect(Date.now() - released).toBeLessThan(5000); // well before SHUTDOWN_TIMEOUT_MS (10 s)
-    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: draining in-flight requests', 'shutdown complete']));
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: not ready, still serving', 'shutting down: draining in-flight requests', 'shutdown complete']));
   }, 60000);
 
-  it('when SIGTERM arrives while idle, then it exits 0 promptly', async () => {
-    const { child, exited } = await startServer();
+  it('when SIGTERM arrives while idle, then it exits 0 once SHUTDOWN_DELAY_MS has passed', async () => {
+    const { child, exited } = await startServer({ SHUTDOWN_DELAY_MS: '300' });
     const start = Date.now();
     child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - start).toBeLessThan(5000);
+  }, 60000);
+
+  it('when SIGINT arrives (Ctrl-C), then it skips the delay and exits 0 promptly', async () => {
+    const { child, exited } = await startServer({ SHUTDOWN_DELAY_MS: '30000' });
+    const start = Date.now();
+    child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(Date.now() - start).toBeLessThan(5000);
   }, 60000);

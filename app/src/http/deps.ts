@@ -2,6 +2,7 @@
 import type { ItemsService } from '../domain/items.js';
 import type { SentimentService } from '../domain/sentiment/service.js';
 import type { Logger } from '../observability/logger.js';
+import type { Readiness } from './readiness.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export type PingResult = { ok: true } | { ok: false; error: string };
@@ -12,6 +13,8 @@ export interface AppDeps {
   /** Database probe for /health and /readyz: must answer within its own bounded time. */
   database: { ping(): Promise<PingResult> };
   metrics: Metrics;
+  /** Draining (shutting down): /readyz answers 503 without asking the database. */
+  readiness: Readiness;
   logger: Logger;
   info: { service: string; version: string };
   /** Allowed CORS origins; empty or absent disables CORS. */

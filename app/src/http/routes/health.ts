@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 
-export function healthRouter(deps: Pick<AppDeps, 'database' | 'sentiment' | 'info'>): Router {
+export function healthRouter(deps: Pick<AppDeps, 'database' | 'sentiment' | 'info' | 'readiness'>): Router {
   const r = Router();
   r.get('/', (_req, res) => {
     res.json({ status: 'online', service: deps.info.service, version: deps.info.version });
@@ -27,6 +27,10 @@ export function healthRouter(deps: Pick<AppDeps, 'database' | 'sentiment' | 'inf
     res.json({ status: 'alive' });
   });
   r.get('/readyz', async (_req, res) => {
+    if (deps.readiness.draining) {
+      res.status(503).json({ status: 'not ready', reason: 'shutting down' });
+      return;
+    }
     const db = await deps.database.ping();
     const ready = db.ok && deps.sentiment.loaded;
     res.status(ready ? 200 : 503).json({
