@@ -25,9 +25,9 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 function children(app: FastApiApp) {
   return {
     deployment: buildDeployment(app, imageRef(app)),
-    service: buildService(app),
+    service: buildService(app, imageRef(app)),
     job: buildMigrationJob(app),
-    serviceMonitor: buildServiceMonitor(app),
+    serviceMonitor: buildServiceMonitor(app, imageRef(app)),
   };
 }
 
@@ -144,6 +144,20 @@ describe('desired-state builders', () => {
     expect(withDefaults(app.spec)).toMatchObject({ paused: false, migration: { enabled: true }, monitoring: { enabled: true } });
   });
 
+  it('when built, then pods outlive the app\'s shutdown delay and the startup probe tolerates a slow start', () => {
+    const pod = buildDeployment(fastApiApp(), imageRef(fastApiApp())).spec!.template.spec!;
+    const container = pod.containers[0]!;
+    const appShutdownDelaySeconds = 5; // the app's SHUTDOWN_DELAY_MS default
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(appShutdownDelaySeconds * 4);
+    const startup = container.startupProbe!;
+    expect(startup.httpGet!.path).toBe('/livez');
+    // a ~3 s Node start must not count as failures, and the budget must cover well over a minute of retries
+    expect(startup.initialDelaySeconds).toBeGreaterThanOrEqual(3);
+    expect(startup.timeoutSeconds).toBeGreaterThanOrEqual(3);
+    expect((startup.initialDelaySeconds ?? 0) + startup.periodSeconds! * startup.failureThreshold!).toBeGreaterThanOrEqual(60);
+    expect(container.readinessProbe!.httpGet!.path).toBe('/readyz');
+  });
+
   it('when the spec sets values, then the children carry them', () => {
     const app = fastApiApp({
       replicas: 5,
@@ -227,7 +241,8 @@ describe('desired-state builders', () => {
     expect(tagOf('localhost:5000/items-app:1.2.3')).toBe('1.2.3');
     expect(tagOf('localhost:5000/items-app')).toBe('');
     const longTag = `${'v'.repeat(70)}.`;
-    const labels = commonLabels(fastApiApp({ tag: longTag }));
+    const longTagged = fastApiApp({ tag: longTag });
+    const labels = commonLabels(longTagged, imageRef(longTagged));
     expect(labels['app.kubernetes.io/version']!.length).toBeLessThanOrEqual(63);
     expect(labelValue('_x-')).toBe('x');
     expect(labelValue('1.0.0')).toBe('1.0.0');

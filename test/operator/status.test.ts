@@ -1,8 +1,8 @@
 // Pure parts of a reconcile pass: migrate-then-rollout planning, conditions and status.
 import type { FastApiApp } from '../../operator/src/api/types';
-import { withDefaults } from '../../operator/src/desired';
+import { TEMPLATE_HASH_ANNOTATION, withDefaults } from '../../operator/src/desired';
 import { mergeConditions, transitions } from '../../operator/src/reconcile/conditions';
-import { deploymentRolledOut, jobState, type Observed } from '../../operator/src/reconcile/observed';
+import { jobState, rolloutState, serving, type Observed } from '../../operator/src/reconcile/observed';
 import { plan } from '../../operator/src/reconcile/plan';
 import { computeStatus, pausedStatus, sameStatus } from '../../operator/src/reconcile/status';
 import type { KubeObject } from '../../operator/src/kube/types';
@@ -19,13 +19,20 @@ function app(over: Partial<FastApiApp['spec']> = {}, status?: FastApiApp['status
   };
 }
 const job = (status: unknown): KubeObject => ({ metadata: { name: 'j' }, spec: {}, status });
-const deployment = (image: string, s: Record<string, number> = {}, generation = 1): KubeObject => ({
-  metadata: { name: 'shop', generation },
+type Cond = { type: string; status: string; reason?: string; message?: string };
+/** A Deployment as the Deployment controller leaves it; `s` is its status (counts and conditions). */
+const deployment = (image: string, s: Record<string, unknown> = {}, generation = 1, templateHash = 'tpl-1'): KubeObject => ({
+  metadata: { name: 'shop', generation, annotations: { [TEMPLATE_HASH_ANNOTATION]: templateHash } },
   spec: { replicas: 2, template: { spec: { containers: [{ name: 'app', image }] } } },
   status: { observedGeneration: generation, ...s },
 });
 const seen = (o: Partial<Observed> = {}): Observed => ({ monitoringServed: true, ...o });
-const rolled = { replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2 };
+const available: Cond = { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' };
+const unavailable: Cond = { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
+const complete: Cond = { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ReplicaSet "shop-1" has successfully progressed.' };
+const updating: Cond = { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: 'ReplicaSet "shop-2" is progressing.' };
+const deadline: Cond = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "shop-2" has timed out progressing.' };
+const rolled = { replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2, conditions: [available, complete] };
 
 describe('jobState', () => {
   test('when the Job reports Complete or enough successes, then it succeeded', () => {
@@ -87,12 +94,63 @@ describe('computeStatus', () => {
     expect(s.selector).toContain('app.kubernetes.io/instance=shop');
   });
 
-  test('when the Deployment has not seen its latest generation, then it is not Ready', () => {
-    const d = deployment('reg/items:v2', rolled, 2);
+  test('when the Deployment has not seen its latest generation and its template changed, then it is not Ready', () => {
+    const d = deployment('reg/items:v2', rolled, 2, 'tpl-new');
     d.status.observedGeneration = 1;
-    expect(deploymentRolledOut(d)).toBe(false);
-    const a = app({}, { migratedImage: 'reg/items:v2' });
+    expect(rolloutState(d).phase).toBe('stale');
+    const a = app({}, { migratedImage: 'reg/items:v2', templateHash: 'tpl-old' });
     expect(condition(statusOf(a, seen({ deployment: d })), 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
+  });
+
+  test('when only the replica count changed (an HPA), then Ready stays True through the stale status and the replica counts', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const first = statusOf(a, seen({ deployment: deployment('reg/items:v2', rolled, 1) }));
+    expect(first.templateHash).toBe('tpl-1');
+    // the operator applied replicas: 5; the controller has not caught up, then scales up slowly
+    const scaled = deployment('reg/items:v2', rolled, 2);
+    scaled.spec.replicas = 5;
+    scaled.status.observedGeneration = 1;
+    const during = statusOf({ ...a, status: first }, seen({ deployment: scaled }), undefined, T1);
+    expect(condition(during, 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: T0 });
+    const caughtUp = deployment('reg/items:v2', { ...rolled, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }, 2);
+    caughtUp.spec.replicas = 5;
+    const after = statusOf({ ...a, status: during }, seen({ deployment: caughtUp }), undefined, T1);
+    expect(condition(after, 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: T0 });
+    expect(transitions(first.conditions, after.conditions!)).toEqual([]);
+  });
+
+  test('when the new ReplicaSet is still progressing, then Ready=False RollingOut while Available=True (old pods serve)', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const s = statusOf(a, seen({ deployment: deployment('reg/items:v2', { ...rolled, conditions: [available, updating] }) }));
+    expect(condition(s, 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
+    expect(condition(s, 'Progressing')).toMatchObject({ status: 'True', reason: 'RollingOut' });
+    expect(condition(s, 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable' });
+  });
+
+  test('when the Deployment exceeded its progress deadline, then Degraded=True RolloutStuck, Ready=False, Progressing=False', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const s = statusOf(a, seen({ deployment: deployment('reg/items:v2', { replicas: 3, updatedReplicas: 1, conditions: [available, deadline] }) }));
+    expect(condition(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'RolloutStuck', message: expect.stringContaining('timed out progressing') });
+    expect(condition(s, 'Ready')).toMatchObject({ status: 'False', reason: 'RolloutStuck' });
+    expect(condition(s, 'Progressing')).toMatchObject({ status: 'False', reason: 'RolloutStuck' });
+    expect(condition(s, 'Available').status).toBe('True');
+  });
+
+  test('when the Deployment is paused, then Ready=Unknown Paused even if its old status looked complete', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const d = deployment('reg/items:v2', rolled);
+    d.spec.paused = true;
+    expect(rolloutState(d).phase).toBe('paused');
+    expect(condition(statusOf(a, seen({ deployment: d })), 'Ready')).toMatchObject({ status: 'Unknown', reason: 'Paused' });
+  });
+
+  test('when no pods are available, then Available=False with the Deployment\'s reason; without a Deployment, NoDeployment', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const down = statusOf(a, seen({ deployment: deployment('reg/items:v2', { replicas: 2, conditions: [unavailable, complete] }) }));
+    expect(condition(down, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
+    expect(condition(down, 'Ready').status).toBe('False');
+    expect(serving(undefined)).toMatchObject({ status: 'False', reason: 'NoDeployment' });
+    expect(serving(deployment('x:1')).status).toBe('Unknown');
   });
 
   test('when the migration failed, then Migrated=False, Degraded=True MigrationFailed, and never Ready', () => {
@@ -102,6 +160,8 @@ describe('computeStatus', () => {
     expect(condition(s, 'Migrated')).toMatchObject({ status: 'False', reason: 'MigrationFailed' });
     expect(condition(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'MigrationFailed' });
     expect(condition(s, 'Ready').status).toBe('False');
+    // the old pods still serve: an outage alert on Available stays quiet
+    expect(condition(s, 'Available').status).toBe('True');
     expect(s.image).toBe('reg/items:v1');
     expect(s.migratedImage).toBe('reg/items:v1');
   });
@@ -127,10 +187,13 @@ describe('computeStatus', () => {
       .toMatchObject({ status: 'False', reason: 'CRDNotInstalled' });
   });
 
-  test('when paused, then Paused=True is added and other conditions are kept', () => {
-    const a = app({ paused: true }, { migratedImage: 'x', conditions: [{ type: 'Ready', status: 'True', reason: 'Available', message: '', lastTransitionTime: T0 }] });
+  test('when paused, then Ready=Unknown Paused and Paused=True, and other conditions are kept', () => {
+    const a = app({ paused: true }, { migratedImage: 'x', conditions: [
+      { type: 'Ready', status: 'True', reason: 'Available', message: '', lastTransitionTime: T0 },
+      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: '', lastTransitionTime: T0 }] });
     const s = pausedStatus(a, T1);
-    expect(s.conditions!.map((c) => [c.type, c.status])).toEqual([['Paused', 'True'], ['Ready', 'True']]);
+    expect(s.conditions!.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Ready', 'Unknown', 'Paused'], ['Paused', 'True', 'Paused'], ['Available', 'True', 'MinimumReplicasAvailable']]);
     expect(s.migratedImage).toBe('x');
     expect(sameStatus(pausedStatus({ ...a, status: s }, '2027-01-01T00:00:00.000Z'), s)).toBe(true);
   });

@@ -368,7 +368,8 @@ const status: SchemaProps = {
       format: 'int64',
     },
     conditions: {
-      description: 'Ready, Migrated, Progressing, Degraded and related conditions.',
+      description: 'Ready (the spec is fully rolled out; Unknown while paused), Available (pods serve, whatever ' +
+        'image they run), Migrated, Progressing, Degraded (MigrationFailed, RolloutStuck, ReconcileError) and related conditions.',
       type: 'array',
       items: condition,
       'x-kubernetes-list-type': 'map',
@@ -378,6 +379,11 @@ const status: SchemaProps = {
     migratedImage: { description: 'Last image reference whose migration Job succeeded.', type: 'string' },
     replicas: { description: 'Pods of the Deployment (for the scale subresource).', type: 'integer', format: 'int32' },
     readyReplicas: { description: 'Ready pods of the Deployment.', type: 'integer', format: 'int32' },
+    templateHash: {
+      description: 'Hash of the Deployment pod template last seen fully rolled out; a Deployment change with the ' +
+        'same template (replicas only, e.g. an HPA) is not a rollout and keeps Ready.',
+      type: 'string',
+    },
     selector: {
       description: 'Label selector of the app pods, as a string (for the scale subresource and HPAs).',
       type: 'string',

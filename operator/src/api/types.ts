@@ -44,7 +44,7 @@ export interface FastApiAppSpec {
   paused?: boolean;
 }
 
-export type ConditionType = 'Ready' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';
+export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';
 
 export interface Condition {
   type: ConditionType | string;
@@ -64,6 +64,8 @@ export interface FastApiAppStatus {
   migratedImage?: string;
   replicas?: number;
   readyReplicas?: number;
+  /** hash of the Deployment pod template last seen rolled out (a replica change keeps Ready) */
+  templateHash?: string;
   /** label selector string, for the scale subresource */
   selector?: string;
 }

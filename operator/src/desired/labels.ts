@@ -2,7 +2,7 @@
 // (immutable) selector survives tag changes; the managed-by label lets the operator watch all of
 // its children with one label selector.
 import type { FastApiApp } from '../api/types';
-import { imageRef, tagOf } from './image';
+import { tagOf } from './image';
 
 export const NAME_LABEL = 'app.kubernetes.io/name';
 export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
@@ -47,13 +47,15 @@ export function selectorString(app: FastApiApp): string {
     .join(',');
 }
 
-/** Labels of the serving children; version is the tag of `ref` (default: the spec's image). */
-export function commonLabels(app: FastApiApp, ref: string = imageRef(app)): Record<string, string> {
-  return {
-    ...selectorLabels(app),
-    [MANAGED_BY_LABEL]: MANAGED_BY,
-    [VERSION_LABEL]: labelValue(tagOf(ref)),
-  };
+/**
+ * Labels of the serving children. Labels describe what runs: version is the tag of `runningRef`,
+ * the image the Deployment runs (which lags the spec during a migration), and is left out while
+ * nothing runs yet.
+ */
+export function commonLabels(app: FastApiApp, runningRef: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = { ...selectorLabels(app), [MANAGED_BY_LABEL]: MANAGED_BY };
+  if (runningRef !== undefined) labels[VERSION_LABEL] = labelValue(tagOf(runningRef));
+  return labels;
 }
 
 /** Labels of a migration Job and its pod (not matched by the Service selector). */

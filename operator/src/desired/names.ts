@@ -1,15 +1,11 @@
 // Deterministic child names, each a DNS-1123 label of at most 63 characters.
-import { createHash } from 'node:crypto';
 import type { FastApiApp } from '../api/types';
+import { HASH_LENGTH, shortHash } from './hash';
 
 const MAX_NAME = 63;
 const JOB_INFIX = '-migrate-';
-const HASH_LENGTH = 10;
 
-/** First `length` hex digits of sha256(text). */
-export function shortHash(text: string, length = HASH_LENGTH): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, length);
-}
+export { shortHash };
 
 /** Name of the Deployment, Service and ServiceMonitor: the FastApiApp's own name (the CRD limits it to 63). */
 export function childName(app: FastApiApp): string {

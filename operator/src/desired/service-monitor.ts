@@ -1,4 +1,5 @@
 // prometheus-operator ServiceMonitor scraping the app's Service.
+// runningRef is the image the Deployment runs, for the version label.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
@@ -24,12 +25,12 @@ export interface ServiceMonitor {
   };
 }
 
-export function buildServiceMonitor(app: FastApiApp): ServiceMonitor {
+export function buildServiceMonitor(app: FastApiApp, runningRef: string | undefined): ServiceMonitor {
   const spec = withDefaults(app.spec);
   return {
     apiVersion: SERVICE_MONITOR_API_VERSION,
     kind: SERVICE_MONITOR_KIND,
-    metadata: childMetadata(app, childName(app), commonLabels(app)),
+    metadata: childMetadata(app, childName(app), commonLabels(app, runningRef)),
     spec: {
       // job="fastapiapp" for every app, which the alert rules and dashboards select on.
       jobLabel: 'app.kubernetes.io/name',

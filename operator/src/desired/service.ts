@@ -1,4 +1,5 @@
 // The Service in front of the serving pods (migration pods carry another component label).
+// runningRef is the image the Deployment runs, for the version label (undefined: nothing runs yet).
 import type { V1Service } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
@@ -7,12 +8,12 @@ import { commonLabels, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 
-export function buildService(app: FastApiApp): V1Service {
+export function buildService(app: FastApiApp, runningRef: string | undefined): V1Service {
   const spec = withDefaults(app.spec);
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: childMetadata(app, childName(app), commonLabels(app)),
+    metadata: childMetadata(app, childName(app), commonLabels(app, runningRef)),
     spec: {
       type: spec.service.type,
       selector: selectorLabels(app),

@@ -2,24 +2,16 @@
 // last apply (hash annotation) or when the live object drifted from it (someone edited a field
 // we set). Drift is checked as "every field we set has our value", since the API server adds
 // defaults and other controllers add fields of their own.
-import { createHash } from 'node:crypto';
+import { canonicalJson, objectHash } from '../desired/hash';
 import type { KubeObject } from '../kube/types';
+
+export { canonicalJson };
 
 export const APPLIED_HASH_ANNOTATION = 'fastapiapp.io/applied-hash';
 
-/** JSON with object keys sorted, so equal objects hash equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
-}
-
 /** The desired object with the hash of its content stamped in an annotation. */
 export function withAppliedHash<T extends KubeObject>(desired: T): T {
-  const hash = createHash('sha256').update(canonicalJson(desired)).digest('hex').slice(0, 16);
+  const hash = objectHash(desired, 16);
   return {
     ...desired,
     metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hash } },

@@ -30,16 +30,52 @@ export function deploymentImage(deployment: KubeObject | undefined): string | un
   return deployment?.spec?.template?.spec?.containers?.[0]?.image;
 }
 
+interface DeploymentCondition { type: string; status: string; reason?: string; message?: string }
+
+const deploymentCondition = (deployment: KubeObject, type: string): DeploymentCondition | undefined =>
+  (deployment.status?.conditions as DeploymentCondition[] | undefined)?.find((c) => c.type === type);
+
+/** The Deployment controller's reasons (k8s.io/kubernetes pkg/controller/deployment/util). */
+export const NEW_RS_AVAILABLE = 'NewReplicaSetAvailable';
+export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
+
 /**
- * Whether the Deployment finished rolling out its current spec: the Deployment controller saw
- * this generation, and every replica is updated and available with no old ones left.
+ * Where the Deployment's rollout stands, read from the Deployment controller's own conditions
+ * rather than replica counts (an HPA changing the count is not a rollout):
+ * - stale: the controller has not seen this generation yet, its conditions describe an older spec
+ * - paused: spec.paused (kubectl rollout pause); nothing rolls until it is resumed
+ * - stuck: Progressing=False ProgressDeadlineExceeded
+ * - complete: Progressing=True NewReplicaSetAvailable and Available=True
  */
-export function deploymentRolledOut(deployment: KubeObject | undefined): boolean {
-  if (!deployment) return false;
-  const want: number = deployment.spec?.replicas ?? 1;
-  const s = deployment.status ?? {};
-  return (s.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 1)
-    && (s.updatedReplicas ?? 0) >= want
-    && (s.availableReplicas ?? 0) >= want
-    && (s.replicas ?? 0) <= want;
+export type RolloutState =
+  | { phase: 'absent' }
+  | { phase: 'stale' }
+  | { phase: 'paused' }
+  | { phase: 'stuck'; message: string }
+  | { phase: 'progressing' }
+  | { phase: 'complete' };
+
+export function rolloutState(deployment: KubeObject | undefined): RolloutState {
+  if (!deployment) return { phase: 'absent' };
+  if (deployment.spec?.paused === true) return { phase: 'paused' };
+  if ((deployment.status?.observedGeneration ?? 0) < (deployment.metadata.generation ?? 1)) return { phase: 'stale' };
+  const progressing = deploymentCondition(deployment, 'Progressing');
+  if (progressing?.status === 'False' && progressing.reason === PROGRESS_DEADLINE_EXCEEDED) {
+    return { phase: 'stuck', message: progressing.message ?? 'the Deployment exceeded its progress deadline' };
+  }
+  const available = deploymentCondition(deployment, 'Available');
+  if (progressing?.status === 'True' && progressing.reason === NEW_RS_AVAILABLE && available?.status === 'True') return { phase: 'complete' };
+  return { phase: 'progressing' };
+}
+
+/** Whether pods serve: the Deployment's own Available condition (minimum replicas available). */
+export interface Serving { status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
+
+export function serving(deployment: KubeObject | undefined): Serving {
+  if (!deployment) return { status: 'False', reason: 'NoDeployment', message: 'no Deployment exists yet, so no pods serve' };
+  const available = deploymentCondition(deployment, 'Available');
+  const counts = `${deployment.status?.availableReplicas ?? 0} of ${deployment.spec?.replicas ?? 1} replicas available, running ${deploymentImage(deployment) ?? 'nothing'}`;
+  if (!available) return { status: 'Unknown', reason: 'DeploymentStatusUnknown', message: `the Deployment reports no Available condition yet; ${counts}` };
+  const status = available.status === 'True' ? 'True' : available.status === 'False' ? 'False' : 'Unknown';
+  return { status, reason: available.reason ?? 'Deployment', message: `${available.message ?? ''}${available.message ? '; ' : ''}${counts}` };
 }

@@ -61,11 +61,11 @@ export class Reconciler {
     const after: Observed = { ...observed };
     // The children do not depend on each other: apply them concurrently.
     const steps: Array<Promise<void>> = [
-      this.ensure(SERVICES, this.caches.services, buildService(app) as KubeObject, observed.service, log)
+      this.ensure(SERVICES, this.caches.services, buildService(app, plan.runImage) as KubeObject, observed.service, log)
         .then((s) => { after.service = s; }),
     ];
     if (plan.monitoring === 'apply') {
-      steps.push(this.ensure(SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app) as unknown as KubeObject, observed.serviceMonitor, log)
+      steps.push(this.ensure(SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app, plan.runImage) as unknown as KubeObject, observed.serviceMonitor, log)
         .then((sm) => { after.serviceMonitor = sm; }));
     } else if (plan.monitoring === 'disabled' && observed.serviceMonitor) {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
@@ -142,6 +142,9 @@ export class Reconciler {
         this.metrics.migrations.inc({ result: 'succeeded' });
         log.info(c.message);
         await this.event(app, 'Normal', 'MigrationSucceeded', c.message, log);
+      } else if (c.type === 'Degraded' && c.reason === 'RolloutStuck') {
+        log.warn(c.message);
+        await this.event(app, 'Warning', 'RolloutStuck', c.message, log);
       } else if (c.type === 'Degraded' && c.reason === 'ReconcileError') {
         await this.event(app, 'Warning', 'ReconcileError', c.message, log);
       } else if (c.type === 'MonitoringAvailable' && c.reason === 'CRDNotInstalled') {

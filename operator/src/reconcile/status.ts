@@ -1,11 +1,17 @@
-// The FastApiApp status a pass ends with, as a pure function of what it saw and did. Ready is
-// never True while anything failed; the conditions carry reasons kubectl users can act on.
+// The FastApiApp status a pass ends with, as a pure function of what it saw and did.
+// Two questions, kept apart so alerts can tell an outage from a held deploy:
+// - Available: do pods serve? (the Deployment's own Available condition, whatever image it runs)
+// - Ready: is the spec fully rolled out? (migrated, and the Deployment controller reports the
+//   new ReplicaSet available for the current template). Unknown while paused.
+// One derived phase decides Ready, Progressing and Degraded together.
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import type { DefaultedSpec } from '../desired/defaults';
+import { TEMPLATE_HASH_ANNOTATION } from '../desired/deployment';
 import { selectorString } from '../desired/labels';
+import type { KubeObject } from '../kube/types';
 import { canonicalJson } from './diff';
 import { mergeConditions, type ConditionInput } from './conditions';
-import { deploymentImage, deploymentRolledOut, type Observed } from './observed';
+import { deploymentImage, rolloutState, serving, type Observed } from './observed';
 import type { Plan } from './plan';
 
 export interface PassOutcome {
@@ -16,41 +22,88 @@ export interface PassOutcome {
   error?: Error;
 }
 
-const cond = (type: string, status: boolean, reason: string, message: string): ConditionInput =>
-  ({ type, status: status ? 'True' : 'False', reason, message });
+/** Where the app stands, most urgent first. */
+export type Phase =
+  | { name: 'MigrationFailed'; message: string }
+  | { name: 'RolloutStuck'; message: string }
+  | { name: 'Paused'; message: string }
+  | { name: 'MigrationRunning'; message: string }
+  | { name: 'RollingOut'; message: string }
+  | { name: 'RolloutComplete'; message: string };
 
-export function computeStatus(app: FastApiApp, spec: DefaultedSpec, { plan, observed, error }: PassOutcome, now: string): FastApiAppStatus {
+type Status = ConditionInput['status'];
+const cond = (type: string, status: Status | boolean, reason: string, message: string): ConditionInput =>
+  ({ type, status: typeof status === 'boolean' ? (status ? 'True' : 'False') : status, reason, message });
+
+const templateHash = (d: KubeObject | undefined): string | undefined => d?.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
+
+/**
+ * Whether the Deployment finished rolling out `target`. A status the controller has not caught
+ * up with counts as rolled out only when the template is the one last seen rolled out (a replica
+ * change from an HPA or kubectl scale), so scaling never flips Ready.
+ */
+function rolledOut(app: FastApiApp, deployment: KubeObject | undefined, target: string): boolean {
+  if (!deployment || deploymentImage(deployment) !== target) return false;
+  const state = rolloutState(deployment).phase;
+  if (state === 'complete') return true;
+  const hash = templateHash(deployment);
+  return state === 'stale' && hash !== undefined && hash === app.status?.templateHash;
+}
+
+export function phaseOf(app: FastApiApp, { plan, observed }: PassOutcome): Phase {
   const { migration, target } = plan;
   const deployment = observed.deployment;
   const running = deploymentImage(deployment);
-  const rolledOut = deployment !== undefined && running === target && deploymentRolledOut(deployment);
-  const failed = migration.phase === 'failed';
-  const ready = rolledOut && !failed && !error;
+  const rollout = rolloutState(deployment);
+  if (migration.phase === 'failed') {
+    return {
+      name: 'MigrationFailed',
+      message: `the migration Job for ${target} failed (${migration.reason}): ${migration.message}; the Deployment stays on ` +
+        `${running ?? 'nothing'}; set a new tag or the retry annotation to try again`,
+    };
+  }
+  if (rollout.phase === 'stuck') return { name: 'RolloutStuck', message: `the rollout of ${running ?? target} is stuck: ${rollout.message}` };
+  if (rollout.phase === 'paused') {
+    return { name: 'Paused', message: `the Deployment is paused (kubectl rollout resume deployment/${deployment!.metadata.name}); ${target} is not rolled out` };
+  }
+  if (migration.phase === 'running' || migration.phase === 'needsJob') return { name: 'MigrationRunning', message: `the migration Job for ${target} is running` };
+  if (rolledOut(app, deployment, target)) return { name: 'RolloutComplete', message: `the Deployment runs ${target} and its new ReplicaSet is available` };
+  return { name: 'RollingOut', message: deployment ? `waiting for the Deployment to roll out ${target}` : 'the Deployment does not exist yet' };
+}
 
-  const migrated = ((): ConditionInput => {
-    switch (migration.phase) {
-      case 'disabled': return cond('Migrated', true, 'MigrationDisabled', `migrations are disabled; ${target} runs without one`);
-      case 'succeeded': return cond('Migrated', true, 'MigrationSucceeded', `the database is migrated for ${target}`);
-      case 'failed': return cond('Migrated', false, 'MigrationFailed', `the migration Job for ${target} failed (${migration.reason}): ${migration.message}; the Deployment stays on ${running ?? 'nothing'}; set a new tag to try again`);
-      default: return cond('Migrated', false, 'MigrationRunning', `the migration Job for ${target} is running`);
-    }
-  })();
+function migratedCondition(plan: Plan, phase: Phase): ConditionInput {
+  const { migration, target } = plan;
+  switch (migration.phase) {
+    case 'disabled': return cond('Migrated', true, 'MigrationDisabled', `migrations are disabled; ${target} runs without one`);
+    case 'succeeded': return cond('Migrated', true, 'MigrationSucceeded', `the database is migrated for ${target}`);
+    case 'failed': return cond('Migrated', false, 'MigrationFailed', phase.message);
+    default: return cond('Migrated', false, 'MigrationRunning', `the migration Job for ${target} is running`);
+  }
+}
 
-  const degraded = error
-    ? cond('Degraded', true, 'ReconcileError', error.message)
-    : failed ? cond('Degraded', true, 'MigrationFailed', migrated.message)
+/** Ready, Progressing and Degraded for a phase (an apply error overrides Ready and Degraded). */
+function phaseConditions(phase: Phase, error: Error | undefined): ConditionInput[] {
+  const { name, message } = phase;
+  const ready = error ? cond('Ready', false, 'ReconcileError', error.message)
+    : name === 'RolloutComplete' ? cond('Ready', true, 'Available', message)
+      : name === 'Paused' ? cond('Ready', 'Unknown', 'Paused', message)
+        : cond('Ready', false, name, message);
+  const progressing = name === 'MigrationRunning' || name === 'RollingOut' ? cond('Progressing', true, name, message)
+    : name === 'Paused' ? cond('Progressing', 'Unknown', name, message)
+      : cond('Progressing', false, name, message);
+  const degraded = error ? cond('Degraded', true, 'ReconcileError', error.message)
+    : name === 'MigrationFailed' || name === 'RolloutStuck' ? cond('Degraded', true, name, message)
       : cond('Degraded', false, 'AsExpected', 'no failures');
+  return [ready, progressing, degraded];
+}
 
-  const progressing = failed ? cond('Progressing', false, 'MigrationFailed', migrated.message)
-    : migration.phase === 'running' || migration.phase === 'needsJob' ? cond('Progressing', true, 'MigrationRunning', migrated.message)
-      : rolledOut ? cond('Progressing', false, 'RolloutComplete', `all ${spec.replicas} replicas run ${target}`)
-        : cond('Progressing', true, 'RollingOut', `waiting for the Deployment to roll out ${target}`);
-
-  const readyCond = ready ? cond('Ready', true, 'Available', `all ${spec.replicas} replicas of ${target} are updated and available`)
-    : error ? cond('Ready', false, 'ReconcileError', error.message)
-      : failed ? cond('Ready', false, 'MigrationFailed', migrated.message)
-        : !rolledOut && (migration.phase === 'running' || migration.phase === 'needsJob') ? cond('Ready', false, 'MigrationRunning', migrated.message)
-          : cond('Ready', false, 'RollingOut', deployment ? `waiting for the Deployment to roll out ${target}` : 'the Deployment does not exist yet');
+export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: PassOutcome, now: string): FastApiAppStatus {
+  const { plan, observed, error } = outcome;
+  const deployment = observed.deployment;
+  const phase = phaseOf(app, outcome);
+  const [ready, progressing, degraded] = phaseConditions(phase, error);
+  const serves = serving(deployment);
+  const available = cond('Available', serves.status, serves.reason, serves.message);
 
   const monitoring = plan.monitoring === 'apply' ? cond('MonitoringAvailable', true, 'ServiceMonitorApplied', 'a ServiceMonitor scrapes the app')
     : plan.monitoring === 'unavailable' ? cond('MonitoringAvailable', false, 'CRDNotInstalled', 'the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed; the ServiceMonitor is created once it is')
@@ -61,25 +114,33 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, { plan, obse
   const generation = app.metadata.generation;
   const status: FastApiAppStatus = {
     observedGeneration: generation,
-    conditions: mergeConditions(app.status?.conditions, [readyCond, migrated, progressing, degraded, monitoring, paused], generation, now),
+    conditions: mergeConditions(app.status?.conditions,
+      [ready!, available, migratedCondition(plan, phase), progressing!, degraded!, monitoring, paused], generation, now),
     selector: selectorString(app),
     replicas: deployment?.status?.replicas ?? 0,
     readyReplicas: deployment?.status?.readyReplicas ?? 0,
   };
+  const running = deploymentImage(deployment);
   if (running) status.image = running;
-  const migratedImage = migration.phase === 'succeeded' ? target : app.status?.migratedImage;
+  const migratedImage = plan.migration.phase === 'succeeded' ? plan.target : app.status?.migratedImage;
   if (migratedImage) status.migratedImage = migratedImage;
+  const hash = phase.name === 'RolloutComplete' ? templateHash(deployment) : app.status?.templateHash;
+  if (hash) status.templateHash = hash;
   return status;
 }
 
-/** Status while spec.paused: as it was, plus Paused=True for the current generation. */
+/**
+ * Status while spec.paused: as it was, plus Paused=True and Ready=Unknown for the current
+ * generation, so `kubectl wait --for=condition=Ready` cannot succeed on a spec that was not rolled out.
+ */
 export function pausedStatus(app: FastApiApp, now: string): FastApiAppStatus {
   const generation = app.metadata.generation;
+  const message = 'spec.paused is true: children are left as they are';
   return {
     ...app.status,
     observedGeneration: generation,
     conditions: mergeConditions(app.status?.conditions,
-      [cond('Paused', true, 'Paused', 'spec.paused is true: children are left as they are')], generation, now, true),
+      [cond('Ready', 'Unknown', 'Paused', message), cond('Paused', true, 'Paused', message)], generation, now, true),
   };
 }
 
