@@ -10,6 +10,8 @@ export const DEFAULT_RESOURCES = {
   limits: { cpu: '500m', memory: '512Mi' },
 } as const;
 export const DEFAULT_SERVICE_TYPE = 'ClusterIP';
+/** The Deployment's own default: how long a rollout may make no progress before it counts as stuck. */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 export const DEFAULT_SERVICE_PORT = 80;
 /** The app image's migrate command (WORKDIR /app). */
 export const DEFAULT_MIGRATION_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'latest'];

@@ -9,6 +9,7 @@ import {
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PORT,
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
@@ -176,6 +177,15 @@ const spec: SchemaProps = {
       minimum: 0,
       maximum: 100,
       default: DEFAULT_REPLICAS,
+    },
+    progressDeadlineSeconds: {
+      description: 'Seconds a rollout may make no progress (new pods not becoming ready) before the Deployment, and so the '
+        + 'FastApiApp, reports it stuck (Degraded=True, reason RolloutStuck). The old pods keep serving meanwhile.',
+      type: 'integer',
+      format: 'int32',
+      minimum: 10,
+      maximum: 86400,
+      default: DEFAULT_PROGRESS_DEADLINE_SECONDS,
     },
     port: {
       description: 'Port the app listens on inside the container; passed to it as the PORT env var.',

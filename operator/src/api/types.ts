@@ -34,6 +34,7 @@ export interface FastApiAppSpec {
   image: string;
   tag: string;
   replicas?: number;
+  progressDeadlineSeconds?: number;
   port?: number;
   databaseSecretRef: SecretKeyRef;
   env?: EnvVar[];

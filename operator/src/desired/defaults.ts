@@ -13,6 +13,7 @@ import {
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
 } from '../api/defaults';
 import type { EnvVar, FastApiAppSpec, ResourceRequirements, ServiceType } from '../api/types';
 
@@ -21,6 +22,7 @@ export interface DefaultedSpec {
   image: string;
   tag: string;
   replicas: number;
+  progressDeadlineSeconds: number;
   port: number;
   databaseSecretRef: { name: string; key: string };
   env: EnvVar[];
@@ -45,6 +47,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
     image: spec.image,
     tag: spec.tag,
     replicas: spec.replicas ?? DEFAULT_REPLICAS,
+    progressDeadlineSeconds: spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
     port: spec.port ?? DEFAULT_PORT,
     databaseSecretRef: {
       name: spec.databaseSecretRef.name,

@@ -51,7 +51,7 @@ function request(agent: http.Agent, target: Target, method: string, path: string
 }
 
 /** Sends `ratePerClient` requests per second from each client until stop() is called. */
-export function startTraffic(target: Target, { ratePerClient = 30, label = 'e2e' } = {}): { stop: () => Promise<TrafficReport> } {
+export function startTraffic(target: Target, { ratePerClient = 35, label = 'e2e' } = {}): { stop: () => Promise<TrafficReport> } {
   const started = Date.now();
   const report: TrafficReport = { sent: 0, failed: [], written: [], seconds: 0 };
   const inFlight = new Set<Promise<void>>();
