@@ -23,6 +23,8 @@ export interface DatabaseConfig {
   acquireTimeoutMs: number;
   /** Server-side `statement_timeout` per connection. */
   statementTimeoutMs: number;
+  /** Client-side bound on a query; default statementTimeoutMs + 1000 (0 with no statement timeout). */
+  queryTimeoutMs?: number;
 }
 
 export interface Config {

@@ -5,6 +5,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
+import { PostgresCluster } from '../harness/postgres/cluster';
 
 const root = path.resolve(__dirname, '../..');
 const build = path.join(root, '.cache/app-build/app/src');
@@ -249,6 +250,28 @@ describe('graceful shutdown', () => {
     expect(await exited).toBe(0);
     expect(Date.now() - released).toBeLessThan(5000); // well before SHUTDOWN_TIMEOUT_MS (10 s)
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: not ready, still serving', 'shutting down: draining in-flight requests', 'shutdown complete']));
+  }, 60000);
+
+  it('when SIGTERM arrives while the database is stalled (SIGSTOP), then it exits within SHUTDOWN_TIMEOUT_MS anyway', async () => {
+    const pg = await PostgresCluster.create();
+    try {
+      const timeoutMs = 2000;
+      // A statement timeout far above the shutdown timeout: the in-flight request would outlive it.
+      const { child, port, exited } = await startServer({ DATABASE_URL: pg.url, SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: String(timeoutMs), DB_STATEMENT_TIMEOUT_MS: '60000' });
+      const base = `http://127.0.0.1:${port}`;
+      const id = await createItem(base);
+      pg.freeze();
+      const inFlight = fetch(`${base}/items/${id}`).then((r) => r.status, () => 'connection closed');
+      await new Promise((r) => setTimeout(r, 300));
+      const start = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - start).toBeLessThan(timeoutMs + 1500);
+      expect(await inFlight).toBe('connection closed'); // cut at the deadline, not left hanging
+    } finally {
+      pg.thaw();
+      await pg.destroy();
+    }
   }, 60000);
 
   it('when SIGTERM arrives while idle, then it exits 0 once SHUTDOWN_DELAY_MS has passed', async () => {

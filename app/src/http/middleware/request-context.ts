@@ -39,7 +39,9 @@ export function requestContext(metrics: Metrics, log: Logger): RequestHandler {
       const entry = { reqId, method: req.method, route: labels.route, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100 };
       if (res.statusCode >= 500) {
         const e = res.locals.error as { name?: string; message?: string; stack?: string; code?: string; cause?: { message?: string; code?: string } } | undefined;
-        log.error({ ...entry, err: e && { name: e.name, message: e.message, code: e.code, cause: e.cause && { message: e.cause.message, code: e.cause.code }, stack: e.stack } }, 'request failed');
+        // The cause sits beside `err`: pino's err serializer folds a nested cause into the message, dropping its code.
+        const cause = e?.cause && { message: e.cause.message, code: e.cause.code };
+        log.error({ ...entry, err: e && { name: e.name, message: e.message, code: e.code, stack: e.stack }, cause }, 'request failed');
       } else if (log.isLevelEnabled('info')) {
         log.info(entry, 'request');
       }
