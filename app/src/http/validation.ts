@@ -33,6 +33,22 @@ function requireObject(body: unknown, issues: Issues): Record<string, unknown> |
   return body;
 }
 
+/** What PostgreSQL text cannot hold: NUL, and UTF-16 surrogates without their other half. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function codePoints(v: string): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < v.length) {
+      const d = v.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
 function str(v: unknown, loc: Loc, issues: Issues, opts: { min: number; max: number }): string | undefined {
   if (v === undefined) {
     issues.push({ loc, msg: 'Field required', type: 'missing' });
@@ -42,11 +58,16 @@ function str(v: unknown, loc: Loc, issues: Issues, opts: { min: number; max: num
     issues.push({ loc, msg: 'Input should be a valid string', type: 'string_type' });
     return undefined;
   }
+  if (UNSTORABLE.test(v)) {
+    issues.push({ loc, msg: 'String should not contain NUL (\\u0000) or unpaired surrogate characters', type: 'string_unicode' });
+    return undefined;
+  }
   if (v.trim().length < opts.min) {
     issues.push({ loc, msg: `String should have at least ${opts.min} character${opts.min === 1 ? '' : 's'}`, type: 'string_too_short' });
     return undefined;
   }
-  if (v.length > opts.max) {
+  // Pydantic and OpenAPI's maxLength count code points; UTF-16 units are never fewer.
+  if (v.length > opts.max && codePoints(v) > opts.max) {
     issues.push({ loc, msg: `String should have at most ${opts.max} characters`, type: 'string_too_long' });
     return undefined;
   }
