@@ -34,6 +34,7 @@ function requireObject(body: unknown, issues: Issues): Record<string, unknown> |
 }
 
 /** What PostgreSQL text cannot hold: NUL, and UTF-16 surrogates without their other half. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function codePoints(v: string): number {
