@@ -146,6 +146,19 @@ describe('text PostgreSQL cannot store (422 naming the field, never a 5xx)', () 
   });
 });
 
+describe('the bound on scoring work per request', () => {
+  it('when a batch holds 50,000 characters in total (5 of the longest texts), then it is scored', async () => {
+    const res = await request(t.app).post('/predict/batch').send({ texts: Array.from({ length: 5 }, (_, i) => `${i} `.padEnd(10000, 'great ')) }).expect(200);
+    expect(res.body.predictions).toHaveLength(5);
+  });
+
+  it('when a batch holds more than 50,000 characters in total, then 422 at ["body","texts"] before any scoring', async () => {
+    const texts = Array.from({ length: 6 }, () => 'x'.repeat(10000));
+    const res = await request(t.app).post('/predict/batch').send({ texts }).expect(422);
+    expect(issue(res, ['body', 'texts']).type).toBe('too_long');
+  });
+});
+
 describe('any request shape', () => {
   const bodies = ['{}', '[]', 'null', '0', '"s"', '{"name":{"a":1},"description":[]}', '{"texts":[null,{},[]]}', '{"text":1e400}', '{"name":"n","description":"d","price":1e400}', `${'['.repeat(5000)}${']'.repeat(5000)}`, '{"__proto__":{"x":1},"name":"n","description":"d"}', '\u00ff\u00fe', '{"name":"\\ud800\\udc00","description":"\\ud83d\\ude00"}'];
   const targets: ['post' | 'put' | 'patch', string][] = [['post', '/items'], ['put', '/items/1'], ['patch', '/items/1'], ['post', '/predict'], ['post', '/predict/batch']];

@@ -9,6 +9,8 @@ export const LIMITS = {
   descriptionMax: 10000,
   textMax: 10000,
   batchMax: 100,
+  /** Total characters of one batch: bounds the scoring work (CPU) one request can ask for. */
+  batchTextMax: 50000,
   listMax: 1000,
   listDefault: 100,
   int32Max: 2147483647,
@@ -48,6 +50,10 @@ function codePoints(v: string): number {
     n++;
   }
   return n;
+}
+
+function codePointsOfAll(texts: string[]): number {
+  return texts.reduce((n, t) => n + codePoints(t), 0);
 }
 
 function str(v: unknown, loc: Loc, issues: Issues, opts: { min: number; max: number }): string | undefined {
@@ -179,6 +185,12 @@ export function parsePredictBatch(body: unknown): string[] {
   else if (texts.length < 1) issues.push({ loc: ['body', 'texts'], msg: 'List should have at least 1 item after validation, not 0', type: 'too_short' });
   else if (texts.length > LIMITS.batchMax) {
     issues.push({ loc: ['body', 'texts'], msg: `List should have at most ${LIMITS.batchMax} items after validation, not ${texts.length}`, type: 'too_long' });
-  } else texts.forEach((t, i) => str(t, ['body', 'texts', i], issues, { min: 1, max: LIMITS.textMax }));
+  } else {
+    let total = 0;
+    texts.forEach((t, i) => (total += str(t, ['body', 'texts', i], issues, { min: 1, max: LIMITS.textMax })?.length ?? 0));
+    if (issues.length === 0 && total > LIMITS.batchTextMax && codePointsOfAll(texts as string[]) > LIMITS.batchTextMax) {
+      issues.push({ loc: ['body', 'texts'], msg: `Texts should have at most ${LIMITS.batchTextMax} characters in total`, type: 'too_long' });
+    }
+  }
   return done(issues, texts as string[]);
 }

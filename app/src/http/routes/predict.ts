@@ -10,8 +10,8 @@ export function predictRouter(sentiment: SentimentService): Router {
   r.post('/predict', jsonBody, (req, res) => {
     sendJson(res, 200, sentiment.predict(parsePredict(req.body)));
   });
-  r.post('/predict/batch', jsonBody, (req, res) => {
-    sendJson(res, 200, { predictions: sentiment.predictBatch(parsePredictBatch(req.body)) });
+  r.post('/predict/batch', jsonBody, async (req, res) => {
+    sendJson(res, 200, { predictions: await sentiment.predictBatch(parsePredictBatch(req.body)) });
   });
   r.get('/model/info', (_req, res) => {
     res.json(sentiment.info());
