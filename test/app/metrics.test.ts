@@ -1,6 +1,8 @@
 // /metrics: the names the monitoring stack relies on, route templates (never raw ids) as labels.
+import { Client } from 'pg';
 import request from 'supertest';
 import { UNMATCHED_ROUTE } from '../../app/src/observability/metrics';
+import { adminUrl } from '../harness/postgres';
 import { startTestApp, type TestApp } from './support';
 
 let t: TestApp;
@@ -78,8 +80,6 @@ it('when probes and scrapes arrive, then they are not counted in the request met
 });
 
 it('when the database stops accepting connections after a health check, then a scrape reports that recent result instead of asking the database', async () => {
-  const { Client } = await import('pg');
-  const { adminUrl } = await import('../harness/postgres');
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
