@@ -6,7 +6,7 @@
 // whose query timed out that way is never reused (its answer may still arrive; it is poisoned).
 import knexFactory, { type Knex } from 'knex';
 import type { Client } from 'pg';
-import type { DatabaseConfig } from '../config.js';
+import type { DatabaseConfig, MigrationConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { PoolStats } from '../observability/metrics.js';
 
@@ -52,6 +52,7 @@ export function createKnex(db: DatabaseConfig & { url: string }, log?: Logger): 
       connectionString: db.url,
       connectionTimeoutMillis: db.connectTimeoutMs,
       statement_timeout: db.statementTimeoutMs,
+      ...(db.lockTimeoutMs !== undefined ? { lock_timeout: db.lockTimeoutMs } : {}),
       query_timeout: queryTimeoutMs(db),
       // Detects a peer that vanished (host down, partition) on idle pooled connections.
       keepAlive: true,
@@ -80,6 +81,11 @@ export function createKnex(db: DatabaseConfig & { url: string }, log?: Logger): 
       debug: (m: unknown) => log?.debug({ knex: String(m) }, 'knex debug'),
     },
   });
+}
+
+/** The pool migrations run on: their own statement and lock timeouts, no client-side query bound. */
+export function createMigrationKnex(db: DatabaseConfig & { url: string }, m: MigrationConfig, log?: Logger): Knex {
+  return createKnex({ ...db, poolMin: 0, poolMax: 2, statementTimeoutMs: m.statementTimeoutMs, queryTimeoutMs: 0, lockTimeoutMs: m.lockTimeoutMs }, log);
 }
 
 /** Pool occupancy for the db_pool_connections gauge. */
