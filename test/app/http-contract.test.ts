@@ -25,8 +25,8 @@ describe('service status', () => {
   });
 
   it('when the caller sends a sane X-Request-Id, then it is echoed and logged', async () => {
-    await request(t.app).get('/livez').set('X-Request-Id', 'abc-123').expect('X-Request-Id', 'abc-123');
-    expect(t.logs.some((l) => l.reqId === 'abc-123' && l.route === '/livez' && l.status === 200)).toBe(true);
+    await request(t.app).get('/health').set('X-Request-Id', 'abc-123').expect('X-Request-Id', 'abc-123');
+    expect(t.logs.some((l) => l.reqId === 'abc-123' && l.route === '/health' && l.status === 200)).toBe(true);
   });
 });
 

@@ -7,8 +7,8 @@ import { parsePredict, parsePredictBatch } from '../validation.js';
 
 export function predictRouter(sentiment: SentimentService): Router {
   const r = Router();
-  r.post('/predict', jsonBody, (req, res) => {
-    sendJson(res, 200, sentiment.predict(parsePredict(req.body)));
+  r.post('/predict', jsonBody, async (req, res) => {
+    sendJson(res, 200, await sentiment.score(parsePredict(req.body)));
   });
   r.post('/predict/batch', jsonBody, async (req, res) => {
     sendJson(res, 200, { predictions: await sentiment.predictBatch(parsePredictBatch(req.body)) });
