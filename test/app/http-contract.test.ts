@@ -128,6 +128,19 @@ describe('docs', () => {
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/', '/health', '/items', '/items/{item_id}', '/predict', '/predict/batch', '/model/info', '/metrics']));
   });
 
+  it('when generating a client from /openapi.json, then every operation has the operationId FastAPI gave the lab\'s handler', async () => {
+    const paths = (await request(t.app).get('/openapi.json').expect(200)).body.paths as Record<string, Record<string, { operationId?: string }>>;
+    const ids = Object.values(paths).flatMap((ops) => Object.entries(ops).filter(([k]) => k !== 'parameters').map(([, op]) => op.operationId));
+    expect(ids.every((id) => typeof id === 'string' && /^[A-Za-z0-9_]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(paths['/items']!.post!.operationId).toBe('create_item_items_post');
+    expect(paths['/items']!.get!.operationId).toBe('read_items_items_get');
+    expect(paths['/items/{item_id}']!.get!.operationId).toBe('read_item_items__item_id__get');
+    expect(paths['/items/{item_id}']!.delete!.operationId).toBe('delete_item_items__item_id__delete');
+    expect(paths['/predict/batch']!.post!.operationId).toBe('predict_batch_predict_batch_post');
+    expect(paths['/']!.get!.operationId).toBe('root__get');
+  });
+
   it('when opening /docs, then Swagger UI is served locally (page, bundle and init script)', async () => {
     const page = await request(t.app).get('/docs').expect(200).expect('Content-Type', /html/);
     expect(page.text).toContain('/docs/swagger-ui-bundle.js');
