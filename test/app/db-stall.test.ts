@@ -57,31 +57,33 @@ function everyDataRoute(): Promise<Timed>[] {
   ];
 }
 
-it('when every Postgres process is frozen, then each request answers 503 within the statement timeout + 1 s, /livez stays instant and /health is 503 within its timeout', async () => {
+it('when every Postgres process is frozen, then each request answers 503 within about the statement timeout + 1 s, /livez answers while they wait and /health is 503 within its timeout', async () => {
   await Promise.all(Array.from({ length: 4 }, () => request(c.app).get(`/items/${itemId}`).expect(200))); // open pool connections
   expect(pg.freeze().length).toBeGreaterThan(1); // postmaster and its backends
 
-  const data = everyDataRoute();
+  let settled = 0;
+  const data = everyDataRoute().map((p) => p.finally(() => settled++));
   await new Promise((r) => setTimeout(r, 100));
   const livez = await timed(() => request(c.app).get('/livez'));
+  const settledAtLivez = settled;
   const health = await timed(() => request(c.app).get('/health'));
   const first = await Promise.all(data);
 
   expect(livez).toMatchObject({ status: 200 });
-  expect(livez.ms).toBeLessThan(200);
+  expect(settledAtLivez).toBe(0); // answered while every data request still waited on the database
   expect(health.status).toBe(503);
   expect(health.body).toMatchObject({ status: 'unhealthy', database: 'disconnected' });
-  expect(health.ms).toBeLessThan(HEALTH_TIMEOUT_MS + 500);
+  expect(health.ms).toBeLessThan(HEALTH_TIMEOUT_MS + 1000);
   for (const r of first) {
     expect(r).toMatchObject({ status: 503, body: { detail: 'Database unavailable' } });
-    expect(r.ms).toBeLessThan(STATEMENT_TIMEOUT_MS + 1000 + 700);
+    expect(r.ms).toBeLessThan(STATEMENT_TIMEOUT_MS + 1000 + 1500);
   }
 
   // The timed-out connections are not reused; new ones cannot connect: still 503, still bounded.
   const second = await Promise.all(everyDataRoute());
   for (const r of second) {
     expect(r).toMatchObject({ status: 503, body: { detail: 'Database unavailable' } });
-    expect(r.ms).toBeLessThan(STATEMENT_TIMEOUT_MS + 1000 + 700);
+    expect(r.ms).toBeLessThan(STATEMENT_TIMEOUT_MS + 1000 + 1500);
   }
   await request(c.app).get('/readyz').expect(503);
   expect((await request(c.app).get('/metrics').expect(200)).text).toMatch(/^db_up 0$/m);
