@@ -7,6 +7,7 @@ import request from 'supertest';
 import { compose, type Composition } from '../../app/src/compose';
 import { migrateLatest } from '../../app/src/data/migrations';
 import { PostgresCluster } from '../harness/postgres/cluster';
+import { waitFor } from '../harness/wait';
 import { dbConfig, memoryLogger } from './support';
 
 const STATEMENT_TIMEOUT_MS = 1500;
@@ -91,14 +92,7 @@ it('when every Postgres process is frozen, then each request answers 503 within 
 
 it('when the processes are resumed, then the same app serves again without a restart', async () => {
   pg.thaw();
-  const deadline = Date.now() + 10000;
-  let status = 0;
-  while (Date.now() < deadline) {
-    status = (await request(c.app).get('/health')).status;
-    if (status === 200) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  expect(status).toBe(200);
+  await waitFor('/health 200 after SIGCONT', async () => ((await request(c.app).get('/health')).status === 200 ? true : undefined), 10000, 200);
   for (let i = 0; i < 8; i++) expect((await request(c.app).get(`/items/${itemId}`).expect(200)).body.name).toBe('kept');
   await request(c.app).post('/items').send({ name: 'after', description: 'thawed' }).expect(201);
 }, 30000);
