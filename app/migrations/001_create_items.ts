@@ -1,7 +1,26 @@
 // The lab's original table: id serial primary key, name (indexed), description, created_at.
+// A database made by the lab (its Alembic revision or `create_all`) already has `items`: adopt it
+// instead, keeping every row, and bring it to this schema (NULL description -> '', NULL
+// created_at -> now(), both NOT NULL; ix_items_name ensured). `alembic_version` is left alone.
 import type { Knex } from 'knex';
 
+async function adoptLabTable(knex: Knex): Promise<void> {
+  await knex.raw("UPDATE items SET name = '' WHERE name IS NULL");
+  await knex.raw("UPDATE items SET description = '' WHERE description IS NULL");
+  await knex.raw('UPDATE items SET created_at = now() WHERE created_at IS NULL');
+  await knex.raw(`ALTER TABLE items
+    ALTER COLUMN name SET NOT NULL,
+    ALTER COLUMN description SET NOT NULL,
+    ALTER COLUMN created_at SET DEFAULT now(),
+    ALTER COLUMN created_at SET NOT NULL`);
+  await knex.raw('CREATE INDEX IF NOT EXISTS ix_items_name ON items (name)');
+}
+
 export async function up(knex: Knex): Promise<void> {
+  if (await knex.schema.hasTable('items')) {
+    await adoptLabTable(knex);
+    return;
+  }
   await knex.schema.createTable('items', (t) => {
     t.increments('id').primary();
     t.string('name', 255).notNullable().index('ix_items_name');

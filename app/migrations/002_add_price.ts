@@ -1,10 +1,17 @@
 // The lab's schema-evolution exercise: items gain an integer price (>= 0, default 0).
+// A lab database that did the exercise already has `price` (nullable): NULLs become 0, and the
+// column gets this schema's type, default, NOT NULL and check.
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('items', (t) => {
-    t.integer('price').notNullable().defaultTo(0);
-  });
+  if (await knex.schema.hasColumn('items', 'price')) {
+    await knex.raw('UPDATE items SET price = 0 WHERE price IS NULL');
+    await knex.raw('ALTER TABLE items ALTER COLUMN price TYPE integer USING round(price)::integer, ALTER COLUMN price SET DEFAULT 0, ALTER COLUMN price SET NOT NULL');
+  } else {
+    await knex.schema.alterTable('items', (t) => {
+      t.integer('price').notNullable().defaultTo(0);
+    });
+  }
   await knex.raw('ALTER TABLE items ADD CONSTRAINT items_price_non_negative CHECK (price >= 0)');
 }
 

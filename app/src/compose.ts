@@ -6,6 +6,7 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { DatabaseConfig } from './config.js';
 import { KnexItemsRepository } from './data/items-repository.js';
+import { HealthProbe } from './data/health-probe.js';
 import { createKnex, pingDatabase, poolStats } from './data/knex.js';
 import { ItemsService } from './domain/items.js';
 import { createSentimentModel } from './domain/sentiment/model.js';
@@ -17,6 +18,9 @@ import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export const SERVICE_NAME = 'fastapiapp';
+
+/** db_up reuses a health check result up to this old (a typical scrape interval). */
+export const DB_UP_MAX_AGE_MS = 15_000;
 
 export interface ComposeOptions {
   db: DatabaseConfig & { url: string };
@@ -70,8 +74,9 @@ export function compose(opts: ComposeOptions): Composition {
   };
   const sentiment = new SentimentService(loadSentiment(opts.loadModel ?? (() => createSentimentModel()), log), observer);
   const items = new ItemsService(new KnexItemsRepository(knex), sentiment, observer);
-  const database = { ping: () => pingDatabase(knex, healthTimeoutMs) };
-  metrics.attach({ poolStats: () => poolStats(knex), dbReachable: async () => (await database.ping()).ok });
+  const probe = new HealthProbe(() => pingDatabase(knex, healthTimeoutMs));
+  const database = { ping: () => probe.check() };
+  metrics.attach({ poolStats: () => poolStats(knex), dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok });
   const readiness = new Readiness();
   const app = createApp({
     items,

@@ -23,6 +23,22 @@ export interface DatabaseConfig {
   acquireTimeoutMs: number;
   /** Server-side `statement_timeout` per connection. */
   statementTimeoutMs: number;
+  /** Client-side bound on a query; default statementTimeoutMs + 1000 (0 with no statement timeout). */
+  queryTimeoutMs?: number;
+  /** Server-side `lock_timeout` per connection (unset: Postgres's default, none). */
+  lockTimeoutMs?: number;
+}
+
+/** How migrations run: not under the serving statement timeout, and never queueing for long on a lock. */
+export interface MigrationConfig {
+  /** `statement_timeout` of migration connections; 0 = none (a big ALTER may take long). */
+  statementTimeoutMs: number;
+  /** `lock_timeout`: a migration waiting on a lock gives up (and retries) after this, so serving queries queued behind its lock request wait at most this long. */
+  lockTimeoutMs: number;
+  /** Attempts after a lock timeout before failing. */
+  lockRetries: number;
+  /** How long a second concurrent run waits for the first before exiting with an error. */
+  waitMs: number;
 }
 
 export interface Config {
@@ -32,6 +48,7 @@ export interface Config {
   /** Allowed CORS origins; empty disables CORS, ['*'] allows any. */
   corsOrigins: string[];
   db: DatabaseConfig;
+  migration: MigrationConfig;
   /** Apply migrations at startup (always done for the embedded database). */
   migrateOnStart: boolean;
   /** Embedded Postgres (used only when no database is configured). */
@@ -127,6 +144,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       connectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 2000, 100, 60000),
       acquireTimeoutMs: int(env, 'DB_ACQUIRE_TIMEOUT_MS', 5000, 100, 60000),
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10000, 0, 600000),
+    },
+    migration: {
+      statementTimeoutMs: int(env, 'MIGRATION_STATEMENT_TIMEOUT_MS', 0, 0, 86_400_000),
+      lockTimeoutMs: int(env, 'MIGRATION_LOCK_TIMEOUT_MS', 3000, 100, 600_000),
+      lockRetries: int(env, 'MIGRATION_LOCK_RETRIES', 10, 0, 1000),
+      waitMs: int(env, 'MIGRATION_WAIT_MS', 600_000, 0, 86_400_000),
     },
     migrateOnStart: bool(env, 'MIGRATE_ON_START', false),
     embedded: {

@@ -2,7 +2,7 @@
 // operator's migration Job runs `latest`). Uses the same configuration as the server and requires a
 // configured database (DATABASE_URL or POSTGRES_HOST). Safe to run concurrently: Knex's lock row.
 import { ConfigError, loadConfig } from './config.js';
-import { createKnex } from './data/knex.js';
+import { createMigrationKnex } from './data/knex.js';
 import { migrateLatest, migrateRollback, migrationStatus } from './data/migrations.js';
 import { createLogger } from './observability/logger.js';
 
@@ -30,13 +30,18 @@ async function main(): Promise<number> {
     process.stderr.write('No database configured: set DATABASE_URL (or POSTGRES_HOST/USER/PASSWORD/DB/PORT)\n');
     return 1;
   }
-  const knex = createKnex({ ...config.db, url: config.db.url, poolMin: 0, poolMax: 2 }, log);
+  const knex = createMigrationKnex({ ...config.db, url: config.db.url }, config.migration, log);
+  const opts = {
+    lockRetries: config.migration.lockRetries,
+    waitMs: config.migration.waitMs,
+    onRetry: (attempt: number, err: Error) => log.warn({ attempt, err: { message: err.message } }, 'migration gave up waiting for a lock; retrying'),
+  };
   try {
     if (command === 'latest') {
-      const applied = await migrateLatest(knex);
+      const applied = await migrateLatest(knex, opts);
       log.info({ applied }, applied.length ? 'migrations applied' : 'already up to date');
     } else if (command === 'rollback') {
-      const reverted = await migrateRollback(knex, process.argv.includes('--all'));
+      const reverted = await migrateRollback(knex, process.argv.includes('--all'), opts);
       log.info({ reverted }, reverted.length ? 'migrations rolled back' : 'nothing to roll back');
     } else {
       const status = await migrationStatus(knex);

@@ -36,7 +36,14 @@ async function main(): Promise<void> {
 
   const runtime = compose({ db: { ...config.db, url }, logger: log, corsOrigins: config.corsOrigins, healthTimeoutMs: config.healthTimeoutMs });
   if (embedded || config.migrateOnStart) {
-    const applied = await migrateLatest(runtime.knex);
+    // Its own pool: no serving statement timeout, a lock_timeout, retries (config.migration).
+    const { createMigrationKnex } = await import('./data/knex.js');
+    const mk = createMigrationKnex({ ...config.db, url }, config.migration, log);
+    const applied = await migrateLatest(mk, {
+      lockRetries: config.migration.lockRetries,
+      waitMs: config.migration.waitMs,
+      onRetry: (attempt, err) => log.warn({ attempt, err: { message: err.message } }, 'migration gave up waiting for a lock; retrying'),
+    }).finally(() => mk.destroy());
     log.info({ applied }, applied.length ? 'migrations applied' : 'migrations up to date');
   }
 

@@ -99,8 +99,84 @@ describe('transport-level errors', () => {
     expect(res.body).toEqual({ detail: 'Not Found' });
   });
 
-  it('when the method is not served on a known path, then 404 JSON', async () => {
-    expectClean(await request(t.app).post('/health').expect(404));
+  it.each([
+    ['post', '/health', 'GET, HEAD'],
+    ['delete', '/items', 'GET, HEAD, POST'],
+    ['post', '/items/1', 'DELETE, GET, HEAD, PATCH, PUT'],
+    ['put', '/predict', 'POST'],
+    ['patch', '/metrics', 'GET, HEAD'],
+  ] as const)('when %s %s (a known path, another method), then 405 {"detail":"Method Not Allowed"} with Allow: %s', async (method, path, allow) => {
+    const res = await request(t.app)[method](path).expect(405);
+    expectClean(res);
+    expect(res.body).toEqual({ detail: 'Method Not Allowed' });
+    expect(res.headers.allow).toBe(allow);
+  });
+});
+
+describe('text PostgreSQL cannot store (422 naming the field, never a 5xx)', () => {
+  // Raw JSON so the escapes reach the server as written: JSON.parse turns them into the characters.
+  const cases: [string, string, string, (string | number)[]][] = [
+    ['NUL in the name', 'post', '{"name":"a\\u0000b","description":"d"}', ['body', 'name']],
+    ['a lone high surrogate in the description', 'post', '{"name":"n","description":"x\\ud800y"}', ['body', 'description']],
+    ['a lone low surrogate at the end', 'post', '{"name":"n\\udc00","description":"d"}', ['body', 'name']],
+    ['NUL in a PATCH', 'patch', '{"description":"\\u0000"}', ['body', 'description']],
+  ];
+  it.each(cases)('when %s, then 422 at that field and nothing stored', async (_name, method, raw, loc) => {
+    const before = Number((await t.knex('items').count<{ count: string }[]>('* as count'))[0]!.count);
+    const res = await request(t.app)[method as 'post' | 'patch'](method === 'post' ? '/items' : `/items/${existingId}`).set('Content-Type', 'application/json').send(raw).expect(422);
+    expectClean(res);
+    expect(issue(res, loc).type).toBe('string_unicode');
+    expect(Number((await t.knex('items').count<{ count: string }[]>('* as count'))[0]!.count)).toBe(before);
+    expect((await request(t.app).get(`/items/${existingId}`).expect(200)).body.description).toBe('fine');
+  });
+
+  it('when predicting text with NUL or a lone surrogate, then 422 at the text', async () => {
+    const one = await request(t.app).post('/predict').set('Content-Type', 'application/json').send('{"text":"good\\u0000"}').expect(422);
+    expect(issue(one, ['body', 'text']).type).toBe('string_unicode');
+    const batch = await request(t.app).post('/predict/batch').set('Content-Type', 'application/json').send('{"texts":["fine","\\ud83d"]}').expect(422);
+    expect(issue(batch, ['body', 'texts', 1]).type).toBe('string_unicode');
+  });
+
+  it('when a name is 255 emoji (510 UTF-16 units), then it is stored whole: lengths count code points, as Pydantic and maxLength do', async () => {
+    const name = '😀'.repeat(255);
+    const created = await request(t.app).post('/items').send({ name, description: 'd' }).expect(201);
+    expect((await request(t.app).get(`/items/${created.body.id}`).expect(200)).body.name).toBe(name);
+    const tooLong = await request(t.app).post('/items').send({ name: name + '😀', description: 'd' }).expect(422);
+    expect(issue(tooLong, ['body', 'name']).type).toBe('string_too_long');
+  });
+});
+
+describe('the bound on scoring work per request', () => {
+  it('when a batch holds 50,000 characters in total (5 of the longest texts), then it is scored', async () => {
+    const res = await request(t.app).post('/predict/batch').send({ texts: Array.from({ length: 5 }, (_, i) => `${i} `.padEnd(10000, 'great ')) }).expect(200);
+    expect(res.body.predictions).toHaveLength(5);
+  });
+
+  it('when a batch holds more than 50,000 characters in total, then 422 at ["body","texts"] before any scoring', async () => {
+    const texts = Array.from({ length: 6 }, () => 'x'.repeat(10000));
+    const res = await request(t.app).post('/predict/batch').send({ texts }).expect(422);
+    expect(issue(res, ['body', 'texts']).type).toBe('too_long');
+  });
+});
+
+describe('any request shape', () => {
+  const bodies = ['{}', '[]', 'null', '0', '"s"', '{"name":{"a":1},"description":[]}', '{"texts":[null,{},[]]}', '{"text":1e400}', '{"name":"n","description":"d","price":1e400}', `${'['.repeat(5000)}${']'.repeat(5000)}`, '{"__proto__":{"x":1},"name":"n","description":"d"}', '\u00ff\u00fe', '{"name":"\\ud800\\udc00","description":"\\ud83d\\ude00"}'];
+  const targets: ['post' | 'put' | 'patch', string][] = [['post', '/items'], ['put', '/items/1'], ['patch', '/items/1'], ['post', '/predict'], ['post', '/predict/batch']];
+  it('when odd bodies go to every route that takes one, then never a 5xx', async () => {
+    for (const [method, path] of targets) {
+      for (const body of bodies) {
+        const res = await request(t.app)[method](path).set('Content-Type', 'application/json').send(body);
+        if (res.status >= 500) throw new Error(`${method} ${path} ${body.slice(0, 40)} -> ${res.status} ${res.text}`);
+        expect(res.body).toHaveProperty(res.status < 300 ? 'id' in res.body ? 'id' : Object.keys(res.body)[0]! : 'detail');
+      }
+    }
+  });
+
+  it.each(['/items/%ff', '/items/%E0%A4%A', '/items?limit=%00', '/items?sentiment=%00', '/items?limit=1&limit=2', '/%00'])('when the URL is %s, then a 4xx JSON error', async (url) => {
+    const res = await request(t.app).get(url);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expectClean(res);
   });
 });
 

@@ -25,8 +25,8 @@ describe('service status', () => {
   });
 
   it('when the caller sends a sane X-Request-Id, then it is echoed and logged', async () => {
-    await request(t.app).get('/livez').set('X-Request-Id', 'abc-123').expect('X-Request-Id', 'abc-123');
-    expect(t.logs.some((l) => l.reqId === 'abc-123' && l.route === '/livez' && l.status === 200)).toBe(true);
+    await request(t.app).get('/health').set('X-Request-Id', 'abc-123').expect('X-Request-Id', 'abc-123');
+    expect(t.logs.some((l) => l.reqId === 'abc-123' && l.route === '/health' && l.status === 200)).toBe(true);
   });
 });
 
@@ -126,6 +126,19 @@ describe('docs', () => {
     const res = await request(t.app).get('/openapi.json').expect(200).expect('Content-Type', /json/);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/', '/health', '/items', '/items/{item_id}', '/predict', '/predict/batch', '/model/info', '/metrics']));
+  });
+
+  it('when generating a client from /openapi.json, then every operation has the operationId FastAPI gave the lab\'s handler', async () => {
+    const paths = (await request(t.app).get('/openapi.json').expect(200)).body.paths as Record<string, Record<string, { operationId?: string }>>;
+    const ids = Object.values(paths).flatMap((ops) => Object.entries(ops).filter(([k]) => k !== 'parameters').map(([, op]) => op.operationId));
+    expect(ids.every((id) => typeof id === 'string' && /^[A-Za-z0-9_]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(paths['/items']!.post!.operationId).toBe('create_item_items_post');
+    expect(paths['/items']!.get!.operationId).toBe('read_items_items_get');
+    expect(paths['/items/{item_id}']!.get!.operationId).toBe('read_item_items__item_id__get');
+    expect(paths['/items/{item_id}']!.delete!.operationId).toBe('delete_item_items__item_id__delete');
+    expect(paths['/predict/batch']!.post!.operationId).toBe('predict_batch_predict_batch_post');
+    expect(paths['/']!.get!.operationId).toBe('root__get');
   });
 
   it('when opening /docs, then Swagger UI is served locally (page, bundle and init script)', async () => {

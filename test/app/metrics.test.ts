@@ -1,6 +1,8 @@
 // /metrics: the names the monitoring stack relies on, route templates (never raw ids) as labels.
+import { Client } from 'pg';
 import request from 'supertest';
 import { UNMATCHED_ROUTE } from '../../app/src/observability/metrics';
+import { adminUrl } from '../harness/postgres';
 import { startTestApp, type TestApp } from './support';
 
 let t: TestApp;
@@ -62,4 +64,35 @@ it('when the app is created twice in one process, then registries do not collide
   } finally {
     await other.stop();
   }
+});
+
+it('when probes and scrapes arrive, then they are not counted in the request metrics the alerts use; /health is', async () => {
+  for (let i = 0; i < 3; i++) {
+    await request(t.app).get('/livez').expect(200);
+    await request(t.app).get('/readyz').expect(200);
+    await request(t.app).get('/metrics').expect(200);
+  }
+  await request(t.app).get('/health').expect(200);
+  const m = (await request(t.app).get('/metrics').expect(200)).text;
+  expect(m).not.toMatch(/^http_request[^\n]*route="\/(livez|readyz|metrics)"/m);
+  expect(sample(m, 'http_requests_total', { route: '/health', status_code: '200' })).toBeGreaterThanOrEqual(1);
+  expect(t.logs.filter((l) => l.msg === 'request' && ['/livez', '/readyz', '/metrics'].includes(l.route as string))).toEqual([]); // debug level
+});
+
+it('when the database stops accepting connections after a health check, then a scrape reports that recent result instead of asking the database', async () => {
+  const admin = new Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await request(t.app).get('/health').expect(200);
+    await admin.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS false`);
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [t.db.name]);
+    expect(sample((await request(t.app).get('/metrics')).text, 'db_up')).toBe(1); // no round trip: the last check said up
+    await request(t.app).get('/health').expect(503);
+    expect(sample((await request(t.app).get('/metrics')).text, 'db_up')).toBe(0);
+  } finally {
+    await admin.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS true`);
+    await admin.end();
+  }
+  await request(t.app).get('/health').expect(200);
+  expect(sample((await request(t.app).get('/metrics')).text, 'db_up')).toBe(1);
 });

@@ -1,6 +1,9 @@
 // Migrations: up, down, up again; two concurrent runs; the schema has the lab's columns.
 import knexFactory, { type Knex } from 'knex';
-import { migrateLatest, migrateRollback, migrationSource, migrationStatus } from '../../app/src/data/migrations';
+import { Client } from 'pg';
+import { createMigrationKnex } from '../../app/src/data/knex';
+import { MigrationLockedError, migrateLatest, migrateRollback, migrationSource, migrationStatus, migratorConfig } from '../../app/src/data/migrations';
+import { dbConfig } from './support';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
 
 let db: TestDatabase;
@@ -59,4 +62,62 @@ it('when two runs migrate the same empty database concurrently, then both succee
     await b.destroy();
     await fresh.drop();
   }
+});
+
+describe('migrations beside serving traffic', () => {
+  let mdb: TestDatabase;
+  let mk: Knex;
+  let holder: Client;
+  const migration = { statementTimeoutMs: 0, lockTimeoutMs: 300, lockRetries: 20, waitMs: 10000 };
+  beforeAll(async () => {
+    mdb = await createTestDatabase('migrations_lock');
+    mk = createMigrationKnex(dbConfig(mdb.url, { statementTimeoutMs: 50 }), migration);
+    holder = new Client({ connectionString: mdb.url });
+    await holder.connect();
+  });
+  afterAll(async () => {
+    await holder.end();
+    await mk.destroy();
+    await mdb.drop();
+  });
+
+  it('when migrating, then its connections have no serving statement timeout but a lock_timeout', async () => {
+    expect((await mk.raw('show statement_timeout')).rows[0].statement_timeout).toBe('0');
+    expect((await mk.raw('show lock_timeout')).rows[0].lock_timeout).toBe('300ms');
+  });
+
+  it('when a long transaction holds a lock the migration needs, then serving reads wait at most about lock_timeout, the migration retries and succeeds once the lock is gone', async () => {
+    await migrateLatest(mk);
+    await mk.migrate.down(migratorConfig); // 003 pending again: it ALTERs items, which needs ACCESS EXCLUSIVE
+    await holder.query('BEGIN');
+    await holder.query('SELECT count(*) FROM items'); // ACCESS SHARE until COMMIT
+
+    let retries = 0;
+    const running = migrateLatest(mk, { lockRetries: migration.lockRetries, retryDelayMs: 100, onRetry: () => retries++ });
+    await new Promise((r) => setTimeout(r, 100));
+    const reader = new Client({ connectionString: mdb.url });
+    await reader.connect();
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) { // reads queue behind the migration's pending lock request, never for long
+      const t0 = Date.now();
+      await reader.query('SELECT count(*) FROM items');
+      waits.push(Date.now() - t0);
+    }
+    await reader.end();
+    await holder.query('COMMIT');
+    expect(await running).toEqual(['003_add_sentiment']);
+    expect(retries).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...waits)).toBeLessThan(migration.lockTimeoutMs + 400);
+  });
+
+  it('when another run holds the migration lock longer than the wait, then the run fails clearly; once it is released, a run succeeds', async () => {
+    await holder.query('SELECT pg_advisory_lock(7413920118)');
+    const t0 = Date.now();
+    await expect(migrateLatest(mk, { waitMs: 500 })).rejects.toBeInstanceOf(MigrationLockedError);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const waiting = migrateLatest(mk, { waitMs: 10000 });
+    await new Promise((r) => setTimeout(r, 300));
+    await holder.query('SELECT pg_advisory_unlock(7413920118)');
+    expect(await waiting).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health]
+// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,livez-flood] [--flood-connections <n>]
 //
 // Throughput and latency of the app against a minimal ceiling server (ceiling-server.mjs), both
 // run as separate processes on the same Postgres, under the same load from a third process
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     endpoints: { type: 'string', default: 'get,post,predict,health' },
     rounds: { type: 'string', default: '2' },
+    'flood-connections': { type: 'string', default: '16' },
   },
 });
 const DURATION = Number(args.duration);
@@ -124,6 +125,38 @@ const ENDPOINTS = {
   health: { label: 'GET /health', lua: '', path: '/health' },
 };
 
+// The largest /predict/batch the app accepts: 5 texts of 10,000 characters (50,000 in total).
+const LARGEST_BATCH = JSON.stringify({ texts: Array.from({ length: 5 }, (_, i) => `${i} The battery life is great but the screen cracked after two days. `.repeat(200).slice(0, 10000)) });
+
+/**
+ * /livez latency, one request at a time on a keep-alive connection every 10 ms, while wrk floods
+ * the app with the largest accepted predict batches: whether scoring holds the event loop hostage.
+ */
+async function livezUnderFlood(base, seconds, scriptDir) {
+  const lua = path.join(scriptDir, 'flood.lua');
+  writeFileSync(lua, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${LARGEST_BATCH}'\n`);
+  const flood = spawn('wrk', ['-t1', `-c${args['flood-connections']}`, `-d${seconds}s`, '--latency', '-s', lua, `${base}/predict/batch`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(flood);
+  let out = '';
+  flood.stdout.on('data', (d) => (out += d));
+  const done = new Promise((r) => flood.on('exit', r));
+  await new Promise((r) => setTimeout(r, 1000)); // flood under way
+  const samples = [];
+  const end = Date.now() + (seconds - 2) * 1000;
+  while (Date.now() < end) {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/livez`);
+    await res.arrayBuffer();
+    samples.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await done;
+  children.delete(flood);
+  samples.sort((a, b) => a - b);
+  const q = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
+  return { n: samples.length, p50: q(0.5), p99: q(0.99), max: samples[samples.length - 1], floodRps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), floodErrors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) };
+}
+
 const hasWrk = (() => {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
@@ -198,7 +231,13 @@ async function main() {
 
     const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-lua-'));
     const rows = [];
+    let flood;
     for (const key of args.endpoints.split(',')) {
+      if (key === 'livez-flood') {
+        if (!hasWrk) throw new Error('livez-flood needs wrk');
+        flood = await livezUnderFlood(servers.app, DURATION, scriptDir);
+        continue;
+      }
       const ep = ENDPOINTS[key];
       if (!ep) throw new Error(`unknown endpoint ${key}; choose from ${Object.keys(ENDPOINTS).join(',')}`);
       // Interleaved rounds, best kept per server: other load on the machine only ever slows a run down.
@@ -225,7 +264,13 @@ async function main() {
           `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${r.app.errors}/${r.ceiling.errors} |`,
       );
     }
-    console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew req/s and p99; CPU µs/req much less)`);
+    if (flood) {
+      console.log(`\n/livez while ${args['flood-connections']} connections flood POST /predict/batch with the largest accepted body (5 x 10,000 characters): ${flood.n} probes`);
+      console.log('| /livez p50 ms | /livez p99 ms | /livez max ms | flood req/s | flood non-2xx |');
+      console.log('|---:|---:|---:|---:|---:|');
+      console.log(`| ${f(flood.p50, 2)} | ${f(flood.p99, 2)} | ${f(flood.max, 2)} | ${f(flood.floodRps)} | ${flood.floodErrors} |`);
+    }
+        console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew req/s and p99; CPU µs/req much less)`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

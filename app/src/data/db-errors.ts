@@ -9,9 +9,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (!e) return false;
   if (e.name === 'KnexTimeoutError') return true; // pool acquire timed out
   if (e.code && NETWORK_CODES.has(e.code)) return true;
-  // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash, cannot connect now)
-  if (e.code && (/^08/.test(e.code) || /^57P0[1-3]$/.test(e.code))) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message ?? '');
+  // SQLSTATE class 08 (connection exception), 53 (insufficient resources: too many clients, out of
+  // memory, disk full), 57014 (statement timeout), 57P01-57P03 (admin shutdown, crash, cannot
+  // connect now), 55P03 (lock not available: lock_timeout), 58000 (system error)
+  if (e.code && (/^(08|53)/.test(e.code) || /^57(014|P0[1-3])$/.test(e.code) || e.code === '55P03' || e.code === '58000')) return true;
+  // pg's own: connect timeout, connection ended, client-side query timeout, a closed client.
+  return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|Query read timeout|not queryable/i.test(e.message ?? '');
 }
 
 /** Runs a data-access call and maps "database unavailable" errors to DatabaseUnavailableError. */

@@ -20,13 +20,13 @@ export class ItemsService {
     private readonly observer: DomainObserver,
   ) {}
 
-  private withSentiment(fields: NewItem): ItemFields {
-    const p = this.sentiment.predict(fields.description);
+  private async withSentiment(fields: NewItem): Promise<ItemFields> {
+    const p = await this.sentiment.score(fields.description);
     return { ...fields, sentiment: p.sentiment, sentiment_score: p.score };
   }
 
   async create(input: NewItem): Promise<Item> {
-    const item = await this.repo.create(this.withSentiment(input));
+    const item = await this.repo.create(await this.withSentiment(input));
     this.observer.itemCreated();
     return item;
   }
@@ -43,7 +43,7 @@ export class ItemsService {
 
   /** PUT: every field replaced (price defaults to 0 as on create). */
   async replace(id: number, input: NewItem): Promise<Item> {
-    const item = await this.repo.update(id, this.withSentiment(input));
+    const item = await this.repo.update(id, await this.withSentiment(input));
     if (!item) throw new NotFoundError(ITEM_NOT_FOUND);
     return item;
   }
@@ -52,7 +52,7 @@ export class ItemsService {
   async update(id: number, changes: ItemChanges): Promise<Item> {
     const fields: Partial<ItemFields> = { ...changes };
     if (changes.description !== undefined) {
-      const p = this.sentiment.predict(changes.description);
+      const p = await this.sentiment.score(changes.description);
       fields.sentiment = p.sentiment;
       fields.sentiment_score = p.score;
     }

@@ -1,9 +1,10 @@
 // createApp(deps): the Express application, without listening (tests use supertest / port 0).
-// Reads like a table of contents: settings, per-request context, CORS, routes, 404, errors.
+// Reads like a table of contents: settings, per-request context, CORS, routes, 405, 404, errors.
 import cors from 'cors';
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFound } from './errors.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { requestContext } from './middleware/request-context.js';
 import { docsRouter } from './routes/docs.js';
 import { healthRouter } from './routes/health.js';
@@ -24,12 +25,10 @@ export function createApp(deps: AppDeps): Express {
   }
 
   // Hot routes first: every router a request passes costs a few path matches.
-  app.use(itemsRouter(deps.items));
-  app.use(predictRouter(deps.sentiment));
-  app.use(healthRouter(deps));
-  app.use(metricsRouter(deps.metrics));
-  app.use(docsRouter(deps.info));
+  const routers = [itemsRouter(deps.items), predictRouter(deps.sentiment), healthRouter(deps), metricsRouter(deps.metrics), docsRouter(deps.info)];
+  for (const router of routers) app.use(router);
 
+  app.use(methodNotAllowed(routers));
   app.use(notFound);
   app.use(errorHandler);
   return app;

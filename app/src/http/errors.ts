@@ -45,7 +45,8 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     return;
   }
   const status = e?.status ?? e?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) {
+  // A 4xx from Express itself (e.g. a path parameter that is not valid percent-encoding) is the client's.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
     res.status(status).json({ detail: 'Bad Request' });
     return;
   }

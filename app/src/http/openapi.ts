@@ -14,8 +14,42 @@ const bodyErrors = {
 };
 const dbDown = { 503: detail('Database unavailable') };
 
+/**
+ * The lab's handler names. FastAPI names an operation `{handler}{path}` with every non-word
+ * character replaced by `_`, then `_{method}` (fastapi.utils.generate_unique_id): clients generated
+ * from the lab's spec call these methods, so ours must carry the same ids.
+ */
+const HANDLERS: Record<string, Record<string, string>> = {
+  '/': { get: 'root' },
+  '/health': { get: 'health_check' },
+  '/livez': { get: 'livez' },
+  '/readyz': { get: 'readyz' },
+  '/items': { get: 'read_items', post: 'create_item' },
+  '/items/{item_id}': { get: 'read_item', put: 'update_item', patch: 'patch_item', delete: 'delete_item' },
+  '/predict': { post: 'predict_sentiment' },
+  '/predict/batch': { post: 'predict_batch' },
+  '/model/info': { get: 'model_info' },
+  '/metrics': { get: 'metrics' },
+};
+
+export function fastapiOperationId(handler: string, path: string, method: string): string {
+  return `${handler}${path}`.replace(/\W/g, '_') + `_${method.toLowerCase()}`;
+}
+
+function withOperationIds(paths: Record<string, Record<string, Record<string, unknown>>>): typeof paths {
+  for (const [path, ops] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (method === 'parameters') continue;
+      const handler = HANDLERS[path]?.[method];
+      if (!handler) throw new Error(`openapi: no handler name for ${method.toUpperCase()} ${path}`);
+      op.operationId = fastapiOperationId(handler, path, method);
+    }
+  }
+  return paths;
+}
+
 export function openApiDocument(info: { service: string; version: string }): object {
-  return {
+  const doc = {
     openapi: '3.1.0',
     info: { title: info.service, version: info.version, description: 'Items with sentiment analysis (wire-compatible with the FastAPI lab).' },
     paths: {
@@ -161,4 +195,6 @@ export function openApiDocument(info: { service: string; version: string }): obj
       },
     },
   };
+  withOperationIds(doc.paths as unknown as Record<string, Record<string, Record<string, unknown>>>);
+  return doc;
 }

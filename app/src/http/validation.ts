@@ -9,6 +9,8 @@ export const LIMITS = {
   descriptionMax: 10000,
   textMax: 10000,
   batchMax: 100,
+  /** Total characters of one batch: bounds the scoring work (CPU) one request can ask for. */
+  batchTextMax: 50000,
   listMax: 1000,
   listDefault: 100,
   int32Max: 2147483647,
@@ -33,6 +35,27 @@ function requireObject(body: unknown, issues: Issues): Record<string, unknown> |
   return body;
 }
 
+/** What PostgreSQL text cannot hold: NUL, and UTF-16 surrogates without their other half. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function codePoints(v: string): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < v.length) {
+      const d = v.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+function codePointsOfAll(texts: string[]): number {
+  return texts.reduce((n, t) => n + codePoints(t), 0);
+}
+
 function str(v: unknown, loc: Loc, issues: Issues, opts: { min: number; max: number }): string | undefined {
   if (v === undefined) {
     issues.push({ loc, msg: 'Field required', type: 'missing' });
@@ -42,11 +65,16 @@ function str(v: unknown, loc: Loc, issues: Issues, opts: { min: number; max: num
     issues.push({ loc, msg: 'Input should be a valid string', type: 'string_type' });
     return undefined;
   }
+  if (UNSTORABLE.test(v)) {
+    issues.push({ loc, msg: 'String should not contain NUL (\\u0000) or unpaired surrogate characters', type: 'string_unicode' });
+    return undefined;
+  }
   if (v.trim().length < opts.min) {
     issues.push({ loc, msg: `String should have at least ${opts.min} character${opts.min === 1 ? '' : 's'}`, type: 'string_too_short' });
     return undefined;
   }
-  if (v.length > opts.max) {
+  // Pydantic and OpenAPI's maxLength count code points; UTF-16 units are never fewer.
+  if (v.length > opts.max && codePoints(v) > opts.max) {
     issues.push({ loc, msg: `String should have at most ${opts.max} characters`, type: 'string_too_long' });
     return undefined;
   }
@@ -157,6 +185,12 @@ export function parsePredictBatch(body: unknown): string[] {
   else if (texts.length < 1) issues.push({ loc: ['body', 'texts'], msg: 'List should have at least 1 item after validation, not 0', type: 'too_short' });
   else if (texts.length > LIMITS.batchMax) {
     issues.push({ loc: ['body', 'texts'], msg: `List should have at most ${LIMITS.batchMax} items after validation, not ${texts.length}`, type: 'too_long' });
-  } else texts.forEach((t, i) => str(t, ['body', 'texts', i], issues, { min: 1, max: LIMITS.textMax }));
+  } else {
+    let total = 0;
+    texts.forEach((t, i) => (total += str(t, ['body', 'texts', i], issues, { min: 1, max: LIMITS.textMax })?.length ?? 0));
+    if (issues.length === 0 && total > LIMITS.batchTextMax && codePointsOfAll(texts as string[]) > LIMITS.batchTextMax) {
+      issues.push({ loc: ['body', 'texts'], msg: `Texts should have at most ${LIMITS.batchTextMax} characters in total`, type: 'too_long' });
+    }
+  }
   return done(issues, texts as string[]);
 }

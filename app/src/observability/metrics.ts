@@ -13,7 +13,7 @@ export interface PoolStats {
 export interface MetricsSources {
   /** Current pool occupancy, read at scrape time. */
   poolStats?: () => PoolStats;
-  /** Whether the database answers, evaluated at scrape time (bounded by its own timeout). */
+  /** Whether the database answers: a recent health check result, else a bounded check at scrape time. */
   dbReachable?: () => Promise<boolean>;
 }
 
@@ -71,7 +71,7 @@ export function createMetrics(): Metrics {
   });
   new Gauge({
     name: 'db_up',
-    help: 'Whether the database answered a probe at scrape time (1) or not (0)',
+    help: 'Whether the database answered its latest health check (1) or not (0); checked at scrape time only when that is over 15 s old',
     registers: [registry],
     async collect() {
       this.set(sources.dbReachable ? ((await sources.dbReachable()) ? 1 : 0) : 0);

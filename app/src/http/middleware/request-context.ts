@@ -1,10 +1,21 @@
 // Per request: a request id (X-Request-Id, taken from the caller when sane), and on completion the
 // duration histogram + counter (labelled with the route template, never the raw path) and one
-// structured access log line; 5xx responses are logged at error level with the cause.
+// structured access log line; 5xx responses are logged at error level with the cause, and a request
+// whose client went away first is counted and logged as 499.
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../observability/logger.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../../observability/metrics.js';
+
+/** nginx's "client closed request": the client disconnected before the response was complete. */
+export const CLIENT_CLOSED = 499;
+
+/**
+ * Kubernetes probes and Prometheus scrapes: frequent, cheap and machine-made, they would dilute the
+ * request rate, error ratio and latency the alerts use. Not counted there; logged at debug only.
+ * (`/health`, the lab's health check that people call, is counted.)
+ */
+export const PROBE_ROUTES: ReadonlySet<string> = new Set(['/livez', '/readyz', '/metrics']);
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -31,15 +42,27 @@ export function requestContext(metrics: Metrics, log: Logger): RequestHandler {
     const reqId = typeof header === 'string' && SANE_ID.test(header) ? header : randomUUID();
     req.id = reqId;
     res.setHeader('X-Request-Id', reqId);
-    res.on('finish', () => {
+    // 'close' comes after every response, and also when the client went away before it: 499, as nginx logs it.
+    res.on('close', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const labels = { method: req.method, route: routeLabel(req, res), status_code: String(res.statusCode) };
-      metrics.httpDuration.observe(labels, seconds);
-      metrics.httpRequests.inc(labels);
-      const entry = { reqId, method: req.method, route: labels.route, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100 };
-      if (res.statusCode >= 500) {
+      const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+      const route = routeLabel(req, res);
+      const labels = { method: req.method, route, status_code: String(status) };
+      const probe = PROBE_ROUTES.has(route);
+      if (!probe) {
+        metrics.httpDuration.observe(labels, seconds);
+        metrics.httpRequests.inc(labels);
+      }
+      const entry = { reqId, method: req.method, route, path: req.path, status, ms: Math.round(seconds * 1e5) / 100 };
+      if (status === CLIENT_CLOSED) {
+        log.warn(entry, 'client closed the connection before the response');
+      } else if (status >= 500) {
         const e = res.locals.error as { name?: string; message?: string; stack?: string; code?: string; cause?: { message?: string; code?: string } } | undefined;
-        log.error({ ...entry, err: e && { name: e.name, message: e.message, code: e.code, cause: e.cause && { message: e.cause.message, code: e.cause.code }, stack: e.stack } }, 'request failed');
+        // The cause sits beside `err`: pino's err serializer folds a nested cause into the message, dropping its code.
+        const cause = e?.cause && { message: e.cause.message, code: e.cause.code };
+        log.error({ ...entry, err: e && { name: e.name, message: e.message, code: e.code, stack: e.stack }, cause }, 'request failed');
+      } else if (probe) {
+        log.debug(entry, 'request');
       } else if (log.isLevelEnabled('info')) {
         log.info(entry, 'request');
       }

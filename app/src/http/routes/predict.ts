@@ -7,11 +7,11 @@ import { parsePredict, parsePredictBatch } from '../validation.js';
 
 export function predictRouter(sentiment: SentimentService): Router {
   const r = Router();
-  r.post('/predict', jsonBody, (req, res) => {
-    sendJson(res, 200, sentiment.predict(parsePredict(req.body)));
+  r.post('/predict', jsonBody, async (req, res) => {
+    sendJson(res, 200, await sentiment.score(parsePredict(req.body)));
   });
-  r.post('/predict/batch', jsonBody, (req, res) => {
-    sendJson(res, 200, { predictions: sentiment.predictBatch(parsePredictBatch(req.body)) });
+  r.post('/predict/batch', jsonBody, async (req, res) => {
+    sendJson(res, 200, { predictions: await sentiment.predictBatch(parsePredictBatch(req.body)) });
   });
   r.get('/model/info', (_req, res) => {
     res.json(sentiment.info());
