@@ -10,7 +10,6 @@ import { EventRecorder } from './kube/events';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
 import { objectKey, type KubeObject } from './kube/types';
 import { createLogger } from './log';
-import { isTrue } from './reconcile/conditions';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
 import { InformerSet } from './runtime/informer-set';
@@ -64,11 +63,8 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const all = [apps, deployments, services, jobs, serviceMonitors];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
-  const metrics = new OperatorMetrics(() => {
-    const list = apps.list();
-    const ready = list.filter((a) => isTrue(a.status?.conditions, 'Ready')).length;
-    return { ready, notReady: list.length - ready };
-  });
+  // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
+  const metrics = new OperatorMetrics(() => (started ? apps.list() : []));
   client.transport.onResponse((verb, resource, method, code) =>
     metrics.restRequests.inc({ code: String(code), method, verb, resource }));
 

@@ -230,7 +230,7 @@ test('when running, then /healthz, /readyz and /metrics answer with controller-r
   for (const name of ['controller_runtime_reconcile_total{controller="fastapiapp",result="success"}', 'controller_runtime_reconcile_errors_total',
     'controller_runtime_reconcile_time_seconds_bucket', 'workqueue_depth{name="fastapiapp"}', 'workqueue_adds_total{name="fastapiapp"}',
     'workqueue_queue_duration_seconds_bucket', 'workqueue_retries_total', 'fastapiapp_migrations_total{result="started"}',
-    'fastapiapp_migrations_total{result="succeeded"}', 'fastapiapp_migrations_total{result="failed"} 1', 'fastapiapp_apps{ready="true"}', 'rest_client_requests_total']) {
+    'fastapiapp_migrations_total{result="succeeded"}', 'fastapiapp_migrations_total{result="failed"} 1', 'fastapiapp_apps{condition="Ready",status="True"}', 'fastapiapp_apps{condition="Available",status="True"}', 'fastapiapp_apps_degraded{reason="RolloutStuck"} 0', 'rest_client_requests_total']) {
     expect(body).toContain(name);
   }
   const aboutApps = op.logs.filter((l) => typeof l.msg === 'string' && /^applying /.test(l.msg));

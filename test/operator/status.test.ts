@@ -144,11 +144,11 @@ describe('computeStatus', () => {
     expect(condition(statusOf(a, seen({ deployment: d })), 'Ready')).toMatchObject({ status: 'Unknown', reason: 'Paused' });
   });
 
-  test('when no pods are available, then Available=False with the Deployment\'s reason; without a Deployment, NoDeployment', () => {
+  test('when a rolled-out app loses its pods, then Ready stays True (the spec is rolled out) and Available=False says it does not serve', () => {
     const a = app({}, { migratedImage: 'reg/items:v2' });
     const down = statusOf(a, seen({ deployment: deployment('reg/items:v2', { replicas: 2, conditions: [unavailable, complete] }) }));
     expect(condition(down, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
-    expect(condition(down, 'Ready').status).toBe('False');
+    expect(condition(down, 'Ready').status).toBe('True');
     expect(serving(undefined)).toMatchObject({ status: 'False', reason: 'NoDeployment' });
     expect(serving(deployment('x:1')).status).toBe('Unknown');
   });

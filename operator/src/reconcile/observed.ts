@@ -45,7 +45,10 @@ export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
  * - stale: the controller has not seen this generation yet, its conditions describe an older spec
  * - paused: spec.paused (kubectl rollout pause); nothing rolls until it is resumed
  * - stuck: Progressing=False ProgressDeadlineExceeded
- * - complete: Progressing=True NewReplicaSetAvailable and Available=True
+ * - complete: Progressing=True NewReplicaSetAvailable. The controller sets it once every replica of
+ *   the new ReplicaSet was available and keeps it through later scaling, while Available (minimum
+ *   availability; with maxUnavailable 0 that is every replica) drops during a scale-up: so Ready
+ *   does not read Available, the serving condition does.
  */
 export type RolloutState =
   | { phase: 'absent' }
@@ -63,8 +66,7 @@ export function rolloutState(deployment: KubeObject | undefined): RolloutState {
   if (progressing?.status === 'False' && progressing.reason === PROGRESS_DEADLINE_EXCEEDED) {
     return { phase: 'stuck', message: progressing.message ?? 'the Deployment exceeded its progress deadline' };
   }
-  const available = deploymentCondition(deployment, 'Available');
-  if (progressing?.status === 'True' && progressing.reason === NEW_RS_AVAILABLE && available?.status === 'True') return { phase: 'complete' };
+  if (progressing?.status === 'True' && progressing.reason === NEW_RS_AVAILABLE) return { phase: 'complete' };
   return { phase: 'progressing' };
 }
 

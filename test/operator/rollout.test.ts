@@ -1,0 +1,130 @@
+// Rollout semantics against the real API server: Ready follows the Deployment controller's own
+// conditions (an HPA scale is not a rollout), a stuck rollout is Degraded, pause is Unknown, and
+// Available (serving) is reported apart from Ready (done). The test plays the Deployment and Job
+// controllers by writing their status, as the Deployment controller would.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
+import { DEPLOYMENTS, FASTAPIAPPS } from '../../operator/src/kube/resources';
+import { startTestOperator, type TestOperator } from './support/operator';
+import { condition, eventually, image, sleep, World, type App } from './support/world';
+
+let kc: KubeConfig;
+let ns: string;
+let world: World;
+let op: TestOperator;
+
+beforeAll(async () => {
+  kc = loadKubeConfig();
+  ns = await createTestNamespace('operator-rollout');
+  world = new World(kc, ns);
+  op = await startTestOperator(kc, ns);
+  await eventually(() => op.isReady(), 'caches synced');
+});
+
+afterAll(async () => {
+  await op?.stop();
+  world?.close();
+});
+
+const ref = (tag: string) => `registry.example/items:${tag}`;
+const appNow = async (name: string) => (await world.app(name))!;
+const versionLabel = (o: { metadata: { labels?: Record<string, string> } } | undefined) => o?.metadata.labels?.['app.kubernetes.io/version'];
+
+/** Created, migrated for v1 and rolled out: Ready=True. */
+async function readyApp(name: string): Promise<App> {
+  const app = await world.createApp(name);
+  const job = await eventually(() => world.jobFor(app, ref('v1')), 'migration Job for v1');
+  await world.finishJob(job.metadata.name, 'succeeded');
+  await eventually(() => world.deployment(name), 'Deployment');
+  await world.rollOut(name);
+  return eventually(async () => { const a = await appNow(name); return condition(a, 'Ready')?.status === 'True' && a; }, `${name} Ready=True`);
+}
+
+test('when an HPA scales the app through the scale subresource, then Ready never flips and no Event is emitted', async () => {
+  const before = await readyApp('hpa');
+  const readySince = condition(before, 'Ready')!.lastTransitionTime;
+  const eventsBefore = (await world.events('hpa')).length;
+  // record every Ready value the operator writes while it scales
+  const seen = new Set<string>();
+  const watch = setInterval(() => { void appNow('hpa').then((a) => seen.add(condition(a, 'Ready')!.status)).catch(() => undefined); }, 20);
+  try {
+    await world.mergePatch(FASTAPIAPPS, 'hpa', { spec: { replicas: 5 } }, 'scale');
+    const scaled = await eventually(async () => { const d = await world.deployment('hpa'); return d?.spec.replicas === 5 && d; }, 'Deployment replicas 5');
+    await sleep(300); // the operator sees the Deployment's stale status (observedGeneration behind)
+    expect(scaled.status.observedGeneration).toBeLessThan(scaled.metadata.generation!);
+    // the controller catches up and brings up only 3 of the 5 pods for now: its Available turns False
+    await world.rollOut('hpa', () => 3);
+    const partly = await eventually(async () => { const x = await appNow('hpa'); return x.status?.replicas === 3 && x; }, 'status.replicas 3');
+    expect(condition(partly, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
+    await world.rollOut('hpa');
+    await eventually(async () => (await appNow('hpa')).status?.readyReplicas === 5, 'status.readyReplicas 5');
+  } finally {
+    clearInterval(watch);
+  }
+  expect([...seen]).toEqual(['True']);
+  const after = await appNow('hpa');
+  expect(condition(after, 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: readySince, observedGeneration: after.metadata.generation });
+  expect((await world.events('hpa')).length).toBe(eventsBefore);
+});
+
+test('when the Deployment exceeds its progress deadline, then Degraded=True RolloutStuck, Ready=False, a Warning Event, and Available stays True', async () => {
+  const app = await readyApp('stuck');
+  await world.patchSpec('stuck', { tag: 'v2' });
+  const job = await eventually(() => world.jobFor(app, ref('v2')), 'Job for v2');
+  await world.finishJob(job.metadata.name, 'succeeded');
+  await eventually(async () => image(await world.deployment('stuck')) === ref('v2'), 'Deployment on v2');
+  await world.stallRollout('stuck');
+  const a = await eventually(async () => { const x = await appNow('stuck'); return condition(x, 'Degraded')?.reason === 'RolloutStuck' && x; }, 'Degraded RolloutStuck');
+  expect(condition(a, 'Degraded')).toMatchObject({ status: 'True', message: expect.stringContaining('timed out progressing') });
+  expect(condition(a, 'Ready')).toMatchObject({ status: 'False', reason: 'RolloutStuck' });
+  expect(condition(a, 'Available')?.status).toBe('True');
+  const events = await eventually(async () => { const e = await world.events('stuck'); return e.some((x) => x.reason === 'RolloutStuck') && e; }, 'RolloutStuck Event');
+  expect(events.filter((e) => e.reason === 'RolloutStuck')).toEqual([expect.objectContaining({ type: 'Warning' })]);
+  // once the new pods come up, it heals
+  await world.rollOut('stuck');
+  const healed = await eventually(async () => { const x = await appNow('stuck'); return condition(x, 'Ready')?.status === 'True' && x; }, 'Ready again');
+  expect(condition(healed, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+});
+
+test('when the FastApiApp or its Deployment is paused, then Ready=Unknown Paused, so waiting for Ready cannot succeed', async () => {
+  await readyApp('paused');
+  const patched = await world.patchSpec('paused', { paused: true, tag: 'v2' });
+  const a = await eventually(async () => { const x = await appNow('paused'); return x.status?.observedGeneration === patched.metadata.generation && x; }, 'paused status');
+  expect(condition(a, 'Ready')).toMatchObject({ status: 'Unknown', reason: 'Paused', observedGeneration: patched.metadata.generation });
+  await world.patchSpec('paused', { paused: false, tag: 'v1' });
+  await eventually(async () => condition(await appNow('paused'), 'Ready')?.status === 'True', 'Ready after resume');
+
+  // kubectl rollout pause deployment/paused
+  await world.mergePatch(DEPLOYMENTS, 'paused', { spec: { paused: true } });
+  const d = await eventually(async () => { const x = await appNow('paused'); return condition(x, 'Ready')?.status === 'Unknown' && x; }, 'Ready=Unknown on a paused Deployment');
+  expect(condition(d, 'Ready')).toMatchObject({ reason: 'Paused', message: expect.stringContaining('kubectl rollout resume') });
+  await world.mergePatch(DEPLOYMENTS, 'paused', { spec: { paused: null } });
+  await world.rollOut('paused');
+  await eventually(async () => condition(await appNow('paused'), 'Ready')?.status === 'True', 'Ready after rollout resume');
+});
+
+test('when a migration runs and then fails, then Available stays True (old pods serve) and the Service labels name the running version', async () => {
+  const app = await readyApp('serving');
+  expect(condition(app, 'Available')).toMatchObject({ status: 'True', reason: 'MinimumReplicasAvailable' });
+  expect(versionLabel(await world.service('serving'))).toBe('v1');
+  await world.patchSpec('serving', { tag: 'v2' });
+  const job = await eventually(() => world.jobFor(app, ref('v2')), 'Job for v2');
+  const running = await eventually(async () => { const x = await appNow('serving'); return condition(x, 'Ready')?.reason === 'MigrationRunning' && x; }, 'MigrationRunning');
+  expect(condition(running, 'Available')?.status).toBe('True');
+  await world.finishJob(job.metadata.name, 'failed');
+  const failed = await eventually(async () => { const x = await appNow('serving'); return condition(x, 'Degraded')?.reason === 'MigrationFailed' && x; }, 'MigrationFailed');
+  expect(condition(failed, 'Ready')?.status).toBe('False');
+  expect(condition(failed, 'Available')?.status).toBe('True');
+  for (const child of [await world.service('serving'), await world.serviceMonitor('serving'), await world.deployment('serving')]) {
+    expect(versionLabel(child)).toBe('v1');
+  }
+});
+
+test('when the first migration has not finished, then the Service carries no version label and Available=False NoDeployment', async () => {
+  const app = await world.createApp('fresh');
+  await eventually(() => world.jobFor(app, ref('v1')), 'Job for v1');
+  const svc = await eventually(() => world.service('fresh'), 'Service');
+  expect(versionLabel(svc)).toBeUndefined();
+  const a = await eventually(async () => { const x = await appNow('fresh'); return condition(x, 'Available') && x; }, 'Available condition');
+  expect(condition(a, 'Available')).toMatchObject({ status: 'False', reason: 'NoDeployment' });
+});
