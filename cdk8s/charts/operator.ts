@@ -31,7 +31,10 @@ export const CLUSTER_RULES = [
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
   { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch'] },
+  // delete: a migration Job superseded while it runs, and finished ones beyond the history limit.
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  // list: once a migration Job succeeded, its pod's imageID gives the digest the Deployment pins.
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false. The operator notices
   // the ServiceMonitor CRD being installed by retrying this list, so it needs no CRD access.
   {

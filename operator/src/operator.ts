@@ -2,7 +2,7 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { MANAGED_BY_SELECTOR } from './desired/index';
+import { MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
@@ -74,10 +74,13 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     if (owner && obj.metadata.namespace) queue.add(`${obj.metadata.namespace}/${owner.name}`);
   };
   // Status-only updates (our own status writes) do not change what to do: skip them, as
-  // controller-runtime's GenerationChangedPredicate does. Resyncs still visit every app.
+  // controller-runtime's GenerationChangedPredicate does; the retry annotation (metadata, no
+  // generation bump) does change it. Resyncs still visit every app.
+  const retryValue = (a: App): string | undefined => a.metadata.annotations?.[RETRY_MIGRATION_ANNOTATION];
   apps.on({
     upsert: (a, old) => {
-      if (!old || old.metadata.generation !== a.metadata.generation || old.metadata.deletionTimestamp !== a.metadata.deletionTimestamp) {
+      if (!old || old.metadata.generation !== a.metadata.generation || old.metadata.deletionTimestamp !== a.metadata.deletionTimestamp
+        || retryValue(old) !== retryValue(a)) {
         queue.add(objectKey(a));
       }
     },

@@ -15,6 +15,8 @@ export const DEFAULT_SERVICE_PORT = 80;
 export const DEFAULT_MIGRATION_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'latest'];
 export const DEFAULT_MIGRATION_BACKOFF_LIMIT = 2;
 export const DEFAULT_MIGRATION_DEADLINE_SECONDS = 600;
+/** Finished migration Jobs kept per app (the Job of the current spec always is). */
+export const DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT = 3;
 export const DEFAULT_MONITORING_PATH = '/metrics';
 export const DEFAULT_MONITORING_INTERVAL = '30s';
 

@@ -6,6 +6,7 @@ import {
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
+  DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PORT,
@@ -253,7 +254,11 @@ const spec: SchemaProps = {
     },
     migration: {
       description: 'Database migration run as a Job before each new image is rolled out. The Deployment keeps ' +
-        'the previous image until the Job for the new one succeeds; a failed Job is kept for its logs.',
+        'the previous image until the Job for the new one succeeds, then runs image:tag@digest with the digest the ' +
+        'migration pod ran. A failed Job is kept for its logs and not rerun; a new Job runs when the tag or the ' +
+        "Job's inputs (command, env, Secret reference) change, or when the annotation " +
+        'platform.fastapiapp.io/retry-migration on the FastApiApp is set to a new value. A Job superseded by a newer ' +
+        'spec while it runs is deleted before the next one starts.',
       type: 'object',
       default: {},
       properties: {
@@ -285,6 +290,16 @@ const spec: SchemaProps = {
           minimum: 1,
           maximum: 86400,
           default: DEFAULT_MIGRATION_DEADLINE_SECONDS,
+        },
+        jobsHistoryLimit: {
+          description: 'Finished (succeeded or failed) migration Jobs kept per app, newest first, for their logs; older ' +
+            'ones are deleted. The Job of the current spec is always kept and counts toward the limit. Like ' +
+            "a CronJob's successfulJobsHistoryLimit/failedJobsHistoryLimit.",
+          type: 'integer',
+          format: 'int32',
+          minimum: 1,
+          maximum: 20,
+          default: DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
         },
       },
       'x-kubernetes-validations': [
@@ -375,8 +390,15 @@ const status: SchemaProps = {
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
     },
-    image: { description: 'Image reference (image:tag) the Deployment runs.', type: 'string' },
+    image: { description: 'Image reference the Deployment runs: image:tag, or image:tag@sha256:... once pinned.', type: 'string' },
     migratedImage: { description: 'Last image reference whose migration Job succeeded.', type: 'string' },
+    imageDigest: {
+      description: 'Registry digest (sha256:...) of the image the last successful migration pod ran, read from its ' +
+        'imageID; the Deployment runs image:tag@digest so migration and serving run the same bytes. Absent when ' +
+        'unknown (migrations disabled, or a locally loaded image): the tag is used.',
+      type: 'string',
+      pattern: '^sha256:[0-9a-f]{64}$',
+    },
     replicas: { description: 'Pods of the Deployment (for the scale subresource).', type: 'integer', format: 'int32' },
     readyReplicas: { description: 'Ready pods of the Deployment.', type: 'integer', format: 'int32' },
     templateHash: {

@@ -39,7 +39,7 @@ export interface FastApiAppSpec {
   env?: EnvVar[];
   resources?: ResourceRequirements;
   service?: { type?: ServiceType; port?: number };
-  migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number };
+  migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number; jobsHistoryLimit?: number };
   monitoring?: { enabled?: boolean; path?: string; interval?: string };
   paused?: boolean;
 }
@@ -62,6 +62,8 @@ export interface FastApiAppStatus {
   image?: string;
   /** last image reference whose migration Job succeeded */
   migratedImage?: string;
+  /** registry digest (sha256:...) the migration of migratedImage ran; the Deployment runs image:tag@digest */
+  imageDigest?: string;
   replicas?: number;
   readyReplicas?: number;
   /** hash of the Deployment pod template last seen rolled out (a replica change keeps Ready) */

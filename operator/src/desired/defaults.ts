@@ -6,6 +6,7 @@ import {
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
+  DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PORT,
@@ -26,7 +27,7 @@ export interface DefaultedSpec {
   env: EnvVar[];
   resources: ResourceRequirements;
   service: { type: ServiceType; port: number };
-  migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number };
+  migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number; jobsHistoryLimit: number };
   monitoring: { enabled: boolean; path: string; interval: string };
   paused: boolean;
 }
@@ -61,6 +62,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       command: [...(migration.command ?? DEFAULT_MIGRATION_COMMAND)],
       backoffLimit: migration.backoffLimit ?? DEFAULT_MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: migration.activeDeadlineSeconds ?? DEFAULT_MIGRATION_DEADLINE_SECONDS,
+      jobsHistoryLimit: migration.jobsHistoryLimit ?? DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
     },
     monitoring: {
       enabled: monitoring.enabled ?? true,

@@ -5,8 +5,10 @@ export interface Observed {
   deployment?: KubeObject;
   service?: KubeObject;
   serviceMonitor?: KubeObject;
-  /** the migration Job for the image the spec asks for */
+  /** the migration Job for the spec's current inputs (image, command, env, retry value) */
   targetJob?: KubeObject;
+  /** every migration Job of the app (the target one included) */
+  jobs: KubeObject[];
   /** whether the API server serves ServiceMonitors (the CRD is installed) */
   monitoringServed: boolean;
 }
@@ -24,6 +26,8 @@ export function jobState(job: KubeObject): JobState {
   if ((job.status?.succeeded ?? 0) >= (job.spec?.completions ?? 1)) return { phase: 'succeeded' };
   return { phase: 'running' };
 }
+
+export const jobFinished = (job: KubeObject): boolean => jobState(job).phase !== 'running';
 
 /** The image of the Deployment's first container (the app), if any. */
 export function deploymentImage(deployment: KubeObject | undefined): string | undefined {

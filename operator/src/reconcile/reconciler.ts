@@ -4,17 +4,17 @@
 import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
-  buildDeployment, buildMigrationJob, buildService, buildServiceMonitor, childName, imageRef, migrationJobName, withDefaults,
+  buildDeployment, buildMigrationJob, buildService, buildServiceMonitor, childName, digestOf, MIGRATION_CONTAINER, withDefaults,
 } from '../desired/index';
 import type { KubeClient } from '../kube/client';
 import type { EventRecorder, EventType } from '../kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
 import type { KubeObject } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
 import { findCondition, transitions } from './conditions';
 import { needsApply, withAppliedHash } from './diff';
 import type { Observed } from './observed';
-import { plan as makePlan } from './plan';
+import { plan as makePlan, needsDigest } from './plan';
 import { computeStatus, pausedStatus, sameStatus } from './status';
 
 /** Read access to the informer caches, per resource (one informer set per watched namespace). */
@@ -22,7 +22,7 @@ export interface Caches {
   apps: CacheView<FastApiApp & KubeObject>;
   deployments: CacheView<KubeObject>;
   services: CacheView<KubeObject>;
-  jobs: CacheView<KubeObject>;
+  jobs: CacheView<KubeObject> & { ownedBy(namespace: string, uid: string): KubeObject[] };
   serviceMonitors: CacheView<KubeObject> & { isServed(namespace: string): boolean };
 }
 
@@ -56,8 +56,10 @@ export class Reconciler {
     }
 
     const spec = withDefaults(app.spec);
-    const observed = this.observe(app);
-    const plan = makePlan(app, spec, observed);
+    const desiredJob = buildMigrationJob(app);
+    const observed = this.observe(app, desiredJob.metadata!.name!);
+    const digest = observed.targetJob && needsDigest(app, spec, observed) ? await this.migratedDigest(observed.targetJob, log) : undefined;
+    const plan = makePlan(app, spec, observed, digest);
     const after: Observed = { ...observed };
     // The children do not depend on each other: apply them concurrently.
     const steps: Array<Promise<void>> = [
@@ -71,9 +73,13 @@ export class Reconciler {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
       steps.push(this.client.delete(SERVICEMONITORS, namespace, childName(app)).then(() => { after.serviceMonitor = undefined; }));
     }
+    for (const job of plan.deleteJobs) {
+      log.info({ child: `Job/${job}` }, 'deleting a migration Job (superseded while running, or beyond the history limit)');
+      steps.push(this.client.delete(JOBS, namespace, job).then(() => undefined));
+    }
     if (plan.migration.phase === 'needsJob') {
-      // Jobs are immutable: created once per image, never re-applied.
-      steps.push(this.ensure(JOBS, this.caches.jobs, buildMigrationJob(app) as KubeObject, undefined, log).then(async (job) => {
+      // Jobs are immutable: created once per set of inputs, never re-applied.
+      steps.push(this.ensure(JOBS, this.caches.jobs, desiredJob as KubeObject, undefined, log).then(async (job) => {
         after.targetJob = job;
         this.metrics.migrations.inc({ result: 'started' });
         await this.event(app, 'Normal', 'MigrationStarted', `created migration Job ${job.metadata.name} for ${plan.target}`, log);
@@ -98,7 +104,7 @@ export class Reconciler {
     if (error) throw error;
   }
 
-  private observe(app: FastApiApp): Observed {
+  private observe(app: FastApiApp & KubeObject, targetJobName: string): Observed {
     const ns = app.metadata.namespace;
     const name = childName(app);
     const owned = <T extends KubeObject>(o: T | undefined): T | undefined =>
@@ -107,9 +113,24 @@ export class Reconciler {
       deployment: owned(this.caches.deployments.get(ns, name)),
       service: owned(this.caches.services.get(ns, name)),
       serviceMonitor: owned(this.caches.serviceMonitors.get(ns, name)),
-      targetJob: owned(this.caches.jobs.get(ns, migrationJobName(app, imageRef(app)))),
+      targetJob: owned(this.caches.jobs.get(ns, targetJobName)),
+      jobs: this.caches.jobs.ownedBy(ns, app.metadata.uid),
       monitoringServed: this.caches.serviceMonitors.isServed(ns),
     };
+  }
+
+  /**
+   * The registry digest the succeeded migration pod ran (its container's imageID), or undefined
+   * when no pod reports one (pods already gone, or a locally loaded image): then the tag is used.
+   */
+  private async migratedDigest(job: KubeObject, log: Logger): Promise<string | undefined> {
+    const pods = await this.client.list(PODS, job.metadata.namespace, { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata.uid}` });
+    const ids = pods.items
+      .sort((a, b) => Number(b.status?.phase === 'Succeeded') - Number(a.status?.phase === 'Succeeded'))
+      .map((p) => (p.status?.containerStatuses as Array<{ name: string; imageID?: string }> | undefined)?.find((c) => c.name === MIGRATION_CONTAINER)?.imageID);
+    const digest = ids.map(digestOf).find((d) => d !== undefined);
+    log.info({ job: job.metadata.name, digest: digest ?? null }, digest ? 'pinning the migrated digest' : 'no registry digest in the migration pod; the tag is used');
+    return digest;
   }
 
   /** Applies desired when it differs from actual (or actual is missing); returns the live object. */

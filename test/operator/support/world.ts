@@ -5,7 +5,7 @@ import { API_VERSION, KIND, type FastApiApp, type FastApiAppSpec, type Condition
 import { KubeClient } from '../../../operator/src/kube/client';
 import { DEPLOYMENTS, EVENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, resourcePath, type ResourceType } from '../../../operator/src/kube/resources';
 import type { KubeObject } from '../../../operator/src/kube/types';
-import { migrationJobName } from '../../../operator/src/desired';
+import { IMAGE_ANNOTATION } from '../../../operator/src/desired';
 
 export type App = FastApiApp & KubeObject;
 
@@ -78,8 +78,15 @@ export class World {
     return (await this.client.list(JOBS, this.namespace)).items;
   }
 
+  /** The app's migration Jobs, oldest first. */
+  async jobsOf(app: App): Promise<KubeObject[]> {
+    return (await this.jobs()).filter((j) => j.metadata.ownerReferences?.some((r) => r.uid === app.metadata.uid))
+      .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+  }
+
+  /** The newest migration Job of the app for an image (the Job name hashes more than the image). */
   async jobFor(app: App, ref: string): Promise<KubeObject | undefined> {
-    return this.job(migrationJobName(app, ref));
+    return (await this.jobsOf(app)).filter((j) => j.metadata.annotations?.[IMAGE_ANNOTATION] === ref).pop();
   }
 
   async events(involvedName: string): Promise<KubeObject[]> {
