@@ -54,7 +54,7 @@ describe('FastApiApp CRD on the API server', () => {
     expect(stored.spec).toMatchObject({
       port: 8000,
       service: { type: 'ClusterIP', port: 80 },
-      migration: { enabled: true, command: ['node', 'dist/app/src/migrate.js', 'latest'], backoffLimit: 2, activeDeadlineSeconds: 600 },
+      migration: { enabled: true, command: ['node', 'dist/app/src/migrate.js', 'latest'], backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 },
       monitoring: { enabled: true, path: '/metrics', interval: '30s' },
       paused: false,
       databaseSecretRef: { name: 'items-app-database', key: 'DATABASE_URL' },
@@ -93,6 +93,7 @@ describe('FastApiApp CRD on the API server', () => {
     ['migration defaulted to enabled with an empty command', minimalSpec({ migration: { command: [] } }), 'spec.migration.command', 'must not be empty'],
     ['an empty migration command item', minimalSpec({ migration: { command: ['node', ''] } }), 'spec.migration.command[1]'],
     ['negative backoffLimit', minimalSpec({ migration: { backoffLimit: -1 } }), 'spec.migration.backoffLimit'],
+    ['zero jobsHistoryLimit', minimalSpec({ migration: { jobsHistoryLimit: 0 } }), 'spec.migration.jobsHistoryLimit'],
     ['zero activeDeadlineSeconds', minimalSpec({ migration: { activeDeadlineSeconds: 0 } }), 'spec.migration.activeDeadlineSeconds'],
     ['missing databaseSecretRef', { image: 'repo/app', tag: '1.0.0' }, 'spec.databaseSecretRef: Required value'],
     ['databaseSecretRef without name', minimalSpec({ databaseSecretRef: {} as { name: string } }), 'spec.databaseSecretRef.name: Required value'],
@@ -116,7 +117,7 @@ describe('FastApiApp CRD on the API server', () => {
   it('when migration is disabled, then an empty command is accepted', async () => {
     const res = await create('no-migration', minimalSpec({ migration: { enabled: false, command: [] } }));
     expect(res.status).toBe(201);
-    expect(res.body.spec.migration).toEqual({ enabled: false, command: [], backoffLimit: 2, activeDeadlineSeconds: 600 });
+    expect(res.body.spec.migration).toEqual({ enabled: false, command: [], backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 });
   });
 
   it('when the name is not a DNS-1035 label, then it is rejected naming metadata.name', async () => {

@@ -19,6 +19,11 @@ export const MIGRATION_CONTAINER = 'migrate';
 export const RETRY_MIGRATION_ANNOTATION = 'platform.fastapiapp.io/retry-migration';
 /** Annotation on migration Jobs: the retry value they were created for. */
 export const RETRY_ANNOTATION = 'fastapiapp.io/retry';
+/**
+ * Annotation on migration Jobs: the FastApiApp generation they were created for, which orders an
+ * app's Jobs for the history limit (creationTimestamp has only second resolution).
+ */
+export const GENERATION_ANNOTATION = 'fastapiapp.io/generation';
 
 export function buildMigrationJob(app: FastApiApp): V1Job {
   const spec = withDefaults(app.spec);
@@ -27,6 +32,7 @@ export function buildMigrationJob(app: FastApiApp): V1Job {
   const labels = migrationLabels(app, ref, imageHash(ref));
   const annotations: Record<string, string> = { [IMAGE_ANNOTATION]: ref };
   if (retry) annotations[RETRY_ANNOTATION] = retry;
+  if (app.metadata.generation !== undefined) annotations[GENERATION_ANNOTATION] = String(app.metadata.generation);
   const template: V1PodTemplateSpec = {
     metadata: { labels, annotations: { [IMAGE_ANNOTATION]: ref } },
     spec: {

@@ -6,6 +6,7 @@ import { KubeClient } from '../../../operator/src/kube/client';
 import { DEPLOYMENTS, EVENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, resourcePath, type ResourceType } from '../../../operator/src/kube/resources';
 import type { KubeObject } from '../../../operator/src/kube/types';
 import { IMAGE_ANNOTATION } from '../../../operator/src/desired';
+import { newestFirst } from '../../../operator/src/reconcile/plan';
 
 export type App = FastApiApp & KubeObject;
 
@@ -78,10 +79,10 @@ export class World {
     return (await this.client.list(JOBS, this.namespace)).items;
   }
 
-  /** The app's migration Jobs, oldest first. */
+  /** The app's migration Jobs, oldest first (as the operator orders them for the history limit). */
   async jobsOf(app: App): Promise<KubeObject[]> {
     return (await this.jobs()).filter((j) => j.metadata.ownerReferences?.some((r) => r.uid === app.metadata.uid))
-      .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+      .sort((a, b) => newestFirst(b, a));
   }
 
   /** The newest migration Job of the app for an image (the Job name hashes more than the image). */
