@@ -12,6 +12,7 @@ import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PODS, SERVICEMONITORS, SERVICES, type R
 import type { KubeObject } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
 import { findCondition, transitions } from './conditions';
+import { NameConflictError } from './errors';
 import { needsApply, withAppliedHash } from './diff';
 import type { Observed } from './observed';
 import { plan as makePlan, needsDigest } from './plan';
@@ -25,6 +26,12 @@ export interface Caches {
   jobs: CacheView<KubeObject> & { ownedBy(namespace: string, uid: string): KubeObject[] };
   serviceMonitors: CacheView<KubeObject> & { isServed(namespace: string): boolean };
 }
+
+/** The children as the caches hold them, whoever controls them. */
+interface Children { deployment?: KubeObject; service?: KubeObject; serviceMonitor?: KubeObject; targetJob?: KubeObject }
+
+const controlledBy = (o: KubeObject, app: FastApiApp): boolean =>
+  o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === app.metadata.uid) ?? false;
 
 export interface CacheView<T extends KubeObject> {
   get(namespace: string, name: string): T | undefined;
@@ -57,17 +64,17 @@ export class Reconciler {
 
     const spec = withDefaults(app.spec);
     const desiredJob = buildMigrationJob(app);
-    const observed = this.observe(app, desiredJob.metadata!.name!);
+    const { observed, live } = this.observe(app, desiredJob.metadata!.name!);
     const digest = observed.targetJob && needsDigest(app, spec, observed) ? await this.migratedDigest(observed.targetJob, log) : undefined;
     const plan = makePlan(app, spec, observed, digest);
     const after: Observed = { ...observed };
     // The children do not depend on each other: apply them concurrently.
     const steps: Array<Promise<void>> = [
-      this.ensure(SERVICES, this.caches.services, buildService(app, plan.runImage) as KubeObject, observed.service, log)
+      this.ensure(app, SERVICES, this.caches.services, buildService(app, plan.runImage) as KubeObject, live.service, log)
         .then((s) => { after.service = s; }),
     ];
     if (plan.monitoring === 'apply') {
-      steps.push(this.ensure(SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app, plan.runImage) as unknown as KubeObject, observed.serviceMonitor, log)
+      steps.push(this.ensure(app, SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app, plan.runImage) as unknown as KubeObject, live.serviceMonitor, log)
         .then((sm) => { after.serviceMonitor = sm; }));
     } else if (plan.monitoring === 'disabled' && observed.serviceMonitor) {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
@@ -79,14 +86,14 @@ export class Reconciler {
     }
     if (plan.migration.phase === 'needsJob') {
       // Jobs are immutable: created once per set of inputs, never re-applied.
-      steps.push(this.ensure(JOBS, this.caches.jobs, desiredJob as KubeObject, undefined, log).then(async (job) => {
+      steps.push(this.ensure(app, JOBS, this.caches.jobs, desiredJob as KubeObject, live.targetJob, log).then(async (job) => {
         after.targetJob = job;
         this.metrics.migrations.inc({ result: 'started' });
         await this.event(app, 'Normal', 'MigrationStarted', `created migration Job ${job.metadata.name} for ${plan.target}`, log);
       }));
     }
     if (plan.runImage) {
-      steps.push(this.ensure(DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage) as KubeObject, observed.deployment, log)
+      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage) as KubeObject, live.deployment, log)
         .then((d) => { after.deployment = d; }));
     }
     const failures = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -104,18 +111,30 @@ export class Reconciler {
     if (error) throw error;
   }
 
-  private observe(app: FastApiApp & KubeObject, targetJobName: string): Observed {
+  /**
+   * The children as cached: `live` as they are (possibly someone else's object with our child's
+   * name), `observed` only those this app controls (what status is computed from).
+   */
+  private observe(app: FastApiApp & KubeObject, targetJobName: string): { observed: Observed; live: Children } {
     const ns = app.metadata.namespace;
     const name = childName(app);
-    const owned = <T extends KubeObject>(o: T | undefined): T | undefined =>
-      o && o.metadata.ownerReferences?.some((r) => r.uid === app.metadata.uid) ? o : undefined;
+    const live: Children = {
+      deployment: this.caches.deployments.get(ns, name),
+      service: this.caches.services.get(ns, name),
+      serviceMonitor: this.caches.serviceMonitors.get(ns, name),
+      targetJob: this.caches.jobs.get(ns, targetJobName),
+    };
+    const owned = (o: KubeObject | undefined): KubeObject | undefined => (o && controlledBy(o, app) ? o : undefined);
     return {
-      deployment: owned(this.caches.deployments.get(ns, name)),
-      service: owned(this.caches.services.get(ns, name)),
-      serviceMonitor: owned(this.caches.serviceMonitors.get(ns, name)),
-      targetJob: owned(this.caches.jobs.get(ns, targetJobName)),
-      jobs: this.caches.jobs.ownedBy(ns, app.metadata.uid),
-      monitoringServed: this.caches.serviceMonitors.isServed(ns),
+      live,
+      observed: {
+        deployment: owned(live.deployment),
+        service: owned(live.service),
+        serviceMonitor: owned(live.serviceMonitor),
+        targetJob: owned(live.targetJob),
+        jobs: this.caches.jobs.ownedBy(ns, app.metadata.uid),
+        monitoringServed: this.caches.serviceMonitors.isServed(ns),
+      },
     };
   }
 
@@ -133,9 +152,18 @@ export class Reconciler {
     return digest;
   }
 
-  /** Applies desired when it differs from actual (or actual is missing); returns the live object. */
-  private async ensure(r: ResourceType, cache: CacheView<KubeObject>, desired: KubeObject, actual: KubeObject | undefined,
-    log: Logger): Promise<KubeObject> {
+  /**
+   * Applies desired when it differs from actual (or actual is missing); returns the live object.
+   * The caches only hold objects labelled as ours, so before creating, a GET makes sure the name is
+   * free: an object the app does not control is never adopted (NameConflictError).
+   */
+  private async ensure(app: FastApiApp & KubeObject, r: ResourceType, cache: CacheView<KubeObject>, desired: KubeObject,
+    cached: KubeObject | undefined, log: Logger): Promise<KubeObject> {
+    const actual = cached ?? await this.client.get<KubeObject>(r, desired.metadata.namespace, desired.metadata.name);
+    if (actual && !controlledBy(actual, app)) {
+      const owner = actual.metadata.ownerReferences?.find((o) => o.controller);
+      throw new NameConflictError(r.kind, desired.metadata.name, owner && `${owner.kind}/${owner.name}`);
+    }
     const want = withAppliedHash(desired);
     if (!needsApply(want, actual)) return actual as KubeObject;
     log.info({ child: `${r.kind}/${desired.metadata.name}`, action: actual ? 'update' : 'create' }, `applying ${r.kind}`);
@@ -166,6 +194,9 @@ export class Reconciler {
       } else if (c.type === 'Degraded' && c.reason === 'RolloutStuck') {
         log.warn(c.message);
         await this.event(app, 'Warning', 'RolloutStuck', c.message, log);
+      } else if (c.type === 'Degraded' && c.reason === 'NameConflict') {
+        log.warn(c.message);
+        await this.event(app, 'Warning', 'NameConflict', c.message, log);
       } else if (c.type === 'Degraded' && c.reason === 'ReconcileError') {
         await this.event(app, 'Warning', 'ReconcileError', c.message, log);
       } else if (c.type === 'MonitoringAvailable' && c.reason === 'CRDNotInstalled') {

@@ -11,6 +11,7 @@ import { selectorString } from '../desired/labels';
 import type { KubeObject } from '../kube/types';
 import { canonicalJson } from './diff';
 import { mergeConditions, type ConditionInput } from './conditions';
+import { NameConflictError } from './errors';
 import { deploymentImage, rolloutState, serving, type Observed } from './observed';
 import type { Plan } from './plan';
 
@@ -86,17 +87,18 @@ function migratedCondition(plan: Plan, phase: Phase): ConditionInput {
   }
 }
 
-/** Ready, Progressing and Degraded for a phase (an apply error overrides Ready and Degraded). */
+/** Ready, Progressing and Degraded for a phase (an apply error, e.g. NameConflict, overrides Ready and Degraded). */
 function phaseConditions(phase: Phase, error: Error | undefined): ConditionInput[] {
   const { name, message } = phase;
-  const ready = error ? cond('Ready', false, 'ReconcileError', error.message)
+  const errorReason = error instanceof NameConflictError ? 'NameConflict' : 'ReconcileError';
+  const ready = error ? cond('Ready', false, errorReason, error.message)
     : name === 'RolloutComplete' ? cond('Ready', true, 'Available', message)
       : name === 'Paused' ? cond('Ready', 'Unknown', 'Paused', message)
         : cond('Ready', false, name, message);
   const progressing = name === 'MigrationRunning' || name === 'RollingOut' ? cond('Progressing', true, name, message)
     : name === 'Paused' ? cond('Progressing', 'Unknown', name, message)
       : cond('Progressing', false, name, message);
-  const degraded = error ? cond('Degraded', true, 'ReconcileError', error.message)
+  const degraded = error ? cond('Degraded', true, errorReason, error.message)
     : name === 'MigrationFailed' || name === 'RolloutStuck' ? cond('Degraded', true, name, message)
       : cond('Degraded', false, 'AsExpected', 'no failures');
   return [ready, progressing, degraded];

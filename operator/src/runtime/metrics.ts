@@ -11,7 +11,7 @@ export interface AppConditions { status?: { conditions?: readonly Condition[] } 
 const COUNTED_CONDITIONS = ['Ready', 'Available', 'Degraded'] as const;
 const STATUSES = ['True', 'False', 'Unknown'] as const;
 /** Exported at zero too, so alerts on them see a series before the first failure. */
-const DEGRADED_REASONS = ['MigrationFailed', 'RolloutStuck', 'ReconcileError'] as const;
+const DEGRADED_REASONS = ['MigrationFailed', 'RolloutStuck', 'NameConflict', 'ReconcileError'] as const;
 
 /** A condition's status; a missing condition (a new app not yet reconciled) counts as Unknown. */
 const statusOf = (a: AppConditions, type: string): string => a.status?.conditions?.find((c) => c.type === type)?.status ?? 'Unknown';
