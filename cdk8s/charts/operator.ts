@@ -35,6 +35,9 @@ export const CLUSTER_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // list: once a migration Job succeeded, its pod's imageID gives the digest the Deployment pins.
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+  // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
+  // a hash per key in memory, never the values.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
   // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false. The operator notices
   // the ServiceMonitor CRD being installed by retrying this list, so it needs no CRD access.
   {

@@ -2,12 +2,12 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION } from './desired/index';
+import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
 import { objectKey, type KubeObject } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
@@ -60,7 +60,9 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const services = informer(SERVICES, MANAGED_BY_SELECTOR);
   const jobs = informer(JOBS, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
-  const all = [apps, deployments, services, jobs, serviceMonitors];
+  // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
+  const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
+  const all = [apps, deployments, services, jobs, serviceMonitors, secrets];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -86,6 +88,15 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     },
   });
   for (const children of [deployments, services, jobs, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  const enqueueReaders = (s: KubeObject): void => {
+    for (const a of apps.list()) {
+      if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
+    }
+  };
+  secrets.on({
+    upsert: (s, old) => { if (!old || canonicalJson(old.keyHashes) !== canonicalJson(s.keyHashes)) enqueueReaders(s); },
+    delete: enqueueReaders,
+  });
   // The ServiceMonitor CRD appeared or went away: every app's monitoring changes.
   serviceMonitors.on({
     availabilityIn: (ns) => {
@@ -94,7 +105,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors },
+  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors, secrets },
     new EventRecorder(client, 'fastapiapp-operator', identity), metrics, log);
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));

@@ -4,7 +4,9 @@
 // controllers by writing their status, as the Deployment controller would.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
-import { DEPLOYMENTS, FASTAPIAPPS } from '../../operator/src/kube/resources';
+import { DATABASE_SECRET_HASH_ANNOTATION } from '../../operator/src/desired';
+import { DEPLOYMENTS, FASTAPIAPPS, SECRETS } from '../../operator/src/kube/resources';
+import type { KubeObject } from '../../operator/src/kube/types';
 import { startTestOperator, type TestOperator } from './support/operator';
 import { condition, eventually, image, sleep, World, type App } from './support/world';
 
@@ -127,4 +129,35 @@ test('when the first migration has not finished, then the Service carries no ver
   expect(versionLabel(svc)).toBeUndefined();
   const a = await eventually(async () => { const x = await appNow('fresh'); return condition(x, 'Available') && x; }, 'Available condition');
   expect(condition(a, 'Available')).toMatchObject({ status: 'False', reason: 'NoDeployment' });
+});
+
+test('when the database Secret\'s referenced key changes, then the pods roll and the migration is not run again', async () => {
+  const annotation = (d: KubeObject | undefined) => d?.spec.template.metadata.annotations?.[DATABASE_SECRET_HASH_ANNOTATION];
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  await world.client.create(SECRETS, {
+    metadata: { name: 'rotating-db', namespace: ns },
+    data: { DATABASE_URL: b64('postgres://app:one@db/items'), OTHER: b64('x') },
+  } as KubeObject);
+  const app = await world.createApp('rotate', { databaseSecretRef: { name: 'rotating-db' } });
+  const job = await eventually(() => world.jobFor(app, ref('v1')), 'Job');
+  await world.finishJob(job.metadata.name, 'succeeded');
+  const first = await eventually(async () => { const d = await world.deployment('rotate'); return annotation(d) && d; }, 'Deployment with the Secret hash');
+  await world.rollOut('rotate');
+  await eventually(async () => condition(await appNow('rotate'), 'Ready')?.status === 'True', 'Ready');
+
+  // another key of the Secret changes: nothing rolls
+  await world.mergePatch(SECRETS, 'rotating-db', { data: { OTHER: b64('y') } });
+  await sleep(500);
+  expect(annotation(await world.deployment('rotate'))).toBe(annotation(first));
+
+  // the password in DATABASE_URL changes: a new pod template, Ready=False until it rolled, no new Job
+  await world.mergePatch(SECRETS, 'rotating-db', { data: { DATABASE_URL: b64('postgres://app:two@db/items') } });
+  const rolled = await eventually(async () => { const d = await world.deployment('rotate'); return annotation(d) !== annotation(first) && d; }, 'new Secret hash');
+  expect(rolled.metadata.generation).toBeGreaterThan(first.metadata.generation!);
+  await eventually(async () => condition(await appNow('rotate'), 'Ready')?.reason === 'RollingOut', 'Ready=False RollingOut');
+  await world.rollOut('rotate');
+  await eventually(async () => condition(await appNow('rotate'), 'Ready')?.status === 'True', 'Ready after the rollout');
+  expect(await world.jobsOf(app)).toHaveLength(1);
+  // the hash is not the value
+  expect(JSON.stringify(rolled)).not.toContain(b64('postgres://app:two@db/items'));
 });

@@ -4,6 +4,7 @@ import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { objectHash } from './hash';
+import { DATABASE_SECRET_HASH_ANNOTATION } from './secret-hash';
 import { commonLabels, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
@@ -28,7 +29,8 @@ export const PROGRESS_DEADLINE_SECONDS = 600;
 export const PROBE_TIMEOUT_SECONDS = 3;
 export const STARTUP_INITIAL_DELAY_SECONDS = 3;
 
-export function buildDeployment(app: FastApiApp, runImageRef: string): V1Deployment {
+/** secretHash: the referenced database Secret key's hash (see secret-hash.ts), when the Secret is known. */
+export function buildDeployment(app: FastApiApp, runImageRef: string, secretHash?: string): V1Deployment {
   const spec = withDefaults(app.spec);
   const labels = commonLabels(app, runImageRef);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
@@ -38,7 +40,13 @@ export function buildDeployment(app: FastApiApp, runImageRef: string): V1Deploym
     failureThreshold,
   });
   const template: V1PodTemplateSpec = {
-    metadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': APP_CONTAINER } },
+    metadata: {
+      labels,
+      annotations: {
+        'kubectl.kubernetes.io/default-container': APP_CONTAINER,
+        ...(secretHash ? { [DATABASE_SECRET_HASH_ANNOTATION]: secretHash } : {}),
+      },
+    },
     spec: {
       automountServiceAccountToken: false,
       enableServiceLinks: false,

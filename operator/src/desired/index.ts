@@ -9,4 +9,5 @@ export { APP_CONTAINER, HTTP_PORT_NAME, TEMPLATE_HASH_ANNOTATION, TERMINATION_GR
 export { buildService } from './service';
 export { GENERATION_ANNOTATION, MIGRATION_CONTAINER, RETRY_ANNOTATION, RETRY_MIGRATION_ANNOTATION, buildMigrationJob } from './migration-job';
 export * from './service-monitor';
+export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, type SecretDigest } from './secret-hash';
 export { canonicalJson, objectHash } from './hash';

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
   buildDeployment, buildMigrationJob, buildService, buildServiceMonitor, childName, digestOf, MIGRATION_CONTAINER, withDefaults,
+  type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { KubeClient } from '../kube/client';
 import type { EventRecorder, EventType } from '../kube/events';
@@ -25,6 +26,8 @@ export interface Caches {
   services: CacheView<KubeObject>;
   jobs: CacheView<KubeObject> & { ownedBy(namespace: string, uid: string): KubeObject[] };
   serviceMonitors: CacheView<KubeObject> & { isServed(namespace: string): boolean };
+  /** Secrets as hashes per key (no values) */
+  secrets: { get(namespace: string, name: string): SecretDigest | undefined };
 }
 
 /** The children as the caches hold them, whoever controls them. */
@@ -93,7 +96,7 @@ export class Reconciler {
       }));
     }
     if (plan.runImage) {
-      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage) as KubeObject, live.deployment, log)
+      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage, this.secretHash(app, spec)) as KubeObject, live.deployment, log)
         .then((d) => { after.deployment = d; }));
     }
     const failures = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -115,6 +118,11 @@ export class Reconciler {
    * The children as cached: `live` as they are (possibly someone else's object with our child's
    * name), `observed` only those this app controls (what status is computed from).
    */
+  /** Hash of the database Secret key the app reads, when the Secret and the key exist. */
+  private secretHash(app: FastApiApp, spec: DefaultedSpec): string | undefined {
+    return this.caches.secrets.get(app.metadata.namespace, spec.databaseSecretRef.name)?.keyHashes[spec.databaseSecretRef.key];
+  }
+
   private observe(app: FastApiApp & KubeObject, targetJobName: string): { observed: Observed; live: Children } {
     const ns = app.metadata.namespace;
     const name = childName(app);
@@ -154,12 +162,14 @@ export class Reconciler {
 
   /**
    * Applies desired when it differs from actual (or actual is missing); returns the live object.
-   * The caches only hold objects labelled as ours, so before creating, a GET makes sure the name is
-   * free: an object the app does not control is never adopted (NameConflictError).
+   * The caches only hold objects labelled as ours, so before creating, a list by name (the verb the
+   * watches already need, no extra RBAC) makes sure the name is free: an object the app does not
+   * control is never adopted (NameConflictError).
    */
   private async ensure(app: FastApiApp & KubeObject, r: ResourceType, cache: CacheView<KubeObject>, desired: KubeObject,
     cached: KubeObject | undefined, log: Logger): Promise<KubeObject> {
-    const actual = cached ?? await this.client.get<KubeObject>(r, desired.metadata.namespace, desired.metadata.name);
+    const actual = cached ?? (await this.client.list<KubeObject>(r, desired.metadata.namespace,
+      { fieldSelector: `metadata.name=${desired.metadata.name}` })).items[0];
     if (actual && !controlledBy(actual, app)) {
       const owner = actual.metadata.ownerReferences?.find((o) => o.controller);
       throw new NameConflictError(r.kind, desired.metadata.name, owner && `${owner.kind}/${owner.name}`);
