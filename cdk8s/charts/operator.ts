@@ -35,6 +35,8 @@ export const CLUSTER_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // list: once a migration Job succeeded, its pod's imageID gives the digest the Deployment pins.
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+  // delete: the budget goes when replicas drop to 1 or it is disabled.
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
   // a hash per key in memory, never the values.
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },

@@ -7,7 +7,7 @@ import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
 import { objectKey, type KubeObject } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
@@ -59,10 +59,11 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const deployments = informer(DEPLOYMENTS, MANAGED_BY_SELECTOR);
   const services = informer(SERVICES, MANAGED_BY_SELECTOR);
   const jobs = informer(JOBS, MANAGED_BY_SELECTOR);
+  const disruptionBudgets = informer(PDBS, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
   const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
-  const all = [apps, deployments, services, jobs, serviceMonitors, secrets];
+  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -87,7 +88,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
       }
     },
   });
-  for (const children of [deployments, services, jobs, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  for (const children of [deployments, services, jobs, disruptionBudgets, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
   const enqueueReaders = (s: KubeObject): void => {
     for (const a of apps.list()) {
       if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
@@ -105,7 +106,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors, secrets },
+  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
     new EventRecorder(client, 'fastapiapp-operator', identity), metrics, log);
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));

@@ -1,6 +1,7 @@
 // Invariants of the pure desired-state builders (no I/O).
 import {
   buildDeployment,
+  buildDisruptionBudget,
   buildMigrationJob,
   buildService,
   buildServiceMonitor,
@@ -16,6 +17,7 @@ import {
   selectorLabels,
   selectorString,
   tagOf,
+  wantsDisruptionBudget,
   withDefaults,
 } from '../../operator/src/desired';
 import type { FastApiApp } from '../../operator/src/api/types';
@@ -209,6 +211,42 @@ describe('desired-state builders', () => {
     expect(new Set([name, ...names]).size).toBe(inputs.length + 1);
     expect(buildMigrationJob(retried('2')).metadata!.annotations).toMatchObject({ 'fastapiapp.io/retry': '2' });
     for (const n of [name, ...names]) expect(n).toMatch(/^items-migrate-[0-9a-f]{10}$/);
+  });
+
+  it('when pod settings are given, then the app pods (and the migration pod where it matters) carry them; spreading defaults to zones and nodes', () => {
+    const app = fastApiApp({
+      pod: {
+        serviceAccountName: 'items-irsa', imagePullSecrets: [{ name: 'ecr' }], nodeSelector: { 'node.kubernetes.io/pool': 'apps' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'apps', effect: 'NoSchedule' }],
+        labels: { team: 'shop' }, annotations: { 'sidecar.istio.io/inject': 'false' },
+      },
+    });
+    const pod = buildDeployment(app, imageRef(app)).spec!.template;
+    const job = buildMigrationJob(app).spec!.template.spec!;
+    for (const p of [pod.spec!, job]) {
+      expect(p).toMatchObject({ serviceAccountName: 'items-irsa', imagePullSecrets: [{ name: 'ecr' }], nodeSelector: { 'node.kubernetes.io/pool': 'apps' } });
+      expect(p.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'apps', effect: 'NoSchedule' }]);
+    }
+    expect(pod.metadata!.labels).toMatchObject({ team: 'shop', ...selectorLabels(app) });
+    expect(pod.metadata!.annotations).toMatchObject({ 'sidecar.istio.io/inject': 'false' });
+    expect(pod.spec!.topologySpreadConstraints).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
+      topologyKey, maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(app) },
+    })));
+    const plain = buildDeployment(fastApiApp(), imageRef(fastApiApp())).spec!.template.spec!;
+    expect(plain.serviceAccountName).toBeUndefined();
+    expect(plain.imagePullSecrets).toBeUndefined();
+    expect(buildDeployment(fastApiApp({ pod: { topologySpreadConstraints: [] } }), 'x:1').spec!.template.spec!.topologySpreadConstraints).toBeUndefined();
+  });
+
+  it('when replicas > 1, then a PodDisruptionBudget with maxUnavailable 1 selects the app pods; with one replica or disabled, none', () => {
+    const app = fastApiApp();
+    expect(wantsDisruptionBudget(app)).toBe(true);
+    const pdb = buildDisruptionBudget(app, imageRef(app));
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selectorLabels(app) }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(pdb.metadata!.ownerReferences).toEqual([ownerReference(app)]);
+    expect(buildDisruptionBudget(fastApiApp({ disruptionBudget: { maxUnavailable: '25%' } }), 'x:1').spec!.maxUnavailable).toBe('25%');
+    expect(wantsDisruptionBudget(fastApiApp({ replicas: 1 }))).toBe(false);
+    expect(wantsDisruptionBudget(fastApiApp({ disruptionBudget: { enabled: false } }))).toBe(false);
   });
 
   it('when a migration pod reports its imageID, then only a registry digest pins the image', () => {

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { DATABASE_SECRET_HASH_ANNOTATION } from '../../operator/src/desired';
-import { DEPLOYMENTS, FASTAPIAPPS, SECRETS } from '../../operator/src/kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, PDBS, SECRETS } from '../../operator/src/kube/resources';
 import type { KubeObject } from '../../operator/src/kube/types';
 import { startTestOperator, type TestOperator } from './support/operator';
 import { condition, eventually, image, sleep, World, type App } from './support/world';
@@ -160,4 +160,16 @@ test('when the database Secret\'s referenced key changes, then the pods roll and
   expect(await world.jobsOf(app)).toHaveLength(1);
   // the hash is not the value
   expect(JSON.stringify(rolled)).not.toContain(b64('postgres://app:two@db/items'));
+});
+
+test('when the app has more than one replica, then a PodDisruptionBudget guards its pods; at one replica it is deleted', async () => {
+  await readyApp('budget');
+  const pdb = await eventually(() => world.get(PDBS, 'budget'), 'PodDisruptionBudget');
+  expect(pdb.spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/instance': 'budget', 'app.kubernetes.io/component': 'server' } } });
+  expect(pdb.metadata.labels?.['app.kubernetes.io/version']).toBe('v1');
+  await world.mergePatch(FASTAPIAPPS, 'budget', { spec: { replicas: 1 } }, 'scale');
+  await eventually(async () => !(await world.get(PDBS, 'budget')), 'PodDisruptionBudget deleted at one replica');
+  await world.patchSpec('budget', { replicas: 3, disruptionBudget: { maxUnavailable: '50%' } });
+  const back = await eventually(() => world.get(PDBS, 'budget'), 'PodDisruptionBudget back at three replicas');
+  expect(back.spec.maxUnavailable).toBe('50%');
 });

@@ -8,7 +8,7 @@ import { DATABASE_SECRET_HASH_ANNOTATION } from './secret-hash';
 import { commonLabels, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
-import { baseContainer, databaseEnv, podSecurityContext, tmpVolume } from './pod';
+import { baseContainer, databaseEnv, podPlacement, podSecurityContext, tmpVolume } from './pod';
 
 export const APP_CONTAINER = 'app';
 export const HTTP_PORT_NAME = 'http';
@@ -41,8 +41,10 @@ export function buildDeployment(app: FastApiApp, runImageRef: string, secretHash
   });
   const template: V1PodTemplateSpec = {
     metadata: {
-      labels,
+      // the user's extra labels and annotations first: ours win (the schema also forbids overlaps)
+      labels: { ...spec.pod.labels, ...labels },
       annotations: {
+        ...spec.pod.annotations,
         'kubectl.kubernetes.io/default-container': APP_CONTAINER,
         ...(secretHash ? { [DATABASE_SECRET_HASH_ANNOTATION]: secretHash } : {}),
       },
@@ -51,6 +53,12 @@ export function buildDeployment(app: FastApiApp, runImageRef: string, secretHash
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+      ...podPlacement(spec),
+      ...(spec.pod.topologySpreadConstraints.length > 0 ? {
+        topologySpreadConstraints: spec.pod.topologySpreadConstraints.map((t) => ({
+          ...t, labelSelector: { matchLabels: selectorLabels(app) },
+        })),
+      } : {}),
       securityContext: podSecurityContext(),
       containers: [
         {

@@ -9,7 +9,7 @@ import { imageRef } from './image';
 import { IMAGE_ANNOTATION, migrationLabels } from './labels';
 import { imageHash, migrationJobName } from './names';
 import { childMetadata } from './owner';
-import { baseContainer, databaseEnv, podSecurityContext, tmpVolume } from './pod';
+import { baseContainer, databaseEnv, podPlacement, podSecurityContext, tmpVolume } from './pod';
 
 export const MIGRATION_CONTAINER = 'migrate';
 /**
@@ -39,6 +39,7 @@ export function buildMigrationJob(app: FastApiApp): V1Job {
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
       enableServiceLinks: false,
+      ...podPlacement(spec),
       securityContext: podSecurityContext(),
       containers: [
         {

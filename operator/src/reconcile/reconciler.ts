@@ -4,12 +4,12 @@
 import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
-  buildDeployment, buildMigrationJob, buildService, buildServiceMonitor, childName, digestOf, MIGRATION_CONTAINER, withDefaults,
+  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, digestOf, MIGRATION_CONTAINER, withDefaults,
   type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { KubeClient } from '../kube/client';
 import type { EventRecorder, EventType } from '../kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
 import type { KubeObject } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
 import { findCondition, transitions } from './conditions';
@@ -26,12 +26,13 @@ export interface Caches {
   services: CacheView<KubeObject>;
   jobs: CacheView<KubeObject> & { ownedBy(namespace: string, uid: string): KubeObject[] };
   serviceMonitors: CacheView<KubeObject> & { isServed(namespace: string): boolean };
+  disruptionBudgets: CacheView<KubeObject>;
   /** Secrets as hashes per key (no values) */
   secrets: { get(namespace: string, name: string): SecretDigest | undefined };
 }
 
 /** The children as the caches hold them, whoever controls them. */
-interface Children { deployment?: KubeObject; service?: KubeObject; serviceMonitor?: KubeObject; targetJob?: KubeObject }
+interface Children { deployment?: KubeObject; service?: KubeObject; serviceMonitor?: KubeObject; disruptionBudget?: KubeObject; targetJob?: KubeObject }
 
 const controlledBy = (o: KubeObject, app: FastApiApp): boolean =>
   o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === app.metadata.uid) ?? false;
@@ -83,6 +84,14 @@ export class Reconciler {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
       steps.push(this.client.delete(SERVICEMONITORS, namespace, childName(app)).then(() => { after.serviceMonitor = undefined; }));
     }
+    const ownBudget = live.disruptionBudget && controlledBy(live.disruptionBudget, app) ? live.disruptionBudget : undefined;
+    if (wantsDisruptionBudget(app)) {
+      steps.push(this.ensure(app, PDBS, this.caches.disruptionBudgets, buildDisruptionBudget(app, plan.runImage) as KubeObject, live.disruptionBudget, log)
+        .then(() => undefined));
+    } else if (ownBudget) {
+      log.info({ child: `PodDisruptionBudget/${childName(app)}` }, 'one replica or disabled: deleting the PodDisruptionBudget');
+      steps.push(this.client.delete(PDBS, namespace, childName(app)).then(() => undefined));
+    }
     for (const job of plan.deleteJobs) {
       log.info({ child: `Job/${job}` }, 'deleting a migration Job (superseded while running, or beyond the history limit)');
       steps.push(this.client.delete(JOBS, namespace, job).then(() => undefined));
@@ -130,6 +139,7 @@ export class Reconciler {
       deployment: this.caches.deployments.get(ns, name),
       service: this.caches.services.get(ns, name),
       serviceMonitor: this.caches.serviceMonitors.get(ns, name),
+      disruptionBudget: this.caches.disruptionBudgets.get(ns, name),
       targetJob: this.caches.jobs.get(ns, targetJobName),
     };
     const owned = (o: KubeObject | undefined): KubeObject | undefined => (o && controlledBy(o, app) ? o : undefined);
