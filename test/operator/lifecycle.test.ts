@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { DEPLOYMENTS, FASTAPIAPPS, SERVICES } from '../../operator/src/kube/resources';
 import { startTestOperator, probe, type TestOperator } from './support/operator';
+import { reconcileCount } from './support/suite';
 import { condition, eventually, image, sleep, World, type App } from './support/world';
 
 let kc: KubeConfig;
@@ -202,7 +203,7 @@ test('when nothing changes, then reconciles (including a full resync) issue zero
   await world.rollOut('steady');
   await eventually(async () => condition(await appNow('steady'), 'Ready')?.status === 'True', 'Ready');
   await sleep(1500); // let the last events settle
-  const reconcilesBefore = await reconcileCount();
+  const reconcilesBefore = await reconcileCount(op);
   const writesBefore = op.client.transport.writeCount();
   const readsBefore = op.client.transport.requestCounts();
   // a second operator with a 1 s resync reconciles every app (failed, paused-then-resumed, ready
@@ -219,7 +220,7 @@ test('when nothing changes, then reconciles (including a full resync) issue zero
   }
   expect(op.client.transport.writeCount()).toBe(writesBefore);
   expect(op.client.transport.requestCounts()['get fastapiapps'] ?? 0).toBe(readsBefore['get fastapiapps'] ?? 0);
-  expect(await reconcileCount()).toBeGreaterThanOrEqual(reconcilesBefore);
+  expect(await reconcileCount(op)).toBeGreaterThanOrEqual(reconcilesBefore);
 });
 
 test('when running, then /healthz, /readyz and /metrics answer with controller-runtime metric names, and logs name the app', async () => {
@@ -237,8 +238,3 @@ test('when running, then /healthz, /readyz and /metrics answer with controller-r
   expect(aboutApps.length).toBeGreaterThan(0);
   for (const l of aboutApps) expect(l.fastapiapp).toMatch(new RegExp(`^${ns}/`));
 });
-
-async function reconcileCount(o: TestOperator = op): Promise<number> {
-  const body = (await probe(o, '/metrics')).body;
-  return [...body.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
-}
