@@ -31,7 +31,15 @@ export const CLUSTER_RULES = [
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
   { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch'] },
+  // delete: a migration Job superseded while it runs, and finished ones beyond the history limit.
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  // list: once a migration Job succeeded, its pod's imageID gives the digest the Deployment pins.
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+  // delete: the budget goes when replicas drop to 1 or it is disabled.
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
+  // a hash per key in memory, never the values.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
   // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false. The operator notices
   // the ServiceMonitor CRD being installed by retrying this list, so it needs no CRD access.
   {

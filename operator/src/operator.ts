@@ -2,15 +2,14 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { MANAGED_BY_SELECTOR } from './desired/index';
+import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
 import { objectKey, type KubeObject } from './kube/types';
 import { createLogger } from './log';
-import { isTrue } from './reconcile/conditions';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
 import { InformerSet } from './runtime/informer-set';
@@ -60,15 +59,15 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const deployments = informer(DEPLOYMENTS, MANAGED_BY_SELECTOR);
   const services = informer(SERVICES, MANAGED_BY_SELECTOR);
   const jobs = informer(JOBS, MANAGED_BY_SELECTOR);
+  const disruptionBudgets = informer(PDBS, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
-  const all = [apps, deployments, services, jobs, serviceMonitors];
+  // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
+  const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
+  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
-  const metrics = new OperatorMetrics(() => {
-    const list = apps.list();
-    const ready = list.filter((a) => isTrue(a.status?.conditions, 'Ready')).length;
-    return { ready, notReady: list.length - ready };
-  });
+  // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
+  const metrics = new OperatorMetrics(() => (started ? apps.list() : []));
   client.transport.onResponse((verb, resource, method, code) =>
     metrics.restRequests.inc({ code: String(code), method, verb, resource }));
 
@@ -78,15 +77,27 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     if (owner && obj.metadata.namespace) queue.add(`${obj.metadata.namespace}/${owner.name}`);
   };
   // Status-only updates (our own status writes) do not change what to do: skip them, as
-  // controller-runtime's GenerationChangedPredicate does. Resyncs still visit every app.
+  // controller-runtime's GenerationChangedPredicate does; the retry annotation (metadata, no
+  // generation bump) does change it. Resyncs still visit every app.
+  const retryValue = (a: App): string | undefined => a.metadata.annotations?.[RETRY_MIGRATION_ANNOTATION];
   apps.on({
     upsert: (a, old) => {
-      if (!old || old.metadata.generation !== a.metadata.generation || old.metadata.deletionTimestamp !== a.metadata.deletionTimestamp) {
+      if (!old || old.metadata.generation !== a.metadata.generation || old.metadata.deletionTimestamp !== a.metadata.deletionTimestamp
+        || retryValue(old) !== retryValue(a)) {
         queue.add(objectKey(a));
       }
     },
   });
-  for (const children of [deployments, services, jobs, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  for (const children of [deployments, services, jobs, disruptionBudgets, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  const enqueueReaders = (s: KubeObject): void => {
+    for (const a of apps.list()) {
+      if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
+    }
+  };
+  secrets.on({
+    upsert: (s, old) => { if (!old || canonicalJson(old.keyHashes) !== canonicalJson(s.keyHashes)) enqueueReaders(s); },
+    delete: enqueueReaders,
+  });
   // The ServiceMonitor CRD appeared or went away: every app's monitoring changes.
   serviceMonitors.on({
     availabilityIn: (ns) => {
@@ -95,7 +106,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors },
+  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
     new EventRecorder(client, 'fastapiapp-operator', identity), metrics, log);
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));

@@ -1,6 +1,7 @@
 // Invariants of the pure desired-state builders (no I/O).
 import {
   buildDeployment,
+  buildDisruptionBudget,
   buildMigrationJob,
   buildService,
   buildServiceMonitor,
@@ -9,11 +10,14 @@ import {
   imageRef,
   labelValue,
   MANAGED_BY_LABEL,
-  migrationJobName,
+  digestOf,
+  pinnedRef,
+  RETRY_MIGRATION_ANNOTATION,
   ownerReference,
   selectorLabels,
   selectorString,
   tagOf,
+  wantsDisruptionBudget,
   withDefaults,
 } from '../../operator/src/desired';
 import type { FastApiApp } from '../../operator/src/api/types';
@@ -184,21 +188,76 @@ describe('desired-state builders', () => {
     expect(serviceMonitor.spec.endpoints[0]).toMatchObject({ path: '/prom', interval: '1m' });
   });
 
-  it('when the image changes, then the migration Job name changes; when anything else changes, it does not', () => {
+  it('when the image, the Job\'s inputs or the retry annotation change, then the migration Job name changes; otherwise it does not', () => {
     const base = fastApiApp();
     const name = buildMigrationJob(base).metadata!.name;
-    const otherSpec = [
+    const retried = (value: string) => ({ ...fastApiApp(), metadata: { ...fastApiApp().metadata, annotations: { [RETRY_MIGRATION_ANNOTATION]: value } } });
+    const unrelated = [
       fastApiApp({ replicas: 7 }),
-      fastApiApp({ env: [{ name: 'A', value: 'b' }] }),
-      fastApiApp({ migration: { backoffLimit: 5 } }),
+      fastApiApp({ migration: { backoffLimit: 5, activeDeadlineSeconds: 30, jobsHistoryLimit: 1 } }),
       fastApiApp({ service: { type: 'NodePort' } }),
+      fastApiApp({ monitoring: { interval: '1m' } }),
       fastApiApp({ paused: true }),
+      { ...base, metadata: { ...base.metadata, annotations: { unrelated: 'x' } } },
     ];
-    for (const app of otherSpec) expect(buildMigrationJob(app).metadata!.name).toBe(name);
-    const otherImage = [fastApiApp({ tag: '1.0.1' }), fastApiApp({ image: `${IMAGE}-v2` }), fastApiApp({ image: 'localhost:5000/items-app' })];
-    const names = otherImage.map((app) => buildMigrationJob(app).metadata!.name);
-    expect(new Set([name, ...names]).size).toBe(4);
-    expect(migrationJobName(base, imageRef(base))).toBe(name);
+    for (const app of unrelated) expect(buildMigrationJob(app).metadata!.name).toBe(name);
+    const inputs = [
+      fastApiApp({ tag: '1.0.1' }), fastApiApp({ image: `${IMAGE}-v2` }), fastApiApp({ image: 'localhost:5000/items-app' }),
+      fastApiApp({ env: [{ name: 'A', value: 'b' }] }), fastApiApp({ migration: { command: ['npm', 'run', 'migrate'] } }),
+      fastApiApp({ databaseSecretRef: { name: 'other-db' } }), fastApiApp({ databaseSecretRef: { name: 'items-db', key: 'URL' } }),
+      retried('1'), retried('2'),
+    ];
+    const names = inputs.map((app) => buildMigrationJob(app).metadata!.name);
+    expect(new Set([name, ...names]).size).toBe(inputs.length + 1);
+    expect(buildMigrationJob(retried('2')).metadata!.annotations).toMatchObject({ 'fastapiapp.io/retry': '2' });
+    for (const n of [name, ...names]) expect(n).toMatch(/^items-migrate-[0-9a-f]{10}$/);
+  });
+
+  it('when pod settings are given, then the app pods (and the migration pod where it matters) carry them; spreading defaults to zones and nodes', () => {
+    const app = fastApiApp({
+      pod: {
+        serviceAccountName: 'items-irsa', imagePullSecrets: [{ name: 'ecr' }], nodeSelector: { 'node.kubernetes.io/pool': 'apps' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'apps', effect: 'NoSchedule' }],
+        labels: { team: 'shop' }, annotations: { 'sidecar.istio.io/inject': 'false' },
+      },
+    });
+    const pod = buildDeployment(app, imageRef(app)).spec!.template;
+    const job = buildMigrationJob(app).spec!.template.spec!;
+    for (const p of [pod.spec!, job]) {
+      expect(p).toMatchObject({ serviceAccountName: 'items-irsa', imagePullSecrets: [{ name: 'ecr' }], nodeSelector: { 'node.kubernetes.io/pool': 'apps' } });
+      expect(p.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'apps', effect: 'NoSchedule' }]);
+    }
+    expect(pod.metadata!.labels).toMatchObject({ team: 'shop', ...selectorLabels(app) });
+    expect(pod.metadata!.annotations).toMatchObject({ 'sidecar.istio.io/inject': 'false' });
+    expect(pod.spec!.topologySpreadConstraints).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
+      topologyKey, maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(app) },
+    })));
+    const plain = buildDeployment(fastApiApp(), imageRef(fastApiApp())).spec!.template.spec!;
+    expect(plain.serviceAccountName).toBeUndefined();
+    expect(plain.imagePullSecrets).toBeUndefined();
+    expect(buildDeployment(fastApiApp({ pod: { topologySpreadConstraints: [] } }), 'x:1').spec!.template.spec!.topologySpreadConstraints).toBeUndefined();
+  });
+
+  it('when replicas > 1, then a PodDisruptionBudget with maxUnavailable 1 selects the app pods; with one replica or disabled, none', () => {
+    const app = fastApiApp();
+    expect(wantsDisruptionBudget(app)).toBe(true);
+    const pdb = buildDisruptionBudget(app, imageRef(app));
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selectorLabels(app) }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(pdb.metadata!.ownerReferences).toEqual([ownerReference(app)]);
+    expect(buildDisruptionBudget(fastApiApp({ disruptionBudget: { maxUnavailable: '25%' } }), 'x:1').spec!.maxUnavailable).toBe('25%');
+    expect(wantsDisruptionBudget(fastApiApp({ replicas: 1 }))).toBe(false);
+    expect(wantsDisruptionBudget(fastApiApp({ disruptionBudget: { enabled: false } }))).toBe(false);
+  });
+
+  it('when a migration pod reports its imageID, then only a registry digest pins the image', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(digestOf(`docker-pullable://${IMAGE}@${digest}`)).toBe(digest);
+    expect(digestOf(`${IMAGE}@${digest}`)).toBe(digest);
+    expect(digestOf(digest)).toBeUndefined(); // a local image ID: no registry serves it
+    expect(digestOf('')).toBeUndefined();
+    expect(pinnedRef(`${IMAGE}:1.0.0`, digest)).toBe(`${IMAGE}:1.0.0@${digest}`);
+    expect(pinnedRef(`${IMAGE}:1.0.0`, undefined)).toBe(`${IMAGE}:1.0.0`);
+    expect(tagOf(`localhost:5000/items:1.2.3@${digest}`)).toBe('1.2.3');
   });
 
   it('when the app name is as long as allowed, then every child name is a DNS-1123 label of at most 63 characters', () => {

@@ -9,7 +9,7 @@ import { createTestNamespace, installCrdFromFile, loadKubeConfig } from '../harn
 import { CRD_NAME } from '../../operator/src/api/crd';
 import { API_VERSION, KIND, type FastApiAppSpec } from '../../operator/src/api/types';
 import { selectorString, withDefaults } from '../../operator/src/desired';
-import { fastApiApp, minimalSpec } from './fixtures';
+import { fastApiApp, IMAGE, minimalSpec } from './fixtures';
 import { appsPath, kubeOk, kubeRequest } from './kube-http';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -54,7 +54,7 @@ describe('FastApiApp CRD on the API server', () => {
     expect(stored.spec).toMatchObject({
       port: 8000,
       service: { type: 'ClusterIP', port: 80 },
-      migration: { enabled: true, command: ['node', 'dist/app/src/migrate.js', 'latest'], backoffLimit: 2, activeDeadlineSeconds: 600 },
+      migration: { enabled: true, command: ['node', 'dist/app/src/migrate.js', 'latest'], backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 },
       monitoring: { enabled: true, path: '/metrics', interval: '30s' },
       paused: false,
       databaseSecretRef: { name: 'items-app-database', key: 'DATABASE_URL' },
@@ -93,6 +93,7 @@ describe('FastApiApp CRD on the API server', () => {
     ['migration defaulted to enabled with an empty command', minimalSpec({ migration: { command: [] } }), 'spec.migration.command', 'must not be empty'],
     ['an empty migration command item', minimalSpec({ migration: { command: ['node', ''] } }), 'spec.migration.command[1]'],
     ['negative backoffLimit', minimalSpec({ migration: { backoffLimit: -1 } }), 'spec.migration.backoffLimit'],
+    ['zero jobsHistoryLimit', minimalSpec({ migration: { jobsHistoryLimit: 0 } }), 'spec.migration.jobsHistoryLimit'],
     ['zero activeDeadlineSeconds', minimalSpec({ migration: { activeDeadlineSeconds: 0 } }), 'spec.migration.activeDeadlineSeconds'],
     ['missing databaseSecretRef', { image: 'repo/app', tag: '1.0.0' }, 'spec.databaseSecretRef: Required value'],
     ['databaseSecretRef without name', minimalSpec({ databaseSecretRef: {} as { name: string } }), 'spec.databaseSecretRef.name: Required value'],
@@ -102,6 +103,19 @@ describe('FastApiApp CRD on the API server', () => {
     ['bad monitoring interval', minimalSpec({ monitoring: { interval: '30 seconds' } }), 'spec.monitoring.interval'],
     ['monitoring path without /', minimalSpec({ monitoring: { path: 'metrics' } }), 'spec.monitoring.path'],
     ['bad cpu quantity', minimalSpec({ resources: { requests: { cpu: 'lots' } } }), 'spec.resources.requests.cpu'],
+    ['a bad serviceAccountName', minimalSpec({ pod: { serviceAccountName: 'Not_A_Name' } }), 'spec.pod.serviceAccountName'],
+    ['an imagePullSecret without name', minimalSpec({ pod: { imagePullSecrets: [{} as { name: string }] } }), 'spec.pod.imagePullSecrets[0].name: Required value'],
+    ['a nodeSelector value too long', minimalSpec({ pod: { nodeSelector: { 'node.kubernetes.io/pool': 'x'.repeat(64) } } }), 'spec.pod.nodeSelector'],
+    ['a nodeSelector key with spaces', minimalSpec({ pod: { nodeSelector: { 'bad key': 'x' } } }), 'spec.pod.nodeSelector', 'keys must be qualified names'],
+    ['a toleration with Exists and a value', minimalSpec({ pod: { tolerations: [{ key: 'gpu', operator: 'Exists', value: 'x' }] } }), 'spec.pod.tolerations[0].value', 'operator Exists must not set value'],
+    ['a toleration without key or Exists', minimalSpec({ pod: { tolerations: [{ value: 'x' }] } }), 'spec.pod.tolerations[0].key', 'without key must use operator Exists'],
+    ['tolerationSeconds without NoExecute', minimalSpec({ pod: { tolerations: [{ key: 'a', tolerationSeconds: 5 }] } }), 'spec.pod.tolerations[0].tolerationSeconds', 'needs effect NoExecute'],
+    ['a bad toleration effect', minimalSpec({ pod: { tolerations: [{ key: 'a', effect: 'Sometimes' as 'NoSchedule' }] } }), 'spec.pod.tolerations[0].effect', 'Unsupported value'],
+    ['a spread constraint with maxSkew 0', minimalSpec({ pod: { topologySpreadConstraints: [{ topologyKey: 'kubernetes.io/hostname', maxSkew: 0 }] } }), 'spec.pod.topologySpreadConstraints[0].maxSkew'],
+    ['pod labels overriding the selector', minimalSpec({ pod: { labels: { 'app.kubernetes.io/instance': 'other' } } }), 'spec.pod.labels', 'the operator sets them and selects its pods by them'],
+    ['pod annotations in the operator\'s prefix', minimalSpec({ pod: { annotations: { 'fastapiapp.io/template-hash': 'x' } } }), 'spec.pod.annotations', 'must not set fastapiapp.io/ keys'],
+    ['maxUnavailable 0', minimalSpec({ disruptionBudget: { maxUnavailable: 0 } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
+    ['maxUnavailable 0%', minimalSpec({ disruptionBudget: { maxUnavailable: '0%' } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
   ];
 
   // Every row gets four entries: jest would take a missing fourth as the `done` callback.
@@ -116,7 +130,7 @@ describe('FastApiApp CRD on the API server', () => {
   it('when migration is disabled, then an empty command is accepted', async () => {
     const res = await create('no-migration', minimalSpec({ migration: { enabled: false, command: [] } }));
     expect(res.status).toBe(201);
-    expect(res.body.spec.migration).toEqual({ enabled: false, command: [], backoffLimit: 2, activeDeadlineSeconds: 600 });
+    expect(res.body.spec.migration).toEqual({ enabled: false, command: [], backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 });
   });
 
   it('when the name is not a DNS-1035 label, then it is rejected naming metadata.name', async () => {
@@ -147,16 +161,18 @@ describe('FastApiApp CRD on the API server', () => {
     expect(migration?.properties?.command?.description).toContain('Command the migration Job runs');
   });
 
-  it('when listed as a table, then the printer columns are Tag, Ready, Replicas, Migrated, Age', async () => {
+  it('when listed as a table, then the printer columns are Tag, Ready, Replicas, Migrated, Available, Age, and Image (wide)', async () => {
     await kubeOk(kc, 'POST', appsPath(ns), { body: manifest('columns', minimalSpec({ tag: '3.1.4' })) });
     await kubeOk(kc, 'PATCH', `${appsPath(ns, 'columns')}/status`, {
       contentType: MERGE,
       body: {
         status: {
           readyReplicas: 2,
+          image: `${IMAGE}:3.1.4@sha256:${'d'.repeat(64)}`,
           conditions: [
             { type: 'Ready', status: 'True', reason: 'Available', message: 'all replicas ready', lastTransitionTime: '2026-01-01T00:00:00Z' },
             { type: 'Migrated', status: 'True', reason: 'Succeeded', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' },
+            { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' },
           ],
         },
       },
@@ -165,8 +181,10 @@ describe('FastApiApp CRD on the API server', () => {
       accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
     });
     const names = table.columnDefinitions.map((c: { name: string }) => c.name);
-    expect(names).toEqual(['Name', 'Tag', 'Ready', 'Replicas', 'Migrated', 'Age']);
-    expect(table.rows[0].cells.slice(0, 5)).toEqual(['columns', '3.1.4', 'True', 2, 'True']);
+    expect(names).toEqual(['Name', 'Tag', 'Ready', 'Replicas', 'Migrated', 'Available', 'Age', 'Image']);
+    expect(table.columnDefinitions.find((c: { name: string }) => c.name === 'Image').priority).toBe(1);
+    expect(table.rows[0].cells.slice(0, 6)).toEqual(['columns', '3.1.4', 'True', 2, 'True', 'True']);
+    expect(table.rows[0].cells[7]).toBe(`${IMAGE}:3.1.4@sha256:${'d'.repeat(64)}`);
   });
 
   it('when scaled through the scale subresource, then spec.replicas follows and status feeds the scale status', async () => {

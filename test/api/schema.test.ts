@@ -76,6 +76,6 @@ describe('FastApiApp schema', () => {
       statusReplicasPath: '.status.replicas',
       labelSelectorPath: '.status.selector',
     });
-    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(['Tag', 'Ready', 'Replicas', 'Migrated', 'Age']);
+    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(['Tag', 'Ready', 'Replicas', 'Migrated', 'Available', 'Age', 'Image']);
   });
 });

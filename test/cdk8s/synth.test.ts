@@ -67,7 +67,8 @@ describe('npm run synth', () => {
       (clusterRole.rules as Manifest[]).filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs);
     expect(verbsOf('fastapiapps')).toEqual(['list', 'watch']);
     expect(verbsOf('customresourcedefinitions')).toEqual([]);
-    expect(verbsOf('secrets')).toEqual([]);
+    // Secrets: read only to hash the referenced database URL key (pods roll when it changes); no get, no writes
+    expect(verbsOf('secrets')).toEqual(['list', 'watch']);
     expect(verbsOf('deployments')).not.toContain('delete');
     const role = one('Role');
     expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);

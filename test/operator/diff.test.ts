@@ -13,9 +13,21 @@ describe('isSubset (drift detection)', () => {
     expect(isSubset({ c: [{ image: 'x:1' }] }, { c: [{ image: 'x:2' }] })).toBe(false);
   });
 
-  test('when a list gained or lost an element, then drift is detected', () => {
-    expect(isSubset({ env: [{ name: 'A' }] }, { env: [{ name: 'A' }, { name: 'B' }] })).toBe(false);
+  test('when a keyed list lost one of our elements or an atomic list changed length, then drift is detected', () => {
     expect(isSubset({ env: [{ name: 'A' }, { name: 'B' }] }, { env: [{ name: 'A' }] })).toBe(false);
+    expect(isSubset({ command: ['node', 'x'] }, { command: ['node', 'x', 'y'] })).toBe(false);
+    expect(isSubset({ env: [{ name: 'A', value: '1' }] }, { env: [{ name: 'A', value: '2' }] })).toBe(false);
+  });
+
+  test('when other actors added elements to a keyed list (a sidecar, an env var, a volume mount), then that is no drift', () => {
+    const want = { containers: [{ name: 'app', env: [{ name: 'A', value: '1' }], volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] }] };
+    const have = { containers: [
+      { name: 'istio-proxy', image: 'proxy:1' },
+      { name: 'app', env: [{ name: 'INJECTED', value: 'y' }, { name: 'A', value: '1' }],
+        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'certs', mountPath: '/etc/certs' }] },
+    ] };
+    expect(isSubset(want, have)).toBe(true);
+    expect(isSubset({ resources: { limits: { memory: '1M' } } }, { resources: { limits: { memory: '1000k' } } })).toBe(true);
   });
 
   test('when a zero value is wanted and the server omitted it, then that is no drift', () => {

@@ -26,7 +26,7 @@ const deployment = (image: string, s: Record<string, unknown> = {}, generation =
   spec: { replicas: 2, template: { spec: { containers: [{ name: 'app', image }] } } },
   status: { observedGeneration: generation, ...s },
 });
-const seen = (o: Partial<Observed> = {}): Observed => ({ monitoringServed: true, ...o });
+const seen = (o: Partial<Observed> = {}): Observed => ({ monitoringServed: true, jobs: o.targetJob ? [o.targetJob] : [], ...o });
 const available: Cond = { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' };
 const unavailable: Cond = { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
 const complete: Cond = { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ReplicaSet "shop-1" has successfully progressed.' };
@@ -73,6 +73,60 @@ describe('plan (migrate, then roll out)', () => {
     const a = app({}, { image: 'reg/items:v1' });
     expect(plan(a, withDefaults(a.spec), seen({ targetJob: job({ succeeded: 1 }) })).runImage).toBe('reg/items:v2');
   });
+  const namedJob = (name: string, created: string, status: unknown = { active: 1 }): KubeObject =>
+    ({ metadata: { name, creationTimestamp: created }, spec: {}, status });
+  const done = { conditions: [{ type: 'Complete', status: 'True' }] };
+
+  test('when another migration Job still runs, then it is deleted and nothing counts as migrated until it is gone (A→B→A)', () => {
+    // A (v2) migrated earlier, B (v3) started, the spec went back to A while B runs
+    const a = app({}, { image: 'reg/items:v2', migratedImage: 'reg/items:v2' });
+    const b = namedJob('shop-migrate-b', '2026-01-01T00:01:00Z');
+    const p = plan(a, withDefaults(a.spec), seen({ jobs: [b], deployment: deployment('reg/items:v2') }));
+    expect(p.migration).toEqual({ phase: 'stopping', jobs: ['shop-migrate-b'] });
+    expect(p.deleteJobs).toEqual(['shop-migrate-b']);
+    expect(p.runImage).toBe('reg/items:v2');
+    // while its deletion is under way it is not deleted again, and still blocks
+    const going = { ...b, metadata: { ...b.metadata, deletionTimestamp: '2026-01-01T00:02:00Z' } };
+    const q = plan(a, withDefaults(a.spec), seen({ jobs: [going] }));
+    expect(q.migration.phase).toBe('stopping');
+    expect(q.deleteJobs).toEqual([]);
+    // gone: A is migrated again
+    expect(plan(a, withDefaults(a.spec), seen({ jobs: [] })).migration.phase).toBe('succeeded');
+  });
+
+  test('when a new tag arrives while a Job runs, then the running Job is deleted before the new Job is created (A→B→C)', () => {
+    const a = app({}, { image: 'reg/items:v1', migratedImage: 'reg/items:v1' });
+    const p = plan(a, withDefaults(a.spec), seen({ jobs: [namedJob('shop-migrate-b', '2026-01-01T00:01:00Z')] }));
+    expect(p.migration.phase).toBe('stopping');
+    expect(p.deleteJobs).toEqual(['shop-migrate-b']);
+    expect(plan(a, withDefaults(a.spec), seen({ jobs: [] })).migration.phase).toBe('needsJob');
+  });
+
+  test('when more finished Jobs exist than the history limit, then the oldest go and the current one stays', () => {
+    const a = app({ migration: { jobsHistoryLimit: 2 } }, { image: 'reg/items:v1', migratedImage: 'reg/items:v1' });
+    const finished = [1, 2, 3, 4].map((i) => namedJob(`old-${i}`, `2026-01-01T00:0${i}:00Z`, done));
+    const target = namedJob('current', '2026-01-01T00:00:00Z', { active: 1 }); // the oldest, but current
+    const p = plan(a, withDefaults(a.spec), seen({ targetJob: target, jobs: [...finished, target] }));
+    expect(p.deleteJobs.sort()).toEqual(['old-1', 'old-2', 'old-3']);
+    expect(plan(a, withDefaults(a.spec), seen({ jobs: finished })).deleteJobs.sort()).toEqual(['old-1', 'old-2']);
+  });
+
+  test('when the migration succeeded and its pod ran a registry digest, then the Deployment runs image:tag@digest', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const a = app({}, { image: 'reg/items:v1', migratedImage: 'reg/items:v1' });
+    const target = job({ succeeded: 1 });
+    const p = plan(a, withDefaults(a.spec), seen({ targetJob: target }), digest);
+    expect(p.runImage).toBe(`reg/items:v2@${digest}`);
+    const s = computeStatus(a, withDefaults(a.spec), { plan: p, observed: seen({ targetJob: target }) }, T0);
+    expect(s).toMatchObject({ migratedImage: 'reg/items:v2', imageDigest: digest });
+    // later passes read the recorded digest
+    const later = app({}, s);
+    expect(plan(later, withDefaults(later.spec), seen()).runImage).toBe(`reg/items:v2@${digest}`);
+    // without migrations there is no digest: the tag
+    const off = app({ migration: { enabled: false } }, s);
+    expect(plan(off, withDefaults(off.spec), seen()).runImage).toBe('reg/items:v2');
+  });
+
   test('when the ServiceMonitor CRD is not served, then monitoring is unavailable; when disabled, disabled', () => {
     const a = app();
     expect(plan(a, withDefaults(a.spec), seen({ monitoringServed: false })).monitoring).toBe('unavailable');
@@ -144,11 +198,11 @@ describe('computeStatus', () => {
     expect(condition(statusOf(a, seen({ deployment: d })), 'Ready')).toMatchObject({ status: 'Unknown', reason: 'Paused' });
   });
 
-  test('when no pods are available, then Available=False with the Deployment\'s reason; without a Deployment, NoDeployment', () => {
+  test('when a rolled-out app loses its pods, then Ready stays True (the spec is rolled out) and Available=False says it does not serve', () => {
     const a = app({}, { migratedImage: 'reg/items:v2' });
     const down = statusOf(a, seen({ deployment: deployment('reg/items:v2', { replicas: 2, conditions: [unavailable, complete] }) }));
     expect(condition(down, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
-    expect(condition(down, 'Ready').status).toBe('False');
+    expect(condition(down, 'Ready').status).toBe('True');
     expect(serving(undefined)).toMatchObject({ status: 'False', reason: 'NoDeployment' });
     expect(serving(deployment('x:1')).status).toBe('Unknown');
   });

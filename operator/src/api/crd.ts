@@ -48,7 +48,10 @@ export function fastApiAppCrd() {
             { name: 'Ready', type: 'string', jsonPath: conditionStatus('Ready'), description: 'Ready condition' },
             { name: 'Replicas', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Ready pods' },
             { name: 'Migrated', type: 'string', jsonPath: conditionStatus('Migrated'), description: 'Migrated condition' },
+            { name: 'Available', type: 'string', jsonPath: conditionStatus('Available'), description: 'Available condition: pods serve' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+            // -o wide: what runs, digest included once pinned
+            { name: 'Image', type: 'string', jsonPath: '.status.image', description: 'Image the Deployment runs (image:tag@digest once pinned)', priority: 1 },
           ],
         },
       ],

@@ -17,7 +17,15 @@ export const DEFAULT_SERVICE_PORT = 80;
 export const DEFAULT_MIGRATION_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'latest'];
 export const DEFAULT_MIGRATION_BACKOFF_LIMIT = 2;
 export const DEFAULT_MIGRATION_DEADLINE_SECONDS = 600;
+/** Finished migration Jobs kept per app (the Job of the current spec always is). */
+export const DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT = 3;
 export const DEFAULT_MONITORING_PATH = '/metrics';
+/** Spread app pods across zones, then nodes, without blocking scheduling when it cannot. */
+export const DEFAULT_TOPOLOGY_SPREAD = [
+  { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' },
+  { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' },
+] as const;
+export const DEFAULT_PDB_MAX_UNAVAILABLE = 1;
 export const DEFAULT_MONITORING_INTERVAL = '30s';
 
 /** Env var names the operator sets itself; spec.env may not override them. */

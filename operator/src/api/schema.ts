@@ -6,8 +6,11 @@ import {
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
+  DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
+  DEFAULT_PDB_MAX_UNAVAILABLE,
+  DEFAULT_TOPOLOGY_SPREAD,
   DEFAULT_PORT,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_REPLICAS,
@@ -41,6 +44,7 @@ export interface SchemaProps {
   maxLength?: number;
   minItems?: number;
   maxItems?: number;
+  maxProperties?: number;
   pattern?: string;
   anyOf?: SchemaProps[];
   'x-kubernetes-int-or-string'?: boolean;
@@ -135,6 +139,114 @@ const envVar: SchemaProps = {
   'x-kubernetes-validations': [
     { rule: '!(has(self.value) && has(self.valueFrom))', message: 'value and valueFrom are mutually exclusive' },
   ],
+};
+
+/** Label / annotation key: optional DNS prefix, '/', name (as metav1 validates). */
+const QUALIFIED_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+/** Label value. */
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
+/** Labels the operator sets on app pods and selects them by; pod.labels may not set them. */
+const OWN_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component',
+  'app.kubernetes.io/managed-by', 'app.kubernetes.io/version'];
+
+const stringMap = (description: string, maxProperties: number, valueMaxLength: number, valuePattern?: string): SchemaProps => ({
+  description,
+  type: 'object',
+  maxProperties,
+  additionalProperties: { type: 'string', maxLength: valueMaxLength, ...(valuePattern ? { pattern: valuePattern } : {}) },
+  'x-kubernetes-validations': [
+    { rule: `self.all(k, size(k) <= 253 && k.matches('${QUALIFIED_KEY.replace(/\\/g, '\\\\')}'))`, message: 'keys must be qualified names (optional DNS prefix and /, then at most 63 alphanumerics, -, _ or .)' },
+  ],
+  default: {},
+});
+
+const pod: SchemaProps = {
+  description: 'Pod settings of the app (serviceAccountName, imagePullSecrets, nodeSelector and tolerations also apply to the migration Job).',
+  type: 'object',
+  default: {},
+  properties: {
+    serviceAccountName: {
+      description: 'ServiceAccount the pods run as, e.g. one annotated for IRSA (eks.amazonaws.com/role-arn). Default: the namespace default.',
+      type: 'string', minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN,
+    },
+    imagePullSecrets: {
+      description: 'Secrets with registry credentials for pulling the image.',
+      type: 'array', maxItems: 16, default: [],
+      items: {
+        type: 'object', required: ['name'],
+        properties: { name: { description: 'Name of a kubernetes.io/dockerconfigjson Secret in the namespace.', type: 'string', minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN } },
+      },
+      'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'],
+    },
+    nodeSelector: stringMap('Node labels the pods must be scheduled on.', 32, 63, LABEL_VALUE),
+    tolerations: {
+      description: 'Taints the pods tolerate.',
+      type: 'array', maxItems: 32, default: [],
+      items: {
+        type: 'object',
+        properties: {
+          key: { description: 'Taint key; empty with operator Exists matches every taint.', type: 'string', maxLength: 316 },
+          operator: { description: 'Exists or Equal (default Equal).', type: 'string', enum: ['Exists', 'Equal'] },
+          value: { description: 'Taint value (Equal only).', type: 'string', maxLength: 63 },
+          effect: { description: 'Taint effect to match; empty matches all.', type: 'string', enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+          tolerationSeconds: { description: 'For NoExecute: seconds the pod stays bound after the taint appears.', type: 'integer', format: 'int64', minimum: 0 },
+        },
+        'x-kubernetes-validations': [
+          { rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''", message: 'a toleration with operator Exists must not set value', fieldPath: '.value' },
+          { rule: "has(self.key) && self.key != '' || (has(self.operator) && self.operator == 'Exists')", message: 'a toleration without key must use operator Exists', fieldPath: '.key' },
+          { rule: "!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')", message: 'tolerationSeconds needs effect NoExecute', fieldPath: '.tolerationSeconds' },
+        ],
+      },
+      'x-kubernetes-list-type': 'atomic',
+    },
+    topologySpreadConstraints: {
+      description: 'How the app pods spread over topology domains; the operator selects its own pods. ' +
+        'Default: across zones and across nodes, maxSkew 1, ScheduleAnyway. An empty list turns spreading off.',
+      type: 'array', maxItems: 8,
+      default: DEFAULT_TOPOLOGY_SPREAD.map((t) => ({ ...t })),
+      items: {
+        type: 'object', required: ['topologyKey'],
+        properties: {
+          topologyKey: { description: 'Node label naming the domain, e.g. topology.kubernetes.io/zone.', type: 'string', minLength: 1, maxLength: 316 },
+          maxSkew: { description: 'Largest allowed difference of pod counts between domains.', type: 'integer', format: 'int32', minimum: 1, maximum: 100, default: 1 },
+          whenUnsatisfiable: { description: 'DoNotSchedule or ScheduleAnyway.', type: 'string', enum: ['DoNotSchedule', 'ScheduleAnyway'], default: 'ScheduleAnyway' },
+        },
+      },
+      'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['topologyKey'],
+    },
+    labels: {
+      ...stringMap('Extra labels on the app pods.', 32, 63, LABEL_VALUE),
+      'x-kubernetes-validations': [
+        ...stringMap('', 1, 1)['x-kubernetes-validations']!,
+        { rule: `self.all(k, !(k in [${OWN_LABELS.map((l) => `'${l}'`).join(', ')}]))`, message: `pod.labels must not set ${OWN_LABELS.join(', ')}: the operator sets them and selects its pods by them` },
+      ],
+    },
+    annotations: {
+      ...stringMap('Extra annotations on the app pods (e.g. for a service mesh or log shipper).', 64, 4096),
+      'x-kubernetes-validations': [
+        ...stringMap('', 1, 1)['x-kubernetes-validations']!,
+        { rule: "self.all(k, !k.startsWith('fastapiapp.io/'))", message: 'pod.annotations must not set fastapiapp.io/ keys: the operator sets them' },
+      ],
+    },
+  },
+};
+
+const disruptionBudget: SchemaProps = {
+  description: 'A PodDisruptionBudget for the app pods, created while replicas > 1 (node drains then evict at most maxUnavailable at a time).',
+  type: 'object',
+  default: {},
+  properties: {
+    enabled: { description: 'Create the PodDisruptionBudget (while replicas > 1).', type: 'boolean', default: true },
+    maxUnavailable: {
+      description: 'Pods a voluntary disruption may take down at once: a number >= 1 or a percentage such as 25%.',
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      'x-kubernetes-int-or-string': true,
+      default: DEFAULT_PDB_MAX_UNAVAILABLE,
+      'x-kubernetes-validations': [
+        { rule: "type(self) == int ? self >= 1 : self.matches('^([1-9][0-9]?|100)%$')", message: 'disruptionBudget.maxUnavailable must be an integer >= 1 or a percentage from 1% to 100%' },
+      ],
+    },
+  },
 };
 
 const reservedList = RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ');
@@ -263,7 +375,11 @@ const spec: SchemaProps = {
     },
     migration: {
       description: 'Database migration run as a Job before each new image is rolled out. The Deployment keeps ' +
-        'the previous image until the Job for the new one succeeds; a failed Job is kept for its logs.',
+        'the previous image until the Job for the new one succeeds, then runs image:tag@digest with the digest the ' +
+        'migration pod ran. A failed Job is kept for its logs and not rerun; a new Job runs when the tag or the ' +
+        "Job's inputs (command, env, Secret reference) change, or when the annotation " +
+        'platform.fastapiapp.io/retry-migration on the FastApiApp is set to a new value. A Job superseded by a newer ' +
+        'spec while it runs is deleted before the next one starts.',
       type: 'object',
       default: {},
       properties: {
@@ -295,6 +411,16 @@ const spec: SchemaProps = {
           minimum: 1,
           maximum: 86400,
           default: DEFAULT_MIGRATION_DEADLINE_SECONDS,
+        },
+        jobsHistoryLimit: {
+          description: 'Finished (succeeded or failed) migration Jobs kept per app, newest first, for their logs; older ' +
+            'ones are deleted. The Job of the current spec is always kept and counts toward the limit. Like ' +
+            "a CronJob's successfulJobsHistoryLimit/failedJobsHistoryLimit.",
+          type: 'integer',
+          format: 'int32',
+          minimum: 1,
+          maximum: 20,
+          default: DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
         },
       },
       'x-kubernetes-validations': [
@@ -330,6 +456,8 @@ const spec: SchemaProps = {
         },
       },
     },
+    pod,
+    disruptionBudget,
     paused: {
       description: 'Stop reconciling this FastApiApp: the operator writes nothing to its children (what exists ' +
         'is kept) and reports a Paused condition. Set back to false to resume.',
@@ -385,8 +513,15 @@ const status: SchemaProps = {
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
     },
-    image: { description: 'Image reference (image:tag) the Deployment runs.', type: 'string' },
+    image: { description: 'Image reference the Deployment runs: image:tag, or image:tag@sha256:... once pinned.', type: 'string' },
     migratedImage: { description: 'Last image reference whose migration Job succeeded.', type: 'string' },
+    imageDigest: {
+      description: 'Registry digest (sha256:...) of the image the last successful migration pod ran, read from its ' +
+        'imageID; the Deployment runs image:tag@digest so migration and serving run the same bytes. Absent when ' +
+        'unknown (migrations disabled, or a locally loaded image): the tag is used.',
+      type: 'string',
+      pattern: '^sha256:[0-9a-f]{64}$',
+    },
     replicas: { description: 'Pods of the Deployment (for the scale subresource).', type: 'integer', format: 'int32' },
     readyReplicas: { description: 'Ready pods of the Deployment.', type: 'integer', format: 'int32' },
     templateHash: {

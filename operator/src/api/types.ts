@@ -30,6 +30,32 @@ export interface ResourceRequirements {
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export interface TopologySpread {
+  topologyKey: string;
+  maxSkew?: number;
+  whenUnsatisfiable?: 'DoNotSchedule' | 'ScheduleAnyway';
+}
+
+/** Pod-level settings of the app (and, where they matter to it, the migration Job). */
+export interface PodSpecOptions {
+  serviceAccountName?: string;
+  imagePullSecrets?: { name: string }[];
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  /** default: spread across zones and nodes (ScheduleAnyway) */
+  topologySpreadConstraints?: TopologySpread[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
 export interface FastApiAppSpec {
   image: string;
   tag: string;
@@ -40,9 +66,12 @@ export interface FastApiAppSpec {
   env?: EnvVar[];
   resources?: ResourceRequirements;
   service?: { type?: ServiceType; port?: number };
-  migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number };
+  migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number; jobsHistoryLimit?: number };
   monitoring?: { enabled?: boolean; path?: string; interval?: string };
   paused?: boolean;
+  pod?: PodSpecOptions;
+  /** PodDisruptionBudget while replicas > 1 */
+  disruptionBudget?: { enabled?: boolean; maxUnavailable?: number | string };
 }
 
 export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';
@@ -63,6 +92,8 @@ export interface FastApiAppStatus {
   image?: string;
   /** last image reference whose migration Job succeeded */
   migratedImage?: string;
+  /** registry digest (sha256:...) the migration of migratedImage ran; the Deployment runs image:tag@digest */
+  imageDigest?: string;
   replicas?: number;
   readyReplicas?: number;
   /** hash of the Deployment pod template last seen rolled out (a replica change keeps Ready) */

@@ -6,8 +6,11 @@ import {
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
+  DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
+  DEFAULT_PDB_MAX_UNAVAILABLE,
+  DEFAULT_TOPOLOGY_SPREAD,
   DEFAULT_PORT,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
@@ -15,7 +18,7 @@ import {
   DEFAULT_SERVICE_TYPE,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
 } from '../api/defaults';
-import type { EnvVar, FastApiAppSpec, ResourceRequirements, ServiceType } from '../api/types';
+import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
 
 /** A spec with every defaulted field filled in. */
 export interface DefaultedSpec {
@@ -28,9 +31,11 @@ export interface DefaultedSpec {
   env: EnvVar[];
   resources: ResourceRequirements;
   service: { type: ServiceType; port: number };
-  migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number };
+  migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number; jobsHistoryLimit: number };
   monitoring: { enabled: boolean; path: string; interval: string };
   paused: boolean;
+  pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
+  disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -43,6 +48,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
   const service = spec.service ?? {};
   const migration = spec.migration ?? {};
   const monitoring = spec.monitoring ?? {};
+  const pod = spec.pod ?? {};
   return {
     image: spec.image,
     tag: spec.tag,
@@ -64,6 +70,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       command: [...(migration.command ?? DEFAULT_MIGRATION_COMMAND)],
       backoffLimit: migration.backoffLimit ?? DEFAULT_MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: migration.activeDeadlineSeconds ?? DEFAULT_MIGRATION_DEADLINE_SECONDS,
+      jobsHistoryLimit: migration.jobsHistoryLimit ?? DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
     },
     monitoring: {
       enabled: monitoring.enabled ?? true,
@@ -71,5 +78,20 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       interval: monitoring.interval ?? DEFAULT_MONITORING_INTERVAL,
     },
     paused: spec.paused ?? false,
+    pod: {
+      ...(pod.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}),
+      imagePullSecrets: copy(pod.imagePullSecrets ?? []),
+      nodeSelector: copy(pod.nodeSelector ?? {}),
+      tolerations: copy(pod.tolerations ?? []),
+      topologySpreadConstraints: (pod.topologySpreadConstraints ?? DEFAULT_TOPOLOGY_SPREAD).map((t) => ({
+        topologyKey: t.topologyKey, maxSkew: t.maxSkew ?? 1, whenUnsatisfiable: t.whenUnsatisfiable ?? 'ScheduleAnyway',
+      })),
+      labels: copy(pod.labels ?? {}),
+      annotations: copy(pod.annotations ?? {}),
+    },
+    disruptionBudget: {
+      enabled: spec.disruptionBudget?.enabled ?? true,
+      maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,
+    },
   };
 }

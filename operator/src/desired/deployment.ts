@@ -4,10 +4,11 @@ import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { objectHash } from './hash';
+import { DATABASE_SECRET_HASH_ANNOTATION } from './secret-hash';
 import { commonLabels, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
-import { baseContainer, databaseEnv, podSecurityContext, tmpVolume } from './pod';
+import { baseContainer, databaseEnv, podPlacement, podSecurityContext, tmpVolume } from './pod';
 
 export const APP_CONTAINER = 'app';
 export const HTTP_PORT_NAME = 'http';
@@ -26,7 +27,8 @@ export const TEMPLATE_HASH_ANNOTATION = 'fastapiapp.io/template-hash';
 export const PROBE_TIMEOUT_SECONDS = 3;
 export const STARTUP_INITIAL_DELAY_SECONDS = 3;
 
-export function buildDeployment(app: FastApiApp, runImageRef: string): V1Deployment {
+/** secretHash: the referenced database Secret key's hash (see secret-hash.ts), when the Secret is known. */
+export function buildDeployment(app: FastApiApp, runImageRef: string, secretHash?: string): V1Deployment {
   const spec = withDefaults(app.spec);
   const labels = commonLabels(app, runImageRef);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
@@ -36,11 +38,25 @@ export function buildDeployment(app: FastApiApp, runImageRef: string): V1Deploym
     failureThreshold,
   });
   const template: V1PodTemplateSpec = {
-    metadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': APP_CONTAINER } },
+    metadata: {
+      // the user's extra labels and annotations first: ours win (the schema also forbids overlaps)
+      labels: { ...spec.pod.labels, ...labels },
+      annotations: {
+        ...spec.pod.annotations,
+        'kubectl.kubernetes.io/default-container': APP_CONTAINER,
+        ...(secretHash ? { [DATABASE_SECRET_HASH_ANNOTATION]: secretHash } : {}),
+      },
+    },
     spec: {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+      ...podPlacement(spec),
+      ...(spec.pod.topologySpreadConstraints.length > 0 ? {
+        topologySpreadConstraints: spec.pod.topologySpreadConstraints.map((t) => ({
+          ...t, labelSelector: { matchLabels: selectorLabels(app) },
+        })),
+      } : {}),
       securityContext: podSecurityContext(),
       containers: [
         {

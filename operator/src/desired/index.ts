@@ -1,12 +1,14 @@
 // Pure desired-state builders: functions of a FastApiApp, no I/O, no clocks, no randomness.
 export { withDefaults, type DefaultedSpec } from './defaults';
-export { imageRef, tagOf } from './image';
+export { digestOf, imageRef, pinnedRef, tagOf } from './image';
 export * from './labels';
 export { childName, imageHash, migrationJobName, shortHash } from './names';
 export { ownerReference } from './owner';
 export { RUN_AS_USER, containerSecurityContext, podSecurityContext } from './pod';
 export { APP_CONTAINER, HTTP_PORT_NAME, TEMPLATE_HASH_ANNOTATION, TERMINATION_GRACE_SECONDS, buildDeployment } from './deployment';
 export { buildService } from './service';
-export { MIGRATION_CONTAINER, buildMigrationJob } from './migration-job';
+export { buildDisruptionBudget, wantsDisruptionBudget } from './disruption-budget';
+export { GENERATION_ANNOTATION, MIGRATION_CONTAINER, RETRY_ANNOTATION, RETRY_MIGRATION_ANNOTATION, buildMigrationJob } from './migration-job';
 export * from './service-monitor';
+export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, type SecretDigest } from './secret-hash';
 export { canonicalJson, objectHash } from './hash';

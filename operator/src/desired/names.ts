@@ -18,12 +18,12 @@ export function imageHash(ref: string): string {
 }
 
 /**
- * Name of the migration Job for an image: `<name>-migrate-<hash>`, with the name cut to fit 63.
- * The hash covers the app name and the image reference, so each image of an app gets exactly
- * one Job and two long names sharing a prefix cannot collide.
+ * Name of a migration Job: `<name>-migrate-<hash>`, with the name cut to fit 63. The hash covers
+ * the app name and `inputsHash` (the Job's pod template and retry value), so each set of inputs
+ * gets exactly one Job and two long names sharing a prefix cannot collide.
  */
-export function migrationJobName(app: FastApiApp, ref: string): string {
+export function migrationJobName(app: FastApiApp, inputsHash: string): string {
   const room = MAX_NAME - JOB_INFIX.length - HASH_LENGTH;
   const prefix = app.metadata.name.slice(0, room).replace(/-+$/, '');
-  return `${prefix}${JOB_INFIX}${shortHash(`${app.metadata.name}\n${ref}`)}`;
+  return `${prefix}${JOB_INFIX}${shortHash(`${app.metadata.name}\n${inputsHash}`)}`;
 }

@@ -2,6 +2,7 @@
 // profile, a writable /tmp on a read-only root filesystem, and DATABASE_URL by Secret reference.
 import type {
   V1Container,
+  V1PodSpec,
   V1EnvVar,
   V1PodSecurityContext,
   V1ResourceRequirements,
@@ -78,4 +79,14 @@ export function baseContainer(name: string, image: string, spec: DefaultedSpec):
     volumeMounts: [tmpVolumeMount()],
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
+}
+
+/** Scheduling and identity from spec.pod that both the app pods and the migration pod use. */
+export function podPlacement(spec: DefaultedSpec): Pick<V1PodSpec, 'serviceAccountName' | 'imagePullSecrets' | 'nodeSelector' | 'tolerations'> {
+  const out: Pick<V1PodSpec, 'serviceAccountName' | 'imagePullSecrets' | 'nodeSelector' | 'tolerations'> = {};
+  if (spec.pod.serviceAccountName) out.serviceAccountName = spec.pod.serviceAccountName;
+  if (spec.pod.imagePullSecrets.length > 0) out.imagePullSecrets = structuredClone(spec.pod.imagePullSecrets);
+  if (Object.keys(spec.pod.nodeSelector).length > 0) out.nodeSelector = { ...spec.pod.nodeSelector };
+  if (spec.pod.tolerations.length > 0) out.tolerations = structuredClone(spec.pod.tolerations);
+  return out;
 }

@@ -25,6 +25,15 @@ export function needsApply(desired: KubeObject, actual: KubeObject | undefined):
   return !isSubset(desired, actual);
 }
 
+/** Merge keys of the Kubernetes list-maps the operator sets (x-kubernetes-list-map-keys / patchMergeKey). */
+const LIST_MAP_KEYS = ['name', 'mountPath'] as const;
+
+/** The merge key when every element is an object carrying it as a string; undefined for atomic lists. */
+function listMapKey(list: readonly unknown[]): string | undefined {
+  if (list.length === 0) return undefined;
+  return LIST_MAP_KEYS.find((k) => list.every((e) => typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)[k] === 'string'));
+}
+
 const isZero = (v: unknown): boolean =>
   v === false || v === 0 || v === '' || v === null
   || (Array.isArray(v) && v.length === 0)
@@ -32,14 +41,23 @@ const isZero = (v: unknown): boolean =>
 
 /**
  * True when every field of `want` is in `have` with an equal value. Zero values match absent
- * fields (the API server omits them), lists must match element by element (same length), and
- * under `resources` quantities compare by value ("0.5" == "500m").
+ * fields (the API server omits them); list-maps (elements keyed by name or mountPath) match by key
+ * and may hold more elements; other lists match element by element (same length); under
+ * `resources` quantities compare by value ("0.5" == "500m", "1M" == "1000k").
  */
 export function isSubset(want: unknown, have: unknown, inResources = false): boolean {
   if (want === undefined) return true;
   if (have === undefined || have === null) return isZero(want);
   if (Array.isArray(want)) {
-    return Array.isArray(have) && want.length === have.length && want.every((w, i) => isSubset(w, have[i], inResources));
+    if (!Array.isArray(have)) return false;
+    const key = listMapKey(want);
+    if (key) {
+      // A list-map (containers, env, volumes, ports, volumeMounts): our elements must be there
+      // with our values; elements other actors added (an injected sidecar, an extra env var) are theirs.
+      const byKey = new Map(have.map((h) => [(h as Record<string, unknown> | null)?.[key], h]));
+      return want.every((w) => isSubset(w, byKey.get((w as Record<string, unknown>)[key]), inResources));
+    }
+    return want.length === have.length && want.every((w, i) => isSubset(w, have[i], inResources));
   }
   if (typeof want === 'object' && want !== null) {
     if (typeof have !== 'object' || Array.isArray(have)) return false;

@@ -5,8 +5,10 @@ export interface Observed {
   deployment?: KubeObject;
   service?: KubeObject;
   serviceMonitor?: KubeObject;
-  /** the migration Job for the image the spec asks for */
+  /** the migration Job for the spec's current inputs (image, command, env, retry value) */
   targetJob?: KubeObject;
+  /** every migration Job of the app (the target one included) */
+  jobs: KubeObject[];
   /** whether the API server serves ServiceMonitors (the CRD is installed) */
   monitoringServed: boolean;
 }
@@ -24,6 +26,8 @@ export function jobState(job: KubeObject): JobState {
   if ((job.status?.succeeded ?? 0) >= (job.spec?.completions ?? 1)) return { phase: 'succeeded' };
   return { phase: 'running' };
 }
+
+export const jobFinished = (job: KubeObject): boolean => jobState(job).phase !== 'running';
 
 /** The image of the Deployment's first container (the app), if any. */
 export function deploymentImage(deployment: KubeObject | undefined): string | undefined {
@@ -45,7 +49,10 @@ export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
  * - stale: the controller has not seen this generation yet, its conditions describe an older spec
  * - paused: spec.paused (kubectl rollout pause); nothing rolls until it is resumed
  * - stuck: Progressing=False ProgressDeadlineExceeded
- * - complete: Progressing=True NewReplicaSetAvailable and Available=True
+ * - complete: Progressing=True NewReplicaSetAvailable. The controller sets it once every replica of
+ *   the new ReplicaSet was available and keeps it through later scaling, while Available (minimum
+ *   availability; with maxUnavailable 0 that is every replica) drops during a scale-up: so Ready
+ *   does not read Available, the serving condition does.
  */
 export type RolloutState =
   | { phase: 'absent' }
@@ -63,8 +70,7 @@ export function rolloutState(deployment: KubeObject | undefined): RolloutState {
   if (progressing?.status === 'False' && progressing.reason === PROGRESS_DEADLINE_EXCEEDED) {
     return { phase: 'stuck', message: progressing.message ?? 'the Deployment exceeded its progress deadline' };
   }
-  const available = deploymentCondition(deployment, 'Available');
-  if (progressing?.status === 'True' && progressing.reason === NEW_RS_AVAILABLE && available?.status === 'True') return { phase: 'complete' };
+  if (progressing?.status === 'True' && progressing.reason === NEW_RS_AVAILABLE) return { phase: 'complete' };
   return { phase: 'progressing' };
 }
 

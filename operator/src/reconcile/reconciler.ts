@@ -4,17 +4,19 @@
 import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
-  buildDeployment, buildMigrationJob, buildService, buildServiceMonitor, childName, imageRef, migrationJobName, withDefaults,
+  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, digestOf, MIGRATION_CONTAINER, withDefaults,
+  type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { KubeClient } from '../kube/client';
 import type { EventRecorder, EventType } from '../kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
 import type { KubeObject } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
 import { findCondition, transitions } from './conditions';
+import { NameConflictError } from './errors';
 import { needsApply, withAppliedHash } from './diff';
 import type { Observed } from './observed';
-import { plan as makePlan } from './plan';
+import { plan as makePlan, needsDigest } from './plan';
 import { computeStatus, pausedStatus, sameStatus } from './status';
 
 /** Read access to the informer caches, per resource (one informer set per watched namespace). */
@@ -22,9 +24,18 @@ export interface Caches {
   apps: CacheView<FastApiApp & KubeObject>;
   deployments: CacheView<KubeObject>;
   services: CacheView<KubeObject>;
-  jobs: CacheView<KubeObject>;
+  jobs: CacheView<KubeObject> & { ownedBy(namespace: string, uid: string): KubeObject[] };
   serviceMonitors: CacheView<KubeObject> & { isServed(namespace: string): boolean };
+  disruptionBudgets: CacheView<KubeObject>;
+  /** Secrets as hashes per key (no values) */
+  secrets: { get(namespace: string, name: string): SecretDigest | undefined };
 }
+
+/** The children as the caches hold them, whoever controls them. */
+interface Children { deployment?: KubeObject; service?: KubeObject; serviceMonitor?: KubeObject; disruptionBudget?: KubeObject; targetJob?: KubeObject }
+
+const controlledBy = (o: KubeObject, app: FastApiApp): boolean =>
+  o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === app.metadata.uid) ?? false;
 
 export interface CacheView<T extends KubeObject> {
   get(namespace: string, name: string): T | undefined;
@@ -56,31 +67,45 @@ export class Reconciler {
     }
 
     const spec = withDefaults(app.spec);
-    const observed = this.observe(app);
-    const plan = makePlan(app, spec, observed);
+    const desiredJob = buildMigrationJob(app);
+    const { observed, live } = this.observe(app, desiredJob.metadata!.name!);
+    const digest = observed.targetJob && needsDigest(app, spec, observed) ? await this.migratedDigest(observed.targetJob, log) : undefined;
+    const plan = makePlan(app, spec, observed, digest);
     const after: Observed = { ...observed };
     // The children do not depend on each other: apply them concurrently.
     const steps: Array<Promise<void>> = [
-      this.ensure(SERVICES, this.caches.services, buildService(app, plan.runImage) as KubeObject, observed.service, log)
+      this.ensure(app, SERVICES, this.caches.services, buildService(app, plan.runImage) as KubeObject, live.service, log)
         .then((s) => { after.service = s; }),
     ];
     if (plan.monitoring === 'apply') {
-      steps.push(this.ensure(SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app, plan.runImage) as unknown as KubeObject, observed.serviceMonitor, log)
+      steps.push(this.ensure(app, SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app, plan.runImage) as unknown as KubeObject, live.serviceMonitor, log)
         .then((sm) => { after.serviceMonitor = sm; }));
     } else if (plan.monitoring === 'disabled' && observed.serviceMonitor) {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
       steps.push(this.client.delete(SERVICEMONITORS, namespace, childName(app)).then(() => { after.serviceMonitor = undefined; }));
     }
+    const ownBudget = live.disruptionBudget && controlledBy(live.disruptionBudget, app) ? live.disruptionBudget : undefined;
+    if (wantsDisruptionBudget(app)) {
+      steps.push(this.ensure(app, PDBS, this.caches.disruptionBudgets, buildDisruptionBudget(app, plan.runImage) as KubeObject, live.disruptionBudget, log)
+        .then(() => undefined));
+    } else if (ownBudget) {
+      log.info({ child: `PodDisruptionBudget/${childName(app)}` }, 'one replica or disabled: deleting the PodDisruptionBudget');
+      steps.push(this.client.delete(PDBS, namespace, childName(app)).then(() => undefined));
+    }
+    for (const job of plan.deleteJobs) {
+      log.info({ child: `Job/${job}` }, 'deleting a migration Job (superseded while running, or beyond the history limit)');
+      steps.push(this.client.delete(JOBS, namespace, job).then(() => undefined));
+    }
     if (plan.migration.phase === 'needsJob') {
-      // Jobs are immutable: created once per image, never re-applied.
-      steps.push(this.ensure(JOBS, this.caches.jobs, buildMigrationJob(app) as KubeObject, undefined, log).then(async (job) => {
+      // Jobs are immutable: created once per set of inputs, never re-applied.
+      steps.push(this.ensure(app, JOBS, this.caches.jobs, desiredJob as KubeObject, live.targetJob, log).then(async (job) => {
         after.targetJob = job;
         this.metrics.migrations.inc({ result: 'started' });
         await this.event(app, 'Normal', 'MigrationStarted', `created migration Job ${job.metadata.name} for ${plan.target}`, log);
       }));
     }
     if (plan.runImage) {
-      steps.push(this.ensure(DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage) as KubeObject, observed.deployment, log)
+      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage, this.secretHash(app, spec)) as KubeObject, live.deployment, log)
         .then((d) => { after.deployment = d; }));
     }
     const failures = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -98,23 +123,67 @@ export class Reconciler {
     if (error) throw error;
   }
 
-  private observe(app: FastApiApp): Observed {
+  /**
+   * The children as cached: `live` as they are (possibly someone else's object with our child's
+   * name), `observed` only those this app controls (what status is computed from).
+   */
+  /** Hash of the database Secret key the app reads, when the Secret and the key exist. */
+  private secretHash(app: FastApiApp, spec: DefaultedSpec): string | undefined {
+    return this.caches.secrets.get(app.metadata.namespace, spec.databaseSecretRef.name)?.keyHashes[spec.databaseSecretRef.key];
+  }
+
+  private observe(app: FastApiApp & KubeObject, targetJobName: string): { observed: Observed; live: Children } {
     const ns = app.metadata.namespace;
     const name = childName(app);
-    const owned = <T extends KubeObject>(o: T | undefined): T | undefined =>
-      o && o.metadata.ownerReferences?.some((r) => r.uid === app.metadata.uid) ? o : undefined;
+    const live: Children = {
+      deployment: this.caches.deployments.get(ns, name),
+      service: this.caches.services.get(ns, name),
+      serviceMonitor: this.caches.serviceMonitors.get(ns, name),
+      disruptionBudget: this.caches.disruptionBudgets.get(ns, name),
+      targetJob: this.caches.jobs.get(ns, targetJobName),
+    };
+    const owned = (o: KubeObject | undefined): KubeObject | undefined => (o && controlledBy(o, app) ? o : undefined);
     return {
-      deployment: owned(this.caches.deployments.get(ns, name)),
-      service: owned(this.caches.services.get(ns, name)),
-      serviceMonitor: owned(this.caches.serviceMonitors.get(ns, name)),
-      targetJob: owned(this.caches.jobs.get(ns, migrationJobName(app, imageRef(app)))),
-      monitoringServed: this.caches.serviceMonitors.isServed(ns),
+      live,
+      observed: {
+        deployment: owned(live.deployment),
+        service: owned(live.service),
+        serviceMonitor: owned(live.serviceMonitor),
+        targetJob: owned(live.targetJob),
+        jobs: this.caches.jobs.ownedBy(ns, app.metadata.uid),
+        monitoringServed: this.caches.serviceMonitors.isServed(ns),
+      },
     };
   }
 
-  /** Applies desired when it differs from actual (or actual is missing); returns the live object. */
-  private async ensure(r: ResourceType, cache: CacheView<KubeObject>, desired: KubeObject, actual: KubeObject | undefined,
-    log: Logger): Promise<KubeObject> {
+  /**
+   * The registry digest the succeeded migration pod ran (its container's imageID), or undefined
+   * when no pod reports one (pods already gone, or a locally loaded image): then the tag is used.
+   */
+  private async migratedDigest(job: KubeObject, log: Logger): Promise<string | undefined> {
+    const pods = await this.client.list(PODS, job.metadata.namespace, { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata.uid}` });
+    const ids = pods.items
+      .sort((a, b) => Number(b.status?.phase === 'Succeeded') - Number(a.status?.phase === 'Succeeded'))
+      .map((p) => (p.status?.containerStatuses as Array<{ name: string; imageID?: string }> | undefined)?.find((c) => c.name === MIGRATION_CONTAINER)?.imageID);
+    const digest = ids.map(digestOf).find((d) => d !== undefined);
+    log.info({ job: job.metadata.name, digest: digest ?? null }, digest ? 'pinning the migrated digest' : 'no registry digest in the migration pod; the tag is used');
+    return digest;
+  }
+
+  /**
+   * Applies desired when it differs from actual (or actual is missing); returns the live object.
+   * The caches only hold objects labelled as ours, so before creating, a list by name (the verb the
+   * watches already need, no extra RBAC) makes sure the name is free: an object the app does not
+   * control is never adopted (NameConflictError).
+   */
+  private async ensure(app: FastApiApp & KubeObject, r: ResourceType, cache: CacheView<KubeObject>, desired: KubeObject,
+    cached: KubeObject | undefined, log: Logger): Promise<KubeObject> {
+    const actual = cached ?? (await this.client.list<KubeObject>(r, desired.metadata.namespace,
+      { fieldSelector: `metadata.name=${desired.metadata.name}` })).items[0];
+    if (actual && !controlledBy(actual, app)) {
+      const owner = actual.metadata.ownerReferences?.find((o) => o.controller);
+      throw new NameConflictError(r.kind, desired.metadata.name, owner && `${owner.kind}/${owner.name}`);
+    }
     const want = withAppliedHash(desired);
     if (!needsApply(want, actual)) return actual as KubeObject;
     log.info({ child: `${r.kind}/${desired.metadata.name}`, action: actual ? 'update' : 'create' }, `applying ${r.kind}`);
@@ -145,6 +214,9 @@ export class Reconciler {
       } else if (c.type === 'Degraded' && c.reason === 'RolloutStuck') {
         log.warn(c.message);
         await this.event(app, 'Warning', 'RolloutStuck', c.message, log);
+      } else if (c.type === 'Degraded' && c.reason === 'NameConflict') {
+        log.warn(c.message);
+        await this.event(app, 'Warning', 'NameConflict', c.message, log);
       } else if (c.type === 'Degraded' && c.reason === 'ReconcileError') {
         await this.event(app, 'Warning', 'ReconcileError', c.message, log);
       } else if (c.type === 'MonitoringAvailable' && c.reason === 'CRDNotInstalled') {

@@ -11,6 +11,7 @@ import { selectorString } from '../desired/labels';
 import type { KubeObject } from '../kube/types';
 import { canonicalJson } from './diff';
 import { mergeConditions, type ConditionInput } from './conditions';
+import { NameConflictError } from './errors';
 import { deploymentImage, rolloutState, serving, type Observed } from './observed';
 import type { Plan } from './plan';
 
@@ -42,8 +43,8 @@ const templateHash = (d: KubeObject | undefined): string | undefined => d?.metad
  * up with counts as rolled out only when the template is the one last seen rolled out (a replica
  * change from an HPA or kubectl scale), so scaling never flips Ready.
  */
-function rolledOut(app: FastApiApp, deployment: KubeObject | undefined, target: string): boolean {
-  if (!deployment || deploymentImage(deployment) !== target) return false;
+function rolledOut(app: FastApiApp, deployment: KubeObject | undefined, runImage: string | undefined): boolean {
+  if (!deployment || runImage === undefined || deploymentImage(deployment) !== runImage) return false;
   const state = rolloutState(deployment).phase;
   if (state === 'complete') return true;
   const hash = templateHash(deployment);
@@ -66,10 +67,14 @@ export function phaseOf(app: FastApiApp, { plan, observed }: PassOutcome): Phase
   if (rollout.phase === 'paused') {
     return { name: 'Paused', message: `the Deployment is paused (kubectl rollout resume deployment/${deployment!.metadata.name}); ${target} is not rolled out` };
   }
+  if (migration.phase === 'stopping') return { name: 'MigrationRunning', message: stoppingMessage(migration.jobs, target) };
   if (migration.phase === 'running' || migration.phase === 'needsJob') return { name: 'MigrationRunning', message: `the migration Job for ${target} is running` };
-  if (rolledOut(app, deployment, target)) return { name: 'RolloutComplete', message: `the Deployment runs ${target} and its new ReplicaSet is available` };
+  if (rolledOut(app, deployment, plan.runImage)) return { name: 'RolloutComplete', message: `the Deployment runs ${plan.runImage} and its new ReplicaSet is available` };
   return { name: 'RollingOut', message: deployment ? `waiting for the Deployment to roll out ${target}` : 'the Deployment does not exist yet' };
 }
+
+const stoppingMessage = (jobs: string[], target: string): string =>
+  `waiting for the superseded migration Job(s) ${jobs.join(', ')} to be deleted before migrating ${target}`;
 
 function migratedCondition(plan: Plan, phase: Phase): ConditionInput {
   const { migration, target } = plan;
@@ -77,21 +82,23 @@ function migratedCondition(plan: Plan, phase: Phase): ConditionInput {
     case 'disabled': return cond('Migrated', true, 'MigrationDisabled', `migrations are disabled; ${target} runs without one`);
     case 'succeeded': return cond('Migrated', true, 'MigrationSucceeded', `the database is migrated for ${target}`);
     case 'failed': return cond('Migrated', false, 'MigrationFailed', phase.message);
+    case 'stopping': return cond('Migrated', false, 'StoppingSupersededJob', stoppingMessage(migration.jobs, target));
     default: return cond('Migrated', false, 'MigrationRunning', `the migration Job for ${target} is running`);
   }
 }
 
-/** Ready, Progressing and Degraded for a phase (an apply error overrides Ready and Degraded). */
+/** Ready, Progressing and Degraded for a phase (an apply error, e.g. NameConflict, overrides Ready and Degraded). */
 function phaseConditions(phase: Phase, error: Error | undefined): ConditionInput[] {
   const { name, message } = phase;
-  const ready = error ? cond('Ready', false, 'ReconcileError', error.message)
+  const errorReason = error instanceof NameConflictError ? 'NameConflict' : 'ReconcileError';
+  const ready = error ? cond('Ready', false, errorReason, error.message)
     : name === 'RolloutComplete' ? cond('Ready', true, 'Available', message)
       : name === 'Paused' ? cond('Ready', 'Unknown', 'Paused', message)
         : cond('Ready', false, name, message);
   const progressing = name === 'MigrationRunning' || name === 'RollingOut' ? cond('Progressing', true, name, message)
     : name === 'Paused' ? cond('Progressing', 'Unknown', name, message)
       : cond('Progressing', false, name, message);
-  const degraded = error ? cond('Degraded', true, 'ReconcileError', error.message)
+  const degraded = error ? cond('Degraded', true, errorReason, error.message)
     : name === 'MigrationFailed' || name === 'RolloutStuck' ? cond('Degraded', true, name, message)
       : cond('Degraded', false, 'AsExpected', 'no failures');
   return [ready, progressing, degraded];
@@ -122,8 +129,12 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
   };
   const running = deploymentImage(deployment);
   if (running) status.image = running;
-  const migratedImage = plan.migration.phase === 'succeeded' ? plan.target : app.status?.migratedImage;
+  const succeeded = plan.migration.phase === 'succeeded';
+  const migratedImage = succeeded ? plan.target : app.status?.migratedImage;
   if (migratedImage) status.migratedImage = migratedImage;
+  // the digest belongs to migratedImage: replaced when a migration succeeds, dropped without migrations
+  const digest = succeeded ? plan.digest : plan.migration.phase === 'disabled' ? undefined : app.status?.imageDigest;
+  if (digest) status.imageDigest = digest;
   const hash = phase.name === 'RolloutComplete' ? templateHash(deployment) : app.status?.templateHash;
   if (hash) status.templateHash = hash;
   return status;

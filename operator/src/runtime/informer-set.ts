@@ -56,6 +56,10 @@ export class InformerSet<T extends KubeObject> {
     this.informerFor(obj.metadata.namespace ?? '')?.remember(obj);
   }
 
+  ownedBy(namespace: string, uid: string): T[] {
+    return this.informerFor(namespace)?.ownedBy(uid) ?? [];
+  }
+
   list(): T[] {
     return this.informers().flatMap((i) => i.list());
   }

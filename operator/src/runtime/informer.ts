@@ -51,6 +51,8 @@ const rvNumber = (o: KubeObject | undefined): bigint | undefined => {
 
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
+  /** controller owner uid -> key -> object, so "the Jobs of this app" needs no scan */
+  private readonly byOwner = new Map<string, Map<string, T>>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private readonly abort = new AbortController();
   private resourceVersion?: string;
@@ -103,6 +105,11 @@ export class Informer<T extends KubeObject> {
 
   list(): T[] {
     return [...this.store.values()];
+  }
+
+  /** Objects whose controller owner reference has this uid. */
+  ownedBy(uid: string): T[] {
+    return [...(this.byOwner.get(uid)?.values() ?? [])];
   }
 
   size(): number {
@@ -200,6 +207,8 @@ export class Informer<T extends KubeObject> {
     const newRv = rvNumber(obj);
     if (old && oldRv !== undefined && newRv !== undefined && newRv <= oldRv) return; // stale or same
     this.store.set(key, obj);
+    if (old) this.unindex(key, old);
+    this.index(key, obj);
     for (const h of this.handlers) h.upsert?.(obj, old);
   }
 
@@ -208,7 +217,24 @@ export class Informer<T extends KubeObject> {
     const old = this.store.get(key);
     if (!old) return;
     this.store.delete(key);
+    this.unindex(key, old);
     for (const h of this.handlers) h.delete?.(old);
+  }
+
+  private index(key: string, obj: T): void {
+    const uid = controllerUid(obj);
+    if (!uid) return;
+    let owned = this.byOwner.get(uid);
+    if (!owned) this.byOwner.set(uid, (owned = new Map()));
+    owned.set(key, obj);
+  }
+
+  private unindex(key: string, obj: T): void {
+    const uid = controllerUid(obj);
+    const owned = uid ? this.byOwner.get(uid) : undefined;
+    if (!owned) return;
+    owned.delete(key);
+    if (owned.size === 0) this.byOwner.delete(uid!);
   }
 
   private setServed(served: boolean): void {
@@ -227,3 +253,5 @@ export class Informer<T extends KubeObject> {
   }
 }
 
+
+const controllerUid = (obj: KubeObject): string | undefined => obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;

@@ -1,8 +1,20 @@
 // Prometheus metrics with controller-runtime's names (so its dashboards fit), on a registry of
 // our own (several operators can run in one process, as the tests do).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Condition } from '../api/types';
 import type { ControllerObserver } from './controller';
 import type { QueueObserver } from './workqueue';
+
+/** What the per-app gauges read of a FastApiApp. */
+export interface AppConditions { status?: { conditions?: readonly Condition[] } }
+
+const COUNTED_CONDITIONS = ['Ready', 'Available', 'Degraded'] as const;
+const STATUSES = ['True', 'False', 'Unknown'] as const;
+/** Exported at zero too, so alerts on them see a series before the first failure. */
+const DEGRADED_REASONS = ['MigrationFailed', 'RolloutStuck', 'NameConflict', 'ReconcileError'] as const;
+
+/** A condition's status; a missing condition (a new app not yet reconciled) counts as Unknown. */
+const statusOf = (a: AppConditions, type: string): string => a.status?.conditions?.find((c) => c.type === type)?.status ?? 'Unknown';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -47,15 +59,36 @@ export class OperatorMetrics {
     labelNames: ['result'] as const, registers: [this.registry],
   });
 
-  constructor(readyCounts: () => { ready: number; notReady: number }) {
+  /**
+   * `apps()` lists the FastApiApps to count; it returns none while this replica is not the leader,
+   * so per-app gauges summed over operator replicas do not double count.
+   */
+  constructor(apps: () => readonly AppConditions[]) {
     collectDefaultMetrics({ register: this.registry }); // process_resident_memory_bytes, event loop lag, ...
     new Gauge({
-      name: 'fastapiapp_apps', help: 'FastApiApps in the watched namespaces by their Ready condition',
-      labelNames: ['ready'] as const, registers: [this.registry],
+      name: 'fastapiapp_apps',
+      help: 'FastApiApps in the watched namespaces by condition (Ready: fully rolled out; Available: pods serve; Degraded) and status; leader only',
+      labelNames: ['condition', 'status'] as const, registers: [this.registry],
       collect() {
-        const { ready, notReady } = readyCounts();
-        this.set({ ready: 'true' }, ready);
-        this.set({ ready: 'false' }, notReady);
+        this.reset();
+        const list = apps();
+        for (const condition of COUNTED_CONDITIONS) {
+          for (const status of STATUSES) this.set({ condition, status }, 0);
+          for (const a of list) this.inc({ condition, status: statusOf(a, condition) });
+        }
+      },
+    });
+    new Gauge({
+      name: 'fastapiapp_apps_degraded',
+      help: 'FastApiApps with Degraded=True by reason (MigrationFailed, RolloutStuck, ReconcileError, ...); leader only',
+      labelNames: ['reason'] as const, registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const reason of DEGRADED_REASONS) this.set({ reason }, 0);
+        for (const a of apps()) {
+          const degraded = a.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
+          if (degraded) this.inc({ reason: degraded.reason });
+        }
       },
     });
   }

@@ -62,8 +62,13 @@ export async function driveFastApiApps(namespace: string): Promise<void> {
   const deployment: V1Deployment = await waitFor('the Deployment of good', async () =>
     (await apps.listNamespacedDeployment({ namespace, labelSelector: `${INSTANCE}=good` })).items[0], 30000);
   const replicas = deployment.spec?.replicas ?? 1;
+  // as the Deployment controller reports a finished rollout: the operator reads its conditions
   deployment.status = { observedGeneration: deployment.metadata?.generation, replicas, updatedReplicas: replicas,
-    readyReplicas: replicas, availableReplicas: replicas };
+    readyReplicas: replicas, availableReplicas: replicas,
+    conditions: [
+      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: now, lastTransitionTime: now },
+      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ReplicaSet "good-1" has successfully progressed.', lastUpdateTime: now, lastTransitionTime: now },
+    ] };
   await apps.replaceNamespacedDeploymentStatus({ name: 'good', namespace, body: deployment });
   await waitFor('good to be Ready', async () => {
     const app = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name: 'good' })) as

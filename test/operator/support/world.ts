@@ -5,7 +5,8 @@ import { API_VERSION, KIND, type FastApiApp, type FastApiAppSpec, type Condition
 import { KubeClient } from '../../../operator/src/kube/client';
 import { DEPLOYMENTS, EVENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, resourcePath, type ResourceType } from '../../../operator/src/kube/resources';
 import type { KubeObject } from '../../../operator/src/kube/types';
-import { migrationJobName } from '../../../operator/src/desired';
+import { IMAGE_ANNOTATION } from '../../../operator/src/desired';
+import { newestFirst } from '../../../operator/src/reconcile/plan';
 
 export type App = FastApiApp & KubeObject;
 
@@ -78,8 +79,15 @@ export class World {
     return (await this.client.list(JOBS, this.namespace)).items;
   }
 
+  /** The app's migration Jobs, oldest first (as the operator orders them for the history limit). */
+  async jobsOf(app: App): Promise<KubeObject[]> {
+    return (await this.jobs()).filter((j) => j.metadata.ownerReferences?.some((r) => r.uid === app.metadata.uid))
+      .sort((a, b) => newestFirst(b, a));
+  }
+
+  /** The newest migration Job of the app for an image (the Job name hashes more than the image). */
   async jobFor(app: App, ref: string): Promise<KubeObject | undefined> {
-    return this.job(migrationJobName(app, ref));
+    return (await this.jobsOf(app)).filter((j) => j.metadata.annotations?.[IMAGE_ANNOTATION] === ref).pop();
   }
 
   async events(involvedName: string): Promise<KubeObject[]> {
@@ -101,15 +109,43 @@ export class World {
     await this.mergePatch(JOBS, name, { status }, 'status');
   }
 
-  /** Plays the Deployment controller: every replica of the current generation updated and available. */
-  async rollOut(name: string): Promise<void> {
+  /**
+   * Plays the Deployment controller once the current template is rolled out: `available(d)`
+   * replicas (default all) updated and available, Progressing=NewReplicaSetAvailable, and
+   * Available as the controller computes it (False while short of replicas, e.g. scaling up).
+   */
+  async rollOut(name: string, available = (d: KubeObject) => d.spec.replicas ?? 1): Promise<void> {
+    const d = await this.deployment(name);
+    if (!d) throw new Error(`no Deployment ${name}`);
+    const n = available(d);
+    await this.deploymentStatus(d, { replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n }, [
+      // maxUnavailable is 0: minimum availability means every replica
+      n >= (d.spec.replicas ?? 1)
+        ? deploymentCondition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
+        : deploymentCondition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'),
+      deploymentCondition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${name}-1" has successfully progressed.`),
+    ]);
+  }
+
+  /** Plays the Deployment controller when the new pods never become ready within progressDeadlineSeconds. */
+  async stallRollout(name: string): Promise<void> {
     const d = await this.deployment(name);
     if (!d) throw new Error(`no Deployment ${name}`);
     const n = d.spec.replicas ?? 1;
-    await this.mergePatch(DEPLOYMENTS, name, {
-      status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n },
-    }, 'status');
+    await this.deploymentStatus(d, { replicas: n + 1, updatedReplicas: 1, readyReplicas: n, availableReplicas: n, unavailableReplicas: 1 }, [
+      deploymentCondition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'),
+      deploymentCondition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${name}-2" has timed out progressing.`),
+    ]);
   }
+
+  private async deploymentStatus(d: KubeObject, counts: Record<string, number>, conditions: unknown[]): Promise<void> {
+    await this.mergePatch(DEPLOYMENTS, d.metadata.name, { status: { observedGeneration: d.metadata.generation, ...counts, conditions } }, 'status');
+  }
+}
+
+function deploymentCondition(type: string, status: string, reason: string, message: string) {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return { type, status, reason, message, lastUpdateTime: now, lastTransitionTime: now };
 }
 
 export const condition = (app: App | undefined, type: string): Condition | undefined =>

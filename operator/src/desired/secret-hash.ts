@@ -1,0 +1,23 @@
+// What the operator keeps of a Secret: a hash per key, never the values. The app Deployment's pod
+// template carries the hash of the database URL's key, so changing that value rolls the pods
+// (the migration Job's template does not carry it: a new password is no reason to migrate again).
+import type { KubeObject } from '../kube/types';
+import { shortHash } from './hash';
+
+/** Pod template annotation: hash of the referenced database Secret key's value. */
+export const DATABASE_SECRET_HASH_ANNOTATION = 'fastapiapp.io/database-secret-hash';
+
+/** A Secret reduced to metadata and `keyHashes` (key -> hash of its base64 value). */
+export interface SecretDigest extends KubeObject {
+  keyHashes: Record<string, string>;
+}
+
+/** Informer transform: drops the data, keeps a hash per key. */
+export function digestSecret(secret: KubeObject): SecretDigest {
+  const data = (secret.data ?? {}) as Record<string, string>;
+  const { name, namespace, uid, resourceVersion } = secret.metadata;
+  return {
+    apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, uid, resourceVersion },
+    keyHashes: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, shortHash(`${k}\n${v}`, 16)])),
+  };
+}

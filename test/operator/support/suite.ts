@@ -1,0 +1,43 @@
+// One operator, scoped to a fresh namespace, per test file: `const s = operatorSuite('prefix')`
+// registers beforeAll/afterAll and gives the world and operator to the tests as s.world, s.op.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { OperatorConfig } from '../../../operator/src/config';
+import { createTestNamespace, loadKubeConfig } from '../../harness/envtest';
+import { probe, startTestOperator, type TestOperator } from './operator';
+import { eventually, World, type App } from './world';
+
+export interface OperatorSuite {
+  kc: KubeConfig;
+  ns: string;
+  world: World;
+  op: TestOperator;
+  /** the FastApiApp as stored now */
+  appNow(name: string): Promise<App>;
+}
+
+export function operatorSuite(namespacePrefix: string, overrides: Partial<OperatorConfig> = {}): OperatorSuite {
+  const suite = {
+    appNow: async (name: string) => (await suite.world.app(name))!,
+  } as OperatorSuite;
+  beforeAll(async () => {
+    suite.kc = loadKubeConfig();
+    suite.ns = await createTestNamespace(namespacePrefix);
+    suite.world = new World(suite.kc, suite.ns);
+    suite.op = await startTestOperator(suite.kc, suite.ns, overrides);
+    await eventually(() => suite.op.isReady(), 'caches synced');
+  });
+  afterAll(async () => {
+    await suite.op?.stop();
+    suite.world?.close();
+  });
+  return suite;
+}
+
+/** The image reference the test apps run at a tag. */
+export const ref = (tag: string): string => `registry.example/items:${tag}`;
+
+/** Reconciles the operator finished so far, from its /metrics. */
+export async function reconcileCount(op: TestOperator): Promise<number> {
+  const body = (await probe(op, '/metrics')).body;
+  return [...body.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
