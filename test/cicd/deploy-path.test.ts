@@ -144,7 +144,7 @@ describe('images and rollout', () => {
     expect(script).toContain('docker push --quiet "$2:$SHA"');
     expect(script.match(/docker tag /g)).toHaveLength(1);
     // After the push, ECR's manifest must name the tested config digest.
-    expect(script).toMatch(/jq -r \.config\.digest\)"[\s\S]*if \[ "\$config" != "\$tested" \]/);
+    expect(script).toMatch(/jq -r \.config\.digest\)"[\s\S]*if \[ "\$config" != "\$tested" \] && \[ "\$digest" != "\$tested" \]/);
     expect(script).toMatch(/push app "\$APP_REPOSITORY"/);
     expect(script).toMatch(/push operator "\$OPERATOR_REPOSITORY"/);
     expect((job as unknown as { outputs: Record<string, string> }).outputs).toEqual({
