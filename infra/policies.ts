@@ -20,13 +20,8 @@ export interface PolicyDocument {
   Statement: Array<Record<string, unknown>>;
 }
 
-/**
- * Trust policy: only jobs of `repo` that run in the GitHub environment `environment` may assume the
- * role. Such a job's token carries `sub` = `repo:<owner>/<name>:environment:<environment>`, whatever
- * the branch; the environment's protection rules (deployment branches: main, reviewers) decide which
- * runs get there. A new step on main outside that environment, a pull request or a fork never matches.
- */
-export function githubTrustPolicy(providerArn: string, repo: string, environment: string): PolicyDocument {
+/** Trust for tokens of the OIDC `issuer` (host/path, no scheme): exactly this audience and subject. */
+function webIdentityTrustPolicy(providerArn: string, issuer: string, subject: string): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -34,15 +29,20 @@ export function githubTrustPolicy(providerArn: string, repo: string, environment
         Effect: 'Allow',
         Principal: { Federated: providerArn },
         Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
-          StringEquals: {
-            [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE,
-            [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repo}:environment:${environment}`,
-          },
-        },
+        Condition: { StringEquals: { [`${issuer}:aud`]: STS_AUDIENCE, [`${issuer}:sub`]: subject } },
       },
     ],
   };
+}
+
+/**
+ * Trust policy: only jobs of `repo` that run in the GitHub environment `environment` may assume the
+ * role. Such a job's token carries `sub` = `repo:<owner>/<name>:environment:<environment>`, whatever
+ * the branch; the environment's protection rules (deployment branches: main, reviewers) decide which
+ * runs get there. A new step on main outside that environment, a pull request or a fork never matches.
+ */
+export function githubTrustPolicy(providerArn: string, repo: string, environment: string): PolicyDocument {
+  return webIdentityTrustPolicy(providerArn, GITHUB_OIDC_HOST, `repo:${repo}:environment:${environment}`);
 }
 
 /** Trust policy for IAM principals of this account (the cluster-admin role: the infra role, admins). */
@@ -59,22 +59,7 @@ export function principalsTrustPolicy(principalArns: string[]): PolicyDocument {
  */
 export function serviceAccountTrustPolicy(providerArn: string, issuer: string, serviceAccount: string): PolicyDocument {
   const [namespace, name] = serviceAccount.split('/');
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Federated: providerArn },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
-          StringEquals: {
-            [`${issuer}:aud`]: STS_AUDIENCE,
-            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${name}`,
-          },
-        },
-      },
-    ],
-  };
+  return webIdentityTrustPolicy(providerArn, issuer, `system:serviceaccount:${namespace}:${name}`);
 }
 
 /** Read exactly one Secrets Manager secret (the RDS-managed master password). */
