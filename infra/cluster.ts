@@ -1,15 +1,19 @@
-// EKS: control plane with API/audit/authenticator logs, an OIDC provider for IAM roles for
-// service accounts, access entries (no aws-auth ConfigMap) and one managed node group whose
-// nodes live in the private subnets.
+// EKS: control plane with API/audit/authenticator logs (kept logRetentionDays), the public endpoint
+// open only to publicAccessCidrs, an OIDC provider for IAM roles for service accounts, access
+// entries (no aws-auth ConfigMap) and one managed node group whose nodes live in the private subnets.
+// Access entries: the cluster-admin role (cluster admin) and the deploy role (a Kubernetes group,
+// deployer-rbac.ts). Never the infra role: @pulumi/eks creates every cluster with
+// bootstrapClusterCreatorAdminPermissions, so an entry for the principal running `pulumi up`
+// would collide with the one EKS adds for the creator when CI recreates the cluster.
 import * as aws from '@pulumi/aws';
 import * as eks from '@pulumi/eks';
 import * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config';
 import type { Network } from './network';
+import { DEPLOYER_GROUP } from './deployer-rbac';
 import { serviceTrustPolicy } from './policies';
 
 export const CONTROL_PLANE_LOG_TYPES = ['api', 'audit', 'authenticator'];
-// Installing the operator applies a CRD and ClusterRoles: only cluster-wide admin can do that.
 const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
 const NODE_POLICIES = [
   'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
@@ -22,15 +26,30 @@ export interface Cluster {
   nodeGroup: aws.eks.NodeGroup;
 }
 
-function adminEntry(principalArn: pulumi.Input<string>): eks.types.input.AccessEntryArgs {
+export interface ClusterPrincipals {
+  /** Gets AmazonEKSClusterAdminPolicy. */
+  clusterAdmin: pulumi.Input<string>;
+  /** Gets only the Kubernetes group DEPLOYER_GROUP. */
+  deployer: pulumi.Input<string>;
+}
+
+export function accessEntries(p: ClusterPrincipals): Record<string, eks.types.input.AccessEntryArgs> {
   return {
-    principalArn,
-    accessPolicies: { admin: { policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: 'cluster' } } },
+    clusterAdmin: {
+      principalArn: p.clusterAdmin,
+      accessPolicies: { admin: { policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: 'cluster' } } },
+    },
+    deployer: { principalArn: p.deployer, kubernetesGroups: [DEPLOYER_GROUP] },
   };
 }
 
-export function createCluster(cfg: InfraConfig, net: Network, deployers: Record<string, pulumi.Input<string>>): Cluster {
-  const accessEntries = Object.fromEntries(Object.entries(deployers).map(([k, arn]) => [k, adminEntry(arn)]));
+export function createCluster(cfg: InfraConfig, net: Network, principals: ClusterPrincipals): Cluster {
+  // EKS writes to this group when it exists; created first, it carries the retention (EKS would
+  // otherwise create it with logs kept forever).
+  const logGroup = new aws.cloudwatch.LogGroup(`${cfg.clusterName}-control-plane`, {
+    name: `/aws/eks/${cfg.clusterName}/cluster`,
+    retentionInDays: cfg.logRetentionDays,
+  });
   const cluster = new eks.Cluster(cfg.clusterName, {
     name: cfg.clusterName,
     version: cfg.kubernetesVersion,
@@ -39,6 +58,7 @@ export function createCluster(cfg: InfraConfig, net: Network, deployers: Record<
     privateSubnetIds: net.privateSubnetIds,
     nodeAssociatePublicIpAddress: false,
     endpointPublicAccess: true,
+    publicAccessCidrs: cfg.publicAccessCidrs,
     endpointPrivateAccess: true,
     // Nodes come from the managed node group below, which uses the EKS-created cluster security group.
     skipDefaultNodeGroup: true,
@@ -46,8 +66,8 @@ export function createCluster(cfg: InfraConfig, net: Network, deployers: Record<
     createOidcProvider: true,
     authenticationMode: eks.AuthenticationMode.Api,
     enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
-    accessEntries,
-  });
+    accessEntries: accessEntries(principals),
+  }, { dependsOn: [logGroup] });
 
   const nodeRole = new aws.iam.Role(`${cfg.clusterName}-nodes`, {
     assumeRolePolicy: JSON.stringify(serviceTrustPolicy('ec2.amazonaws.com')),

@@ -1,5 +1,9 @@
 // VPC across `azCount` zones looked up at deploy time: public subnets (load balancers, the NAT
 // gateway) and private subnets (nodes) with egress through one NAT gateway.
+// Plain aws.ec2 resources rather than awsx.ec2.Vpc: awsx's Vpc is a remote component, so under
+// Pulumi's unit-test mocks only its inputs are visible, and the tests that prove the private route
+// table points at the NAT gateway (never the internet gateway) and that nodes land in exactly the
+// private subnets could no longer see either. The dependency was removed.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { cidrSubnet } from './cidr';

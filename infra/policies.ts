@@ -20,13 +20,8 @@ export interface PolicyDocument {
   Statement: Array<Record<string, unknown>>;
 }
 
-/**
- * Trust policy: only workflows of `repo` running for `refs/heads/<branch>` may assume the role.
- * GitHub puts `repo:<owner>/<name>:ref:refs/heads/<branch>` in the token's `sub` for push,
- * workflow_run and workflow_dispatch runs of that branch (jobs without an `environment:`);
- * pull requests get `...:pull_request` and never match.
- */
-export function githubTrustPolicy(providerArn: string, repo: string, branch: string): PolicyDocument {
+/** Trust for tokens of the OIDC `issuer` (host/path, no scheme): exactly this audience and subject. */
+function webIdentityTrustPolicy(providerArn: string, issuer: string, subject: string): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -34,13 +29,45 @@ export function githubTrustPolicy(providerArn: string, repo: string, branch: str
         Effect: 'Allow',
         Principal: { Federated: providerArn },
         Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
-          StringEquals: {
-            [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE,
-            [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repo}:ref:refs/heads/${branch}`,
-          },
-        },
+        Condition: { StringEquals: { [`${issuer}:aud`]: STS_AUDIENCE, [`${issuer}:sub`]: subject } },
       },
+    ],
+  };
+}
+
+/**
+ * Trust policy: only jobs of `repo` that run in the GitHub environment `environment` may assume the
+ * role. Such a job's token carries `sub` = `repo:<owner>/<name>:environment:<environment>`, whatever
+ * the branch; the environment's protection rules (deployment branches: main, reviewers) decide which
+ * runs get there. A new step on main outside that environment, a pull request or a fork never matches.
+ */
+export function githubTrustPolicy(providerArn: string, repo: string, environment: string): PolicyDocument {
+  return webIdentityTrustPolicy(providerArn, GITHUB_OIDC_HOST, `repo:${repo}:environment:${environment}`);
+}
+
+/** Trust policy for IAM principals of this account (the cluster-admin role: the infra role, admins). */
+export function principalsTrustPolicy(principalArns: string[]): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: principalArns }, Action: 'sts:AssumeRole' }],
+  };
+}
+
+/**
+ * IAM roles for service accounts: only `namespace/name` in the cluster whose OIDC issuer is
+ * `issuer` (without https://) may assume the role.
+ */
+export function serviceAccountTrustPolicy(providerArn: string, issuer: string, serviceAccount: string): PolicyDocument {
+  const [namespace, name] = serviceAccount.split('/');
+  return webIdentityTrustPolicy(providerArn, issuer, `system:serviceaccount:${namespace}:${name}`);
+}
+
+/** Read exactly one Secrets Manager secret (the RDS-managed master password). */
+export function readSecretPolicy(secretArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'ReadDatabaseSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secretArn },
     ],
   };
 }
@@ -65,14 +92,41 @@ export function deployerPolicy(repositoryArns: string[], clusterArn: string): Po
   };
 }
 
-/** ECR lifecycle policy: expire everything beyond the newest `keep` images. */
-export function keepLastImagesPolicy(keep: number): { rules: Array<Record<string, unknown>> } {
+export interface LifecycleOptions {
+  /** Tagged images kept, newest first (the deploy pushes one per commit). */
+  keep: number;
+  /** Tag prefixes of images that are never counted against `keep` (releases). */
+  protectedPrefixes: string[];
+  /** Protected images kept, newest first. */
+  protectedKeep: number;
+}
+
+/**
+ * ECR lifecycle policy. ECR evaluates rules by priority and an image matched by one rule is never
+ * expired by a lower one, so: 1) protected tags are counted on their own (protectedKeep of them
+ * stay); 2) untagged images (superseded manifest lists, failed pushes) go after a day; 3) of the
+ * other tagged images the newest `keep` stay. The running image is the newest deploy's (deploys are
+ * ordered), so it is always among them while fewer than `keep` newer commits were pushed.
+ */
+export function lifecyclePolicy(o: LifecycleOptions): { rules: Array<Record<string, unknown>> } {
   return {
     rules: [
       {
         rulePriority: 1,
-        description: `keep the last ${keep} images`,
-        selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: keep },
+        description: `keep the newest ${o.protectedKeep} images tagged ${o.protectedPrefixes.map((p) => `${p}*`).join(', ')}`,
+        selection: { tagStatus: 'tagged', tagPrefixList: o.protectedPrefixes, countType: 'imageCountMoreThan', countNumber: o.protectedKeep },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 2,
+        description: 'expire untagged images after a day',
+        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 3,
+        description: `keep the newest ${o.keep} other tagged images`,
+        selection: { tagStatus: 'tagged', tagPatternList: ['*'], countType: 'imageCountMoreThan', countNumber: o.keep },
         action: { type: 'expire' },
       },
     ],

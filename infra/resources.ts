@@ -4,26 +4,54 @@ import * as pulumi from '@pulumi/pulumi';
 import { attachDeployerPolicy, createCiRoles } from './ci-roles';
 import { createCluster } from './cluster';
 import { loadConfig } from './config';
+import { createDatabase, externalSecretManifests } from './database';
+import { createKubernetesObjects } from './kubernetes';
 import { createNetwork } from './network';
 import { createRegistry } from './registry';
+
+/** spec.databaseSecretRef.name of the committed FastApiApp (deploy/fastapiapp.yaml). */
+const APP_DATABASE_SECRET = 'items-app-database';
 
 const cfg = loadConfig();
 const network = createNetwork(cfg);
 const registry = createRegistry(cfg);
 const ci = createCiRoles(cfg);
-const { cluster } = createCluster(cfg, network, { deployer: ci.deployer.arn, infra: ci.infra.arn });
+const { cluster } = createCluster(cfg, network, { clusterAdmin: ci.clusterAdmin.arn, deployer: ci.deployer.arn });
 attachDeployerPolicy(ci.deployer, [registry.app.arn, registry.operator.arn], cluster.eksCluster.arn);
+createKubernetesObjects(cfg, cluster, ci.clusterAdmin.arn);
+const database = cfg.database
+  ? createDatabase(cfg, cfg.database, {
+      network,
+      nodeSecurityGroupId: cluster.eksCluster.vpcConfig.clusterSecurityGroupId,
+      clusterOidcProviderArn: cluster.oidcProviderArn,
+      clusterOidcIssuer: cluster.oidcIssuer,
+    })
+  : undefined;
 
-/** Admin credentials for the cluster (uses `aws eks get-token`): a secret in the stack state. */
+/** Credentials for the cluster (uses `aws eks get-token` as the caller): a secret in the stack state. */
 export const kubeconfig = pulumi.secret(cluster.kubeconfigJson);
 export const clusterName = cluster.eksCluster.name;
 export const region = cfg.region;
 export const vpcId = network.vpcId;
 export const appRepositoryUrl = registry.app.repositoryUrl;
 export const operatorRepositoryUrl = registry.operator.repositoryUrl;
-/** Role for the deploy workflow: set it as the repository variable AWS_CI_ROLE_ARN. */
+/** Role for the deploy jobs (environment deployEnvironment): the repository variable AWS_CI_ROLE_ARN. */
 export const ciRoleArn = ci.deployer.arn;
-/** Role for the workflow's `pulumi up`: set it as the repository variable AWS_INFRA_ROLE_ARN. */
+/** Role for `pulumi up` (environment infraEnvironment): the repository variable AWS_INFRA_ROLE_ARN. */
 export const infraRoleArn = ci.infra.arn;
+/** Kubernetes admin role (assumed by the infra role and clusterAdminPrincipalArns). */
+export const clusterAdminRoleArn = ci.clusterAdmin.arn;
 /** The cluster's IAM OIDC provider (IAM roles for service accounts). */
 export const clusterOidcProviderArn = cluster.oidcProviderArn;
+/** RDS endpoint host, or "" without createDatabase. */
+export const databaseHost = database ? database.instance.address : pulumi.output('');
+/** ARN of the RDS-managed master secret (the ARN only: the password stays in Secrets Manager). */
+export const databaseSecretArn = database ? database.secretArn : pulumi.output('');
+/** Role to annotate External Secrets' ServiceAccount with (eks.amazonaws.com/role-arn). */
+export const externalSecretsRoleArn = database ? database.externalSecretsRole.arn : pulumi.output('');
+/** SecretStore + ExternalSecret producing the app's DATABASE_URL Secret: pipe into `kubectl apply -f -`. */
+export const databaseExternalSecret = database
+  ? pulumi.all([database.instance.address, database.secretArn]).apply(([host, secretArn]) =>
+      externalSecretManifests({ region: cfg.region, secretArn, host, namespace: cfg.appNamespaces[0]!, secretName: APP_DATABASE_SECRET }),
+    )
+  : pulumi.output('');

@@ -1,54 +1,15 @@
 // Every manifest a user applies from the repository (cdk8s/dist/, crds/examples/) is accepted by
 // the real API server: server-side apply with dryRun=All. The operator's pod template also passes
 // Pod Security admission at the restricted level, and its RBAC grants what the operator does.
-import fs from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, installCrdFromFile, loadKubeConfig } from '../harness/envtest';
 import { kubeOk, kubeRequest } from '../api/kube-http';
+import { documents, objectPath, yamlFiles } from './manifests';
 
 const root = path.resolve(__dirname, '..', '..');
 const OPERATOR_NAMESPACE = 'fastapiapp-system';
 const OPERATOR_SA = `system:serviceaccount:${OPERATOR_NAMESPACE}:fastapiapp-operator`;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = Record<string, any>;
-
-/** REST path of each kind the repository ships: [group/version prefix, plural, namespaced]. */
-const KINDS: Record<string, [string, string, boolean]> = {
-  'v1/Namespace': ['/api/v1', 'namespaces', false],
-  'v1/ServiceAccount': ['/api/v1', 'serviceaccounts', true],
-  'v1/Service': ['/api/v1', 'services', true],
-  'v1/Secret': ['/api/v1', 'secrets', true],
-  'v1/ConfigMap': ['/api/v1', 'configmaps', true],
-  'apps/v1/Deployment': ['/apis/apps/v1', 'deployments', true],
-  'policy/v1/PodDisruptionBudget': ['/apis/policy/v1', 'poddisruptionbudgets', true],
-  'rbac.authorization.k8s.io/v1/ClusterRole': ['/apis/rbac.authorization.k8s.io/v1', 'clusterroles', false],
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ['/apis/rbac.authorization.k8s.io/v1', 'clusterrolebindings', false],
-  'rbac.authorization.k8s.io/v1/Role': ['/apis/rbac.authorization.k8s.io/v1', 'roles', true],
-  'rbac.authorization.k8s.io/v1/RoleBinding': ['/apis/rbac.authorization.k8s.io/v1', 'rolebindings', true],
-  'monitoring.coreos.com/v1/ServiceMonitor': ['/apis/monitoring.coreos.com/v1', 'servicemonitors', true],
-  'monitoring.coreos.com/v1/PrometheusRule': ['/apis/monitoring.coreos.com/v1', 'prometheusrules', true],
-  'apiextensions.k8s.io/v1/CustomResourceDefinition': ['/apis/apiextensions.k8s.io/v1', 'customresourcedefinitions', false],
-  'platform.fastapiapp.io/v1alpha1/FastApiApp': ['/apis/platform.fastapiapp.io/v1alpha1', 'fastapiapps', true],
-};
-
-function objectPath(obj: Manifest, defaultNamespace: string): string {
-  const kind = KINDS[`${obj.apiVersion}/${obj.kind}`];
-  if (!kind) throw new Error(`no REST mapping for ${obj.apiVersion} ${obj.kind}: add it to KINDS`);
-  const [prefix, plural, namespaced] = kind;
-  const ns = namespaced ? `/namespaces/${obj.metadata.namespace ?? defaultNamespace}` : '';
-  return `${prefix}${ns}/${plural}/${obj.metadata.name}`;
-}
-
-function yamlFiles(dir: string): string[] {
-  return fs.readdirSync(path.join(root, dir)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${dir}/${f}`);
-}
-
-function documents(file: string): Manifest[] {
-  return parseAllDocuments(fs.readFileSync(path.join(root, file), 'utf8')).map((d) => d.toJSON()).filter(Boolean);
-}
 
 let kc: KubeConfig;
 let exampleNs: string;

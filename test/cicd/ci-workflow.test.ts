@@ -1,5 +1,7 @@
 // ci.yml: what every push and pull request must pass before deploy.yml may run.
-import { loadWorkflow, runScripts } from './workflows';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, loadWorkflow, runScripts } from './workflows';
 
 const { wf: ci } = loadWorkflow('ci.yml');
 const scripts = runScripts(ci);
@@ -31,11 +33,35 @@ test('when generated manifests drift from `npm run synth`, then CI fails', () =>
   expect(drift).toContain('git status --porcelain --untracked-files=all -- crds cdk8s/dist');
 });
 
-test('when images are built in CI, then both are built with buildx and none is pushed', () => {
+test('when the suite runs, then it runs on Node 20 (the minimum) and on Node 24 (the images\' Node)', () => {
+  const job = ci.jobs.test!;
+  expect(job.strategy?.matrix?.node).toEqual(['20', '24']);
+  const setup = job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
+  expect(setup.with?.['node-version']).toBe('${{ matrix.node }}');
+  const base = /^ARG NODE_IMAGE=node:(\d+)-/m.exec(fs.readFileSync(path.join(ROOT, 'Dockerfile.app'), 'utf8'))?.[1];
+  expect(job.strategy?.matrix?.node).toContain(base);
+});
+
+test('when images are built in CI, then each is built once, smoke-tested, saved with its ID and never pushed', () => {
   const job = ci.jobs.images!;
   expect(job.strategy?.matrix?.image).toEqual(['app', 'operator']);
-  const build = job.steps.find((s) => s.run?.includes('docker buildx build'))!;
-  expect(build.run).toContain('--file "Dockerfile.$IMAGE"');
-  expect(build.run).not.toMatch(/--push|--output[= ]type=registry|docker push/);
+  const builds = job.steps.filter((s) => /docker (buildx )?build/.test(s.run ?? ''));
+  expect(builds).toHaveLength(1);
+  expect(builds[0]!.run).toContain('--file "Dockerfile.$IMAGE"');
+  expect(builds[0]!.run).toContain('--load');
+  for (const s of job.steps) expect(s.run ?? '').not.toMatch(/--push|--output[= ]type=registry|docker push/);
   expect(job.steps.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
+  const order = (re: RegExp) => job.steps.findIndex((s) => re.test(s.run ?? ''));
+  const build = order(/docker buildx build/);
+  const smokeApp = order(/migrate\.js latest[\s\S]*\/health/);
+  const smokeOperator = order(/fastapiapp-operator:ci --version/);
+  const save = order(/docker image inspect --format '\{\{\.Id\}\}'[\s\S]*docker save/);
+  const upload = job.steps.findIndex((s) => s.uses?.startsWith('actions/upload-artifact@'));
+  expect([build, smokeApp, smokeOperator, save, upload].every((i) => i >= 0)).toBe(true);
+  expect(build).toBeLessThan(Math.min(smokeApp, smokeOperator));
+  expect(Math.max(smokeApp, smokeOperator)).toBeLessThan(save);
+  expect(save).toBeLessThan(upload);
+  expect(job.steps[upload]!.with).toMatchObject({ name: 'image-${{ matrix.image }}', path: 'out/' });
+  // The app is smoke-tested against a real PostgreSQL service.
+  expect(JSON.stringify((ci.jobs.images as unknown as { services: unknown }).services)).toContain('postgres:16');
 });

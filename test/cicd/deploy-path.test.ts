@@ -1,8 +1,10 @@
 // Reads deploy.yml (and ci.yml) and checks the path a commit takes to production: only after CI
-// passed, AWS through OIDC only, images tagged with the commit SHA, the FastApiApp's tag set and
-// waited on until Ready, no migrations run from the runner, one deploy at a time.
+// passed and only while it is main's head, AWS and Pulumi through OIDC only, each role from its
+// own environment, CI's tested images pushed unchanged (by digest), the committed FastApiApp
+// applied and waited on until Ready, no migrations run from the runner, one deploy at a time.
 import { allSteps, ancestors, loadWorkflow, runScripts, workflowFiles, type Step } from './workflows';
 import path from 'node:path';
+import { parseConfig } from '../../infra/config';
 
 const ci = loadWorkflow('ci.yml').wf;
 const { wf: deploy } = loadWorkflow('deploy.yml');
@@ -28,19 +30,47 @@ describe('deploy.yml runs only after CI passed', () => {
     }
   });
 
-  test('when started by hand, then the gate checks that CI passed for the commit', () => {
-    const check = deploy.jobs.gate!.steps.find((s) => s.if === "github.event_name == 'workflow_dispatch'");
-    expect(scriptOf(check!)).toMatch(/gh run list .*--workflow ci\.yml .*--commit "\$SHA"/s);
-    expect(scriptOf(check!)).toContain('--status success');
-    expect(deploy.jobs.gate!.permissions).toEqual({ actions: 'read' });
+  test('when started by hand, then the gate finds the CI run that passed for the commit, or fails', () => {
+    const ci = deploy.jobs.gate!.steps.find((s) => s.id === 'ci')!;
+    expect(ci.env?.RUN_ID).toBe('${{ github.event.workflow_run.id }}');
+    expect(scriptOf(ci)).toMatch(/gh run list .*--workflow ci\.yml .*--commit "\$SHA"/s);
+    expect(scriptOf(ci)).toContain('--status success');
+    expect(scriptOf(ci)).toMatch(/CI has not succeeded[\s\S]*exit 1/);
+    expect(deploy.jobs.gate!.permissions).toEqual({ actions: 'read', contents: 'read' });
   });
 
   test('when the commit is resolved, then it is the commit CI ran on', () => {
     const sha = deploy.jobs.gate!.steps.find((s) => s.id === 'sha')!;
     expect(sha.env).toEqual({ SHA: '${{ github.event.workflow_run.head_sha || github.sha }}' });
-    for (const name of ['infra', 'images', 'rollout']) {
+    for (const name of ['infra', 'rollout']) {
       const checkout = deploy.jobs[name]!.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
       expect(checkout?.with?.ref).toBe('${{ needs.gate.outputs.sha }}');
+    }
+  });
+});
+
+describe('deploys in order: only main\'s head is rolled out', () => {
+  const headCheck = (s: Step) => /gh api "repos\/\$GITHUB_REPOSITORY\/commits\/main" --jq \.sha/.test(scriptOf(s));
+
+  test('when main has moved past the commit, then the gate says so and infra, images and rollout are skipped', () => {
+    const gate = deploy.jobs.gate!;
+    const head = gate.steps.find((s) => s.id === 'head')!;
+    expect(headCheck(head)).toBe(true);
+    expect(scriptOf(head)).toMatch(/if \[ "\$head" = "\$SHA" \]; then\s+echo "current=true"[\s\S]*echo "current=false"/);
+    expect((gate as unknown as { outputs: Record<string, string> }).outputs.current).toBe('${{ steps.head.outputs.current }}');
+    expect(deploy.jobs.infra!.if).toBe("needs.gate.outputs.current == 'true'");
+    // images and rollout need infra: a skipped infra skips them.
+    for (const name of ['images', 'rollout']) expect(ancestors(deploy, name)).toContain('infra');
+  });
+
+  test('when main moves while a deploy runs, then the rollout checks again and changes nothing in the cluster', () => {
+    const steps = deploy.jobs.rollout!.steps;
+    const at = steps.findIndex((s) => s.id === 'head');
+    expect(headCheck(steps[at]!)).toBe(true);
+    const kubeconfig = steps.findIndex((s) => scriptOf(s).includes('aws eks update-kubeconfig'));
+    expect(at).toBeLessThan(kubeconfig);
+    for (const s of steps.slice(at + 1).filter((x) => !x.if?.startsWith('failure()'))) {
+      expect([s.name ?? s.uses, s.if]).toEqual([s.name ?? s.uses, "steps.head.outputs.current == 'true'"]);
     }
   });
 });
@@ -56,11 +86,34 @@ describe('AWS access is OIDC only, least privilege', () => {
     expect(awsLogins.map((s) => s.job).sort()).toEqual(['images', 'infra', 'rollout']);
     for (const s of awsLogins) {
       expect(s.with?.['role-to-assume']).toMatch(/^\$\{\{ vars\.AWS_(CI|INFRA)_ROLE_ARN \}\}$/);
-      expect(deploy.jobs[s.job]!.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+      expect(deploy.jobs[s.job]!.permissions).toMatchObject({ contents: 'read', 'id-token': 'write' });
     }
     // Only `pulumi up` gets the broad infra role; pushing and deploying use the narrow CI role.
     expect(awsLogins.find((s) => s.job === 'infra')!.with!['role-to-assume']).toBe('${{ vars.AWS_INFRA_ROLE_ARN }}');
     expect(awsLogins.filter((s) => s.job !== 'infra').every((s) => s.with!['role-to-assume'] === '${{ vars.AWS_CI_ROLE_ARN }}')).toBe(true);
+  });
+
+  test('when a job assumes a role, then it runs in the GitHub environment that role alone trusts', () => {
+    const defaults = parseConfig((k) => (k === 'githubRepo' ? 'acme/x' : undefined), 'eu-west-1', 'dev');
+    const envOf = (job: string) => (deploy.jobs[job] as unknown as { environment?: string }).environment;
+    expect(envOf('infra')).toBe(defaults.infraEnvironment);
+    expect(envOf('images')).toBe(defaults.deployEnvironment);
+    expect(envOf('rollout')).toBe(defaults.deployEnvironment);
+    expect(envOf('gate')).toBeUndefined();
+    expect(defaults.infraEnvironment).not.toBe(defaults.deployEnvironment);
+  });
+
+  test('when `pulumi up` runs, then the trusted repository is this one and Pulumi state needs no stored token', () => {
+    const infra = deploy.jobs.infra!;
+    const up = infra.steps.find((s) => s.uses?.startsWith('pulumi/actions@'))!;
+    const configMap = JSON.parse(String(up.with!['config-map']).replace(/\$\{\{ ([^}]+) \}\}/g, '<$1>'));
+    expect(configMap['fastapiapp:githubRepo']).toEqual({ value: '<github.repository>', secret: false });
+    expect(configMap['aws:region']).toEqual({ value: '<vars.AWS_REGION>', secret: false });
+    expect(up.with!['cloud-url']).toBe('${{ vars.PULUMI_BACKEND_URL }}');
+    const auth = infra.steps.find((s) => s.uses?.startsWith('pulumi/auth-actions@'))!;
+    expect(auth.with).toEqual({ organization: '${{ vars.PULUMI_ORGANIZATION }}', 'requested-token-type': 'urn:pulumi:token-type:access_token:organization' });
+    expect(auth.if).toBe("vars.PULUMI_BACKEND_URL == ''");
+    for (const raw of raws) expect(raw).not.toContain('PULUMI_ACCESS_TOKEN');
   });
 
   test('when permissions are read, then the workflow grants nothing and every job states its own', () => {
@@ -76,15 +129,28 @@ describe('AWS access is OIDC only, least privilege', () => {
 });
 
 describe('images and rollout', () => {
-  test('when images are pushed, then both are tagged with the commit SHA and nothing else', () => {
+  test('when images are pushed, then they are CI\'s tested images, unchanged, tagged with the SHA and their digests kept', () => {
     const job = deploy.jobs.images!;
-    const push = job.steps.find((s) => s.run?.includes('--push'))!;
+    for (const s of job.steps) expect(scriptOf(s)).not.toMatch(/docker (buildx )?build/);
+    expect(job.steps.some((s) => s.uses?.startsWith('actions/checkout@'))).toBe(false);
+    const download = job.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    expect(download.with).toMatchObject({ pattern: 'image-*', 'run-id': '${{ needs.gate.outputs.ci-run-id }}' });
+    expect(job.permissions).toEqual({ actions: 'read', contents: 'read', 'id-token': 'write' });
+    const push = job.steps.find((s) => s.id === 'push')!;
     expect(push.env?.SHA).toBe('${{ needs.gate.outputs.sha }}');
-    expect(push.run).toContain('--tag "$2:$SHA"');
-    expect(push.run!.match(/--tag /g)).toHaveLength(1);
-    expect(push.run).toMatch(/push Dockerfile\.app "\$APP_REPOSITORY"/);
-    expect(push.run).toMatch(/push Dockerfile\.operator "\$OPERATOR_REPOSITORY"/);
-    expect(job.steps.some((s) => s.uses?.startsWith('aws-actions/amazon-ecr-login@'))).toBe(true);
+    const script = scriptOf(push);
+    expect(script).toMatch(/tested="\$\(cat "\$dir\/image-id"\)"/);
+    expect(script).toMatch(/docker image inspect --format '\{\{\.Id\}\}' "\$loaded"\)" != "\$tested"/);
+    expect(script).toContain('docker push --quiet "$2:$SHA"');
+    expect(script.match(/docker tag /g)).toHaveLength(1);
+    // After the push, ECR's manifest must name the tested config digest.
+    expect(script).toMatch(/jq -r \.config\.digest\)"[\s\S]*if \[ "\$config" != "\$tested" \] && \[ "\$digest" != "\$tested" \]/);
+    expect(script).toMatch(/push app "\$APP_REPOSITORY"/);
+    expect(script).toMatch(/push operator "\$OPERATOR_REPOSITORY"/);
+    expect((job as unknown as { outputs: Record<string, string> }).outputs).toEqual({
+      'app-digest': '${{ steps.push.outputs.app-digest }}',
+      'operator-digest': '${{ steps.push.outputs.operator-digest }}',
+    });
   });
 
   test('when the rollout runs, then CRDs, the operator at the SHA, spec.tag and the Ready wait come in that order', () => {
@@ -98,19 +164,23 @@ describe('images and rollout', () => {
     };
     const kubeconfig = at(/aws eks update-kubeconfig --name "\$CLUSTER_NAME"/);
     const crds = at(/kubectl apply .*-f crds\//);
-    const operator = at(/newTag: "\$SHA"[\s\S]*kubectl apply .*operator-install\.yaml/);
-    const tag = at(/kubectl -n "\$FAA_NAMESPACE" patch "faa\/\$FAA_NAME" --type merge/);
+    const operator = at(/digest: "\$OPERATOR_DIGEST"[\s\S]*kubectl apply .*operator-install\.yaml/);
+    const tag = at(/kubectl apply --server-side .*-f "\$APP_MANIFEST"/);
     const ready = at(/kubectl -n "\$FAA_NAMESPACE" wait "faa\/\$FAA_NAME" --for=condition=Ready --timeout=15m/);
     expect([kubeconfig, crds, operator, tag, ready]).toEqual([...[kubeconfig, crds, operator, tag, ready]].sort((a, b) => a - b));
     expect(new Set([kubeconfig, crds, operator, tag]).size).toBe(4);
-    expect(scripts[tag]).toContain('--arg tag "$SHA"');
-    expect(scripts[tag]).toContain('{spec: {image: $image, tag: $tag}}');
+    expect(rollout.env?.OPERATOR_DIGEST).toBe('${{ needs.images.outputs.operator-digest }}');
+    expect(scripts[operator]).toContain('grep -q "image: $OPERATOR_REPOSITORY@$OPERATOR_DIGEST"');
+    // The committed FastApiApp, with only image and tag set by the run.
+    expect(deploy.env?.APP_MANIFEST).toBe('deploy/fastapiapp.yaml');
+    expect(scripts[tag]).toContain(`yq -i '.spec.image = strenv(APP_REPOSITORY) | .spec.tag = strenv(SHA)' "$APP_MANIFEST"`);
+    expect(scripts[tag]).not.toMatch(/kubectl (patch|create)/);
     // A stale Ready (previous tag) must not pass the wait.
     expect(scripts[ready]).toMatch(/--for=jsonpath='\{\.status\.observedGeneration\}'="\$generation"[\s\S]*--for=condition=Ready/);
   });
 
   test('when the rollout fails, then conditions, events and the migration Job logs are printed', () => {
-    const diag = deploy.jobs.rollout!.steps.find((s) => s.if === 'failure()');
+    const diag = deploy.jobs.rollout!.steps.find((s) => s.if?.startsWith('failure()'));
     const script = scriptOf(diag!);
     expect(script).toContain('{range .status.conditions[*]}');
     expect(script).toContain('get events');
@@ -118,12 +188,13 @@ describe('images and rollout', () => {
     expect(script).toMatch(/kubectl -n "\$FAA_NAMESPACE" logs "\$job"/);
   });
 
-  test('when any workflow step runs, then none of them runs migrations or touches the database', () => {
-    for (const wf of [ci, deploy]) {
-      for (const script of runScripts(wf)) {
-        expect(script).not.toMatch(/\bmigrate\b|migrate\.js|knex|DATABASE_URL|psql/i);
-      }
-    }
+  test('when any workflow step runs, then none runs migrations or touches a real database (CI\'s smoke test uses its own)', () => {
+    const dbTouch = /\bmigrate\b|migrate\.js|knex|DATABASE_URL|psql/i;
+    for (const script of runScripts(deploy)) expect(script).not.toMatch(dbTouch);
+    const touching = allSteps(ci).filter((s) => dbTouch.test(scriptOf(s)));
+    expect(touching.map((s) => [s.job, s.name])).toEqual([['images', 'Smoke test the app image (migrate, serve, /health, read-only root)']]);
+    // ...against the job's throwaway PostgreSQL service on loopback.
+    expect(touching[0]!.env?.DATABASE_URL).toBe('postgres://smoke:smoke@127.0.0.1:5432/smoke');
   });
 
   test('when two deploys are started, then they queue in one group and never cancel each other', () => {

@@ -16,10 +16,40 @@ test('when only the repository and region are given, then the lab defaults apply
     nodeMaxSize: 3,
     vpcCidr: '10.0.0.0/16',
     azCount: 2,
-    githubBranch: 'main',
+    infraEnvironment: 'infrastructure',
+    deployEnvironment: 'production',
+    publicAccessCidrs: ['0.0.0.0/0'],
+    logRetentionDays: 30,
     imagesToKeep: 10,
+    protectedTagPrefixes: ['v'],
+    ecrForceDelete: false,
     githubOidcProviderArn: undefined,
+    database: undefined,
   });
+});
+
+test('when createDatabase is true, then the database defaults are a small single-AZ instance with deletion protection', () => {
+  const cfg = parseConfig(reader({ ...base, createDatabase: 'true' }), 'us-east-1', 'dev');
+  expect(cfg.database).toEqual({
+    instanceClass: 'db.t4g.micro',
+    allocatedStorageGb: 20,
+    engineVersion: '16',
+    multiAz: false,
+    deletionProtection: true,
+    backupRetentionDays: 7,
+    externalSecretsServiceAccount: 'external-secrets/external-secrets',
+  });
+});
+
+test.each([
+  ['your-org/fastapiapp'],
+  ['<owner>/<repo>'],
+  ['OWNER/repo'],
+  ['example/fastapiapp'],
+])('when githubRepo is the placeholder %s, then the program refuses it with a message saying so', (repo) => {
+  const run = () => parseConfig(reader({ githubRepo: repo }), 'eu-west-1', 'dev');
+  expect(run).toThrow(InfraConfigError);
+  expect(run).toThrow(/"githubRepo": .* is a placeholder: set the repository whose workflows deploy/);
 });
 
 test.each([
@@ -32,6 +62,14 @@ test.each([
   ['a /8 VPC', { vpcCidr: '10.0.0.0/8' }, 'eu-west-1', 'vpcCidr'],
   ['four zones', { azCount: '4' }, 'eu-west-1', 'azCount'],
   ['a provider that is not an ARN', { githubOidcProviderArn: 'github' }, 'eu-west-1', 'githubOidcProviderArn'],
+  ['one environment for both roles', { infraEnvironment: 'prod', deployEnvironment: 'prod' }, 'eu-west-1', 'deployEnvironment'],
+  ['an endpoint CIDR that is not one', { publicAccessCidrs: '["10.0.0.300/8"]' }, 'eu-west-1', 'publicAccessCidrs'],
+  ['no endpoint CIDR at all', { publicAccessCidrs: '[]' }, 'eu-west-1', 'publicAccessCidrs'],
+  ['endpoint CIDRs that are not JSON', { publicAccessCidrs: '0.0.0.0/0' }, 'eu-west-1', 'publicAccessCidrs'],
+  ['a placeholder admin ARN', { clusterAdminPrincipalArns: '["arn:aws:iam::<account>:role/admin"]' }, 'eu-west-1', 'clusterAdminPrincipalArns'],
+  ['a yes/no flag that is neither', { createDatabase: 'yes' }, 'eu-west-1', 'createDatabase'],
+  ['a database below RDS\'s minimum storage', { createDatabase: 'true', databaseStorageGb: '5' }, 'eu-west-1', 'databaseStorageGb'],
+  ['an app namespace that is no DNS label', { appNamespaces: '["Team_A"]' }, 'eu-west-1', 'appNamespaces'],
 ])('when the config has %s, then it is rejected naming the key', (_what, values, region, key) => {
   const run = () => parseConfig(reader({ ...base, ...values }), region, 'dev');
   expect(run).toThrow(InfraConfigError);

@@ -13,7 +13,14 @@ beforeAll(async () => {
   pulumi.runtime.setAllConfig({
     'aws:region': 'eu-west-1',
     'fastapiapp:githubRepo': 'other-org/platform',
-    'fastapiapp:githubBranch': 'release',
+    'fastapiapp:deployEnvironment': 'prod-eu',
+    'fastapiapp:infraEnvironment': 'prod-eu-infra',
+    'fastapiapp:publicAccessCidrs': '["203.0.113.0/24"]',
+    'fastapiapp:logRetentionDays': '90',
+    'fastapiapp:clusterAdminPrincipalArns': '["arn:aws:iam::123456789012:role/sso-admin"]',
+    'fastapiapp:appNamespaces': '["team-a","team-b"]',
+    'fastapiapp:protectedTagPrefixes': '["release-","v"]',
+    'fastapiapp:ecrForceDelete': 'true',
     'fastapiapp:githubOidcProviderArn': EXISTING_PROVIDER,
     'fastapiapp:clusterName': 'prod-eks',
     'fastapiapp:vpcCidr': '10.20.0.0/16',
@@ -35,8 +42,20 @@ test('when an existing GitHub OIDC provider is configured, then none is created 
   const trust = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'ci-deployer')!.inputs.assumeRolePolicy as string);
   expect(trust.Statement[0].Principal.Federated).toBe(EXISTING_PROVIDER);
   expect(trust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toBe(
-    'repo:other-org/platform:ref:refs/heads/release',
+    'repo:other-org/platform:environment:prod-eu',
   );
+  const infraTrust = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'ci-infra')!.inputs.assumeRolePolicy as string);
+  expect(infraTrust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toBe('repo:other-org/platform:environment:prod-eu-infra');
+});
+
+test('when endpoint CIDRs, log retention, admins and app namespaces are configured, then the cluster and its RBAC follow them', () => {
+  const [cluster] = ofType('eks:index:Cluster');
+  expect(cluster!.inputs.publicAccessCidrs).toEqual(['203.0.113.0/24']);
+  expect(ofType('aws:cloudwatch/logGroup:LogGroup')[0]!.inputs).toMatchObject({ name: '/aws/eks/prod-eks/cluster', retentionInDays: 90 });
+  const admin = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'cluster-admin')!.inputs.assumeRolePolicy as string);
+  expect(admin.Statement[0].Principal.AWS).toEqual(['arn:aws:iam::123456789012:role/ci-infra', 'arn:aws:iam::123456789012:role/sso-admin']);
+  const namespaces = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').map((b) => (b.inputs.metadata as { namespace: string }).namespace);
+  expect(namespaces.sort()).toEqual(['fastapiapp-system', 'team-a', 'team-b']);
 });
 
 test('when sizes, instance type and CIDR are configured, then the node group and subnets follow them', () => {
@@ -51,8 +70,11 @@ test('when sizes, instance type and CIDR are configured, then the node group and
   expect(new Set(subnets.map((s) => s.inputs.availabilityZone)).size).toBe(3);
 });
 
-test('when imagesToKeep is configured, then the lifecycle policy keeps that many', () => {
+test('when imagesToKeep, protected prefixes and forceDelete are configured, then ECR follows them', () => {
   for (const p of ofType('aws:ecr/lifecyclePolicy:LifecyclePolicy')) {
-    expect(JSON.parse(p.inputs.policy as string).rules[0].selection.countNumber).toBe(25);
+    const { rules } = JSON.parse(p.inputs.policy as string);
+    expect(rules[0].selection.tagPrefixList).toEqual(['release-', 'v']);
+    expect(rules[2].selection.countNumber).toBe(25);
   }
+  for (const r of ofType('aws:ecr/repository:Repository')) expect(r.inputs.forceDelete).toBe(true);
 });

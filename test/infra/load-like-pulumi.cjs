@@ -19,7 +19,7 @@ pulumi.runtime.setMocks(
   {
     newResource: (a) => ({
       id: `${a.name}-id`,
-      state: { ...a.inputs, arn: `arn:aws:iam::123456789012:role/${a.name}`, repositoryUrl: `ecr/${a.name}`, eksCluster: { name: 'c', arn: 'arn:c' }, kubeconfigJson: '{}' },
+      state: { ...a.inputs, arn: `arn:aws:iam::123456789012:role/${a.name}`, repositoryUrl: `ecr/${a.name}`, eksCluster: { name: 'c', arn: 'arn:c', endpoint: 'https://c', certificateAuthority: { data: 'Y2E=' }, vpcConfig: { clusterSecurityGroupId: 'sg-c' } }, kubeconfigJson: '{}' },
     }),
     call: () => ({ names: ['z1', 'z2'] }),
   },

@@ -10,6 +10,9 @@ export interface Registered {
 
 export const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 export const ACCOUNT = '123456789012';
+export const CLUSTER_SECURITY_GROUP = 'sg-0eks0cluster';
+export const OIDC_ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/TEST';
+export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:rds!db-1234-AbCdEf`;
 
 /** Outputs the real providers would compute, for the properties the program reads. */
 function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
@@ -26,10 +29,24 @@ function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, un
     case 'eks:index:Cluster':
       // A remote component: the real outputs come from the eks provider; these stand in for them.
       return {
-        eksCluster: { name: physical, arn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/${physical}` },
+        eksCluster: {
+          name: physical,
+          arn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/${physical}`,
+          endpoint: `https://${physical}.gr7.eu-west-1.eks.amazonaws.com`,
+          certificateAuthority: { data: 'LS0tLS1CRUdJTi==' },
+          vpcConfig: { clusterSecurityGroupId: CLUSTER_SECURITY_GROUP },
+        },
+        oidcIssuer: OIDC_ISSUER,
         kubeconfigJson: JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: physical }] }),
         oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/TEST`,
       };
+    case 'aws:rds/instance:Instance':
+      // RDS generates the password and reports only where it keeps it.
+      return { arn, address: `${physical}.abc123.eu-west-1.rds.amazonaws.com`, masterUserSecrets: [{ secretArn: DATABASE_SECRET_ARN, secretStatus: 'active' }] };
+    case 'aws:rds/subnetGroup:SubnetGroup':
+      return { arn, name: args.name };
+    case 'aws:ec2/securityGroup:SecurityGroup':
+      return { arn, id: `${args.name}-id` };
     default:
       return { arn };
   }

@@ -16,16 +16,38 @@ test('when Pulumi reads Pulumi.yaml, then it runs index.ts with the TypeScript r
   expect(fs.existsSync(path.join(infra, project.main))).toBe(true);
 });
 
-test('when the example stack file is used, then its config validates and equals the defaults', () => {
-  const { config } = readYaml('Pulumi.dev.yaml') as { config: Record<string, string> };
-  const own = Object.fromEntries(
+test('when the repository is cloned, then it holds no stack file `pulumi up` would apply', () => {
+  // Pulumi reads Pulumi.<stack>.yaml; a committed one with example values would point both CI
+  // roles' trust at somebody else's repository. Any stack file present must be real config.
+  const stackFiles = fs.readdirSync(infra).filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f));
+  for (const f of stackFiles) {
+    const { config } = readYaml(f) as { config: Record<string, string> };
+    const own = (k: string) => (config[`fastapiapp:${k}`] === undefined ? undefined : String(config[`fastapiapp:${k}`]));
+    expect(() => parseConfig(own, config['aws:region'], f.split('.')[1]!)).not.toThrow();
+  }
+  expect(stackFiles).toEqual([]);
+});
+
+const example = () => (readYaml('stack-config.example.yaml') as { config: Record<string, string> }).config;
+const ownKeys = (config: Record<string, string>) =>
+  Object.fromEntries(
     Object.entries(config)
       .filter(([k]) => k.startsWith('fastapiapp:'))
       .map(([k, v]) => [k.slice('fastapiapp:'.length), String(v)]),
   );
+
+test('when the example settings are used unedited, then the program refuses their placeholder repository', () => {
+  const config = example();
+  const own = ownKeys(config);
+  expect(() => parseConfig((k) => own[k], config['aws:region'], 'dev')).toThrow(/"githubRepo": "<owner>\/<repo>" is a placeholder/);
+});
+
+test('when the example settings get a real repository and region, then they validate and equal the defaults', () => {
+  const config = example();
+  const own: Record<string, string> = { ...ownKeys(config), githubRepo: 'acme/fastapiapp' };
   expect(Object.keys(config).filter((k) => !k.startsWith('fastapiapp:'))).toEqual(['aws:region']);
-  const fromFile = parseConfig((k) => own[k], config['aws:region'], 'dev');
-  const defaults = parseConfig((k) => (k === 'githubRepo' ? own.githubRepo : undefined), config['aws:region'], 'dev');
+  const fromFile = parseConfig((k) => own[k], 'eu-west-1', 'dev');
+  const defaults = parseConfig((k) => (k === 'githubRepo' ? own.githubRepo : undefined), 'eu-west-1', 'dev');
   expect(fromFile).toEqual(defaults);
 });
 
@@ -37,7 +59,10 @@ test('when the program is loaded like `pulumi up` loads it, then it compiles and
   });
   const result = JSON.parse(out);
   expect(result.exports).toEqual(
-    ['appRepositoryUrl', 'ciRoleArn', 'clusterName', 'clusterOidcProviderArn', 'infraRoleArn', 'kubeconfig', 'operatorRepositoryUrl', 'region', 'vpcId'],
+    [
+      'appRepositoryUrl', 'ciRoleArn', 'clusterAdminRoleArn', 'clusterName', 'clusterOidcProviderArn', 'databaseExternalSecret',
+      'databaseHost', 'databaseSecretArn', 'externalSecretsRoleArn', 'infraRoleArn', 'kubeconfig', 'operatorRepositoryUrl', 'region', 'vpcId',
+    ],
   );
   expect(result.ciRoleArn).toBe('arn:aws:iam::123456789012:role/ci-deployer');
 }, 240_000);

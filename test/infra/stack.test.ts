@@ -78,34 +78,70 @@ describe('EKS', () => {
     }
   });
 
-  test('when the CI roles are mapped into the cluster, then each gets one cluster-scoped access policy', () => {
-    const entries = one('eks:index:Cluster').inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: Record<string, unknown> }>;
-    expect(Object.keys(entries).sort()).toEqual(['deployer', 'infra']);
-    expect(entries.deployer!.principalArn).toBe(`arn:aws:iam::${ACCOUNT}:role/ci-deployer`);
-    expect(Object.values(entries.deployer!.accessPolicies)).toEqual([
+  test('when principals are mapped into the cluster, then only the admin role is cluster admin and the deployer gets a group', () => {
+    type Entry = { principalArn: string; accessPolicies?: Record<string, unknown>; kubernetesGroups?: string[] };
+    const entries = one('eks:index:Cluster').inputs.accessEntries as Record<string, Entry>;
+    expect(Object.keys(entries).sort()).toEqual(['clusterAdmin', 'deployer']);
+    expect(entries.clusterAdmin!.principalArn).toBe(`arn:aws:iam::${ACCOUNT}:role/cluster-admin`);
+    expect(Object.values(entries.clusterAdmin!.accessPolicies!)).toEqual([
       { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } },
     ]);
+    expect(entries.deployer).toEqual({ principalArn: `arn:aws:iam::${ACCOUNT}:role/ci-deployer`, kubernetesGroups: ['fastapiapp:deployers'] });
+    // The principal running `pulumi up` in CI gets the creator's entry from EKS when it (re)creates
+    // the cluster: a second entry for it would fail with ResourceInUseException.
+    expect(JSON.stringify(entries)).not.toContain('ci-infra');
+  });
+
+  test('when the cluster-admin role is read, then only the infra role may assume it, never a GitHub token', () => {
+    const trust = policyJson(one('aws:iam/role:Role', 'cluster-admin'), 'assumeRolePolicy');
+    expect(trust.Statement).toEqual([{ Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${ACCOUNT}:role/ci-infra`] }, Action: 'sts:AssumeRole' }]);
+  });
+
+  test('when Pulumi manages Kubernetes objects, then it authenticates as the cluster-admin role', () => {
+    const provider = one('pulumi:providers:kubernetes');
+    const kubeconfig = JSON.parse(provider.inputs.kubeconfig as string);
+    expect(kubeconfig.users[0].user.exec.args).toEqual(expect.arrayContaining(['--role-arn', `arn:aws:iam::${ACCOUNT}:role/cluster-admin`, '--cluster-name', 'fastapiapp-dev']));
+    expect(kubeconfig.clusters[0].cluster.server).toBe('https://fastapiapp-dev.gr7.eu-west-1.eks.amazonaws.com');
+    const bindings = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
+    expect(bindings.map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort()).toEqual(['default', 'fastapiapp-system']);
+    expect(one('kubernetes:core/v1:Namespace').inputs.metadata).toEqual({ name: 'fastapiapp-system' });
+  });
+
+  test('when the API endpoint is declared, then public access is limited to the configured CIDRs (default documented)', () => {
+    const cluster = one('eks:index:Cluster');
+    expect(cluster.inputs.endpointPrivateAccess).toBe(true);
+    expect(cluster.inputs.publicAccessCidrs).toEqual(['0.0.0.0/0']);
+  });
+
+  test('when control-plane logs are written, then their log group exists first with a 30-day retention', () => {
+    const group = one('aws:cloudwatch/logGroup:LogGroup');
+    expect(group.inputs).toMatchObject({ name: '/aws/eks/fastapiapp-dev/cluster', retentionInDays: 30 });
   });
 });
 
 describe('ECR', () => {
-  test('when the repositories are declared, then both scan on push and have immutable tags', () => {
+  test('when the repositories are declared, then both scan on push, have immutable tags and refuse destroy while not empty', () => {
     const repos = ofType('aws:ecr/repository:Repository');
     expect(repos.map((r) => r.inputs.name).sort()).toEqual(['fastapiapp/app', 'fastapiapp/operator']);
     for (const r of repos) {
       expect(r.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
       expect(r.inputs.imageTagMutability).toBe('IMMUTABLE');
+      expect(r.inputs.forceDelete).toBe(false);
     }
   });
 
-  test('when the lifecycle policy is parsed, then each repository expires all but the newest 10 images', () => {
+  test('when the lifecycle policy is parsed, then releases are counted apart, untagged go after a day, 10 other tagged stay', () => {
     const policies = ofType('aws:ecr/lifecyclePolicy:LifecyclePolicy');
     expect(policies.map((p) => p.inputs.repository).sort()).toEqual(['fastapiapp/app', 'fastapiapp/operator']);
     for (const p of policies) {
       const { rules } = policyJson(p, 'policy');
-      expect(rules).toHaveLength(1);
-      expect(rules[0].selection).toEqual({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 });
-      expect(rules[0].action).toEqual({ type: 'expire' });
+      expect(rules.map((r: { rulePriority: number }) => r.rulePriority)).toEqual([1, 2, 3]);
+      expect(rules.every((r: { action: unknown }) => JSON.stringify(r.action) === '{"type":"expire"}')).toBe(true);
+      expect(rules[0].selection).toEqual({ tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 100 });
+      expect(rules[1].selection).toEqual({ tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 });
+      expect(rules[2].selection).toEqual({ tagStatus: 'tagged', tagPatternList: ['*'], countType: 'imageCountMoreThan', countNumber: 10 });
+      // A rule over "any" image would count the protected releases too and could expire them.
+      expect(JSON.stringify(rules)).not.toContain('"any"');
     }
   });
 });
@@ -117,18 +153,21 @@ describe('GitHub Actions OIDC roles', () => {
     expect(p.inputs.clientIdLists).toEqual(['sts.amazonaws.com']);
   });
 
-  test.each(['ci-deployer', 'ci-infra'])('when %s\'s trust policy is parsed, then only this repository\'s main may assume it', (name) => {
+  test.each([
+    ['ci-deployer', 'production'],
+    ['ci-infra', 'infrastructure'],
+  ])('when %s\'s trust policy is parsed, then only jobs in this repository\'s %s environment may assume it', (name, environment) => {
     const trust = policyJson(one('aws:iam/role:Role', name), 'assumeRolePolicy');
     expect(trust.Statement).toHaveLength(1);
     const [s] = trust.Statement;
     expect(s.Effect).toBe('Allow');
     expect(s.Action).toBe('sts:AssumeRoleWithWebIdentity');
     expect(s.Principal).toEqual({ Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` });
-    // Exact match (StringEquals, no wildcards): other repos, branches, tags and PRs cannot assume it.
+    // Exact match (StringEquals, no wildcards): other repos, environments, plain main jobs and PRs cannot.
     expect(s.Condition).toEqual({
       StringEquals: {
         'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-        'token.actions.githubusercontent.com:sub': `repo:${REPO}:ref:refs/heads/main`,
+        'token.actions.githubusercontent.com:sub': `repo:${REPO}:environment:${environment}`,
       },
     });
   });
@@ -146,6 +185,15 @@ describe('GitHub Actions OIDC roles', () => {
     // Nothing else: no wildcard actions, no other resources.
     expect(doc.Statement).toHaveLength(3);
     expect(JSON.stringify(doc)).not.toMatch(/"(ecr|eks|\*):?\*"/);
+  });
+});
+
+describe('database', () => {
+  test('when createDatabase is not set, then no database, security group or secret reader is created', async () => {
+    expect(ofType('aws:rds/instance:Instance')).toHaveLength(0);
+    expect(ofType('aws:ec2/securityGroup:SecurityGroup')).toHaveLength(0);
+    expect(ofType('aws:iam/role:Role').map((r) => r.name).sort()).toEqual(['ci-deployer', 'ci-infra', 'cluster-admin', 'fastapiapp-dev-nodes']);
+    expect(await valueOf(stack.databaseExternalSecret)).toBe('');
   });
 });
 

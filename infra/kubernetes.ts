@@ -1,0 +1,61 @@
+// The Kubernetes objects the stack owns: the operator namespace and the deployer's RBAC
+// (deployer-rbac.ts). Pulumi reaches the cluster as the cluster-admin role (its kubeconfig runs
+// `aws eks get-token --role-arn`), so it works whoever created the cluster. The kubeconfig is
+// built here rather than with eks.Cluster.getKubeconfig: a component method call is something
+// Pulumi's unit-test mocks cannot answer, and this keeps the program testable.
+import * as eks from '@pulumi/eks';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import type { InfraConfig } from './config';
+import { deployerRbac } from './deployer-rbac';
+
+export interface RoleKubeconfigOptions {
+  name: string;
+  server: string;
+  /** Base64 PEM of the cluster CA. */
+  ca: string;
+  roleArn: string;
+  region: string;
+}
+
+/** Pure: a kubeconfig whose credentials come from `aws eks get-token` as `roleArn`. */
+export function roleKubeconfig(o: RoleKubeconfigOptions): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: o.name, cluster: { server: o.server, 'certificate-authority-data': o.ca } }],
+    contexts: [{ name: o.name, context: { cluster: o.name, user: o.name } }],
+    'current-context': o.name,
+    users: [
+      {
+        name: o.name,
+        user: {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1beta1',
+            command: 'aws',
+            args: ['eks', 'get-token', '--cluster-name', o.name, '--region', o.region, '--role-arn', o.roleArn, '--output', 'json'],
+          },
+        },
+      },
+    ],
+  };
+}
+
+export function createKubernetesObjects(cfg: InfraConfig, cluster: eks.Cluster, adminRoleArn: pulumi.Input<string>): k8s.Provider {
+  const provider = new k8s.Provider('cluster-admin', {
+    kubeconfig: pulumi
+      .all([cluster.eksCluster.name, cluster.eksCluster.endpoint, cluster.eksCluster.certificateAuthority.data, adminRoleArn])
+      .apply(([name, server, ca, roleArn]) => JSON.stringify(roleKubeconfig({ name, server, ca, roleArn, region: cfg.region }))),
+    enableServerSideApply: true,
+  });
+  const opts = { provider };
+  const namespace = new k8s.core.v1.Namespace('operator-namespace', { metadata: { name: cfg.operatorNamespace } }, opts);
+  for (const obj of deployerRbac({ operatorNamespace: cfg.operatorNamespace, appNamespaces: cfg.appNamespaces })) {
+    const id = `${obj.kind}-${obj.metadata.namespace ?? 'cluster'}-${obj.metadata.name}`;
+    const { metadata, rules, roleRef, subjects } = obj;
+    if (obj.kind === 'ClusterRole') new k8s.rbac.v1.ClusterRole(id, { metadata, rules }, opts);
+    else if (obj.kind === 'ClusterRoleBinding') new k8s.rbac.v1.ClusterRoleBinding(id, { metadata, roleRef: roleRef!, subjects }, opts);
+    else new k8s.rbac.v1.RoleBinding(id, { metadata, roleRef: roleRef!, subjects }, { provider, dependsOn: [namespace] });
+  }
+  return provider;
+}
