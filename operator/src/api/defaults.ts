@@ -24,6 +24,8 @@ export const DEFAULT_TOPOLOGY_SPREAD = [
   { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' },
 ] as const;
 export const DEFAULT_PDB_MAX_UNAVAILABLE = 1;
+/** The Deployment controller's default: a rollout without progress for this long is RolloutStuck. */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 export const DEFAULT_MONITORING_INTERVAL = '30s';
 
 /** Env var names the operator sets itself; spec.env may not override them. */

@@ -10,6 +10,7 @@ import {
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_TOPOLOGY_SPREAD,
   DEFAULT_PORT,
   DEFAULT_REPLICAS,
@@ -448,6 +449,15 @@ const spec: SchemaProps = {
     },
     pod,
     disruptionBudget,
+    progressDeadlineSeconds: {
+      description: 'Seconds a rollout may go without progress (new pods becoming ready) before the Deployment reports ' +
+        'ProgressDeadlineExceeded and the FastApiApp Degraded=True reason RolloutStuck.',
+      type: 'integer',
+      format: 'int32',
+      minimum: 10,
+      maximum: 3600,
+      default: DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    },
     paused: {
       description: 'Stop reconciling this FastApiApp: the operator writes nothing to its children (what exists ' +
         'is kept) and reports a Paused condition. Set back to false to resume.',

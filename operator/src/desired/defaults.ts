@@ -10,6 +10,7 @@ import {
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_TOPOLOGY_SPREAD,
   DEFAULT_PORT,
   DEFAULT_REPLICAS,
@@ -34,6 +35,7 @@ export interface DefaultedSpec {
   paused: boolean;
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
+  progressDeadlineSeconds: number;
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -86,6 +88,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       labels: copy(pod.labels ?? {}),
       annotations: copy(pod.annotations ?? {}),
     },
+    progressDeadlineSeconds: spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
     disruptionBudget: {
       enabled: spec.disruptionBudget?.enabled ?? true,
       maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,

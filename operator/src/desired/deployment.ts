@@ -24,8 +24,6 @@ export const TERMINATION_GRACE_SECONDS = 30;
  * scale), which is not a rollout.
  */
 export const TEMPLATE_HASH_ANNOTATION = 'fastapiapp.io/template-hash';
-/** The Deployment controller's default, written out so the stuck-rollout check has a known bound. */
-export const PROGRESS_DEADLINE_SECONDS = 600;
 export const PROBE_TIMEOUT_SECONDS = 3;
 export const STARTUP_INITIAL_DELAY_SECONDS = 3;
 
@@ -82,7 +80,7 @@ export function buildDeployment(app: FastApiApp, runImageRef: string, secretHash
     spec: {
       replicas: spec.replicas,
       revisionHistoryLimit: 5,
-      progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
+      progressDeadlineSeconds: spec.progressDeadlineSeconds,
       selector: { matchLabels: selectorLabels(app) },
       // Never drop below the desired count during a rollout.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
