@@ -29,14 +29,15 @@ export const CLUSTER_RULES = [
   // Children carry blockOwnerDeletion; clusters enforcing OwnerReferencesPermissionEnforcement
   // require update on the owner's finalizers for that.
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
+  // get: before creating a child, whether its name is taken by an object the app does not control.
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   // delete: a migration Job superseded while it runs, and finished ones beyond the history limit.
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // list: once a migration Job succeeded, its pod's imageID gives the digest the Deployment pins.
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   // delete: the budget goes when replicas drop to 1 or it is disabled.
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
   // a hash per key in memory, never the values.
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
@@ -45,7 +46,7 @@ export const CLUSTER_RULES = [
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors'],
-    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];

@@ -160,6 +160,8 @@ describe('desired-state builders', () => {
     expect(startup.timeoutSeconds).toBeGreaterThanOrEqual(3);
     expect((startup.initialDelaySeconds ?? 0) + startup.periodSeconds! * startup.failureThreshold!).toBeGreaterThanOrEqual(60);
     expect(container.readinessProbe!.httpGet!.path).toBe('/readyz');
+    expect(buildDeployment(fastApiApp(), 'x:1').spec!.progressDeadlineSeconds).toBe(600);
+    expect(buildDeployment(fastApiApp({ progressDeadlineSeconds: 60 }), 'x:1').spec!.progressDeadlineSeconds).toBe(60);
   });
 
   it('when the spec sets values, then the children carry them', () => {

@@ -93,6 +93,7 @@ describe('FastApiApp CRD on the API server', () => {
     ['migration defaulted to enabled with an empty command', minimalSpec({ migration: { command: [] } }), 'spec.migration.command', 'must not be empty'],
     ['an empty migration command item', minimalSpec({ migration: { command: ['node', ''] } }), 'spec.migration.command[1]'],
     ['negative backoffLimit', minimalSpec({ migration: { backoffLimit: -1 } }), 'spec.migration.backoffLimit'],
+    ['a progress deadline under 10 s', minimalSpec({ progressDeadlineSeconds: 5 }), 'spec.progressDeadlineSeconds'],
     ['zero jobsHistoryLimit', minimalSpec({ migration: { jobsHistoryLimit: 0 } }), 'spec.migration.jobsHistoryLimit'],
     ['zero activeDeadlineSeconds', minimalSpec({ migration: { activeDeadlineSeconds: 0 } }), 'spec.migration.activeDeadlineSeconds'],
     ['missing databaseSecretRef', { image: 'repo/app', tag: '1.0.0' }, 'spec.databaseSecretRef: Required value'],

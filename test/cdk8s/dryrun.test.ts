@@ -94,6 +94,10 @@ describe('the operator RBAC on the API server', () => {
     ['batch', 'jobs', 'create'],
     ['monitoring.coreos.com', 'servicemonitors', 'delete'],
     ['', 'events', 'create'],
+    // get: only to check, before creating a child, that its name is not taken by someone else's object
+    ['', 'services', 'get'],
+    ['policy', 'poddisruptionbudgets', 'patch'],
+    ['', 'secrets', 'watch'],
   ];
   // Four entries per row: jest would take a missing fourth as the `done` callback.
   it.each(granted.map(([g, r, v, sub]) => [g, r, v, sub ?? ''] as const))('when the operator asks to use %s %s (%s), then it is allowed in any namespace', async (group, resource, verb, subresource) => {
@@ -108,7 +112,9 @@ describe('the operator RBAC on the API server', () => {
     ['rbac.authorization.k8s.io', 'clusterroles', 'create'],
     ['apiextensions.k8s.io', 'customresourcedefinitions', 'create'],
     ['apiextensions.k8s.io', 'customresourcedefinitions', 'watch'],
-    ['', 'services', 'get'],
+    ['', 'secrets', 'update'],
+    ['', 'pods', 'get'],
+    ['', 'services', 'delete'],
     ['', 'events', 'patch'],
   ];
   it.each(denied)('when the operator asks to use %s %s (%s), then it is denied', async (group, resource, verb) => {

@@ -10,8 +10,6 @@ export const DEFAULT_RESOURCES = {
   limits: { cpu: '500m', memory: '512Mi' },
 } as const;
 export const DEFAULT_SERVICE_TYPE = 'ClusterIP';
-/** The Deployment's own default: how long a rollout may make no progress before it counts as stuck. */
-export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 export const DEFAULT_SERVICE_PORT = 80;
 /** The app image's migrate command (WORKDIR /app). */
 export const DEFAULT_MIGRATION_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'latest'];
@@ -26,6 +24,8 @@ export const DEFAULT_TOPOLOGY_SPREAD = [
   { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' },
 ] as const;
 export const DEFAULT_PDB_MAX_UNAVAILABLE = 1;
+/** The Deployment controller's default: a rollout without progress for this long is RolloutStuck. */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 export const DEFAULT_MONITORING_INTERVAL = '30s';
 
 /** Env var names the operator sets itself; spec.env may not override them. */

@@ -10,9 +10,9 @@ import {
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_TOPOLOGY_SPREAD,
   DEFAULT_PORT,
-  DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
@@ -290,15 +290,6 @@ const spec: SchemaProps = {
       maximum: 100,
       default: DEFAULT_REPLICAS,
     },
-    progressDeadlineSeconds: {
-      description: 'Seconds a rollout may make no progress (new pods not becoming ready) before the Deployment, and so the '
-        + 'FastApiApp, reports it stuck (Degraded=True, reason RolloutStuck). The old pods keep serving meanwhile.',
-      type: 'integer',
-      format: 'int32',
-      minimum: 10,
-      maximum: 86400,
-      default: DEFAULT_PROGRESS_DEADLINE_SECONDS,
-    },
     port: {
       description: 'Port the app listens on inside the container; passed to it as the PORT env var.',
       type: 'integer',
@@ -458,6 +449,15 @@ const spec: SchemaProps = {
     },
     pod,
     disruptionBudget,
+    progressDeadlineSeconds: {
+      description: 'Seconds a rollout may go without progress (new pods becoming ready) before the Deployment reports ' +
+        'ProgressDeadlineExceeded and the FastApiApp Degraded=True reason RolloutStuck.',
+      type: 'integer',
+      format: 'int32',
+      minimum: 10,
+      maximum: 3600,
+      default: DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    },
     paused: {
       description: 'Stop reconciling this FastApiApp: the operator writes nothing to its children (what exists ' +
         'is kept) and reports a Paused condition. Set back to false to resume.',

@@ -60,7 +60,6 @@ export interface FastApiAppSpec {
   image: string;
   tag: string;
   replicas?: number;
-  progressDeadlineSeconds?: number;
   port?: number;
   databaseSecretRef: SecretKeyRef;
   env?: EnvVar[];
@@ -70,6 +69,8 @@ export interface FastApiAppSpec {
   monitoring?: { enabled?: boolean; path?: string; interval?: string };
   paused?: boolean;
   pod?: PodSpecOptions;
+  /** seconds without rollout progress before RolloutStuck (Deployment progressDeadlineSeconds) */
+  progressDeadlineSeconds?: number;
   /** PodDisruptionBudget while replicas > 1 */
   disruptionBudget?: { enabled?: boolean; maxUnavailable?: number | string };
 }

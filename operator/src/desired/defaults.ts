@@ -10,13 +10,13 @@ import {
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
+  DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_TOPOLOGY_SPREAD,
   DEFAULT_PORT,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
-  DEFAULT_PROGRESS_DEADLINE_SECONDS,
 } from '../api/defaults';
 import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
 
@@ -25,7 +25,6 @@ export interface DefaultedSpec {
   image: string;
   tag: string;
   replicas: number;
-  progressDeadlineSeconds: number;
   port: number;
   databaseSecretRef: { name: string; key: string };
   env: EnvVar[];
@@ -36,6 +35,7 @@ export interface DefaultedSpec {
   paused: boolean;
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
+  progressDeadlineSeconds: number;
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -53,7 +53,6 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
     image: spec.image,
     tag: spec.tag,
     replicas: spec.replicas ?? DEFAULT_REPLICAS,
-    progressDeadlineSeconds: spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
     port: spec.port ?? DEFAULT_PORT,
     databaseSecretRef: {
       name: spec.databaseSecretRef.name,
@@ -89,6 +88,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       labels: copy(pod.labels ?? {}),
       annotations: copy(pod.annotations ?? {}),
     },
+    progressDeadlineSeconds: spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
     disruptionBudget: {
       enabled: spec.disruptionBudget?.enabled ?? true,
       maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,

@@ -11,7 +11,6 @@ const APPLY = 'application/apply-patch+yaml'; // JSON is YAML
 
 export interface ListOptions {
   labelSelector?: string;
-  fieldSelector?: string;
   limit?: number;
   continue?: string;
   resourceVersion?: string;
@@ -44,7 +43,7 @@ export class KubeClient {
   async list<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
     return this.transport.request<ObjectList<T>>({
       verb: 'list', resource: r.plural, method: 'GET', path: resourcePath(r, namespace),
-      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion },
+      query: { labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion },
     });
   }
 

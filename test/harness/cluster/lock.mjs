@@ -20,7 +20,12 @@ export async function withLock(work, { timeoutMs = 20 * 60_000 } = {}) {
       break;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
-      const holder = Number(fs.readFileSync(LOCK_FILE, 'utf8').trim() || 0);
+      let holder = 0;
+      try {
+        holder = Number(fs.readFileSync(LOCK_FILE, 'utf8').trim() || 0);
+      } catch {
+        continue; // released between our create and our read
+      }
       if (!holder || !alive(holder)) {
         fs.rmSync(LOCK_FILE, { force: true });
         continue;
