@@ -6,6 +6,10 @@
 set -euo pipefail
 cache="${FASTAPIAPP_IMAGE_CACHE:-$HOME/.cache/fastapiapp-images}"
 driver="${FASTAPIAPP_STORAGE_DRIVER:-}"
+# The probe's answer is remembered: every caller must see the same store, or an image built into
+# one would be looked for in the other (a probe mount can fail on a busy machine).
+decided="$cache/storage-driver"
+if [ -z "$driver" ] && [ -s "$decided" ]; then driver="$(cat "$decided")"; fi
 if [ -z "$driver" ]; then
   driver=vfs
   probe="$(mktemp -d)"
@@ -15,6 +19,7 @@ if [ -z "$driver" ]; then
     driver=overlay
   fi
   rm -rf "$probe"
+  mkdir -p "$cache" && echo "$driver" > "$decided.$$" && mv "$decided.$$" "$decided"
 fi
 case "$driver" in
   overlay) printf '%s\n' --storage-driver overlay --root "$cache/storage-overlay" --runroot /run/fastapiapp-images ;;

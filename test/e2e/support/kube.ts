@@ -80,6 +80,10 @@ export async function diagnose(kube: Kube, namespace: string, appName: string, o
     }
   };
   await safe(`FastApiApp ${namespace}/${appName} status`, async () => JSON.stringify((await kube.get('platform.fastapiapp.io/v1alpha1', 'FastApiApp', namespace, appName))?.status, null, 2));
+  await safe(`Deployment ${namespace}/${appName}`, async () => {
+    const d = await kube.get('apps/v1', 'Deployment', namespace, appName);
+    return JSON.stringify({ generation: d?.metadata?.generation, progressDeadlineSeconds: d?.spec?.progressDeadlineSeconds, image: d?.spec?.template?.spec?.containers?.[0]?.image, status: d?.status }, null, 2);
+  });
   await safe(`Events in ${namespace}`, async () => (await kube.events(namespace))
     .map((e) => `${e.lastTimestamp ?? e.eventTime ?? ''} ${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`).join('\n'));
   await safe(`Pods in ${namespace}`, async () => (await kube.pods(namespace))
