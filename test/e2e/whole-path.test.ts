@@ -23,7 +23,6 @@ const GROUP = 'platform.fastapiapp.io/v1alpha1';
 const OPERATOR_NS = 'fastapiapp-system';
 const NS = `e2e-${process.pid}`;
 const APP = 'items';
-const POD_SUBNET = '10.244.0.0/24';
 
 let cluster: TestCluster | undefined;
 let hostBefore: Record<string, unknown>;
@@ -78,33 +77,32 @@ async function setTag(tag: string, more: Record<string, unknown> = {}): Promise<
     undefined, undefined, 'e2e-deploy', undefined, PatchStrategy.MergePatch);
 }
 
-/** Every write the traffic acknowledged is still there. */
-async function assertWritesReadable(report: TrafficReport): Promise<void> {
+async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   const db = new Client({ connectionString: pg.urlVia('127.0.0.1', 'items') });
   await db.connect();
   try {
-    const { rows } = await db.query('select id from items where id = any($1::int[])', [report.written]);
-    expect(rows.length).toBe(report.written.length);
+    return (await db.query(sql, params)).rows as T[];
   } finally {
     await db.end();
   }
 }
 
-async function columns(): Promise<string[]> {
-  const db = new Client({ connectionString: pg.urlVia('127.0.0.1', 'items') });
-  await db.connect();
-  try {
-    const { rows } = await db.query("select column_name from information_schema.columns where table_name = 'items'");
-    return rows.map((r: { column_name: string }) => r.column_name);
-  } finally {
-    await db.end();
-  }
-}
+const columns = async () => (await query<{ column_name: string }>("select column_name from information_schema.columns where table_name = 'items'"))
+  .map((r) => r.column_name);
 
 function expectNoFailures(name: string, report: TrafficReport): void {
   rollouts[name] = report;
   expect(report.sent / report.seconds).toBeGreaterThanOrEqual(50);
   expect(report.failed).toEqual([]);
+}
+
+/** Keeps the traffic on while the old pods drain, stops it: no request failed, every acknowledged write is stored. */
+async function finishRollout(name: string, traffic: ReturnType<typeof startTraffic>): Promise<void> {
+  await new Promise((r) => setTimeout(r, 8000));
+  const report = await traffic.stop();
+  expectNoFailures(name, report);
+  const stored = await query<{ id: number }>('select id from items where id = any($1::int[])', [report.written]);
+  expect(stored.length).toBe(report.written.length);
 }
 
 beforeAll(async () => {
@@ -121,7 +119,7 @@ beforeAll(async () => {
   await cluster.loadImages([images.operator, ...Object.values(images.app)]);
   timings.loadImagesSeconds = (Date.now() - t1) / 1000;
 
-  pg = await PostgresCluster.create({ extraListenAddresses: [info.bridgeIp], allowNetworks: [POD_SUBNET] });
+  pg = await PostgresCluster.create({ extraListenAddresses: [info.bridgeIp], allowNetworks: [info.podSubnet] });
   const admin = new Client({ connectionString: pg.url });
   await admin.connect();
   await admin.query('create database items');
@@ -191,10 +189,7 @@ test('2. tag change under load: the migration Job runs first, then the Deploymen
   await setTag(VARIANTS.v2!.tag);
   await waitRolledOut(VARIANTS.v2!.tag);
   timings.tagChangeReadySeconds = (Date.now() - t0) / 1000;
-  await new Promise((r) => setTimeout(r, 8000)); // old pods finish draining under traffic
-  const report = await traffic.stop();
-  expectNoFailures('v1->v2', report);
-  await assertWritesReadable(report);
+  await finishRollout('v1->v2', traffic);
   expect(await columns()).toContain('note');
 
   const job = (await migrationJobs()).find((j) => j.metadata?.annotations?.['fastapiapp.io/image']?.startsWith(imageOf(VARIANTS.v2!.tag)));
@@ -220,10 +215,7 @@ test('3. failed migration: Degraded=True (MigrationFailed) with an Event, pods s
 
   await setTag(VARIANTS.v4!.tag);
   await waitRolledOut(VARIANTS.v4!.tag);
-  await new Promise((r) => setTimeout(r, 8000));
-  const report = await traffic.stop();
-  expectNoFailures('v2->v3(failed)->v4', report);
-  await assertWritesReadable(report);
+  await finishRollout('v2->v3(failed)->v4', traffic);
   expect(await columns()).toContain('rating');
 }));
 
@@ -270,10 +262,7 @@ test('5. operator failover mid-migration: the standby leads within the lease dur
   expect(timings.failoverSeconds).toBeLessThanOrEqual(leaseSeconds + 5);
   await waitRolledOut(VARIANTS.v6!.tag, 300_000);
   expect((await migrationJobs()).filter(isV6Job)).toHaveLength(1);
-  await new Promise((r) => setTimeout(r, 8000));
-  const report = await traffic.stop();
-  expectNoFailures('v5->v6 with failover', report);
-  await assertWritesReadable(report);
+  await finishRollout('v5->v6 with failover', traffic);
   expect(await columns()).toContain('origin');
 }));
 

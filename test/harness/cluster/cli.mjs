@@ -9,20 +9,13 @@
 // Options of up: --owner-pid PID (tear down when PID exits) and --ready-file FILE (write the
 // cluster's details there as JSON once ready): how test suites run it in the background.
 import fs from 'node:fs';
+import { isAlive } from '../processes.cjs';
 import { clusterInfo, clusterMemoryMb, LAST_LOGS, readState, startCluster, teardown } from './cluster.mjs';
 import { hostSnapshot } from './host.mjs';
 import { binaries, loadImages } from './images.mjs';
 import { withLock } from './lock.mjs';
 
 const usage = 'usage: npm run cluster -- up|load IMAGE...|down|status|build';
-const isAlive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const option = (args, name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;

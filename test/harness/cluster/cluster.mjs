@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../free-port.cjs';
+import { descendants, isAlive } from '../processes.cjs';
 import pki from '../envtest/pki.cjs';
 import kube from '../envtest/kubeconfig.cjs';
 import {
@@ -16,12 +16,11 @@ import {
   etcdArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, schedulerArgs,
 } from './configs.mjs';
 import { restoreHost, run, saveHostState, setUpNetwork, unmountBelow } from './host.mjs';
-import { BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, STATE_DIR, STATE_FILE } from './layout.mjs';
+import { BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, POD_SUBNET, STATE_DIR, STATE_FILE } from './layout.mjs';
 import { binaries, importArchive, pauseArchive } from './images.mjs';
 
 const require = createRequire(import.meta.url);
 const YAML = require('yaml');
-const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Logs of the last cluster, kept after teardown for whoever reads a failure. */
 export const LAST_LOGS = path.join(os.tmpdir(), 'fastapiapp-cluster-last-logs');
@@ -47,14 +46,6 @@ function writeState(state) {
   fs.renameSync(`${STATE_FILE}.new`, STATE_FILE);
 }
 
-const isAlive = (pid) => {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 function tail(file, lines = 25) {
   try {
@@ -130,7 +121,7 @@ export async function startCluster({ owner, build = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fastapiapp-cluster-'));
   fs.chmodSync(dir, 0o755);
   const paths = clusterPaths(dir);
-  const state = { dir, owner, daemonPid: process.pid, startedAt: new Date().toISOString(), procs: [], host: saveHostState(), kubeProxy: [bins.kube, 'kube-proxy'] };
+  const state = { dir, owner, daemonPid: process.pid, startedAt: new Date().toISOString(), procs: [], host: saveHostState(), kube: bins.kube };
   writeState(state);
 
   const launch = (name, file, args, extra = {}) => {
@@ -195,14 +186,14 @@ export async function startCluster({ owner, build = false } = {}) {
 /** What clients of a running cluster need. */
 export function clusterInfo(state) {
   const paths = clusterPaths(state.dir);
-  const bins = binaries();
   return {
     dir: state.dir,
     kubeconfig: paths.kubeconfig('admin'),
     server: apiServerUrl(),
     bridgeIp: BRIDGE_IP,
     containerdSocket: paths.containerdSocket,
-    kubectl: bins.kube,
+    kubectl: state.kube,
+    podSubnet: POD_SUBNET,
     logs: paths.logs,
     phases: state.phases,
     owner: state.owner,
@@ -233,25 +224,10 @@ function shimPids(socket) {
 
 /** Proportional set size (MB) of every cluster process: components, containerd's shims, and all pods' processes. */
 export function clusterMemoryMb(state = readState()) {
-  const children = new Map();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch { /* exited */ }
-  }
-  const seen = new Set();
-  const visit = (pid) => {
-    if (seen.has(pid)) return;
-    seen.add(pid);
-    for (const c of children.get(pid) ?? []) visit(c);
-  };
-  for (const p of state.procs) if (isAlive(p.pid)) visit(p.pid);
-  for (const pid of shimPids(clusterPaths(state.dir).containerdSocket)) visit(pid);
+  const roots = [...state.procs.map((p) => p.pid).filter(isAlive), ...shimPids(clusterPaths(state.dir).containerdSocket)];
+  const all = [...roots, ...descendants(...roots)];
   let kb = 0;
-  for (const pid of seen) {
+  for (const pid of all) {
     try {
       kb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch { /* exited */ }
@@ -307,7 +283,7 @@ export async function teardown(state = readState()) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
   unmountBelow(state.dir);
-  const problems = state.host ? restoreHost(state.host, { kubeProxy: state.kubeProxy }) : [];
+  const problems = state.host ? restoreHost(state.host, { kubeProxy: state.kube && [state.kube, 'kube-proxy'] }) : [];
   try {
     fs.rmSync(LAST_LOGS, { recursive: true, force: true });
     if (fs.existsSync(paths.logs)) fs.cpSync(paths.logs, LAST_LOGS, { recursive: true });
@@ -317,5 +293,3 @@ export async function teardown(state = readState()) {
   fs.rmSync(STATE_FILE, { force: true });
   return problems;
 }
-
-export { here as harnessDir };

@@ -35,7 +35,9 @@ export function binaries({ build = false } = {}) {
   return { kubeApiserver, etcd, kube, pause, dir };
 }
 
-export const buildahFlags = () => sh('bash', [path.join(repoRoot, 'test/images/buildah-flags.sh')]).trim().split('\n');
+let flags;
+/** The image store the image suites use (test/images/buildah-flags.sh), asked once per process. */
+export const buildahFlags = () => (flags ??= sh('bash', [path.join(repoRoot, 'test/images/buildah-flags.sh')]).trim().split('\n'));
 const buildah = (args) => sh('buildah', [...buildahFlags(), ...args]);
 
 /** The pause image as an OCI archive, built once next to the pause binary. */
@@ -48,7 +50,7 @@ export function pauseArchive(bins) {
     buildah(['config', '--entrypoint', '["/pause"]', '--user', '65535:65535', ctrName]);
     buildah(['commit', '--format', 'oci', '--rm', ctrName, PAUSE_IMAGE]);
   } catch (err) {
-    sh('buildah', [...buildahFlags(), 'rm', ctrName], { stdio: 'ignore' });
+    try { buildah(['rm', ctrName]); } catch { /* the build error is the one to report */ }
     throw err;
   }
   buildah(['push', PAUSE_IMAGE, `oci-archive:${archive}.new:${PAUSE_IMAGE}`]);

@@ -18,6 +18,8 @@ export interface ClusterInfo {
   server: string;
   /** Node IP and gateway of the pod bridge: what pods use to reach services on the host. */
   bridgeIp: string;
+  /** Where pods get their addresses (what a service on the host must let in). */
+  podSubnet: string;
   containerdSocket: string;
   /** The multi-call binary; `kubectl` is its first argument. */
   kubectl: string;

@@ -1,16 +1,9 @@
 // A machine-wide lock file holding its owner's PID: one cluster start-up at a time. A lock whose
 // owner is dead is taken over, so a killed run never blocks the next one.
 import fs from 'node:fs';
+import { isAlive } from '../processes.cjs';
 import { LOCK_FILE } from './layout.mjs';
 
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-};
 
 export async function withLock(work, { timeoutMs = 20 * 60_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
@@ -26,7 +19,7 @@ export async function withLock(work, { timeoutMs = 20 * 60_000 } = {}) {
       } catch {
         continue; // released between our create and our read
       }
-      if (!holder || !alive(holder)) {
+      if (!holder || !isAlive(holder)) {
         fs.rmSync(LOCK_FILE, { force: true });
         continue;
       }

