@@ -1,7 +1,10 @@
 // The operator's install manifests: namespace, identity and least-privilege RBAC, the
-// Deployment (2 replicas, leader election), metrics Service, PodDisruptionBudget. Every namespaced
-// object names its namespace explicitly because the chart also holds cluster-scoped RBAC.
-import { ApiObject, Chart } from 'cdk8s';
+// Deployment (2 replicas, leader election), metrics Service, PodDisruptionBudget, built with
+// cdk8s-plus-28 constructs (its typed k8s object for the PodDisruptionBudget, which has no
+// construct). Every namespaced object names its namespace explicitly because the chart also holds
+// cluster-scoped RBAC.
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/types';
 import { containerSecurityContext, podSecurityContext } from '../../operator/src/desired/pod';
@@ -57,23 +60,43 @@ export const LEASE_RULES = [
 ];
 
 /** The operator's configuration (operator/src/config.ts reads these). */
-export const OPERATOR_ENV = [
-  { name: 'WATCH_NAMESPACES', value: '' },
-  { name: 'LEADER_ELECT', value: 'true' },
-  { name: 'LEADER_ELECTION_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-  { name: 'LEADER_ELECTION_ID', value: LEASE_NAME },
-  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-  { name: 'METRICS_ADDR', value: `:${METRICS_PORT}` },
-  { name: 'LOG_LEVEL', value: 'info' },
-];
+export const OPERATOR_ENV: Record<string, kplus.EnvValue> = {
+  WATCH_NAMESPACES: kplus.EnvValue.fromValue(''),
+  LEADER_ELECT: kplus.EnvValue.fromValue('true'),
+  LEADER_ELECTION_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+  LEADER_ELECTION_ID: kplus.EnvValue.fromValue(LEASE_NAME),
+  POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+  METRICS_ADDR: kplus.EnvValue.fromValue(`:${METRICS_PORT}`),
+  LOG_LEVEL: kplus.EnvValue.fromValue('info'),
+};
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+
+/** A rule's resources as cdk8s-plus API resources (which render one rule per resource, verbs as given). */
+function apiResources(rule: Rule): kplus.ApiResource[] {
+  return rule.apiGroups.flatMap((apiGroup) => rule.resources.map((resourceType) => kplus.ApiResource.custom({ apiGroup, resourceType })));
+}
+
+/** The restricted container profile the app's pods use (operator/src/desired/pod.ts), in cdk8s-plus terms. */
+function restrictedContainer(sc = containerSecurityContext()): kplus.ContainerSecurityContextProps {
+  return {
+    ensureNonRoot: sc.runAsNonRoot,
+    privileged: sc.privileged,
+    readOnlyRootFilesystem: sc.readOnlyRootFilesystem,
+    allowPrivilegeEscalation: sc.allowPrivilegeEscalation,
+    capabilities: { drop: sc.capabilities?.drop as kplus.Capability[] | undefined },
+    seccompProfile: sc.seccompProfile && { type: sc.seccompProfile.type as kplus.SeccompProfileType },
+  };
+}
+
+/** A JSON Pointer reference token (RFC 6901): `~` and `/` escaped. */
+const jsonPointer = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
 
 export class OperatorChart extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id);
 
-    new ApiObject(this, 'namespace', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
+    new kplus.Namespace(this, 'namespace', {
       metadata: {
         name: OPERATOR_NAMESPACE,
         labels: {
@@ -83,106 +106,79 @@ export class OperatorChart extends Chart {
         },
       },
     });
-    new ApiObject(this, 'service-account', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: meta(OPERATOR_NAME),
-      automountServiceAccountToken: true,
-    });
-    const subjects = [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE }];
-    new ApiObject(this, 'cluster-role', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: OPERATOR_NAME, labels },
-      rules: CLUSTER_RULES,
-    });
-    new ApiObject(this, 'cluster-role-binding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: OPERATOR_NAME, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
-      subjects,
-    });
-    new ApiObject(this, 'leader-election-role', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: meta(`${OPERATOR_NAME}-leader-election`),
-      rules: LEASE_RULES,
-    });
-    new ApiObject(this, 'leader-election-role-binding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: meta(`${OPERATOR_NAME}-leader-election`),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${OPERATOR_NAME}-leader-election` },
-      subjects,
-    });
+    const serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata: meta(OPERATOR_NAME), automountToken: true });
 
-    const probe = (path: string) => ({
-      httpGet: { path, port: 'metrics', scheme: 'HTTP' },
-      periodSeconds: 10,
-      timeoutSeconds: 2,
-      failureThreshold: 3,
-    });
-    new ApiObject(this, 'deployment', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
+    const clusterRole = new kplus.ClusterRole(this, 'cluster-role', { metadata: { name: OPERATOR_NAME, labels } });
+    for (const rule of CLUSTER_RULES) clusterRole.allow(rule.verbs, ...apiResources(rule));
+    new kplus.ClusterRoleBinding(this, 'cluster-role-binding', { metadata: { name: OPERATOR_NAME, labels }, role: clusterRole })
+      .addSubjects(serviceAccount);
+    const leaseRole = new kplus.Role(this, 'leader-election-role', { metadata: meta(`${OPERATOR_NAME}-leader-election`) });
+    for (const rule of LEASE_RULES) leaseRole.allow(rule.verbs, ...apiResources(rule));
+    new kplus.RoleBinding(this, 'leader-election-role-binding', { metadata: meta(`${OPERATOR_NAME}-leader-election`), role: leaseRole })
+      .addSubjects(serviceAccount);
+
+    const probe = (path: string) =>
+      kplus.Probe.fromHttpGet(path, {
+        port: METRICS_PORT,
+        scheme: kplus.ConnectionScheme.HTTP,
+        periodSeconds: Duration.seconds(10),
+        timeoutSeconds: Duration.seconds(2),
+        failureThreshold: 3,
+      });
+    const pod = podSecurityContext();
+    const operatorPods = kplus.Pods.select(this, 'operator-pods', { labels: selector });
+    const deployment = new kplus.Deployment(this, 'deployment', {
       metadata: meta(OPERATOR_NAME),
-      spec: {
-        replicas: 2,
-        revisionHistoryLimit: 5,
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': 'operator' } },
-          spec: {
-            serviceAccountName: OPERATOR_NAME,
-            securityContext: podSecurityContext(),
-            terminationGracePeriodSeconds: 30,
-            // Spread the two replicas so one node going away leaves a standby.
-            affinity: {
-              podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  {
-                    weight: 100,
-                    podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } },
-                  },
-                ],
-              },
-            },
-            containers: [
-              {
-                name: 'operator',
-                image: OPERATOR_IMAGE_PLACEHOLDER,
-                imagePullPolicy: 'IfNotPresent',
-                env: OPERATOR_ENV,
-                ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
-                livenessProbe: probe('/healthz'),
-                readinessProbe: probe('/readyz'),
-                resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-                securityContext: containerSecurityContext(),
-                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-                terminationMessagePolicy: 'FallbackToLogsOnError',
-              },
-            ],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }],
+      replicas: 2,
+      // Select by the app.kubernetes.io labels below, not by cdk8s-plus's generated address label.
+      select: false,
+      podMetadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': 'operator' } },
+      serviceAccount,
+      // The operator talks to the API server with its ServiceAccount's token.
+      automountServiceAccountToken: true,
+      securityContext: { ensureNonRoot: pod.runAsNonRoot, user: pod.runAsUser, group: pod.runAsGroup, fsGroup: pod.fsGroup },
+      terminationGracePeriod: Duration.seconds(30),
+      containers: [
+        {
+          name: 'operator',
+          image: OPERATOR_IMAGE_PLACEHOLDER,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          envVariables: OPERATOR_ENV,
+          // `ports`, not `portNumber`: the latter also adds a default TCP startup probe.
+          ports: [{ name: 'metrics', number: METRICS_PORT, protocol: kplus.Protocol.TCP }],
+          liveness: probe('/healthz'),
+          readiness: probe('/readyz'),
+          resources: {
+            cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+            memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
           },
+          securityContext: restrictedContainer(),
+          volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(16) }) }],
         },
-      },
+      ],
     });
-    new ApiObject(this, 'metrics-service', {
-      apiVersion: 'v1',
-      kind: 'Service',
+    deployment.select(kplus.LabelSelector.of({ labels: selector }));
+    // Spread the two replicas so one node going away leaves a standby.
+    deployment.scheduling.separate(operatorPods, { weight: 100, topology: kplus.Topology.HOSTNAME });
+    // What cdk8s-plus-28 has no option for.
+    ApiObject.of(deployment).addJsonPatch(
+      JsonPatch.add('/spec/revisionHistoryLimit', 5),
+      // Workloads always label their pods with a construct address; nothing selects on it here.
+      JsonPatch.remove(`/spec/template/metadata/labels/${jsonPointer(kplus.Pod.ADDRESS_LABEL)}`),
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', pod.seccompProfile),
+      JsonPatch.add('/spec/template/spec/containers/0/terminationMessagePolicy', 'FallbackToLogsOnError'),
+    );
+
+    new kplus.Service(this, 'metrics-service', {
       metadata: meta(`${OPERATOR_NAME}-metrics`),
-      spec: {
-        type: 'ClusterIP',
-        selector,
-        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }],
-      },
+      type: kplus.ServiceType.CLUSTER_IP,
+      selector: operatorPods,
+      ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT, protocol: kplus.Protocol.TCP }],
     });
-    new ApiObject(this, 'pod-disruption-budget', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
+    // cdk8s-plus-28 has no PodDisruptionBudget construct: its typed policy/v1 object.
+    new kplus.k8s.KubePodDisruptionBudget(this, 'pod-disruption-budget', {
       metadata: meta(OPERATOR_NAME),
-      spec: { minAvailable: 1, selector: { matchLabels: selector } },
+      spec: { minAvailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
   }
 }

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { synthesize } from '../../cdk8s/synth';
+import { CLUSTER_RULES, LEASE_RULES } from '../../cdk8s/charts/operator';
+import { containerSecurityContext, podSecurityContext } from '../../operator/src/desired/pod';
 
 const root = path.resolve(__dirname, '..', '..');
 const files = synthesize();
@@ -86,14 +88,63 @@ describe('npm run synth', () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'metrics' });
-    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'metrics' });
     expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    // cdk8s-plus-28 probes and Service target ports take numbers only: the metrics port's number.
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 8080, scheme: 'HTTP' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 8080, scheme: 'HTTP' });
+    // No startup probe (cdk8s-plus adds a TCP one when a container sets `portNumber`).
+    expect(container.startupProbe).toBeUndefined();
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
     const pdb = one('PodDisruptionBudget');
     expect(pdb.spec.minAvailable).toBe(1);
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     const service = one('Service');
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 8080, protocol: 'TCP' }]);
+    expect(service.spec.externalIPs ?? []).toEqual([]);
+  });
+
+  it('when the operator pod is read, then its security contexts are exactly the restricted profile the app pods use', () => {
+    const pod = one('Deployment').spec.template.spec;
+    // fsGroupChangePolicy: cdk8s-plus writes out Always, which is what Kubernetes does when it is unset.
+    expect(pod.securityContext).toEqual({ ...podSecurityContext(), fsGroupChangePolicy: 'Always' });
+    expect(pod.containers.map((c: Manifest) => c.securityContext)).toEqual([containerSecurityContext()]);
+    expect(pod.hostNetwork).not.toBe(true);
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }]);
+  });
+
+  it('when the operator pod is read, then it mounts its ServiceAccount token (cdk8s-plus turns it off unless asked)', () => {
+    const pod = one('Deployment').spec.template.spec;
+    expect(pod.serviceAccountName).toBe(one('ServiceAccount').metadata.name);
+    expect(one('ServiceAccount').automountServiceAccountToken).toBe(true);
+    expect(pod.automountServiceAccountToken).toBe(true);
+  });
+
+  it('when the operator Deployment is read, then it selects and labels its pods only by app.kubernetes.io labels', () => {
+    const deployment = one('Deployment');
+    const name = { 'app.kubernetes.io/name': 'fastapiapp-operator' };
+    expect(deployment.spec.selector).toEqual({ matchLabels: name });
+    expect(deployment.spec.template.metadata.labels).toEqual({ ...name, 'app.kubernetes.io/part-of': 'fastapiapp', 'app.kubernetes.io/component': 'operator' });
+    expect(deployment.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: name } } },
+    ]);
+    // No label or annotation of cdk8s-plus's own (such as its cdk8s.io/metadata.addr pod address).
+    expect(JSON.stringify(operator)).not.toContain('cdk8s.io/');
+    expect(deployment.spec.revisionHistoryLimit).toBe(5);
+    expect(deployment.spec.template.spec.containers[0].terminationMessagePolicy).toBe('FallbackToLogsOnError');
+  });
+
+  it('when the RBAC is read, then it is exactly the rules the chart declares, bound to the operator account only', () => {
+    // cdk8s-plus writes `resourceNames: []` (no name restriction, as when absent) on each rule.
+    const strip = (rules: Manifest[]) => rules.map(({ resourceNames, ...rule }) => {
+      expect(resourceNames ?? []).toEqual([]);
+      return rule;
+    });
+    expect(strip(one('ClusterRole').rules)).toEqual(CLUSTER_RULES);
+    expect(strip(one('Role').rules)).toEqual(LEASE_RULES);
+    const subject = { apiGroup: '', kind: 'ServiceAccount', name: 'fastapiapp-operator', namespace: 'fastapiapp-system' };
+    expect(one('ClusterRoleBinding')).toMatchObject({ roleRef: { kind: 'ClusterRole', name: one('ClusterRole').metadata.name }, subjects: [subject] });
+    expect(one('RoleBinding')).toMatchObject({ roleRef: { kind: 'Role', name: one('Role').metadata.name }, subjects: [subject] });
   });
 
   it('when namespaced install objects are read, then each names the operator namespace and cluster-scoped ones none', () => {
