@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdk8s/dist/', 'crds/', 'coverage/', '.data/', '.cache/'] },
+  { ignores: ['node_modules/', 'dist/', 'cdk8s/dist/', 'cdk8s/imports/', 'crds/', 'coverage/', '.data/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
