@@ -8,6 +8,7 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/types';
 import { containerSecurityContext, podSecurityContext } from '../../operator/src/desired/pod';
+import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 
 export const OPERATOR_NAMESPACE = 'fastapiapp-system';
 export const OPERATOR_NAME = 'fastapiapp-operator';
@@ -183,20 +184,18 @@ export class OperatorChart extends Chart {
   }
 }
 
-/** The operator's ServiceMonitor: a separate chart (and file) since it needs the prometheus-operator CRDs. */
+/** The operator's ServiceMonitor (typed by cdk8s/imports): a separate chart (and file) since it needs the prometheus-operator CRDs. */
 export class OperatorMonitoringChart extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    new ApiObject(this, 'service-monitor', {
-      apiVersion: 'monitoring.coreos.com/v1',
-      kind: 'ServiceMonitor',
+    new ServiceMonitor(this, 'service-monitor', {
       metadata: meta(OPERATOR_NAME),
       spec: {
         // job="fastapiapp-operator", which the operator alert rules select on.
         jobLabel: 'app.kubernetes.io/name',
         selector: { matchLabels: { ...selector, 'app.kubernetes.io/component': 'operator' } },
         namespaceSelector: { matchNames: [OPERATOR_NAMESPACE] },
-        endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' }],
+        endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scheme: ServiceMonitorSpecEndpointsScheme.HTTP }],
       },
     });
   }
