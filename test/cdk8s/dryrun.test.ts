@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, installCrdFromFile, loadKubeConfig } from '../harness/envtest';
 import { kubeOk, kubeRequest } from '../api/kube-http';
-import { documents, objectPath, yamlFiles } from './manifests';
+import { applyManifest, applyRequest, documents, yamlFiles } from './manifests';
 
 const root = path.resolve(__dirname, '..', '..');
 const OPERATOR_NAMESPACE = 'fastapiapp-system';
@@ -20,10 +20,7 @@ beforeAll(async () => {
   await installCrdFromFile(path.join(__dirname, 'fixtures/prometheusrule-crd.yaml'));
   // Namespaced install objects need their namespace to exist even for a dry run.
   const namespace = documents('cdk8s/dist/operator.yaml').find((m) => m.kind === 'Namespace')!;
-  await kubeOk(kc, 'PATCH', `/api/v1/namespaces/${namespace.metadata.name}?fieldManager=fastapiapp-test&force=true`, {
-    body: namespace,
-    contentType: 'application/apply-patch+yaml',
-  });
+  await applyManifest(kc, namespace, { namespace: OPERATOR_NAMESPACE });
   exampleNs = await createTestNamespace('examples', kc);
 });
 
@@ -38,10 +35,7 @@ describe('server-side dry run of the committed manifests', () => {
     const docs = documents(file);
     expect(docs.length).toBeGreaterThan(0);
     for (const obj of docs) {
-      const res = await kubeRequest(kc, 'PATCH', `${objectPath(obj, exampleNs)}?dryRun=All&fieldManager=fastapiapp-test&force=true`, {
-        body: obj,
-        contentType: 'application/apply-patch+yaml',
-      });
+      const res = await applyRequest(kc, obj, { namespace: exampleNs, dryRun: true });
       expect({ object: `${obj.kind}/${obj.metadata.name}`, status: res.status, message: res.body?.message })
         .toEqual({ object: `${obj.kind}/${obj.metadata.name}`, status: expect.any(Number), message: undefined });
       expect(res.status).toBeLessThan(300);
@@ -63,10 +57,7 @@ describe('the operator RBAC on the API server', () => {
   beforeAll(async () => {
     // Really apply the RBAC objects so the authorizer can be asked about the operator's account.
     for (const obj of documents('cdk8s/dist/operator.yaml').filter((m) => /Role|ServiceAccount/.test(m.kind))) {
-      await kubeOk(kc, 'PATCH', `${objectPath(obj, OPERATOR_NAMESPACE)}?fieldManager=fastapiapp-test&force=true`, {
-        body: obj,
-        contentType: 'application/apply-patch+yaml',
-      });
+      await applyManifest(kc, obj, { namespace: OPERATOR_NAMESPACE });
     }
   });
 

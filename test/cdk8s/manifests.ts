@@ -1,8 +1,11 @@
-// The repository's committed manifests as plain objects, and the REST path of each object, for
-// tests that send them to the API server exactly as written (no typed client re-serialising them).
+// The repository's committed manifests as plain objects, the REST path of each object, and
+// server-side apply of one, for tests that send them to the API server exactly as written (no typed
+// client re-serialising them).
 import fs from 'node:fs';
 import path from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { kubeRequest, type KubeResponse } from '../api/kube-http';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -40,7 +43,34 @@ export function yamlFiles(dir: string): string[] {
   return fs.readdirSync(path.join(root, dir)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${dir}/${f}`);
 }
 
+/** The objects of a multi-document YAML text (empty documents dropped). */
+export function parseManifests(yaml: string): Manifest[] {
+  return parseAllDocuments(yaml).map((d) => d.toJSON() as Manifest).filter(Boolean);
+}
+
+/** The objects of a committed YAML file (path relative to the repository root). */
 export function documents(file: string): Manifest[] {
-  return parseAllDocuments(fs.readFileSync(path.join(root, file), 'utf8')).map((d) => d.toJSON()).filter(Boolean);
+  return parseManifests(fs.readFileSync(path.join(root, file), 'utf8'));
+}
+
+export interface ApplyOptions {
+  /** Namespace for a namespaced object that names none. */
+  namespace: string;
+  /** dryRun=All: admission and authorization run, nothing is stored. Default false. */
+  dryRun?: boolean;
+  /** Default fastapiapp-test. */
+  fieldManager?: string;
+}
+
+/** Server-side apply (force) of one manifest exactly as written; the API server's answer as is. */
+export function applyRequest(kc: KubeConfig, obj: Manifest, options: ApplyOptions): Promise<KubeResponse> {
+  const query = `${options.dryRun ? 'dryRun=All&' : ''}fieldManager=${options.fieldManager ?? 'fastapiapp-test'}&force=true`;
+  return kubeRequest(kc, 'PATCH', `${objectPath(obj, options.namespace)}?${query}`, { body: obj, contentType: 'application/apply-patch+yaml' });
+}
+
+/** applyRequest that throws unless the API server accepted the object. */
+export async function applyManifest(kc: KubeConfig, obj: Manifest, options: ApplyOptions): Promise<void> {
+  const res = await applyRequest(kc, obj, options);
+  if (res.status >= 300) throw new Error(`apply ${obj.kind}/${obj.metadata.name}: ${res.status} ${res.body?.message ?? ''}`);
 }
 

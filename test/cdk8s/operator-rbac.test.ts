@@ -2,11 +2,8 @@
 // ServiceAccount (a client cert for system:serviceaccount:fastapiapp-system:fastapiapp-operator,
 // bound only by the ClusterRole/Role from cdk8s/dist/operator.yaml), takes its Lease, creates
 // every kind of child and writes status, with no request forbidden.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { parseAllDocuments } from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
 import { loadConfig } from '../../operator/src/config';
@@ -14,25 +11,13 @@ import { startOperator, type OperatorHandle } from '../../operator/src/operator'
 import { buildMigrationJob, childName } from '../../operator/src/desired';
 import { fastApiApp, minimalSpec } from '../api/fixtures';
 import { appsPath, kubeOk, kubeRequest } from '../api/kube-http';
+import { applyManifest, documents } from './manifests';
 
-const root = path.resolve(__dirname, '..', '..');
 const OPERATOR_NAMESPACE = 'fastapiapp-system';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = Record<string, any>;
-
-const install: Manifest[] = parseAllDocuments(fs.readFileSync(path.join(root, 'cdk8s/dist/operator.yaml'), 'utf8'))
-  .map((d) => d.toJSON())
-  .filter(Boolean);
-
-const restPath: Record<string, (m: Manifest) => string> = {
-  Namespace: (m) => `/api/v1/namespaces/${m.metadata.name}`,
-  ServiceAccount: (m) => `/api/v1/namespaces/${m.metadata.namespace}/serviceaccounts/${m.metadata.name}`,
-  ClusterRole: (m) => `/apis/rbac.authorization.k8s.io/v1/clusterroles/${m.metadata.name}`,
-  ClusterRoleBinding: (m) => `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${m.metadata.name}`,
-  Role: (m) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${m.metadata.namespace}/roles/${m.metadata.name}`,
-  RoleBinding: (m) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${m.metadata.namespace}/rolebindings/${m.metadata.name}`,
-};
+const install = documents('cdk8s/dist/operator.yaml');
+/** The namespace, the operator's identity and its RBAC: what this test applies (not the Deployment). */
+const IDENTITY_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
 let admin: KubeConfig;
 let ns: string;
@@ -41,12 +26,7 @@ const logs: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   admin = loadKubeConfig();
-  for (const obj of install.filter((m) => restPath[m.kind])) {
-    await kubeOk(admin, 'PATCH', `${restPath[obj.kind]!(obj)}?fieldManager=fastapiapp-test&force=true`, {
-      body: obj,
-      contentType: 'application/apply-patch+yaml',
-    });
-  }
+  for (const obj of install.filter((m) => IDENTITY_KINDS.has(m.kind))) await applyManifest(admin, obj, { namespace: OPERATOR_NAMESPACE });
   ns = await createTestNamespace('operator-rbac', admin);
   const sa = install.find((m) => m.kind === 'ServiceAccount')!;
   const asOperator = kubeconfigForUser(`system:serviceaccount:${OPERATOR_NAMESPACE}:${sa.metadata.name}`, [

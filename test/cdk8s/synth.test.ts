@@ -2,20 +2,15 @@
 // properties the issue asks for (least-privilege RBAC, restricted operator pods).
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { synthesize } from '../../cdk8s/synth';
 import { CLUSTER_RULES, LEASE_RULES } from '../../cdk8s/charts/operator';
 import { containerSecurityContext, podSecurityContext } from '../../operator/src/desired/pod';
+import { parseManifests, type Manifest } from './manifests';
 
 const root = path.resolve(__dirname, '..', '..');
 const files = synthesize();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = Record<string, any>;
-
-function manifests(file: string): Manifest[] {
-  return parseAllDocuments(files.get(file)!).map((d) => d.toJSON() as Manifest).filter(Boolean);
-}
+const manifests = (file: string): Manifest[] => parseManifests(files.get(file)!);
 
 const operator = manifests('cdk8s/dist/operator.yaml');
 const byKind = (kind: string) => operator.filter((m) => m.kind === kind);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { applyYaml, createTestNamespace, installCrdFromFile, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
 import { kubeRequest } from '../api/kube-http';
-import { documents, objectPath, yamlFiles, type Manifest } from '../cdk8s/manifests';
+import { applyRequest, documents, yamlFiles, type Manifest } from '../cdk8s/manifests';
 import { CRD_NAME, DEPLOYER_GROUP, OPERATOR_CLUSTER_RBAC_NAMES, OPERATOR_ROLE_NAMES, deployerRbac } from '../../infra/deployer-rbac';
 
 const root = path.resolve(__dirname, '../..');
@@ -16,10 +16,7 @@ let appNs: string;
 
 /** Server-side apply as the deployer with dryRun=All (authorization and RBAC escalation checks still run). */
 async function applyAsDeployer(obj: Manifest): Promise<{ ok: boolean; status?: number; message?: string }> {
-  const res = await kubeRequest(deployer, 'PATCH', `${objectPath(obj, appNs)}?dryRun=All&fieldManager=deploy-test&force=true`, {
-    body: obj,
-    contentType: 'application/apply-patch+yaml',
-  });
+  const res = await applyRequest(deployer, obj, { namespace: appNs, dryRun: true, fieldManager: 'deploy-test' });
   return res.status < 300 ? { ok: true } : { ok: false, status: res.status, message: res.body?.message };
 }
 
