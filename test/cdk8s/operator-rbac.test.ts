@@ -11,6 +11,7 @@ import { startOperator, type OperatorHandle } from '../../operator/src/operator'
 import { buildMigrationJob, childName } from '../../operator/src/desired';
 import { fastApiApp, minimalSpec } from '../api/fixtures';
 import { appsPath, kubeOk, kubeRequest } from '../api/kube-http';
+import { waitFor } from '../harness/wait';
 import { applyManifest, documents } from './manifests';
 
 const OPERATOR_NAMESPACE = 'fastapiapp-system';
@@ -56,15 +57,7 @@ afterAll(async () => {
   await operator?.stop();
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, 30000, 200);
 
 const exists = (p: string) => async () => ((await kubeRequest(admin, 'GET', p)).status === 200 ? true : undefined);
 

@@ -11,6 +11,7 @@ import {
   applyYaml, createTestNamespace, installCrdFromFile, kubeconfigForUser, loadKubeConfig, waitForCrdEstablished,
 } from '../harness/envtest';
 import { crdFilesIn, readCrds } from '../harness/envtest/crds.cjs';
+import { waitFor } from '../harness/wait';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -21,19 +22,6 @@ async function statusOf(call: () => Promise<unknown>): Promise<number> {
   } catch (err) {
     if (err instanceof ApiException) return err.code;
     throw err;
-  }
-}
-
-/** Retries until fn stops throwing (RBAC bindings reach the authorizer's cache asynchronously). */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
 
@@ -142,7 +130,8 @@ describe('RBAC', () => {
     });
     const alice = kubeconfigForUser('alice', ['developers']).makeApiClient(CoreV1Api);
 
-    const list = await eventually(() => alice.listNamespacedConfigMap({ namespace: ns }));
+    // RBAC bindings reach the authorizer's cache asynchronously: retried while it answers 403.
+    const list = await waitFor('alice may list ConfigMaps', () => alice.listNamespacedConfigMap({ namespace: ns }), 10000, 100);
     expect(list.items.map((c) => c.metadata?.name)).toContain('round-trip');
     expect(await statusOf(() => alice.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'nope' } } }))).toBe(403);
     expect(await statusOf(() => alice.deleteNamespacedConfigMap({ name: 'round-trip', namespace: ns }))).toBe(403);

@@ -5,29 +5,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findAssets } from '../harness/envtest/assets.cjs';
+import { isAlive } from '../harness/processes.cjs';
+import { waitFor } from '../harness/wait';
 
 const cli = path.resolve(__dirname, '../harness/envtest/cli.mjs');
 
 interface Up { proc: ChildProcess; output: string; kubeconfig: string; dir: string; pids: number[] }
 
-/** Running, not a zombie (PID 1 here may never reap orphans). */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
-async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
-}
+/** Resolves once check() holds; fails the test after timeoutMs naming what it waited for. */
+const until = (what: string, check: () => boolean, timeoutMs: number) => waitFor(what, async () => check() || undefined, timeoutMs, 100);
 
 function startUp(): Promise<Up> {
   const proc = spawn(process.execPath, [cli, 'up'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,20 +38,20 @@ test('when `envtest up` gets SIGTERM, then it stops etcd and kube-apiserver and 
   expect(up.output).toMatch(/kubeconfig: \/.+admin\.kubeconfig/);
   expect(fs.existsSync(up.kubeconfig)).toBe(true);
   expect(up.pids).toHaveLength(2);
-  expect(up.pids.every(alive)).toBe(true);
+  expect(up.pids.every(isAlive)).toBe(true);
 
   const exited = new Promise<number | null>((r) => up.proc.once('exit', (code) => r(code)));
   up.proc.kill('SIGTERM');
   expect(await exited).toBe(0);
-  expect(up.pids.filter(alive)).toEqual([]);
+  expect(up.pids.filter(isAlive)).toEqual([]);
   expect(fs.existsSync(up.dir)).toBe(false);
 });
 
 test('when the parent is killed with SIGKILL, then the watchdog stops etcd and kube-apiserver', async () => {
   const up = await startUp();
   up.proc.kill('SIGKILL');
-  expect(await until(() => !up.pids.some(alive), 15000)).toBe(true);
-  expect(await until(() => !fs.existsSync(up.dir), 5000)).toBe(true);
+  await until('etcd and kube-apiserver to exit', () => !up.pids.some(isAlive), 15000);
+  await until(`${up.dir} to be removed`, () => !fs.existsSync(up.dir), 5000);
 });
 
 test('when kube-apiserver exits at start-up, then `envtest up` fails with its log and leaves nothing behind', () => {
