@@ -2,8 +2,6 @@
 // ServiceAccount (a client cert for system:serviceaccount:fastapiapp-system:fastapiapp-operator,
 // bound only by the ClusterRole/Role from cdk8s/dist/operator.yaml), takes its Lease, creates
 // every kind of child and writes status, with no request forbidden.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
 import { loadConfig } from '../../operator/src/config';
@@ -12,6 +10,7 @@ import { buildMigrationJob, childName } from '../../operator/src/desired';
 import { fastApiApp, minimalSpec } from '../api/fixtures';
 import { appsPath, kubeOk, kubeRequest } from '../api/kube-http';
 import { waitFor } from '../harness/wait';
+import { memoryLogger } from '../operator/support/informer-kit';
 import { applyManifest, documents } from './manifests';
 
 const OPERATOR_NAMESPACE = 'fastapiapp-system';
@@ -23,7 +22,7 @@ const IDENTITY_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'C
 let admin: KubeConfig;
 let ns: string;
 let operator: OperatorHandle | undefined;
-const logs: Record<string, unknown>[] = [];
+const log = memoryLogger();
 
 beforeAll(async () => {
   admin = loadKubeConfig();
@@ -44,13 +43,7 @@ beforeAll(async () => {
     METRICS_ADDR: '127.0.0.1:0',
     LOG_LEVEL: 'debug',
   });
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  operator = await startOperator({ config: { ...config, crdPollMs: 1000 }, kubeConfig: asOperator, logger: pino({ level: 'debug' }, sink) });
+  operator = await startOperator({ config: { ...config, crdPollMs: 1000 }, kubeConfig: asOperator, logger: log.logger });
 });
 
 afterAll(async () => {
@@ -79,7 +72,7 @@ describe('the operator running with only the shipped RBAC', () => {
     const lease = await kubeOk(admin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/rbac-test-${ns}`);
     expect(lease.spec.holderIdentity).toBe('rbac-test');
 
-    const forbidden = logs.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)));
+    const forbidden = log.records.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)));
     expect(forbidden).toEqual([]);
   });
 });
