@@ -19,6 +19,11 @@ export interface ItemsRepository {
 export interface SentimentModel {
   readonly info: ModelInfo;
   predict(text: string): Prediction;
+  /**
+   * The same prediction, computed piece by piece: yields the length of each piece of text before
+   * parsing it (so a caller can yield to the event loop in between), returns the prediction.
+   */
+  predictSteps(text: string): Generator<number, Prediction, void>;
 }
 
 /** Hooks for counting domain events without the domain knowing about metrics. */

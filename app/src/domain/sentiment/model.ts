@@ -4,7 +4,7 @@
 // Neutral means no evidence: text whose weighted inputs add up to little (see evidenceMin).
 import type { ModelInfo, Prediction, SentimentModel } from '../types.js';
 import { SENTIMENT_LABELS } from '../types.js';
-import { extractFeatures } from './features.js';
+import { extractFeatures, mergeFeatures, PIECE_CHARS, pieces, type TextFeatures } from './features.js';
 import { denseInputs, termScale } from './vectorize.js';
 import defaultWeights from './weights.json';
 
@@ -25,9 +25,38 @@ export interface SentimentWeights {
   terms: Record<string, number>;
 }
 
+/**
+ * Features of a text, parsed piecewise (pieces of at most PIECE_CHARS) so that the caller can
+ * yield between pieces: yields each piece's length before parsing it, returns the merged features.
+ */
+export function* featureSteps(text: string): Generator<number, TextFeatures, void> {
+  if (text.length <= PIECE_CHARS) {
+    yield text.length;
+    return extractFeatures(text);
+  }
+  const parts: TextFeatures[] = [];
+  for (const piece of pieces(text)) {
+    yield piece.length;
+    parts.push(extractFeatures(piece));
+  }
+  return mergeFeatures(parts);
+}
+
+/** Runs featureSteps to the end (no yielding). */
+function features(text: string): TextFeatures {
+  if (text.length <= PIECE_CHARS) return extractFeatures(text);
+  const steps = featureSteps(text);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
 /** The logit z and the evidence behind it: the summed magnitude of every weighted input. */
 export function evaluate(weights: SentimentWeights, text: string): { z: number; evidence: number } {
-  const f = extractFeatures(text);
+  return evaluateFeatures(weights, features(text));
+}
+
+function evaluateFeatures(weights: SentimentWeights, f: TextFeatures): { z: number; evidence: number } {
   const d = denseInputs(f);
   const wink = weights.wink * d.wink;
   const lexicon = weights.lexicon * d.lexicon;
@@ -62,16 +91,20 @@ export function createSentimentModel(weights: SentimentWeights = defaultWeights 
   });
   const band = weights.neutralBand;
   const evidenceMin = weights.evidenceMin ?? 0;
+  const fromFeatures = (f: TextFeatures): Prediction => {
+    const { z, evidence } = evaluateFeatures(weights, f);
+    const p = 1 / (1 + Math.exp(-z));
+    const score = Math.round((2 * p - 1) * 1e4) / 1e4;
+    if (evidence < evidenceMin) return { sentiment: 'neutral', confidence: round(1 - evidence / evidenceMin), score };
+    if (p >= 0.5 + band) return { sentiment: 'positive', confidence: round(p), score };
+    if (p <= 0.5 - band) return { sentiment: 'negative', confidence: round(1 - p), score };
+    return { sentiment: 'neutral', confidence: round(1 - Math.abs(2 * p - 1)), score };
+  };
   return {
     info,
-    predict(text: string): Prediction {
-      const { z, evidence } = evaluate(weights, text);
-      const p = 1 / (1 + Math.exp(-z));
-      const score = Math.round((2 * p - 1) * 1e4) / 1e4;
-      if (evidence < evidenceMin) return { sentiment: 'neutral', confidence: round(1 - evidence / evidenceMin), score };
-      if (p >= 0.5 + band) return { sentiment: 'positive', confidence: round(p), score };
-      if (p <= 0.5 - band) return { sentiment: 'negative', confidence: round(1 - p), score };
-      return { sentiment: 'neutral', confidence: round(1 - Math.abs(2 * p - 1)), score };
+    predict: (text) => fromFeatures(features(text)),
+    *predictSteps(text) {
+      return fromFeatures(yield* featureSteps(text));
     },
   };
 }
