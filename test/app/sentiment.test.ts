@@ -138,10 +138,10 @@ describe('accuracy on the held-out eval split', () => {
     expect(accuracy).toBeGreaterThanOrEqual(0.84);
   });
 
-  it('when /predict answers the eval split, then counting neutral as wrong it stays above the old model (0.814)', () => {
+  it('when /predict answers the eval split, then counting neutral as wrong it reaches 0.82 (the old model: 0.814)', () => {
     const label = { positive: 1, negative: 0, neutral: -1 } as const;
     const right = evalSet.filter((s) => label[model.predict(s.text).sentiment] === s.label).length;
-    expect(right / evalSet.length).toBeGreaterThan(0.814);
+    expect(right / evalSet.length).toBeGreaterThanOrEqual(0.82);
   });
 });
 
