@@ -18,13 +18,12 @@ import {
   type NewItem,
 } from '../domain/schemas.js';
 
-
 /**
  * The one ajv instance for requests: every error (FastAPI lists them all), defaults filled in,
  * fields outside the schema removed (FastAPI ignores them), the schemas' keywords as everywhere
  * (configureAjv: code-point lengths, `u` patterns, the batch total).
  */
-export const ajv = configureAjv(new Ajv({ ...AJV_OPTIONS, allErrors: true, useDefaults: true, removeAdditional: 'all' }));
+const ajv = configureAjv(new Ajv({ ...AJV_OPTIONS, allErrors: true, useDefaults: true, removeAdditional: 'all' }));
 
 const pointer = (instancePath: string): Loc =>
   instancePath === '' ? [] : instancePath.slice(1).split('/').map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, '/').replace(/~0/g, '~')));
@@ -66,8 +65,10 @@ const asInt = (v: unknown) => (typeof v === 'string' && DECIMAL.test(v) ? Number
 export const parseNewItem = bodyParser<typeof ItemCreate, NewItem>(ItemCreate);
 /** PATCH body: any subset of name, description, price. */
 export const parseItemChanges = bodyParser<typeof ItemUpdate, ItemChanges>(ItemUpdate);
-export const parsePredict = ((p) => (body: unknown) => p(body).text)(bodyParser(PredictRequest));
-export const parsePredictBatch = ((p) => (body: unknown) => p(body).texts)(bodyParser(PredictBatchRequest));
+const predictBody = bodyParser(PredictRequest);
+const predictBatchBody = bodyParser(PredictBatchRequest);
+export const parsePredict = (body: unknown): string => predictBody(body).text;
+export const parsePredictBatch = (body: unknown): string[] => predictBatchBody(body).texts;
 
 const validateItemId = ajv.compile(ItemId);
 /** Path id: a positive 32-bit integer in decimal ("abc", "-1", "1.5", 30 digits are all 422). */
