@@ -25,8 +25,10 @@ for (const lambda of [0.0003, 0.001, 0.003, 0.01, 0.03]) {
 }
 const model = fit(tune, vocabulary(tune), best.lambda);
 const weightsFile = path.join(root, 'app/src/domain/sentiment/weights.json');
-// The neutral model (tune-neutral.mjs) is fitted separately and kept across retraining.
-const { neutral } = JSON.parse(readFileSync(weightsFile, 'utf8'));
-const weights = { version: `1.0.0+uci-tune-${tune.length}`, ...exportModel(model), ...(neutral ? { neutral } : {}) };
+// The neutral settings (tune-neutral.mjs) are chosen separately and kept; they depend on these
+// weights (evidence is measured with them), so rerun `npm run tune:neutral -- --write` after this.
+const { evidenceMin, neutral } = JSON.parse(readFileSync(weightsFile, 'utf8'));
+const weights = { version: `1.0.0+uci-tune-${tune.length}`, ...exportModel(model), ...(neutral ? { evidenceMin, neutral } : {}) };
 writeFileSync(weightsFile, JSON.stringify(weights) + '\n');
 console.log(`chosen lambda=${best.lambda}; tune accuracy=${accuracy(model, tune).toFixed(4)}; ${Object.keys(weights.terms).length} terms written`);
+console.log('next: npm run tune:neutral -- --write (the neutral settings were chosen with the previous weights)');
