@@ -1,7 +1,8 @@
 // The sentiment model: phrases the plain lexicon misreads, output ranges, speed-independent
 // behaviour, and accuracy on the held-out eval split (never used for training) >= the baseline.
 import { createSentimentModel, logit, type SentimentWeights } from '../../app/src/domain/sentiment/model';
-import { winkScore } from '../../app/src/domain/sentiment/features';
+import { SentimentService } from '../../app/src/domain/sentiment/service';
+import { extractFeatures, mergeFeatures, PIECE_CHARS, pieces, winkScore } from '../../app/src/domain/sentiment/features';
 import weights from '../../app/src/domain/sentiment/weights.json';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +51,69 @@ describe('output contract', () => {
   });
 });
 
+describe('long texts are parsed in pieces (so scoring can yield to the event loop between them)', () => {
+  const reviews = Array.from({ length: 300 }, (_, i) => (i % 3 ? 'I did not like the food at all. ' : 'Nothing works, never again! ') + 'The service was great? ').join('');
+
+  it('when a long text of sentences is cut into pieces, then the merged features are those of the whole text', () => {
+    const parts = pieces(reviews);
+    expect(parts.length).toBeGreaterThan(4);
+    expect(parts.join('')).toBe(reviews);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(PIECE_CHARS);
+    const whole = extractFeatures(reviews);
+    const merged = mergeFeatures(parts.map((p) => extractFeatures(p)));
+    expect(merged.terms).toEqual(whole.terms);
+    expect(merged.sentences).toBe(whole.sentences);
+    expect(merged.winkScore).toBeCloseTo(whole.winkScore, 10);
+    expect(merged.lexicon).toBeCloseTo(whole.lexicon, 10);
+    expect(merged.missedNegation).toBeCloseTo(whole.missedNegation, 10);
+  });
+
+  it('when a text has no whitespace or holds emoji at the cuts, then pieces stay within the bound and never split a surrogate pair', () => {
+    for (const text of ['x'.repeat(10000), '😀'.repeat(5000), 'a' + '😀'.repeat(4999)]) {
+      const parts = pieces(text);
+      expect(parts.join('')).toBe(text);
+      for (const p of parts) {
+        expect(p.length).toBeLessThanOrEqual(PIECE_CHARS);
+        expect(p).not.toMatch(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/);
+      }
+    }
+  });
+
+  it('when predicted step by step, then each step announces at most one piece and the answer is predict\'s', () => {
+    const steps = model.predictSteps(reviews);
+    let r = steps.next();
+    let total = 0;
+    let n = 0;
+    while (!r.done) {
+      expect(r.value).toBeLessThanOrEqual(PIECE_CHARS);
+      total += r.value;
+      n += 1;
+      r = steps.next();
+    }
+    expect(total).toBe(reviews.length);
+    expect(n).toBe(pieces(reviews).length);
+    expect(r.value).toEqual(model.predict(reviews));
+  });
+
+  it('when the largest batch (5 x 10,000 characters) is scored, then the event loop turns between every piece, and the answers are predict\'s', async () => {
+    const service = new SentimentService(model, { itemCreated: () => {}, predicted: () => {} });
+    const texts = Array.from({ length: 5 }, (_, i) => `${i} `.padEnd(10000, 'The screen cracked. Great battery! '));
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const out = await service.predictBatch(texts);
+    ticking = false;
+    const nPieces = texts.reduce((n, t) => n + pieces(t).length, 0);
+    expect(nPieces).toBeGreaterThanOrEqual(25);
+    expect(turns).toBeGreaterThanOrEqual(nPieces); // one piece (<= PIECE_CHARS) per turn at most
+    expect(out).toEqual(texts.map((t) => model.predict(t)));
+  });
+});
+
 describe('accuracy on the held-out eval split', () => {
   const evalSet = loadSplit('eval');
   const tuneSet = loadSplit('tune');
@@ -74,10 +138,10 @@ describe('accuracy on the held-out eval split', () => {
     expect(accuracy).toBeGreaterThanOrEqual(0.84);
   });
 
-  it('when /predict answers the eval split, then counting neutral as wrong it stays above the old model (0.814)', () => {
+  it('when /predict answers the eval split, then counting neutral as wrong it reaches 0.82 (the old model: 0.814)', () => {
     const label = { positive: 1, negative: 0, neutral: -1 } as const;
     const right = evalSet.filter((s) => label[model.predict(s.text).sentiment] === s.label).length;
-    expect(right / evalSet.length).toBeGreaterThan(0.814);
+    expect(right / evalSet.length).toBeGreaterThanOrEqual(0.82);
   });
 });
 

@@ -47,7 +47,7 @@ console.log('| source | sentences | wink-nlp baseline | this model (sign of the 
 console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.source} | ${r.n} | ${r.baseline.toFixed(4)} | ${r.ours.toFixed(4)} | ${r.answered.toFixed(4)} |`);
 
-// Factual sentences (no sentiment evidence): the tuning set chose evidenceMin; the report set did not.
+// Factual sentences (no sentiment evidence): the tuning set chose the neutral settings; the report set did not.
 console.log('\nFactual sentences answered neutral');
 console.log('| set | sentences | neutral | positive | negative |');
 console.log('|---|---:|---:|---:|---:|');
@@ -56,7 +56,7 @@ for (const set of ['tune', 'report']) {
   const counts = { neutral: 0, positive: 0, negative: 0 };
   for (const t of texts) counts[model.predict(t).sentiment] += 1;
   const pct = (n) => `${((100 * n) / texts.length).toFixed(1)}%`;
-  console.log(`| ${set === 'tune' ? 'tuning (used to choose evidenceMin)' : 'report (never used for choices)'} | ${texts.length} | ${pct(counts.neutral)} | ${pct(counts.positive)} | ${pct(counts.negative)} |`);
+  console.log(`| ${set === 'tune' ? 'tuning (used to fit and choose the neutral settings)' : 'report (never used for choices)'} | ${texts.length} | ${pct(counts.neutral)} | ${pct(counts.positive)} | ${pct(counts.negative)} |`);
 }
 console.log(`\nneutral band: ${(100 * neutral / evalSet.length).toFixed(1)}% of eval sentences answered "neutral" by /predict`);
 console.log(`speed: ${cpuUsPerSentence.toFixed(1)} µs CPU (${usPerSentence.toFixed(1)} µs wall) per sentence, predict(), Node ${process.version}`);

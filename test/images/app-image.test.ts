@@ -11,7 +11,8 @@ import {
 } from './support/buildah';
 import { report } from './support/report';
 
-const TAG = 'localhost/fastapiapp:test';
+/** APP_IMAGE_TAG lets concurrent checkouts build into one image store without sharing a tag. */
+const TAG = process.env.APP_IMAGE_TAG ?? 'localhost/fastapiapp:test';
 const RUNTIME_UID = 10001;
 
 async function tables(url: string): Promise<string[]> {

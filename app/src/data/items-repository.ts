@@ -3,9 +3,11 @@
 // pool, skipping the query builder: profiling showed Knex's per-query building and result
 // processing cost more CPU than Postgres's answer (README, benchmarks). Creates are still
 // validated by the Objection model's jsonSchema; the other queries use Objection/Knex.
+import type { ErrorObject } from 'ajv';
 import type { Knex } from 'knex';
 import { ValidationError as ObjectionValidationError } from 'objection';
 import { ValidationError } from '../domain/errors.js';
+import { issueOf, valueAt } from '../domain/schema-validation.js';
 import type { Item, ItemFields, ItemsRepository, ListQuery } from '../domain/types.js';
 import { guard } from './db-errors.js';
 import { ItemModel } from './models/item.js';
@@ -38,14 +40,17 @@ function toItem(row: ItemRow): Item {
   };
 }
 
-/** Objection's schema errors are client errors in FastAPI's 422 shape. */
-function mapModelError(err: unknown): never {
+/** Objection's schema errors (the same schema as the request's) are 422s in FastAPI's shape. */
+function mapModelError(err: unknown, fields: object): never {
   if (err instanceof ObjectionValidationError) {
-    const data = (err.data ?? {}) as Record<string, { message: string; keyword: string }[]>;
+    const data = (err.data ?? {}) as Record<string, Pick<ErrorObject, 'keyword' | 'params' | 'message'>[]>;
     throw new ValidationError(
-      Object.entries(data).flatMap(([field, errs]) =>
-        errs.map((e) => ({ loc: ['body', field], msg: e.message, type: e.keyword })),
-      ),
+      Object.entries(data).map(([field, errs]) => {
+        // Objection lists a field's errors last-first and already names a missing field in its key.
+        const e = errs[errs.length - 1] as Pick<ErrorObject, 'keyword' | 'params' | 'message'>;
+        const path = field.split('.');
+        return issueOf(e, 'body', e.keyword === 'required' ? ['body', ...path.slice(0, -1)] : ['body', ...path], valueAt(fields, path));
+      }),
     );
   }
   throw err;
@@ -73,7 +78,7 @@ export class KnexItemsRepository implements ItemsRepository {
     try {
       this.model.fromJson(fields); // jsonSchema validation, as an Objection insert would do
     } catch (err) {
-      mapModelError(err);
+      mapModelError(err, fields);
     }
     const rows = await guard(this.prepared(INSERT, [fields.name, fields.description, fields.price, fields.sentiment, fields.sentiment_score]));
     return toItem(rows[0] as ItemRow);
@@ -93,7 +98,7 @@ export class KnexItemsRepository implements ItemsRepository {
 
   async update(id: number, fields: Partial<ItemFields>): Promise<Item | undefined> {
     const rows = await guard(
-      this.model.query().patch(fields).where('id', id).returning(COLUMNS).catch(mapModelError),
+      this.model.query().patch(fields).where('id', id).returning(COLUMNS).catch((err: unknown) => mapModelError(err, fields)),
     );
     const row = (rows as unknown as ItemRow[])[0];
     return row ? toItem(row) : undefined;

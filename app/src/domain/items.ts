@@ -1,15 +1,10 @@
 // Items use cases: the description's sentiment is computed and stored on every write.
 import { NotFoundError } from './errors.js';
 import type { SentimentService } from './sentiment/service.js';
+import type { ItemChanges, NewItem } from './schemas.js';
 import type { DomainObserver, Item, ItemFields, ItemsRepository, ListQuery } from './types.js';
 
-export interface NewItem {
-  name: string;
-  description: string;
-  price: number;
-}
-
-export type ItemChanges = Partial<NewItem>;
+export type { ItemChanges, NewItem } from './schemas.js';
 
 const ITEM_NOT_FOUND = 'Item not found';
 

@@ -1,10 +1,12 @@
 // The OpenAPI 3.1 document served at /openapi.json (the lab's users had FastAPI's generated docs).
-import { LIMITS } from './validation.js';
+// Every schema in it is one of domain/schemas.ts, the same values the requests are validated with.
+import type { TSchema } from '@sinclair/typebox';
+import { ItemId, LIMITS, ListQuery, NAMED_SCHEMAS } from '../domain/schemas.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const detail = (description: string) => ({ description, content: json(ref('Detail')) });
-const idParam = { name: 'item_id', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: LIMITS.int32Max } };
+const idParam = { name: 'item_id', in: 'path', required: true, schema: ItemId };
 const invalid = { description: 'Validation error', content: json(ref('HTTPValidationError')) };
 const bodyErrors = {
   400: detail('Malformed JSON'),
@@ -65,11 +67,7 @@ export function openApiDocument(info: { service: string; version: string }): obj
       '/items': {
         get: {
           summary: 'List items',
-          parameters: [
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: LIMITS.listMax, default: LIMITS.listDefault } },
-            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-            { name: 'sentiment', in: 'query', schema: ref('Sentiment') },
-          ],
+          parameters: Object.entries(ListQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
           responses: { 200: { description: 'Items ordered by id', content: json({ type: 'array', items: ref('Item') }) }, 422: invalid, ...dbDown },
         },
         post: {
@@ -109,7 +107,7 @@ export function openApiDocument(info: { service: string; version: string }): obj
           summary: `Sentiment of up to ${LIMITS.batchMax} texts`,
           requestBody: { required: true, content: json(ref('PredictBatchRequest')) },
           responses: {
-            200: { description: 'Predictions in input order', content: json({ type: 'object', properties: { predictions: { type: 'array', items: ref('Prediction') } } }) },
+            200: { description: 'Predictions in input order', content: json(ref('PredictBatchResponse')) },
             ...bodyErrors,
             503: detail('Model not loaded'),
           },
@@ -118,83 +116,23 @@ export function openApiDocument(info: { service: string; version: string }): obj
       '/model/info': { get: { summary: 'Sentiment model information', responses: { 200: { description: 'Model', content: json(ref('ModelInfo')) }, 503: detail('Model not loaded') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     },
-    components: {
-      schemas: {
-        Sentiment: { type: 'string', enum: ['positive', 'negative', 'neutral'] },
-        Detail: { type: 'object', properties: { detail: { type: 'string' } }, required: ['detail'] },
-        HTTPValidationError: {
-          type: 'object',
-          properties: {
-            detail: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { loc: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer' }] } }, msg: { type: 'string' }, type: { type: 'string' } },
-                required: ['loc', 'msg', 'type'],
-              },
-            },
-          },
-        },
-        Root: { type: 'object', properties: { status: { const: 'online' }, service: { type: 'string' }, version: { type: 'string' } } },
-        Health: {
-          type: 'object',
-          properties: { status: { enum: ['healthy', 'unhealthy'] }, database: { enum: ['connected', 'disconnected'] }, model: { type: 'string' }, error: { type: 'string' } },
-        },
-        ItemCreate: {
-          type: 'object',
-          required: ['name', 'description'],
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: LIMITS.nameMax },
-            description: { type: 'string', maxLength: LIMITS.descriptionMax },
-            price: { type: 'integer', minimum: 0, maximum: LIMITS.int32Max, default: 0 },
-          },
-        },
-        ItemUpdate: {
-          type: 'object',
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: LIMITS.nameMax },
-            description: { type: 'string', maxLength: LIMITS.descriptionMax },
-            price: { type: 'integer', minimum: 0, maximum: LIMITS.int32Max },
-          },
-        },
-        Item: {
-          type: 'object',
-          required: ['id', 'name', 'description', 'price', 'sentiment', 'sentiment_score', 'created_at'],
-          properties: {
-            id: { type: 'integer' },
-            name: { type: 'string' },
-            description: { type: 'string' },
-            price: { type: 'integer' },
-            sentiment: { oneOf: [ref('Sentiment'), { type: 'null' }] },
-            sentiment_score: { type: ['number', 'null'], minimum: -1, maximum: 1 },
-            created_at: { type: 'string', format: 'date-time' },
-          },
-        },
-        PredictRequest: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: LIMITS.textMax } } },
-        PredictBatchRequest: {
-          type: 'object',
-          required: ['texts'],
-          properties: { texts: { type: 'array', minItems: 1, maxItems: LIMITS.batchMax, items: { type: 'string', minLength: 1, maxLength: LIMITS.textMax } } },
-        },
-        Prediction: {
-          type: 'object',
-          required: ['sentiment', 'confidence', 'score'],
-          properties: { sentiment: ref('Sentiment'), confidence: { type: 'number', minimum: 0, maximum: 1 }, score: { type: 'number', minimum: -1, maximum: 1 } },
-        },
-        ModelInfo: {
-          type: 'object',
-          properties: {
-            name: { type: 'string' },
-            version: { type: 'string' },
-            kind: { type: 'string' },
-            labels: { type: 'array', items: ref('Sentiment') },
-            loaded_at: { type: 'string', format: 'date-time' },
-            load_time_ms: { type: 'number' },
-          },
-        },
-      },
-    },
+    components: { schemas: Object.fromEntries(Object.entries(NAMED_SCHEMAS).map(([name, schema]) => [name, withRefs(schema, name)])) },
   };
   withOperationIds(doc.paths as unknown as Record<string, Record<string, Record<string, unknown>>>);
-  return doc;
+  return { ...doc, paths: withRefs(doc.paths) };
+}
+
+/** Named schemas by their JSON (TypeBox copies a schema wherever it is composed in). */
+const NAME_OF = new Map<string, string>(Object.entries(NAMED_SCHEMAS).map(([name, schema]) => [JSON.stringify(schema), name]));
+
+/**
+ * A plain JSON copy in which every named schema met below the top is a `$ref` to its component
+ * (TypeBox's symbol keys are dropped, as JSON.stringify drops them).
+ */
+function withRefs(value: unknown, self?: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => withRefs(v));
+  if (typeof value !== 'object' || value === null) return value;
+  const name = NAME_OF.get(JSON.stringify(value));
+  if (name !== undefined && name !== self) return ref(name);
+  return Object.fromEntries(Object.entries(value as TSchema).map(([k, v]) => [k, withRefs(v)]));
 }

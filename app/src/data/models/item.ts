@@ -1,6 +1,9 @@
-// Objection model of the items table. jsonSchema is the last line of defence for writes;
-// request validation happens earlier, in the HTTP layer.
-import { Model } from 'objection';
+// Objection model of the items table. jsonSchema (the stored row's schema from domain/schemas.ts,
+// the same field definitions the requests are validated with) is the last line of defence for
+// writes; request validation happens earlier, in the HTTP layer.
+import { AjvValidator, Model, type JSONSchema } from 'objection';
+import { AJV_OPTIONS, configureAjv } from '../../domain/schema-validation.js';
+import { ItemRow } from '../../domain/schemas.js';
 import type { SentimentLabel } from '../../domain/types.js';
 
 export class ItemModel extends Model {
@@ -14,16 +17,13 @@ export class ItemModel extends Model {
   sentiment_score!: number | null;
   created_at!: Date;
 
-  static override jsonSchema = {
-    type: 'object',
-    required: ['name', 'description'],
-    properties: {
-      id: { type: 'integer' },
-      name: { type: 'string', minLength: 1, maxLength: 255 },
-      description: { type: 'string', maxLength: 10000 },
-      price: { type: 'integer', minimum: 0, maximum: 2147483647 },
-      sentiment: { type: ['string', 'null'], enum: ['positive', 'negative', 'neutral', null] },
-      sentiment_score: { type: ['number', 'null'], minimum: -1, maximum: 1 },
-    },
-  };
+  static override jsonSchema = ItemRow as JSONSchema;
+
+  /** Objection's validator (its own options), with the schemas' keywords as the requests have them. */
+  static override createValidator(): AjvValidator {
+    return new AjvValidator({
+      onCreateAjv: (ajv) => configureAjv(ajv),
+      options: { ...AJV_OPTIONS, allErrors: true, validateSchema: false, ownProperties: true },
+    });
+  }
 }

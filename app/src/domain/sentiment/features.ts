@@ -44,6 +44,66 @@ export interface TextFeatures {
   terms: string[];
   /** Count of word tokens. */
   words: number;
+  /** Sentences wink-nlp found (its document score is the mean of their scores). */
+  sentences: number;
+}
+
+/** Longest piece of text parsed in one go (~1 ms of wink-nlp); longer texts are parsed piecewise. */
+export const PIECE_CHARS = 2000;
+
+const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+const isSentenceEnd = (c: number) => c === 0x2e || c === 0x21 || c === 0x3f; // . ! ?
+
+/**
+ * Cuts text into pieces of at most `max` UTF-16 units, each ending after a sentence (`.`, `!` or
+ * `?` then whitespace) where one ends in the second half of the window, else after whitespace,
+ * else anywhere but inside a surrogate pair. Features of pieces cut at sentence ends merge into
+ * those of the whole text (see mergeFeatures).
+ */
+export function pieces(text: string, max: number = PIECE_CHARS): string[] {
+  const out: string[] = [];
+  let start = 0;
+  while (text.length - start > max) {
+    let cut = 0;
+    let space = 0;
+    for (let i = start + max - 1; i > start + max / 2; i--) {
+      const c = text.charCodeAt(i);
+      if (!isSpace(c)) continue;
+      if (isSentenceEnd(text.charCodeAt(i - 1))) {
+        cut = i + 1;
+        break;
+      }
+      if (space === 0) space = i + 1;
+    }
+    if (cut === 0) cut = space || start + max;
+    const before = text.charCodeAt(cut - 1);
+    if (before >= 0xd800 && before <= 0xdbff) cut -= 1; // keep a surrogate pair together
+    out.push(text.slice(start, cut));
+    start = cut;
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/**
+ * The features of a text from those of its pieces: wink's document score is the mean of its
+ * sentences' scores, so the pieces' scores are weighted by their sentence counts; the rest add up.
+ * Exact when each cut is also a sentence boundary for wink-nlp (negation scopes end there too).
+ */
+export function mergeFeatures(parts: readonly TextFeatures[]): TextFeatures {
+  if (parts.length === 1) return parts[0] as TextFeatures;
+  let weighted = 0;
+  const merged: TextFeatures = { winkScore: 0, lexicon: 0, missedNegation: 0, terms: [], words: 0, sentences: 0 };
+  for (const f of parts) {
+    weighted += f.winkScore * f.sentences;
+    merged.lexicon += f.lexicon;
+    merged.missedNegation += f.missedNegation;
+    for (const t of f.terms) merged.terms.push(t);
+    merged.words += f.words;
+    merged.sentences += f.sentences;
+  }
+  merged.winkScore = merged.sentences === 0 ? 0 : weighted / merged.sentences;
+  return merged;
 }
 
 export function extractFeatures(text: string): TextFeatures {
@@ -79,7 +139,7 @@ export function extractFeatures(text: string): TextFeatures {
     if (scope > 0) scope -= 1;
     if (NEGATORS.has(w)) scope = MAX_SCOPE;
   }
-  return { winkScore, lexicon, missedNegation, terms, words };
+  return { winkScore, lexicon, missedNegation, terms, words, sentences: doc.sentences().length() };
 }
 
 /** The plain baseline: wink-nlp's document score alone. */
