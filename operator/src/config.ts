@@ -29,6 +29,8 @@ export interface OperatorConfig {
   resyncPeriodMs: number;
   /** how often to look again for a resource the API server does not serve (the ServiceMonitor CRD) */
   crdPollMs: number;
+  /** transient API errors (429, 5xx, timeouts) are reported in status and Events only once they persist this long */
+  transientErrorThresholdMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     maxConcurrentReconciles: int('MAX_CONCURRENT_RECONCILES', 8, 1, 256),
     resyncPeriodMs: int('RESYNC_PERIOD_SECONDS', 600, 1, 86_400) * 1000,
     crdPollMs: int('CRD_POLL_SECONDS', 10, 1, 3600) * 1000,
+    transientErrorThresholdMs: int('TRANSIENT_ERROR_THRESHOLD_SECONDS', 60, 0, 3600) * 1000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -132,4 +135,6 @@ export const CONFIG_HELP = `Environment:
   MAX_CONCURRENT_RECONCILES   parallel reconciles, 1-256 (default 8)
   RESYNC_PERIOD_SECONDS       reconcile every FastApiApp at least this often (default 600)
   CRD_POLL_SECONDS            how often to look for the ServiceMonitor CRD while it is absent (default 10)
+  TRANSIENT_ERROR_THRESHOLD_SECONDS   API errors that may pass (429, 5xx, timeouts) are retried quietly;
+                              Ready turns False (ReconcileError) with a Warning only after this long (default 60)
   LEASE_DURATION_SECONDS / RENEW_DEADLINE_SECONDS / RETRY_PERIOD_SECONDS   (default 15 / 10 / 2)`;

@@ -68,10 +68,13 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
   const metrics = new OperatorMetrics(() => (started ? apps.list() : []));
-  client.transport.onResponse((verb, resource, method, code) =>
-    metrics.restRequests.inc({ code: String(code), method, verb, resource }));
+  client.transport.observe(metrics.transportObserver());
+  // Everything the workers write goes through `writer`: aborted, in flight or not, the moment
+  // leadership is lost, so a deposed leader cannot land a write after a standby took over.
+  const leadership = new AbortController();
+  const writer = client.scoped(leadership.signal);
 
-  const queue = new WorkQueue({ baseMs: 5, maxMs: 5 * 60_000 }, metrics.queueObserver(CONTROLLER_NAME));
+  const queue: WorkQueue = new WorkQueue({ baseMs: 5, maxMs: 5 * 60_000 }, metrics.queueObserver(CONTROLLER_NAME, () => queue.unfinishedWork()));
   const enqueueOwner = (obj: KubeObject): void => {
     const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === KIND);
     if (owner && obj.metadata.namespace) queue.add(`${obj.metadata.namespace}/${owner.name}`);
@@ -106,8 +109,8 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
-    new EventRecorder(client, 'fastapiapp-operator', identity), metrics, log);
+  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
+    new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
 
@@ -157,7 +160,13 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     if (stopping) return;
     log.info({ namespaces: namespaces.length ? namespaces : 'all', metrics: server.address }, 'caches synced');
     if (!elector) return startWorkers();
-    const result = await elector.run(startWorkers);
+    const result = await elector.run(startWorkers, () => {
+      // at the renew deadline itself: no new reconcile starts, in-flight requests are aborted
+      started = false;
+      leadership.abort(new Error('leadership lost'));
+      metrics.leader.set({ name: config.leaderElection.name }, 0);
+      void controller.stop();
+    });
     if (result === 'lost' && !stopping) stopping = shutdown(false, 'lost');
   })().catch((err: unknown) => {
     log.fatal({ err }, 'operator start-up failed');

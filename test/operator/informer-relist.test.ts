@@ -85,7 +85,7 @@ test('when the informer watches from a compacted resourceVersion, then it gets 4
   await eventually(async () => (await watchStatusFrom(cutRv)) === 410, 'etcd compaction past the cut (watch answers 410)', 30_000, 250);
   // (a 410 before the cut is possible on a very slow machine, so count rather than expect none)
   const gonesBefore = log.matching('410 Gone').length;
-  const listsBefore = viaProxy.transport.requestCounts()['list configmaps'] ?? 0;
+  const listsBefore = viaProxy.requests.counts()['list configmaps'] ?? 0;
 
   proxy.heal();
   await eventually(() => log.matching('410 Gone').length > gonesBefore, 'informer sees 410 Gone', 20_000);
@@ -98,7 +98,7 @@ test('when the informer watches from a compacted resourceVersion, then it gets 4
   expect(snapshot(mirror)).toEqual(expected); // handlers saw the deletes of the gap too
   expect(informer.get(NS, 'keep-6')?.metadata.uid).toBe(real.find((o) => o.metadata.name === 'keep-6')!.metadata.uid);
   // 15 objects in pages of 4: the relist took 4 list requests
-  expect((viaProxy.transport.requestCounts()['list configmaps'] ?? 0) - listsBefore).toBeGreaterThanOrEqual(4);
+  expect((viaProxy.requests.counts()['list configmaps'] ?? 0) - listsBefore).toBeGreaterThanOrEqual(4);
 
   // and it watches again from the relist's resourceVersion
   await admin.create(CONFIGMAPS, configMap('after-relist', 'v1'));

@@ -80,10 +80,10 @@ test('when another actor injects a sidecar, an env var and normalised quantities
   expect(injected.spec.template.spec.containers.find((c: { name: string }) => c.name === 'app').resources.limits.cpu).toBe('500m');
 
   await sleep(600);
-  const writes = t.op.client.transport.writeCount();
+  const writes = t.op.client.requests.writes();
   const reconciles = await reconcileCount(t.op);
   await eventually(async () => (await reconcileCount(t.op)) >= reconciles + 3, 'three more reconciles (resync every 500 ms)', 10_000);
-  expect(t.op.client.transport.writeCount()).toBe(writes);
+  expect(t.op.client.requests.writes()).toBe(writes);
   const after = (await t.world.deployment('injected'))!;
   expect(after.metadata.resourceVersion).toBe(injected.metadata.resourceVersion);
 

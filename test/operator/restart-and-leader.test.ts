@@ -43,7 +43,7 @@ test('when the operator is stopped mid-migration and started again, then it find
   await eventually(async () => condition(await world.app('restart'), 'Migrated')?.reason === 'MigrationRunning', 'status still MigrationRunning');
   await sleep(500);
   expect(await ownedJobs('restart')).toHaveLength(1);
-  expect(second.client.transport.requestCounts()['apply jobs'] ?? 0).toBe(0);
+  expect(second.client.requests.counts()['apply jobs'] ?? 0).toBe(0);
 
   await world.finishJob((await world.jobFor(app, ref('v1')))!.metadata.name, 'succeeded');
   await eventually(async () => image(await world.deployment('restart')) === ref('v1'), 'Deployment after restart');
@@ -72,8 +72,8 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
   await eventually(() => world.deployment('led'), 'Deployment from the leader');
   await sleep(2500); // a renew period: the standby keeps trying
   expect(b.isLeader()).toBe(false);
-  expect(b.client.transport.writeCount(['leases'])).toBe(0);
-  expect(a.client.transport.writeCount(['leases'])).toBeGreaterThan(0);
+  expect(b.client.requests.writes(['leases'])).toBe(0);
+  expect(a.client.requests.writes(['leases'])).toBeGreaterThan(0);
   const lease = await world.client.get(LEASES, ns, 'op-leader');
   expect(lease?.spec).toMatchObject({ holderIdentity: 'replica-a', leaseDurationSeconds: 15 });
 
@@ -86,7 +86,7 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
   expect(Date.now() - stoppedAt).toBeLessThan(5_000);
   await world.patchSpec('led', { replicas: 4 });
   await eventually(async () => (await world.deployment('led'))?.spec.replicas === 4, 'the new leader reconciles');
-  expect(b.client.transport.writeCount(['leases'])).toBeGreaterThan(0);
+  expect(b.client.requests.writes(['leases'])).toBeGreaterThan(0);
 
   // crash: the Lease is not released; the standby waits for it to expire
   const c = await start('replica-c', true);

@@ -7,7 +7,9 @@ import {
   buildDeployment, buildDisruptionBudget, buildMigrationJob, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, digestOf, MIGRATION_CONTAINER, withDefaults,
   type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
+import type { Condition } from '../api/types';
 import type { KubeClient } from '../kube/client';
+import { isTransient } from '../kube/errors';
 import type { EventRecorder, EventType } from '../kube/events';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
 import type { KubeObject } from '../kube/types';
@@ -43,13 +45,30 @@ export interface CacheView<T extends KubeObject> {
   remember(obj: T): void;
 }
 
+export interface ReconcilerOptions {
+  /**
+   * Transient API errors (429, 5xx, timeouts: see isTransient) are retried with backoff without
+   * touching status or emitting Events until they have lasted this long; then ReconcileError.
+   */
+  transientErrorThresholdMs: number;
+}
+
 export class Reconciler {
+  /** key -> when its current run of transient failures began */
+  private readonly transientSince = new Map<string, number>();
+  /**
+   * key -> conditions already announced (Events, migration metrics) whose status write has not
+   * landed yet: a retried pass compares with these, so each transition is announced once.
+   */
+  private readonly announced = new Map<string, readonly Condition[]>();
+
   constructor(
     private readonly client: KubeClient,
     private readonly caches: Caches,
     private readonly events: EventRecorder,
     private readonly metrics: OperatorMetrics,
     private readonly log: Logger,
+    private readonly options: ReconcilerOptions = { transientErrorThresholdMs: 60_000 },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -57,7 +76,11 @@ export class Reconciler {
     const [namespace, name] = key.split('/') as [string, string];
     const app = this.caches.apps.get(namespace, name);
     // Gone or going: children carry controller owner references; the garbage collector removes them.
-    if (!app || app.metadata.deletionTimestamp) return;
+    if (!app || app.metadata.deletionTimestamp) {
+      this.transientSince.delete(key);
+      this.announced.delete(key);
+      return;
+    }
     const log = this.log.child({ fastapiapp: key, namespace, name, generation: app.metadata.generation });
     const now = this.now().toISOString();
 
@@ -111,16 +134,37 @@ export class Reconciler {
     const failures = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     const error: Error | undefined = failures[0]?.reason as Error | undefined;
     for (const extra of failures.slice(1)) log.error({ err: extra.reason as Error }, 'another child failed to apply in the same pass');
+    if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
+    if (!error) this.transientSince.delete(key);
 
     const status = computeStatus(app, spec, { plan, observed: after, error }, now);
-    await this.announce(app, status, log);
+    await this.announce(app, this.announced.get(key) ?? app.status?.conditions, status, log);
+    this.announced.set(key, status.conditions ?? []);
     try {
       await this.writeStatus(app, status, log);
+      this.announced.delete(key); // the cache holds what was announced now
     } catch (statusErr) {
       if (!error) throw statusErr;
       log.error({ err: statusErr }, 'could not record the failure in status');
     }
     if (error) throw error;
+  }
+
+  /**
+   * Whether a failed pass should leave status and Events alone: every error is transient and the
+   * run of transient failures of this key is younger than the threshold.
+   */
+  private stillQuiet(key: string, error: Error, all: unknown[], log: Logger): boolean {
+    if (!all.every(isTransient)) {
+      this.transientSince.delete(key);
+      return false;
+    }
+    const now = this.now().getTime();
+    const since = this.transientSince.get(key) ?? now;
+    this.transientSince.set(key, since);
+    const quiet = now - since < this.options.transientErrorThresholdMs;
+    if (quiet) log.info({ err: error, failingForMs: now - since }, 'transient API error; retrying with backoff (status unchanged)');
+    return quiet;
   }
 
   /**
@@ -200,8 +244,8 @@ export class Reconciler {
   }
 
   /** Events and migration metrics on condition transitions (not on every pass). */
-  private async announce(app: FastApiApp & KubeObject, status: FastApiAppStatus, log: Logger): Promise<void> {
-    for (const c of transitions(app.status?.conditions, status.conditions ?? [])) {
+  private async announce(app: FastApiApp & KubeObject, before: readonly Condition[] | undefined, status: FastApiAppStatus, log: Logger): Promise<void> {
+    for (const c of transitions(before, status.conditions ?? [])) {
       if (c.type === 'Migrated' && c.reason === 'MigrationFailed') {
         this.metrics.migrations.inc({ result: 'failed' });
         log.warn({ reason: c.reason }, c.message);

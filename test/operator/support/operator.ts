@@ -39,3 +39,15 @@ export async function probe(op: OperatorHandle, path: string): Promise<{ status:
   const res = await fetch(`http://${op.metricsAddress}${path}`);
   return { status: res.status, body: await res.text() };
 }
+
+/** The value of one series on the operator's /metrics (labels must match exactly those given, in any order). */
+export async function metricValue(op: OperatorHandle, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const body = (await probe(op, '/metrics')).body;
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  for (const m of body.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/gm)) {
+    if (m[1] !== name) continue;
+    const have = (m[2] ?? '').split(',').filter(Boolean).sort().join(',');
+    if (have === want) return Number(m[3]);
+  }
+  return undefined;
+}
