@@ -8,7 +8,7 @@ import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { EventRecorder } from './kube/events';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
-import { objectKey, type KubeObject } from './kube/types';
+import { objectKey, type Deployment, type Job, type KubeObject, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
@@ -56,11 +56,11 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string, notServedRetryMs?: number) =>
     new InformerSet<T>(client, namespaces, { resource, labelSelector, notServedRetryMs }, log);
   const apps = informer<App>(FASTAPIAPPS);
-  const deployments = informer(DEPLOYMENTS, MANAGED_BY_SELECTOR);
-  const services = informer(SERVICES, MANAGED_BY_SELECTOR);
-  const jobs = informer(JOBS, MANAGED_BY_SELECTOR);
-  const disruptionBudgets = informer(PDBS, MANAGED_BY_SELECTOR);
-  const serviceMonitors = informer(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
+  const deployments = informer<Deployment>(DEPLOYMENTS, MANAGED_BY_SELECTOR);
+  const services = informer<Service>(SERVICES, MANAGED_BY_SELECTOR);
+  const jobs = informer<Job>(JOBS, MANAGED_BY_SELECTOR);
+  const disruptionBudgets = informer<PodDisruptionBudget>(PDBS, MANAGED_BY_SELECTOR);
+  const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
   const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
   const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets];

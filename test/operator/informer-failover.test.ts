@@ -8,7 +8,7 @@
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { KubeClient } from '../../operator/src/kube/client';
 import { Informer } from '../../operator/src/runtime/informer';
-import type { KubeObject } from '../../operator/src/kube/types';
+import type { ConfigMap } from '../../operator/src/kube/types';
 import { CONFIGMAPS, kubeConfigVia, memoryLogger, mirrorOf, snapshot } from './support/informer-kit';
 import { startPrivateControlPlane, type PrivateControlPlane } from './support/private-control-plane';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
@@ -21,10 +21,10 @@ let first: KubeClient;
 let second: KubeClient;
 let proxy: TcpProxy;
 let viaProxy: KubeClient;
-let informer: Informer<KubeObject> | undefined;
+let informer: Informer<ConfigMap> | undefined;
 let ns: string;
 
-const configMap = (name: string): KubeObject => ({ metadata: { name, namespace: ns }, data: { value: name } });
+const configMap = (name: string): ConfigMap => ({ metadata: { name, namespace: ns }, data: { value: name } });
 const rvOf = async (c: KubeClient): Promise<number> => Number((await c.list(CONFIGMAPS, ns)).metadata.resourceVersion);
 
 beforeAll(async () => {
@@ -54,12 +54,12 @@ test('when the informer moves to an API server whose resourceVersions are behind
   // make sure the first server is well ahead (it usually is: the other suites write to it)
   await first.create(CONFIGMAPS, configMap('rv-pusher'));
   for (let i = 0; (await rvOf(first)) < (await rvOf(second)) + 100 && i < 500; i++) {
-    await first.update(CONFIGMAPS, { ...(await first.get<KubeObject>(CONFIGMAPS, ns, 'rv-pusher'))!, data: { i: String(i) } });
+    await first.update(CONFIGMAPS, { ...(await first.get<ConfigMap>(CONFIGMAPS, ns, 'rv-pusher'))!, data: { i: String(i) } });
   }
   expect(await rvOf(first)).toBeGreaterThan((await rvOf(second)) + 100);
 
   const log = memoryLogger();
-  informer = new Informer<KubeObject>(viaProxy, {
+  informer = new Informer<ConfigMap>(viaProxy, {
     resource: CONFIGMAPS, namespace: ns, watchTimeoutSeconds: 600, reconnect: { baseMs: 100, maxMs: 1_000 },
   }, log.logger);
   const mirror = mirrorOf(informer);
@@ -73,7 +73,7 @@ test('when the informer moves to an API server whose resourceVersions are behind
   proxy.heal();
 
   const expected = async (): Promise<Array<[string, unknown]>> =>
-    snapshot((await second.list<KubeObject>(CONFIGMAPS, ns)).items.map((o) => [`${ns}/${o.metadata.name}`, o.data]));
+    snapshot((await second.list<ConfigMap>(CONFIGMAPS, ns)).items.map((o) => [`${ns}/${o.metadata.name}`, o.data]));
   const cached = (): Array<[string, unknown]> => snapshot(informer!.list().map((o) => [`${ns}/${o.metadata.name}`, o.data]));
   await eventually(async () => JSON.stringify(cached()) === JSON.stringify(await expected()), 'cache holds the second server\'s state', 30_000, 200);
   expect(log.matching('too large resource version').length).toBeGreaterThanOrEqual(1);

@@ -12,12 +12,12 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { LEASES } from '../../operator/src/kube/resources';
-import type { KubeObject } from '../../operator/src/kube/types';
+import type { Lease } from '../../operator/src/kube/types';
 import { kubeConfigVia } from './support/informer-kit';
 import { startTestOperator, type TestOperator } from './support/operator';
 import { ref } from './support/suite';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
-import { condition, eventually, image, World } from './support/world';
+import { condition, eventually, image, World, type Loose } from './support/world';
 
 const LEASE = { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 };
 /** timers and a loaded machine: how late a deadline may fire and still count as on time */
@@ -64,7 +64,7 @@ test('when the leader\'s API traffic freezes, then it gives up at its renew dead
   await eventually(() => world.deployment('contested'), 'Deployment from frozen-a');
   await world.rollOut('contested');
   await eventually(async () => condition(await world.app('contested'), 'Ready')?.status === 'True', 'Ready from frozen-a');
-  expect((await world.client.get(LEASES, ns, 'freeze-lease'))?.spec.holderIdentity).toBe('frozen-a');
+  expect((await world.client.get<Lease>(LEASES, ns, 'freeze-lease'))?.spec?.holderIdentity).toBe('frozen-a');
 
   const frozenAt = Date.now();
   proxy.freeze();
@@ -82,9 +82,9 @@ test('when the leader\'s API traffic freezes, then it gives up at its renew dead
   await eventually(() => b.isLeader(), 'standby-b leads', LEASE.leaseDurationMs + 10_000, 50);
   const ledAt = Date.now();
   expect(ledAt - frozenAt).toBeLessThan(LEASE.leaseDurationMs + 2 * LEASE.retryPeriodMs + SLACK_MS);
-  const taken = await world.client.get(LEASES, ns, 'freeze-lease');
+  const taken = await world.client.get<Lease>(LEASES, ns, 'freeze-lease');
   expect(taken?.spec).toMatchObject({ holderIdentity: 'standby-b', leaseTransitions: 1 });
-  expect(microTime(taken?.spec.acquireTime)).toBeGreaterThanOrEqual(lostAt);
+  expect(microTime(taken?.spec?.acquireTime)).toBeGreaterThanOrEqual(lostAt);
 
   // The network heals: the deposed leader does not come back (it ended), the new one does the work.
   proxy.heal();
@@ -94,12 +94,12 @@ test('when the leader\'s API traffic freezes, then it gives up at its renew dead
   await eventually(async () => condition(await world.app('contested'), 'Ready')?.message?.includes(ref('v2')), 'Ready for v2');
 
   const events = await world.events(app.metadata.name);
-  const by = (who: string): KubeObject[] => events.filter((e) => e.reportingInstance === who);
+  const by = (who: string): Loose[] => events.filter((e) => e.reportingInstance === who);
   const rolloutsBy = (who: string): string[] => by(who).filter((e) => e.reason === 'RolloutComplete').map((e) => String(e.message));
   expect(rolloutsBy('frozen-a')).toEqual([expect.stringContaining(ref('v1'))]);
   expect(rolloutsBy('standby-b')).toEqual([expect.stringContaining(ref('v2'))]);
   for (const e of by('frozen-a')) expect(microTime(e.lastTimestamp)).toBeLessThan(lostAt);
-  expect((await world.client.get(LEASES, ns, 'freeze-lease'))?.spec.holderIdentity).toBe('standby-b');
+  expect((await world.client.get<Lease>(LEASES, ns, 'freeze-lease'))?.spec?.holderIdentity).toBe('standby-b');
 }, 90_000);
 
 test('when the operator process loses leadership, then it exits 1 (so the pod restarts) at its renew deadline', async () => {
@@ -121,7 +121,7 @@ test('when the operator process loses leadership, then it exits 1 (so the pod re
   let exitedAt = 0;
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => { exitedAt = Date.now(); r(code); }));
   try {
-    await eventually(async () => (await world.client.get(LEASES, ns, 'process-lease'))?.spec?.holderIdentity === 'proc-frozen', 'Lease held by the process', 30_000);
+    await eventually(async () => (await world.client.get<Lease>(LEASES, ns, 'process-lease'))?.spec?.holderIdentity === 'proc-frozen', 'Lease held by the process', 30_000);
     await eventually(() => stdout.includes('became leader'), 'the process logs it leads');
     const frozenAt = Date.now();
     proxy.freeze();

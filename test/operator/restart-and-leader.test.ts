@@ -4,6 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { LEASES } from '../../operator/src/kube/resources';
+import type { Lease } from '../../operator/src/kube/types';
 import { startTestOperator, type TestOperator } from './support/operator';
 import { condition, eventually, image, sleep, World } from './support/world';
 
@@ -74,14 +75,14 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
   expect(b.isLeader()).toBe(false);
   expect(b.client.requests.writes(['leases'])).toBe(0);
   expect(a.client.requests.writes(['leases'])).toBeGreaterThan(0);
-  const lease = await world.client.get(LEASES, ns, 'op-leader');
+  const lease = await world.client.get<Lease>(LEASES, ns, 'op-leader');
   expect(lease?.spec).toMatchObject({ holderIdentity: 'replica-a', leaseDurationSeconds: 15 });
 
   // clean shutdown: the Lease is released, the standby takes over at its next retry
   const stoppedAt = Date.now();
   await a.stop();
-  const released = await world.client.get(LEASES, ns, 'op-leader');
-  expect(released?.spec.holderIdentity).not.toBe('replica-a'); // cleared (or already taken by replica-b)
+  const released = await world.client.get<Lease>(LEASES, ns, 'op-leader');
+  expect(released?.spec?.holderIdentity).not.toBe('replica-a'); // cleared (or already taken by replica-b)
   await eventually(() => b.isLeader(), 'replica-b leads after the clean stop', 10_000);
   expect(Date.now() - stoppedAt).toBeLessThan(5_000);
   await world.patchSpec('led', { replicas: 4 });
@@ -99,5 +100,5 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
   const takeover = Date.now() - crashedAt;
   expect(takeover).toBeLessThan(20_000);
   expect(takeover).toBeGreaterThan(5_000); // it did wait for the Lease to expire
-  expect((await world.client.get(LEASES, ns, 'op-leader'))?.spec.holderIdentity).toBe('replica-c');
+  expect((await world.client.get<Lease>(LEASES, ns, 'op-leader'))?.spec?.holderIdentity).toBe('replica-c');
 }, 60_000);

@@ -7,12 +7,11 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { FASTAPIAPPS } from '../../operator/src/kube/resources';
 import { Informer } from '../../operator/src/runtime/informer';
-import type { KubeObject } from '../../operator/src/kube/types';
 import { memoryLogger } from './support/informer-kit';
 import { startFaultProxy, type FaultProxy, type LoggedRequest } from './support/fault-proxy';
 import { metricValue, startTestOperator, type TestOperator } from './support/operator';
 import { ref } from './support/suite';
-import { condition, eventually, image, sleep, World, type App } from './support/world';
+import { condition, eventually, image, sleep, World, type App, type Loose } from './support/world';
 
 let kc: KubeConfig;
 let proxy: FaultProxy;
@@ -37,7 +36,7 @@ async function setup(prefix: string, thresholdMs: number): Promise<Setup> {
   const op = await startTestOperator(proxy.kubeConfig(), ns, { transientErrorThresholdMs: thresholdMs });
   // what status said at every change, seen by a watch of our own (not through the proxy)
   const readyReasons: string[] = [];
-  const watcher = new Informer<App & KubeObject>(world.client, { resource: FASTAPIAPPS, namespace: ns }, memoryLogger().logger);
+  const watcher = new Informer<App & Loose>(world.client, { resource: FASTAPIAPPS, namespace: ns }, memoryLogger().logger);
   watcher.on({ upsert: (a) => { const r = condition(a, 'Ready'); if (r) readyReasons.push(`${a.metadata.name}:${r.status}:${r.reason}`); } });
   watcher.start();
   cleanups.push(() => op.stop(), () => watcher.stop(), () => world.close());
@@ -49,7 +48,7 @@ const isApply = (ns: string, plural: string, name: string) => (r: { method: stri
   r.method === 'PATCH' && r.url.split('?')[0]!.endsWith(`/namespaces/${ns}/${plural}/${name}`);
 const isStatusWrite = (ns: string, name: string) => (r: { method: string; url: string }): boolean =>
   r.method === 'PATCH' && r.url.split('?')[0]!.endsWith(`/namespaces/${ns}/fastapiapps/${name}/status`);
-const warnings = async (world: World, name: string): Promise<KubeObject[]> => (await world.events(name)).filter((e) => e.type === 'Warning');
+const warnings = async (world: World, name: string): Promise<Loose[]> => (await world.events(name)).filter((e) => e.type === 'Warning');
 const eventsNamed = async (world: World, name: string, reason: string): Promise<number> => (await world.events(name)).filter((e) => e.reason === reason).length;
 
 describe('with a 60 s threshold', () => {

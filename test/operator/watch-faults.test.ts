@@ -5,7 +5,7 @@
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { KubeClient } from '../../operator/src/kube/client';
 import { Informer } from '../../operator/src/runtime/informer';
-import type { KubeObject } from '../../operator/src/kube/types';
+import type { ConfigMap } from '../../operator/src/kube/types';
 import { CONFIGMAPS, memoryLogger } from './support/informer-kit';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { eventually, sleep } from './support/world';
@@ -13,7 +13,7 @@ import { eventually, sleep } from './support/world';
 let proxy: FaultProxy;
 let admin: KubeClient;
 let viaProxy: KubeClient;
-let informer: Informer<KubeObject> | undefined;
+let informer: Informer<ConfigMap> | undefined;
 let ns: string;
 
 beforeAll(async () => {
@@ -36,7 +36,7 @@ test('when every watch stream is closed at once, then the informer backs off bet
   const watchesHere = (): number[] => proxy.log.filter((r) => r.watch && r.url.includes(`/namespaces/${ns}/configmaps`)).map((r) => r.at);
   proxy.setRule((r) => (r.watch ? { endWatch: true } : undefined));
   const log = memoryLogger();
-  informer = new Informer<KubeObject>(viaProxy, {
+  informer = new Informer<ConfigMap>(viaProxy, {
     resource: CONFIGMAPS, namespace: ns, watchTimeoutSeconds: 600, reconnect: { baseMs: 200, maxMs: 1_600 },
   }, log.logger);
   informer.start();

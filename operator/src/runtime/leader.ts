@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client';
 import { isConflict } from '../kube/errors';
 import { LEASES } from '../kube/resources';
-import type { KubeObject } from '../kube/types';
+import type { Lease } from '../kube/types';
 import { sleep } from './backoff';
 
 export interface LeaderElectionConfig {
@@ -21,16 +21,6 @@ export interface LeaderElectionConfig {
   leaseDurationMs: number; // 15 s
   renewDeadlineMs: number; // 10 s
   retryPeriodMs: number; // 2 s
-}
-
-interface Lease extends KubeObject {
-  spec?: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
 }
 
 const microTime = (d: Date): string => d.toISOString().replace('Z', '000Z'); // MicroTime: 6 fractional digits
