@@ -8,8 +8,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface OperatorConfig {
-  /** kubeconfig file; undefined = ~/.kube/config, else the in-cluster service account */
-  kubeconfigPath?: string;
+  /** kubeconfig files (KUBECONFIG, merged as kubectl does); empty = ~/.kube/config, else the in-cluster service account */
+  kubeconfigPaths: string[];
   /** namespaces to watch; empty = all namespaces */
   watchNamespaces: string[];
   leaderElect: boolean;
@@ -82,13 +82,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   const m = /^(.*):(\d{1,5})$/.exec(metricsAddr);
   if (!m || Number(m[2]) > 65535) problems.push(`METRICS_ADDR="${metricsAddr}": expected [host]:port, e.g. :8080`);
 
-  const kubeconfigPath = env.KUBECONFIG?.split(':').find(Boolean);
-  if (kubeconfigPath) {
+  // kubectl skips files of the list that do not exist; none readable at all is an error here
+  const listed = (env.KUBECONFIG ?? '').split(':').filter(Boolean);
+  const kubeconfigPaths = listed.filter((p) => {
     try {
-      readFileSync(kubeconfigPath);
-    } catch (err) {
-      problems.push(`KUBECONFIG="${kubeconfigPath}": cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      readFileSync(p);
+      return true;
+    } catch {
+      return false;
     }
+  });
+  if (listed.length > 0 && kubeconfigPaths.length === 0) {
+    problems.push(`KUBECONFIG="${env.KUBECONFIG}": cannot read ${listed.length > 1 ? 'any of these files' : 'it'}`);
   }
 
   const leaseNamespace = env.LEADER_ELECTION_NAMESPACE?.trim() || env.POD_NAMESPACE?.trim() || inClusterNamespace() || 'default';
@@ -101,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   if (retryPeriodMs >= renewDeadlineMs) problems.push('RETRY_PERIOD_SECONDS must be less than RENEW_DEADLINE_SECONDS');
 
   const config: OperatorConfig = {
-    kubeconfigPath,
+    kubeconfigPaths,
     watchNamespaces,
     leaderElect: bool('LEADER_ELECT', true),
     leaderElection: {
@@ -124,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
 }
 
 export const CONFIG_HELP = `Environment:
-  KUBECONFIG                  kubeconfig file (default: in-cluster service account, then ~/.kube/config)
+  KUBECONFIG                  kubeconfig file(s), colon-separated and merged as kubectl does (default: ~/.kube/config, then in-cluster)
   WATCH_NAMESPACES            comma-separated namespaces to watch (default: all)
   LEADER_ELECT                true|false: elect a leader on a Lease before reconciling (default true)
   LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: POD_NAMESPACE, the service account's, or default)

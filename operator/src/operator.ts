@@ -22,7 +22,7 @@ export const CONTROLLER_NAME = 'fastapiapp';
 
 export interface StartOptions {
   config: OperatorConfig;
-  /** default: from config.kubeconfigPath, ~/.kube/config or the in-cluster service account (a client-node KubeConfig fits) */
+  /** default: from config.kubeconfigPaths, ~/.kube/config or the in-cluster service account (a client-node KubeConfig fits) */
   kubeConfig?: ClusterAuth;
   logger?: Logger;
 }
@@ -50,7 +50,7 @@ type App = FastApiApp & KubeObject;
 export async function startOperator(options: StartOptions): Promise<OperatorHandle> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
-  const client = new KubeClient(options.kubeConfig ?? await loadClusterAuth(config.kubeconfigPath));
+  const client = new KubeClient(options.kubeConfig ?? await loadClusterAuth(config.kubeconfigPaths));
   const namespaces = config.watchNamespaces;
 
   const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string, notServedRetryMs?: number) =>

@@ -11,7 +11,7 @@ import { Informer } from '../../operator/src/runtime/informer';
 import type { ConfigMap } from '../../operator/src/kube/types';
 import { CONFIGMAPS, kubeConfigVia, memoryLogger, mirrorOf, snapshot } from './support/informer-kit';
 import { startPrivateControlPlane, type PrivateControlPlane } from './support/private-control-plane';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startTcpProxyFor, type TcpProxy } from './support/tcp-proxy';
 import { eventually } from './support/world';
 
 const NAMESPACES = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
@@ -34,8 +34,7 @@ beforeAll(async () => {
   second = new KubeClient(plane.kubeConfig());
   ns = await createTestNamespace('failover', kc);
   await second.create(NAMESPACES, { metadata: { name: ns } });
-  const server = new URL(kc.getCurrentCluster()!.server);
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+  proxy = await startTcpProxyFor(kc);
   viaProxy = new KubeClient(kubeConfigVia(kc, proxy.url));
 }, 120_000);
 

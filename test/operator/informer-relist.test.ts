@@ -9,7 +9,7 @@ import { Informer } from '../../operator/src/runtime/informer';
 import type { ConfigMap } from '../../operator/src/kube/types';
 import { CONFIGMAPS, kubeConfigVia, memoryLogger, mirrorOf, snapshot } from './support/informer-kit';
 import { startPrivateControlPlane, type PrivateControlPlane } from './support/private-control-plane';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startTcpProxyFor, type TcpProxy } from './support/tcp-proxy';
 import { eventually } from './support/world';
 
 const NS = 'relist';
@@ -45,8 +45,7 @@ beforeAll(async () => {
   const kc = plane.kubeConfig();
   admin = new KubeClient(kc);
   await admin.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name: NS } });
-  const server = new URL(kc.getCurrentCluster()!.server);
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+  proxy = await startTcpProxyFor(kc);
   viaProxy = new KubeClient(kubeConfigVia(kc, proxy.url));
 }, 120_000);
 

@@ -8,7 +8,7 @@ import { KubeClient } from '../../operator/src/kube/client';
 import { Informer } from '../../operator/src/runtime/informer';
 import type { ConfigMap } from '../../operator/src/kube/types';
 import { CONFIGMAPS, kubeConfigVia, memoryLogger, mirrorOf, snapshot } from './support/informer-kit';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startTcpProxyFor, type TcpProxy } from './support/tcp-proxy';
 import { eventually } from './support/world';
 
 const STALL_MS = 2_000;
@@ -26,8 +26,7 @@ beforeAll(async () => {
   kc = loadKubeConfig();
   admin = new KubeClient(kc);
   ns = await createTestNamespace('informer-stall', kc);
-  const server = new URL(kc.getCurrentCluster()!.server);
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+  proxy = await startTcpProxyFor(kc);
   viaProxy = new KubeClient(kubeConfigVia(kc, proxy.url));
 });
 

@@ -16,7 +16,7 @@ import type { Lease } from '../../operator/src/kube/types';
 import { kubeConfigVia } from './support/informer-kit';
 import { startTestOperator, type TestOperator } from './support/operator';
 import { ref } from './support/suite';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startTcpProxyFor, type TcpProxy } from './support/tcp-proxy';
 import { condition, eventually, image, World, type Loose } from './support/world';
 
 const LEASE = { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 };
@@ -42,8 +42,7 @@ afterAll(async () => {
 });
 
 async function proxyToApiServer(): Promise<TcpProxy> {
-  const server = new URL(kc.getCurrentCluster()!.server);
-  const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+  const proxy = await startTcpProxyFor(kc);
   proxies.push(proxy);
   return proxy;
 }

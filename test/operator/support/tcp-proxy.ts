@@ -9,6 +9,7 @@
 //   heal()   accept and forward new connections again (after cut() or freeze())
 //   retarget(t)  forward new connections to another server
 import net from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface TcpProxy {
   readonly port: number;
@@ -130,4 +131,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       server.close(() => resolve());
     }),
   };
+}
+
+/** A proxy to the API server of kc's current cluster. */
+export function startTcpProxyFor(kc: KubeConfig): Promise<TcpProxy> {
+  const server = new URL(kc.getCurrentCluster()!.server);
+  return startTcpProxy({ host: server.hostname, port: Number(server.port) });
 }
