@@ -97,3 +97,42 @@ test('transient errors: 429, 5xx, timeouts and resets are; 4xx, aborts and too-o
   expect(isResourceVersionTooLarge(api(504, 'Timeout'))).toBe(false);
   expect(isResourceVersionTooLarge(api(410, 'Expired'))).toBe(false);
 });
+
+test('when the auth source hands out a new client certificate (an exec plugin refreshed it), then the next requests present it, not the kept-alive old one', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pki = require('../harness/envtest/pki.cjs') as typeof import('../harness/envtest/pki.cjs');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const https = await import('node:https');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'transport-certs-'));
+  const ca = pki.createCa(dir);
+  const serving = pki.issueCert(ca, dir, 'server', { user: 'server', ips: ['127.0.0.1'] });
+  const certs = ['one', 'two'].map((user) => pki.issueCert(ca, dir, user, { user }));
+  const read = (f: string) => fs.readFileSync(f);
+  const presented: string[] = [];
+  const tlsServer = https.createServer({ key: read(serving.keyFile), cert: read(serving.certFile), ca: read(ca.certFile), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    presented.push(String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', () => r()));
+  let current = 0;
+  const t = new Transport({
+    getCurrentCluster: () => ({ server: `https://127.0.0.1:${(tlsServer.address() as net.AddressInfo).port}` }),
+    applyToHTTPSOptions: async (opts) => { opts.ca = read(ca.certFile); opts.cert = read(certs[current]!.certFile); opts.key = read(certs[current]!.keyFile); },
+  });
+  try {
+    const call = () => t.request({ verb: 'get', resource: 'things', method: 'GET', path: '/x' });
+    await call();
+    await call();
+    current = 1;
+    await call();
+    await call();
+    expect(presented).toEqual(['one', 'one', 'two', 'two']);
+  } finally {
+    t.close();
+    await new Promise((r) => tlsServer.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -52,6 +52,8 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 200, maxMs: 5_0
 export class Transport {
   private readonly server: URL;
   private agent?: http.Agent;
+  /** the client certificate and key the shared agent's connections present */
+  private agentIdentity?: string;
   private readonly observers: TransportObserver[] = [];
 
   constructor(private readonly kc: ClusterAuth, private readonly retry: RetryPolicy = DEFAULT_RETRY) {
@@ -202,7 +204,19 @@ export class Transport {
     return req;
   }
 
+  /**
+   * Keep-alive connections present the client certificate they were opened with: when the auth
+   * source hands out another one (an exec plugin's certificate was refreshed), new connections
+   * are needed. The old agent's sockets are closed once its in-flight requests had time to end.
+   */
   private sharedAgent(opts: https.RequestOptions, isHttps: boolean): http.Agent {
+    const identity = isHttps ? `${String(opts.cert ?? '')}\n${String(opts.key ?? '')}` : '';
+    if (this.agent && identity !== this.agentIdentity) {
+      const old = this.agent;
+      setTimeout(() => old.destroy(), 60_000).unref();
+      this.agent = undefined;
+    }
+    this.agentIdentity = identity;
     if (!this.agent) {
       this.agent = isHttps
         ? new https.Agent({ keepAlive: true, maxSockets: 32, ...tlsOptions(opts) })
