@@ -7,7 +7,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAuth } from '../../../operator/src/kube/auth';
 
 export interface ProxiedRequest {
   method: string;
@@ -36,8 +37,8 @@ export interface FaultProxy {
   readonly log: LoggedRequest[];
   /** the rule for the requests from now on (undefined: forward everything) */
   setRule(rule: FaultRule | undefined): void;
-  /** a KubeConfig whose server is this proxy (no credentials: the proxy adds them) */
-  kubeConfig(): KubeConfig;
+  /** the operator's view of a cluster whose server is this proxy (no credentials: the proxy adds them) */
+  kubeConfig(): ClusterAuth;
   close(): Promise<void>;
 }
 
@@ -106,16 +107,7 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
     url,
     log,
     setRule: (r) => { rule = r; },
-    kubeConfig() {
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: 'fault-proxy', server: url, skipTLSVerify: false }],
-        users: [{ name: 'via-proxy' }],
-        contexts: [{ name: 'fault-proxy', cluster: 'fault-proxy', user: 'via-proxy' }],
-        currentContext: 'fault-proxy',
-      });
-      return kc;
-    },
+    kubeConfig: () => ({ getCurrentCluster: () => ({ server: url }), applyToHTTPSOptions: async () => undefined }),
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       agent.destroy();

@@ -1,7 +1,7 @@
 // Runs the operator in-process for a test: scoped to one namespace, probe server on a free port,
 // logs captured (and printed when OPERATOR_TEST_LOGS=1).
 import { Writable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAuth } from '../../../operator/src/kube/auth';
 import pino from 'pino';
 import { loadConfig, type OperatorConfig } from '../../../operator/src/config';
 import { startOperator, type OperatorHandle } from '../../../operator/src/operator';
@@ -11,7 +11,7 @@ export interface TestOperator extends OperatorHandle {
   logs: Array<Record<string, unknown>>;
 }
 
-export async function startTestOperator(kc: KubeConfig, namespace: string, overrides: Partial<OperatorConfig> = {},
+export async function startTestOperator(kc: ClusterAuth, namespace: string, overrides: Partial<OperatorConfig> = {},
   leaderElection: Partial<OperatorConfig['leaderElection']> = {}): Promise<TestOperator> {
   const base = loadConfig({ WATCH_NAMESPACES: namespace, LEADER_ELECT: 'false', METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug' });
   const config: OperatorConfig = {
