@@ -64,7 +64,7 @@ describe('with a 60 s threshold', () => {
     proxy.setRule(undefined);
 
     const attempts: LoggedRequest[] = proxy.log.filter(match);
-    expect(attempts.slice(0, 4).map((a) => a.status)).toEqual([429, 429, 429, 200]);
+    expect(attempts.slice(0, 4).map((a) => a.status)).toEqual([429, 429, 429, 201]); // 201: the apply created it
     for (let i = 1; i < 4; i++) expect(attempts[i]!.at - attempts[i - 1]!.at).toBeGreaterThanOrEqual(950); // Retry-After: 1
     await s.world.rollOut('throttled');
     await eventually(async () => condition(await s.world.app('throttled'), 'Ready')?.status === 'True', 'Ready');
