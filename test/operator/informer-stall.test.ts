@@ -72,5 +72,6 @@ test('when the watch connection goes silent, then the informer notices within it
   expect(snapshot(informer.list().map((o) => [`${ns}/${o.metadata.name}`, o.data]))).toEqual(expected);
   expect(snapshot(mirror)).toEqual(expected);
   // the watch resumed from its resourceVersion: one list (the initial one), no relist
+  expect(informer.relistCount()).toBe(0);
   expect(viaProxy.requests.counts()['list configmaps']).toBe(1);
 }, 60_000);

@@ -15,6 +15,8 @@ export interface ListOptions {
   limit?: number;
   continue?: string;
   resourceVersion?: string;
+  /** with resourceVersion: 'NotOlderThan' is served from the watch cache (and says when it is ahead of it) */
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
 }
 
 export interface WatchOptions {
@@ -60,7 +62,10 @@ export class KubeClient {
   async list<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
     return this.request<ObjectList<T>>({
       verb: 'list', resource: r.plural, method: 'GET', path: resourcePath(r, namespace),
-      query: { labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion },
+      query: {
+        labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue,
+        resourceVersion: opts.resourceVersion, resourceVersionMatch: opts.resourceVersionMatch,
+      },
     });
   }
 

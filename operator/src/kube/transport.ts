@@ -160,6 +160,9 @@ export class Transport {
         });
         res.on('end', () => settle());
         res.on('error', (err) => settle(err));
+        // the connection closed mid-stream (a proxy or load balancer cut it): not a clean end
+        res.on('close', () => settle(res.complete ? undefined
+          : Object.assign(new Error(`${spec.path}: the watch connection closed mid-stream`), { code: 'ECONNRESET' })));
       });
       req.end();
     });

@@ -1,13 +1,17 @@
 // An informer: list + watch from the list's resourceVersion into an in-memory store, emitting
 // add/update/delete. Relists on 410 Gone and on "too large resource version" (a server that has
-// not seen our resourceVersion: failover, restored etcd), reconnects with jittered backoff, backs
+// not seen our resourceVersion: a failover to another API server, an etcd restored from an older
+// state). A watch from such a resourceVersion does not fail, it waits silently for changes the
+// server may never have; so after a lost connection and after a watch that delivered nothing, a
+// one-item list "not older than" our resourceVersion asks the server first (kube-apiserver
+// answers 504 ResourceVersionTooLarge when its cache is behind). Reconnects with jittered backoff, backs
 // off too when a watch ends at once without delivering anything (client-go's "very short watch":
 // a proxy or load balancer closing streams would otherwise make it a hot loop), restarts a watch
 // that has gone silent (stall detector), and treats a resource that is not served (404, e.g. the
 // ServiceMonitor CRD is not installed) as "unavailable" and polls until it appears.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client';
-import { isGone, isNotFound, isResourceVersionTooLarge, KubeApiError } from '../kube/errors';
+import { isGone, isNotFound, isResourceVersionTooLarge, KubeApiError, WatchStalledError } from '../kube/errors';
 import { apiVersionOf, type ResourceType } from '../kube/resources';
 import { objectKey, type KubeObject, type WatchEvent } from '../kube/types';
 import { backoffDelay, jittered, sleep } from './backoff';
@@ -139,8 +143,15 @@ export class Informer<T extends KubeObject> {
   private async run(): Promise<void> {
     const { resource, namespace, labelSelector } = this.opts;
     let failures = 0;
+    let verify = false;
     while (!this.abort.signal.aborted) {
       try {
+        if (this.resourceVersion !== undefined && verify && !(await this.resourceVersionServed())) {
+          this.log.warn({ resource: resource.plural, namespace, resourceVersion: this.resourceVersion }, 'too large resource version: the server is behind our cache; relisting');
+          this.resourceVersion = undefined;
+          this.relists++;
+        }
+        verify = false;
         if (this.resourceVersion === undefined) await this.relist();
         const timeoutSeconds = Math.round(this.opts.watchTimeoutSeconds * (1 + Math.random() / 2));
         this.eventsThisWatch = 0;
@@ -153,6 +164,7 @@ export class Informer<T extends KubeObject> {
         if (this.eventsThisWatch === 0 && lasted < this.opts.minWatchMs && !this.abort.signal.aborted) {
           throw new VeryShortWatchError(`${resource.plural}: the watch ended after ${lasted} ms without delivering anything`);
         }
+        verify = this.eventsThisWatch === 0; // not even a bookmark for a whole watch: is the server behind us?
         failures = 0;
       } catch (err) {
         if (this.abort.signal.aborted) break;
@@ -176,6 +188,8 @@ export class Informer<T extends KubeObject> {
           await sleep(this.opts.notServedRetryMs, this.abort.signal);
           continue;
         }
+        // the connection failed: the next server may not be the one our resourceVersion came from
+        verify = isNetworkError(err);
         // A watch that delivered events was healthy: back off from the start again, as client-go
         // does, rather than from where a long-past outage left off.
         if (this.eventsThisWatch > 0) failures = 0;
@@ -184,6 +198,18 @@ export class Informer<T extends KubeObject> {
         this.log.warn({ err, resource: resource.plural, namespace, retryInMs: delay }, 'list/watch failed; reconnecting');
         await sleep(delay, this.abort.signal);
       }
+    }
+  }
+
+  /** Whether the server has seen our resourceVersion (a one-item list from its watch cache). */
+  private async resourceVersionServed(): Promise<boolean> {
+    const { resource, namespace, labelSelector } = this.opts;
+    try {
+      await this.client.list<T>(resource, namespace, { labelSelector, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
+      return true;
+    } catch (err) {
+      if (isResourceVersionTooLarge(err)) return false;
+      throw err;
     }
   }
 
@@ -285,5 +311,13 @@ export class Informer<T extends KubeObject> {
 export class VeryShortWatchError extends Error {
   override readonly name = 'VeryShortWatchError';
 }
+
+/**
+ * A lost connection (refused, reset, timed out): not an answer from the server. A stalled watch
+ * is left out: its server went quiet, it did not change (and the idle keep-alive connections a
+ * check would use may be stalled too).
+ */
+const isNetworkError = (err: unknown): boolean =>
+  !(err instanceof KubeApiError) && !(err instanceof VeryShortWatchError) && !(err instanceof WatchStalledError);
 
 const controllerUid = (obj: KubeObject): string | undefined => obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
