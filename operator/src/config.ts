@@ -8,8 +8,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface OperatorConfig {
-  /** kubeconfig file; undefined = ~/.kube/config, else the in-cluster service account */
-  kubeconfigPath?: string;
+  /** kubeconfig files (KUBECONFIG, merged as kubectl does); empty = ~/.kube/config, else the in-cluster service account */
+  kubeconfigPaths: string[];
   /** namespaces to watch; empty = all namespaces */
   watchNamespaces: string[];
   leaderElect: boolean;
@@ -29,6 +29,8 @@ export interface OperatorConfig {
   resyncPeriodMs: number;
   /** how often to look again for a resource the API server does not serve (the ServiceMonitor CRD) */
   crdPollMs: number;
+  /** transient API errors (429, 5xx, timeouts) are reported in status and Events only once they persist this long */
+  transientErrorThresholdMs: number;
 }
 
 export class ConfigError extends Error {
@@ -80,13 +82,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   const m = /^(.*):(\d{1,5})$/.exec(metricsAddr);
   if (!m || Number(m[2]) > 65535) problems.push(`METRICS_ADDR="${metricsAddr}": expected [host]:port, e.g. :8080`);
 
-  const kubeconfigPath = env.KUBECONFIG?.split(':').find(Boolean);
-  if (kubeconfigPath) {
+  // kubectl skips files of the list that do not exist; none readable at all is an error here
+  const listed = (env.KUBECONFIG ?? '').split(':').filter(Boolean);
+  const kubeconfigPaths = listed.filter((p) => {
     try {
-      readFileSync(kubeconfigPath);
-    } catch (err) {
-      problems.push(`KUBECONFIG="${kubeconfigPath}": cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      readFileSync(p);
+      return true;
+    } catch {
+      return false;
     }
+  });
+  if (listed.length > 0 && kubeconfigPaths.length === 0) {
+    problems.push(`KUBECONFIG="${env.KUBECONFIG}": cannot read ${listed.length > 1 ? 'any of these files' : 'it'}`);
   }
 
   const leaseNamespace = env.LEADER_ELECTION_NAMESPACE?.trim() || env.POD_NAMESPACE?.trim() || inClusterNamespace() || 'default';
@@ -99,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   if (retryPeriodMs >= renewDeadlineMs) problems.push('RETRY_PERIOD_SECONDS must be less than RENEW_DEADLINE_SECONDS');
 
   const config: OperatorConfig = {
-    kubeconfigPath,
+    kubeconfigPaths,
     watchNamespaces,
     leaderElect: bool('LEADER_ELECT', true),
     leaderElection: {
@@ -115,13 +122,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     maxConcurrentReconciles: int('MAX_CONCURRENT_RECONCILES', 8, 1, 256),
     resyncPeriodMs: int('RESYNC_PERIOD_SECONDS', 600, 1, 86_400) * 1000,
     crdPollMs: int('CRD_POLL_SECONDS', 10, 1, 3600) * 1000,
+    transientErrorThresholdMs: int('TRANSIENT_ERROR_THRESHOLD_SECONDS', 60, 0, 3600) * 1000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
 export const CONFIG_HELP = `Environment:
-  KUBECONFIG                  kubeconfig file (default: in-cluster service account, then ~/.kube/config)
+  KUBECONFIG                  kubeconfig file(s), colon-separated and merged as kubectl does (default: ~/.kube/config, then in-cluster)
   WATCH_NAMESPACES            comma-separated namespaces to watch (default: all)
   LEADER_ELECT                true|false: elect a leader on a Lease before reconciling (default true)
   LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: POD_NAMESPACE, the service account's, or default)
@@ -132,4 +140,6 @@ export const CONFIG_HELP = `Environment:
   MAX_CONCURRENT_RECONCILES   parallel reconciles, 1-256 (default 8)
   RESYNC_PERIOD_SECONDS       reconcile every FastApiApp at least this often (default 600)
   CRD_POLL_SECONDS            how often to look for the ServiceMonitor CRD while it is absent (default 10)
+  TRANSIENT_ERROR_THRESHOLD_SECONDS   API errors that may pass (429, 5xx, timeouts) are retried quietly;
+                              Ready turns False (ReconcileError) with a Warning only after this long (default 60)
   LEASE_DURATION_SECONDS / RENEW_DEADLINE_SECONDS / RETRY_PERIOD_SECONDS   (default 15 / 10 / 2)`;

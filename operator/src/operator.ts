@@ -8,7 +8,7 @@ import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { EventRecorder } from './kube/events';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
-import { objectKey, type KubeObject } from './kube/types';
+import { objectKey, type Deployment, type Job, type KubeObject, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
@@ -22,7 +22,7 @@ export const CONTROLLER_NAME = 'fastapiapp';
 
 export interface StartOptions {
   config: OperatorConfig;
-  /** default: from config.kubeconfigPath, ~/.kube/config or the in-cluster service account (a client-node KubeConfig fits) */
+  /** default: from config.kubeconfigPaths, ~/.kube/config or the in-cluster service account (a client-node KubeConfig fits) */
   kubeConfig?: ClusterAuth;
   logger?: Logger;
 }
@@ -50,17 +50,17 @@ type App = FastApiApp & KubeObject;
 export async function startOperator(options: StartOptions): Promise<OperatorHandle> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
-  const client = new KubeClient(options.kubeConfig ?? await loadClusterAuth(config.kubeconfigPath));
+  const client = new KubeClient(options.kubeConfig ?? await loadClusterAuth(config.kubeconfigPaths));
   const namespaces = config.watchNamespaces;
 
   const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string, notServedRetryMs?: number) =>
     new InformerSet<T>(client, namespaces, { resource, labelSelector, notServedRetryMs }, log);
   const apps = informer<App>(FASTAPIAPPS);
-  const deployments = informer(DEPLOYMENTS, MANAGED_BY_SELECTOR);
-  const services = informer(SERVICES, MANAGED_BY_SELECTOR);
-  const jobs = informer(JOBS, MANAGED_BY_SELECTOR);
-  const disruptionBudgets = informer(PDBS, MANAGED_BY_SELECTOR);
-  const serviceMonitors = informer(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
+  const deployments = informer<Deployment>(DEPLOYMENTS, MANAGED_BY_SELECTOR);
+  const services = informer<Service>(SERVICES, MANAGED_BY_SELECTOR);
+  const jobs = informer<Job>(JOBS, MANAGED_BY_SELECTOR);
+  const disruptionBudgets = informer<PodDisruptionBudget>(PDBS, MANAGED_BY_SELECTOR);
+  const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
   const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
   const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets];
@@ -68,10 +68,13 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
   const metrics = new OperatorMetrics(() => (started ? apps.list() : []));
-  client.transport.onResponse((verb, resource, method, code) =>
-    metrics.restRequests.inc({ code: String(code), method, verb, resource }));
+  client.transport.observe(metrics.transportObserver());
+  // Everything the workers write goes through `writer`: aborted, in flight or not, the moment
+  // leadership is lost, so a deposed leader cannot land a write after a standby took over.
+  const leadership = new AbortController();
+  const writer = client.scoped(leadership.signal);
 
-  const queue = new WorkQueue({ baseMs: 5, maxMs: 5 * 60_000 }, metrics.queueObserver(CONTROLLER_NAME));
+  const queue: WorkQueue = new WorkQueue({ baseMs: 5, maxMs: 5 * 60_000 }, metrics.queueObserver(CONTROLLER_NAME, () => queue.unfinishedWork()));
   const enqueueOwner = (obj: KubeObject): void => {
     const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === KIND);
     if (owner && obj.metadata.namespace) queue.add(`${obj.metadata.namespace}/${owner.name}`);
@@ -106,8 +109,8 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(client, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
-    new EventRecorder(client, 'fastapiapp-operator', identity), metrics, log);
+  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
+    new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
 
@@ -157,7 +160,13 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     if (stopping) return;
     log.info({ namespaces: namespaces.length ? namespaces : 'all', metrics: server.address }, 'caches synced');
     if (!elector) return startWorkers();
-    const result = await elector.run(startWorkers);
+    const result = await elector.run(startWorkers, () => {
+      // at the renew deadline itself: no new reconcile starts, in-flight requests are aborted
+      started = false;
+      leadership.abort(new Error('leadership lost'));
+      metrics.leader.set({ name: config.leaderElection.name }, 0);
+      void controller.stop();
+    });
     if (result === 'lost' && !stopping) stopping = shutdown(false, 'lost');
   })().catch((err: unknown) => {
     log.fatal({ err }, 'operator start-up failed');

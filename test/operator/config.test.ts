@@ -9,6 +9,12 @@ describe('loadConfig', () => {
     });
   });
 
+  test('when TRANSIENT_ERROR_THRESHOLD_SECONDS is unset, set or bad, then it is 60 s, the value, or a ConfigError naming it', () => {
+    expect(loadConfig({ POD_NAMESPACE: 'ops' }).transientErrorThresholdMs).toBe(60_000);
+    expect(loadConfig({ POD_NAMESPACE: 'ops', TRANSIENT_ERROR_THRESHOLD_SECONDS: '5' }).transientErrorThresholdMs).toBe(5_000);
+    expect(() => loadConfig({ POD_NAMESPACE: 'ops', TRANSIENT_ERROR_THRESHOLD_SECONDS: 'soon' })).toThrow(/TRANSIENT_ERROR_THRESHOLD_SECONDS/);
+  });
+
   test('when values are set, then they are parsed', () => {
     const c = loadConfig({ WATCH_NAMESPACES: 'a, b', LEADER_ELECT: 'false', METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug', MAX_CONCURRENT_RECONCILES: '8', POD_NAME: 'op-1' });
     expect(c).toMatchObject({ watchNamespaces: ['a', 'b'], leaderElect: false, metricsAddr: '127.0.0.1:0', logLevel: 'debug', maxConcurrentReconciles: 8 });

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../operator/src/kube/types';
 import { isSubset, needsApply, parseQuantity, withAppliedHash, APPLIED_HASH_ANNOTATION, canonicalJson } from '../../operator/src/reconcile/diff';
+import type { Loose } from './support/world';
 
 describe('isSubset (drift detection)', () => {
   test('when the live object has defaults and extra fields, then the desired object is still a subset', () => {
@@ -64,8 +64,8 @@ describe('needsApply', () => {
   });
 
   test('when the desired object changed, then the hash differs even if the change removed a field', () => {
-    const before = withAppliedHash<KubeObject>({ metadata: { name: 'a' }, spec: { replicas: 2, paused: true } });
-    const after = withAppliedHash<KubeObject>({ metadata: { name: 'a' }, spec: { replicas: 2 } });
+    const before = withAppliedHash<Loose>({ metadata: { name: 'a' }, spec: { replicas: 2, paused: true } });
+    const after = withAppliedHash<Loose>({ metadata: { name: 'a' }, spec: { replicas: 2 } });
     expect(after.metadata.annotations![APPLIED_HASH_ANNOTATION]).not.toBe(before.metadata.annotations![APPLIED_HASH_ANNOTATION]);
     expect(needsApply(after, before)).toBe(true);
   });

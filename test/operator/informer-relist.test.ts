@@ -6,10 +6,10 @@
 import { KubeClient } from '../../operator/src/kube/client';
 import { KubeApiError } from '../../operator/src/kube/errors';
 import { Informer } from '../../operator/src/runtime/informer';
-import type { KubeObject } from '../../operator/src/kube/types';
+import type { ConfigMap } from '../../operator/src/kube/types';
 import { CONFIGMAPS, kubeConfigVia, memoryLogger, mirrorOf, snapshot } from './support/informer-kit';
 import { startPrivateControlPlane, type PrivateControlPlane } from './support/private-control-plane';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startTcpProxyFor, type TcpProxy } from './support/tcp-proxy';
 import { eventually } from './support/world';
 
 const NS = 'relist';
@@ -18,15 +18,15 @@ let plane: PrivateControlPlane;
 let admin: KubeClient;
 let proxy: TcpProxy;
 let viaProxy: KubeClient;
-let informer: Informer<KubeObject> | undefined;
+let informer: Informer<ConfigMap> | undefined;
 
-const configMap = (name: string, value: string): KubeObject => ({ metadata: { name, namespace: NS }, data: { value } });
+const configMap = (name: string, value: string): ConfigMap => ({ metadata: { name, namespace: NS }, data: { value } });
 
 /** The status a watch from rv starts with: 410 once etcd has compacted past rv, else 200. */
 async function watchStatusFrom(rv: string): Promise<number> {
   let status = 200;
   try {
-    await admin.watch<KubeObject>(CONFIGMAPS, NS, { resourceVersion: rv, timeoutSeconds: 1, stallMs: 10_000 }, (ev) => {
+    await admin.watch<ConfigMap>(CONFIGMAPS, NS, { resourceVersion: rv, timeoutSeconds: 1, stallMs: 10_000 }, (ev) => {
       if (ev.type === 'ERROR') {
         status = (ev.object as { code?: number }).code ?? 500;
         throw new Error('watch error event'); // ends the watch
@@ -45,8 +45,7 @@ beforeAll(async () => {
   const kc = plane.kubeConfig();
   admin = new KubeClient(kc);
   await admin.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name: NS } });
-  const server = new URL(kc.getCurrentCluster()!.server);
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+  proxy = await startTcpProxyFor(kc);
   viaProxy = new KubeClient(kubeConfigVia(kc, proxy.url));
 }, 120_000);
 
@@ -61,7 +60,7 @@ afterAll(async () => {
 test('when the informer watches from a compacted resourceVersion, then it gets 410, relists, and its cache and handlers converge on the real state', async () => {
   for (let i = 0; i < 10; i++) await admin.create(CONFIGMAPS, configMap(`keep-${i}`, 'v1'));
   const log = memoryLogger();
-  informer = new Informer<KubeObject>(viaProxy, {
+  informer = new Informer<ConfigMap>(viaProxy, {
     resource: CONFIGMAPS, namespace: NS, pageSize: 4, // paged lists, as with many objects
     stallMs: 60_000, watchTimeoutSeconds: 600, reconnect: { baseMs: 50, maxMs: 250 },
   }, log.logger);
@@ -76,7 +75,7 @@ test('when the informer watches from a compacted resourceVersion, then it gets 4
   proxy.cut();
   const cutRv = (await admin.list(CONFIGMAPS, NS)).metadata.resourceVersion!; // >= the informer's
   for (let i = 0; i < 5; i++) await admin.delete(CONFIGMAPS, NS, `keep-${i}`);
-  await admin.update(CONFIGMAPS, { ...(await admin.get<KubeObject>(CONFIGMAPS, NS, 'keep-5'))!, data: { value: 'v2' } });
+  await admin.update(CONFIGMAPS, { ...(await admin.get<ConfigMap>(CONFIGMAPS, NS, 'keep-5'))!, data: { value: 'v2' } });
   await admin.delete(CONFIGMAPS, NS, 'keep-6'); // deleted and re-created under the same name
   await admin.create(CONFIGMAPS, configMap('keep-6', 'recreated'));
   await admin.delete(CONFIGMAPS, NS, 'seen-by-watch');
@@ -85,11 +84,11 @@ test('when the informer watches from a compacted resourceVersion, then it gets 4
   await eventually(async () => (await watchStatusFrom(cutRv)) === 410, 'etcd compaction past the cut (watch answers 410)', 30_000, 250);
   // (a 410 before the cut is possible on a very slow machine, so count rather than expect none)
   const gonesBefore = log.matching('410 Gone').length;
-  const listsBefore = viaProxy.transport.requestCounts()['list configmaps'] ?? 0;
+  const listsBefore = viaProxy.requests.counts()['list configmaps'] ?? 0;
 
   proxy.heal();
   await eventually(() => log.matching('410 Gone').length > gonesBefore, 'informer sees 410 Gone', 20_000);
-  const real = (await admin.list<KubeObject>(CONFIGMAPS, NS)).items;
+  const real = (await admin.list<ConfigMap>(CONFIGMAPS, NS)).items;
   const expected = snapshot(real.map((o) => [`${NS}/${o.metadata.name}`, o.data]));
   expect(expected).toHaveLength(15);
   const cached = (): Array<[string, unknown]> => snapshot(informer!.list().map((o) => [`${NS}/${o.metadata.name}`, o.data]));
@@ -98,7 +97,7 @@ test('when the informer watches from a compacted resourceVersion, then it gets 4
   expect(snapshot(mirror)).toEqual(expected); // handlers saw the deletes of the gap too
   expect(informer.get(NS, 'keep-6')?.metadata.uid).toBe(real.find((o) => o.metadata.name === 'keep-6')!.metadata.uid);
   // 15 objects in pages of 4: the relist took 4 list requests
-  expect((viaProxy.transport.requestCounts()['list configmaps'] ?? 0) - listsBefore).toBeGreaterThanOrEqual(4);
+  expect((viaProxy.requests.counts()['list configmaps'] ?? 0) - listsBefore).toBeGreaterThanOrEqual(4);
 
   // and it watches again from the relist's resourceVersion
   await admin.create(CONFIGMAPS, configMap('after-relist', 'v1'));

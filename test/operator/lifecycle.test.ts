@@ -204,8 +204,8 @@ test('when nothing changes, then reconciles (including a full resync) issue zero
   await eventually(async () => condition(await appNow('steady'), 'Ready')?.status === 'True', 'Ready');
   await sleep(1500); // let the last events settle
   const reconcilesBefore = await reconcileCount(op);
-  const writesBefore = op.client.transport.writeCount();
-  const readsBefore = op.client.transport.requestCounts();
+  const writesBefore = op.client.requests.writes();
+  const readsBefore = op.client.requests.counts();
   // a second operator with a 1 s resync reconciles every app (failed, paused-then-resumed, ready
   // ones alike) at least twice more: still zero writes
   const apps = (await world.client.list(FASTAPIAPPS, ns)).items.length;
@@ -214,12 +214,12 @@ test('when nothing changes, then reconciles (including a full resync) issue zero
     await eventually(() => op2.isReady(), 'second operator synced');
     await eventually(async () => (await reconcileCount(op2)) >= 3 * apps, 'second operator reconciled every app thrice', 20_000);
     await sleep(1000);
-    expect(op2.client.transport.writeCount()).toBe(0);
+    expect(op2.client.requests.writes()).toBe(0);
   } finally {
     await op2.stop();
   }
-  expect(op.client.transport.writeCount()).toBe(writesBefore);
-  expect(op.client.transport.requestCounts()['get fastapiapps'] ?? 0).toBe(readsBefore['get fastapiapps'] ?? 0);
+  expect(op.client.requests.writes()).toBe(writesBefore);
+  expect(op.client.requests.counts()['get fastapiapps'] ?? 0).toBe(readsBefore['get fastapiapps'] ?? 0);
   expect(await reconcileCount(op)).toBeGreaterThanOrEqual(reconcilesBefore);
 });
 

@@ -3,17 +3,16 @@
 // status, and the migration pod with its container status) since no controllers run here.
 import { RETRY_MIGRATION_ANNOTATION } from '../../operator/src/desired';
 import { FASTAPIAPPS, JOBS, PODS } from '../../operator/src/kube/resources';
-import type { KubeObject } from '../../operator/src/kube/types';
 import { jobFinished } from '../../operator/src/reconcile/observed';
 import { operatorSuite, ref } from './support/suite';
-import { condition, eventually, image, sleep, type App } from './support/world';
+import { condition, eventually, image, sleep, type App, type Loose } from './support/world';
 
 const t = operatorSuite('operator-jobs');
 const appNow = (name: string) => t.appNow(name);
-const running = (jobs: KubeObject[]) => jobs.filter((j) => !jobFinished(j));
+const running = (jobs: Loose[]) => jobs.filter((j) => !jobFinished(j));
 
 /** A Job of the app that is none of `known`. */
-async function newJob(app: App, known: KubeObject[]): Promise<KubeObject | undefined> {
+async function newJob(app: App, known: Loose[]): Promise<Loose | undefined> {
   return (await t.world.jobsOf(app)).find((j) => !known.some((k) => k.metadata.name === j.metadata.name));
 }
 
@@ -110,7 +109,7 @@ test('when the migration pod ran a registry digest, then the Deployment runs ima
   const pod = await t.world.client.create(PODS, {
     metadata: { name: `${job.metadata.name}-x7k2p`, namespace: t.ns, labels: job.spec.template.metadata.labels },
     spec: { ...job.spec.template.spec },
-  } as KubeObject);
+  } as Loose);
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   await t.world.mergePatch(PODS, pod.metadata.name, {
     status: {

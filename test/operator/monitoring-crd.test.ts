@@ -7,10 +7,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { KubeClient } from '../../operator/src/kube/client';
 import { CRDS, SERVICEMONITORS } from '../../operator/src/kube/resources';
-import type { KubeObject } from '../../operator/src/kube/types';
 import { startPrivateControlPlane, type PrivateControlPlane } from './support/private-control-plane';
 import { startTestOperator, type TestOperator } from './support/operator';
-import { condition, eventually, World } from './support/world';
+import { condition, eventually, World, type Loose } from './support/world';
 
 const SM_CRD = 'servicemonitors.monitoring.coreos.com';
 const SM_CRD_FILE = path.join(__dirname, '../harness/envtest/servicemonitor-crd.yaml');
@@ -61,7 +60,7 @@ test('when the ServiceMonitor CRD is absent, then the app still rolls out and Mo
   expect(condition(app, 'Degraded')?.status).toBe('False');
   expect((await world.events('nomon')).some((e) => e.reason === 'MonitoringUnavailable' && e.type === 'Warning')).toBe(true);
 
-  const crd = parse(fs.readFileSync(SM_CRD_FILE, 'utf8')) as KubeObject;
+  const crd = parse(fs.readFileSync(SM_CRD_FILE, 'utf8')) as Loose;
   await admin.apply(CRDS, crd);
   const sm = await eventually(() => world.serviceMonitor('nomon'), 'ServiceMonitor after the CRD was installed', 30_000);
   expect(sm.metadata.ownerReferences?.[0]?.name).toBe('nomon');

@@ -2,9 +2,8 @@
 // adopted (NameConflict), and fields other actors add (a sidecar injector, an extra env var,
 // normalised quantities) cause no re-applies, so steady state stays at zero writes.
 import { DEPLOYMENTS, SERVICES, apiVersionOf, resourcePath } from '../../operator/src/kube/resources';
-import type { KubeObject } from '../../operator/src/kube/types';
 import { operatorSuite, reconcileCount, ref } from './support/suite';
-import { condition, eventually, image, sleep } from './support/world';
+import { condition, eventually, image, sleep, type Loose } from './support/world';
 
 const t = operatorSuite('operator-ownership', { resyncPeriodMs: 500 });
 const appNow = (name: string) => t.appNow(name);
@@ -14,7 +13,7 @@ test('when a Service with the child\'s name exists without this app\'s owner ref
   const theirs = await t.world.client.create(SERVICES, {
     metadata: { name: 'taken', namespace: t.ns, labels: { team: 'other', 'app.kubernetes.io/managed-by': 'fastapiapp-operator' } },
     spec: { selector: { team: 'other' }, ports: [{ name: 'web', port: 9999, targetPort: 9999 }] },
-  } as KubeObject);
+  } as Loose);
   // and someone else's Deployment with the same name, without our label (not in the cache)
   const theirDeployment = await t.world.client.create(DEPLOYMENTS, {
     metadata: { name: 'taken', namespace: t.ns, labels: { team: 'other' } },
@@ -22,7 +21,7 @@ test('when a Service with the child\'s name exists without this app\'s owner ref
       replicas: 1, selector: { matchLabels: { team: 'other' } },
       template: { metadata: { labels: { team: 'other' } }, spec: { containers: [{ name: 'web', image: 'other/web:1' }] } },
     },
-  } as KubeObject);
+  } as Loose);
   const app = await t.world.createApp('taken', { migration: { enabled: false } });
   const a = await eventually(async () => { const x = await appNow('taken'); return condition(x, 'Degraded')?.reason === 'NameConflict' && x; }, 'Degraded NameConflict');
   expect(condition(a, 'Degraded')).toMatchObject({ status: 'True', message: expect.stringMatching(/(Service|Deployment) taken already exists and is not controlled by this FastApiApp/) });
@@ -80,10 +79,10 @@ test('when another actor injects a sidecar, an env var and normalised quantities
   expect(injected.spec.template.spec.containers.find((c: { name: string }) => c.name === 'app').resources.limits.cpu).toBe('500m');
 
   await sleep(600);
-  const writes = t.op.client.transport.writeCount();
+  const writes = t.op.client.requests.writes();
   const reconciles = await reconcileCount(t.op);
   await eventually(async () => (await reconcileCount(t.op)) >= reconciles + 3, 'three more reconciles (resync every 500 ms)', 10_000);
-  expect(t.op.client.transport.writeCount()).toBe(writes);
+  expect(t.op.client.requests.writes()).toBe(writes);
   const after = (await t.world.deployment('injected'))!;
   expect(after.metadata.resourceVersion).toBe(injected.metadata.resourceVersion);
 

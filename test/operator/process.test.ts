@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { KubeClient } from '../../operator/src/kube/client';
 import { LEASES } from '../../operator/src/kube/resources';
+import type { Lease } from '../../operator/src/kube/types';
 import { eventually } from './support/world';
 
 const root = path.join(__dirname, '../..');
@@ -43,10 +44,10 @@ test('when it gets SIGTERM while leading, then it releases the Lease and exits 0
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    await eventually(async () => (await client.get(LEASES, ns, 'fastapiapp-operator-leader'))?.spec?.holderIdentity === 'proc-1', 'Lease held by the process', 30_000);
+    await eventually(async () => (await client.get<Lease>(LEASES, ns, 'fastapiapp-operator-leader'))?.spec?.holderIdentity === 'proc-1', 'Lease held by the process', 30_000);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const lease = await client.get(LEASES, ns, 'fastapiapp-operator-leader');
+    const lease = await client.get<Lease>(LEASES, ns, 'fastapiapp-operator-leader');
     expect(lease?.spec?.holderIdentity).toBeUndefined();
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number });
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['became leader', 'released leadership', 'operator stopped']));

@@ -4,6 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { LEASES } from '../../operator/src/kube/resources';
+import type { Lease } from '../../operator/src/kube/types';
 import { startTestOperator, type TestOperator } from './support/operator';
 import { condition, eventually, image, sleep, World } from './support/world';
 
@@ -43,7 +44,7 @@ test('when the operator is stopped mid-migration and started again, then it find
   await eventually(async () => condition(await world.app('restart'), 'Migrated')?.reason === 'MigrationRunning', 'status still MigrationRunning');
   await sleep(500);
   expect(await ownedJobs('restart')).toHaveLength(1);
-  expect(second.client.transport.requestCounts()['apply jobs'] ?? 0).toBe(0);
+  expect(second.client.requests.counts()['apply jobs'] ?? 0).toBe(0);
 
   await world.finishJob((await world.jobFor(app, ref('v1')))!.metadata.name, 'succeeded');
   await eventually(async () => image(await world.deployment('restart')) === ref('v1'), 'Deployment after restart');
@@ -72,21 +73,21 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
   await eventually(() => world.deployment('led'), 'Deployment from the leader');
   await sleep(2500); // a renew period: the standby keeps trying
   expect(b.isLeader()).toBe(false);
-  expect(b.client.transport.writeCount(['leases'])).toBe(0);
-  expect(a.client.transport.writeCount(['leases'])).toBeGreaterThan(0);
-  const lease = await world.client.get(LEASES, ns, 'op-leader');
+  expect(b.client.requests.writes(['leases'])).toBe(0);
+  expect(a.client.requests.writes(['leases'])).toBeGreaterThan(0);
+  const lease = await world.client.get<Lease>(LEASES, ns, 'op-leader');
   expect(lease?.spec).toMatchObject({ holderIdentity: 'replica-a', leaseDurationSeconds: 15 });
 
   // clean shutdown: the Lease is released, the standby takes over at its next retry
   const stoppedAt = Date.now();
   await a.stop();
-  const released = await world.client.get(LEASES, ns, 'op-leader');
-  expect(released?.spec.holderIdentity).not.toBe('replica-a'); // cleared (or already taken by replica-b)
+  const released = await world.client.get<Lease>(LEASES, ns, 'op-leader');
+  expect(released?.spec?.holderIdentity).not.toBe('replica-a'); // cleared (or already taken by replica-b)
   await eventually(() => b.isLeader(), 'replica-b leads after the clean stop', 10_000);
   expect(Date.now() - stoppedAt).toBeLessThan(5_000);
   await world.patchSpec('led', { replicas: 4 });
   await eventually(async () => (await world.deployment('led'))?.spec.replicas === 4, 'the new leader reconciles');
-  expect(b.client.transport.writeCount(['leases'])).toBeGreaterThan(0);
+  expect(b.client.requests.writes(['leases'])).toBeGreaterThan(0);
 
   // crash: the Lease is not released; the standby waits for it to expire
   const c = await start('replica-c', true);
@@ -99,5 +100,5 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
   const takeover = Date.now() - crashedAt;
   expect(takeover).toBeLessThan(20_000);
   expect(takeover).toBeGreaterThan(5_000); // it did wait for the Lease to expire
-  expect((await world.client.get(LEASES, ns, 'op-leader'))?.spec.holderIdentity).toBe('replica-c');
+  expect((await world.client.get<Lease>(LEASES, ns, 'op-leader'))?.spec?.holderIdentity).toBe('replica-c');
 }, 60_000);

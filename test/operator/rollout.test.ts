@@ -4,9 +4,8 @@
 // controllers by writing their status, as the Deployment controller would.
 import { DATABASE_SECRET_HASH_ANNOTATION } from '../../operator/src/desired';
 import { DEPLOYMENTS, FASTAPIAPPS, PDBS, SECRETS } from '../../operator/src/kube/resources';
-import type { KubeObject } from '../../operator/src/kube/types';
 import { operatorSuite, ref } from './support/suite';
-import { condition, eventually, image, sleep, type App } from './support/world';
+import { condition, eventually, image, sleep, type App, type Loose } from './support/world';
 
 const t = operatorSuite('operator-rollout');
 const appNow = (name: string) => t.appNow(name);
@@ -112,12 +111,12 @@ test('when the first migration has not finished, then the Service carries no ver
 });
 
 test('when the database Secret\'s referenced key changes, then the pods roll and the migration is not run again', async () => {
-  const annotation = (d: KubeObject | undefined) => d?.spec.template.metadata.annotations?.[DATABASE_SECRET_HASH_ANNOTATION];
+  const annotation = (d: Loose | undefined) => d?.spec.template.metadata.annotations?.[DATABASE_SECRET_HASH_ANNOTATION];
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   await t.world.client.create(SECRETS, {
     metadata: { name: 'rotating-db', namespace: t.ns },
     data: { DATABASE_URL: b64('postgres://app:one@db/items'), OTHER: b64('x') },
-  } as KubeObject);
+  } as Loose);
   const app = await t.world.createApp('rotate', { databaseSecretRef: { name: 'rotating-db' } });
   const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'Job');
   await t.world.finishJob(job.metadata.name, 'succeeded');

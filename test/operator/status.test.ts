@@ -5,7 +5,7 @@ import { mergeConditions, transitions } from '../../operator/src/reconcile/condi
 import { jobState, rolloutState, serving, type Observed } from '../../operator/src/reconcile/observed';
 import { plan } from '../../operator/src/reconcile/plan';
 import { computeStatus, pausedStatus, sameStatus } from '../../operator/src/reconcile/status';
-import type { KubeObject } from '../../operator/src/kube/types';
+import type { Loose } from './support/world';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:05:00.000Z';
@@ -18,10 +18,10 @@ function app(over: Partial<FastApiApp['spec']> = {}, status?: FastApiApp['status
     status,
   };
 }
-const job = (status: unknown): KubeObject => ({ metadata: { name: 'j' }, spec: {}, status });
+const job = (status: unknown): Loose => ({ metadata: { name: 'j' }, spec: {}, status });
 type Cond = { type: string; status: string; reason?: string; message?: string };
 /** A Deployment as the Deployment controller leaves it; `s` is its status (counts and conditions). */
-const deployment = (image: string, s: Record<string, unknown> = {}, generation = 1, templateHash = 'tpl-1'): KubeObject => ({
+const deployment = (image: string, s: Record<string, unknown> = {}, generation = 1, templateHash = 'tpl-1'): Loose => ({
   metadata: { name: 'shop', generation, annotations: { [TEMPLATE_HASH_ANNOTATION]: templateHash } },
   spec: { replicas: 2, template: { spec: { containers: [{ name: 'app', image }] } } },
   status: { observedGeneration: generation, ...s },
@@ -73,7 +73,7 @@ describe('plan (migrate, then roll out)', () => {
     const a = app({}, { image: 'reg/items:v1' });
     expect(plan(a, withDefaults(a.spec), seen({ targetJob: job({ succeeded: 1 }) })).runImage).toBe('reg/items:v2');
   });
-  const namedJob = (name: string, created: string, status: unknown = { active: 1 }): KubeObject =>
+  const namedJob = (name: string, created: string, status: unknown = { active: 1 }): Loose =>
     ({ metadata: { name, creationTimestamp: created }, spec: {}, status });
   const done = { conditions: [{ type: 'Complete', status: 'True' }] };
 

@@ -109,6 +109,29 @@ describe('WorkQueue', () => {
   });
 });
 
+describe('WorkQueue work in progress', () => {
+  test('when keys are being processed, then unfinished work sums their ages, the longest is the oldest, and done() reports each duration once', async () => {
+    let now = 1_000_000;
+    const worked: number[] = [];
+    const q = new WorkQueue(undefined, { worked: (s) => worked.push(s) }, () => now);
+    expect(q.unfinishedWork()).toEqual({ totalSeconds: 0, longestSeconds: 0 });
+    q.add('a');
+    q.add('b');
+    await q.get();
+    now += 3_000;
+    await q.get();
+    now += 1_000;
+    expect(q.unfinishedWork()).toEqual({ totalSeconds: 5, longestSeconds: 4 });
+    q.done('a');
+    expect(worked).toEqual([4]);
+    expect(q.unfinishedWork()).toEqual({ totalSeconds: 1, longestSeconds: 1 });
+    q.done('b');
+    q.done('b'); // a second done() of a key not in processing reports nothing
+    expect(worked).toEqual([4, 1]);
+    expect(q.unfinishedWork()).toEqual({ totalSeconds: 0, longestSeconds: 0 });
+  });
+});
+
 describe('backoffDelay', () => {
   test('when failures grow, then the delay doubles up to the cap', () => {
     const p = { baseMs: 5, maxMs: 100 };

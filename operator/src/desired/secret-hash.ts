@@ -1,7 +1,7 @@
 // What the operator keeps of a Secret: a hash per key, never the values. The app Deployment's pod
 // template carries the hash of the database URL's key, so changing that value rolls the pods
 // (the migration Job's template does not carry it: a new password is no reason to migrate again).
-import type { KubeObject } from '../kube/types';
+import type { KubeObject, Secret } from '../kube/types';
 import { shortHash } from './hash';
 
 /** Pod template annotation: hash of the referenced database Secret key's value. */
@@ -13,8 +13,8 @@ export interface SecretDigest extends KubeObject {
 }
 
 /** Informer transform: drops the data, keeps a hash per key. */
-export function digestSecret(secret: KubeObject): SecretDigest {
-  const data = (secret.data ?? {}) as Record<string, string>;
+export function digestSecret(secret: Secret): SecretDigest {
+  const data = secret.data ?? {};
   const { name, namespace, uid, resourceVersion } = secret.metadata;
   return {
     apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, uid, resourceVersion },

@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type * as https from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 /** What the transport needs; @kubernetes/client-node's KubeConfig satisfies it too. */
 export interface ClusterAuth {
@@ -63,7 +63,7 @@ class StaticAuth implements ClusterAuth {
 }
 
 type Named<T> = { name: string } & T;
-interface KubeconfigFile {
+export interface KubeconfigFile {
   'current-context'?: string;
   contexts?: Named<{ context: { cluster: string; user: string } }>[];
   clusters?: Named<{ cluster: Record<string, string | boolean | undefined> }>[];
@@ -76,8 +76,39 @@ function fileOrData(base: string, file: unknown, data: unknown): Buffer | undefi
   return undefined;
 }
 
-async function fromKubeconfig(path: string): Promise<ClusterAuth> {
-  const doc = parse(readFileSync(path, 'utf8')) as KubeconfigFile;
+const FILE_FIELDS = { cluster: ['certificate-authority'], user: ['client-certificate', 'client-key', 'tokenFile'] } as const;
+
+/** A copy of entry with the file references in `fields` made absolute (relative to the file that names them). */
+function absolutePaths<T extends Record<string, unknown>>(entry: T, fields: readonly string[], base: string): T {
+  const out: Record<string, unknown> = { ...entry };
+  for (const f of fields) if (typeof out[f] === 'string' && out[f] && !isAbsolute(out[f] as string)) out[f] = join(base, out[f] as string);
+  return out as T;
+}
+
+/**
+ * Several kubeconfig files merged as kubectl merges KUBECONFIG: the first file to name a cluster,
+ * user or context wins, and so does the first current-context; file references become absolute.
+ */
+export function mergeKubeconfigs(paths: readonly string[]): KubeconfigFile {
+  const merged: Required<Pick<KubeconfigFile, 'clusters' | 'users' | 'contexts'>> & KubeconfigFile = { clusters: [], users: [], contexts: [] };
+  for (const path of paths) {
+    const doc = (parse(readFileSync(path, 'utf8')) ?? {}) as KubeconfigFile;
+    const base = dirname(path);
+    merged['current-context'] ||= doc['current-context'];
+    for (const c of doc.clusters ?? []) {
+      if (!merged.clusters.some((m) => m.name === c.name)) merged.clusters.push({ ...c, cluster: absolutePaths(c.cluster ?? {}, FILE_FIELDS.cluster, base) });
+    }
+    for (const u of doc.users ?? []) {
+      if (!merged.users.some((m) => m.name === u.name)) merged.users.push({ ...u, user: absolutePaths(u.user ?? {}, FILE_FIELDS.user, base) });
+    }
+    for (const c of doc.contexts ?? []) if (!merged.contexts.some((m) => m.name === c.name)) merged.contexts.push(c);
+  }
+  return merged;
+}
+
+async function fromKubeconfig(paths: readonly string[]): Promise<ClusterAuth> {
+  const doc = mergeKubeconfigs(paths);
+  const path = paths.join(':');
   const ctxName = doc['current-context'];
   const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
   if (!ctx) throw new KubeconfigError(`${path}: current-context "${ctxName ?? ''}" not found`);
@@ -88,10 +119,10 @@ async function fromKubeconfig(path: string): Promise<ClusterAuth> {
     // Credential plugins: let client-node run them (and pay for loading it only here).
     const { KubeConfig } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
-    kc.loadFromFile(path);
+    kc.loadFromString(stringify(doc)); // the merged view, its file references already absolute
     return kc;
   }
-  const base = dirname(path);
+  const base = '/'; // every file reference is absolute by now
   return new StaticAuth({
     server: cluster.server,
     ca: fileOrData(base, cluster['certificate-authority'], cluster['certificate-authority-data']),
@@ -116,10 +147,10 @@ function inCluster(): ClusterAuth {
   });
 }
 
-/** kubeconfigPath, else ~/.kube/config, else the in-cluster service account (client-go's order). */
-export async function loadClusterAuth(kubeconfigPath?: string): Promise<ClusterAuth> {
-  if (kubeconfigPath) return fromKubeconfig(kubeconfigPath);
+/** The kubeconfig files (merged), else ~/.kube/config, else the in-cluster service account (client-go's order). */
+export async function loadClusterAuth(kubeconfigPaths: readonly string[] = []): Promise<ClusterAuth> {
+  if (kubeconfigPaths.length > 0) return fromKubeconfig(kubeconfigPaths);
   const home = join(homedir(), '.kube', 'config');
-  if (existsSync(home)) return fromKubeconfig(home);
+  if (existsSync(home)) return fromKubeconfig([home]);
   return inCluster();
 }

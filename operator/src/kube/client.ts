@@ -3,7 +3,8 @@
 import type { ClusterAuth } from './auth';
 import { isNotFound } from './errors';
 import { resourcePath, apiVersionOf, type ResourceType } from './resources';
-import { Transport } from './transport';
+import { RequestCounter } from './request-counter';
+import { Transport, type RequestSpec } from './transport';
 import type { KubeObject, ObjectList, WatchEvent } from './types';
 
 export const FIELD_MANAGER = 'fastapiapp-operator';
@@ -14,6 +15,8 @@ export interface ListOptions {
   limit?: number;
   continue?: string;
   resourceVersion?: string;
+  /** with resourceVersion: 'NotOlderThan' is served from the watch cache (and says when it is ahead of it) */
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
 }
 
 export interface WatchOptions {
@@ -25,15 +28,31 @@ export interface WatchOptions {
 
 export class KubeClient {
   readonly transport: Transport;
+  /** requests this client (and every scoped() view of it) made */
+  readonly requests: RequestCounter;
 
-  constructor(kc: ClusterAuth) {
-    this.transport = new Transport(kc);
+  constructor(kc: ClusterAuth | Transport, private readonly signal?: AbortSignal, requests?: RequestCounter) {
+    this.transport = kc instanceof Transport ? kc : new Transport(kc);
+    this.requests = requests ?? new RequestCounter();
+    if (!requests) this.transport.observe(this.requests);
+  }
+
+  /**
+   * The same connection, but every request is aborted once `signal` aborts (in flight, or
+   * waiting to retry) and refused afterwards: the leader's writes end the moment leadership is lost.
+   */
+  scoped(signal: AbortSignal): KubeClient {
+    return new KubeClient(this.transport, this.signal ? AbortSignal.any([this.signal, signal]) : signal, this.requests);
+  }
+
+  private request<T>(spec: RequestSpec): Promise<T> {
+    return this.transport.request<T>(this.signal ? { ...spec, signal: this.signal } : spec);
   }
 
   /** The object, or undefined when it does not exist. */
   async get<T extends KubeObject>(r: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
     try {
-      return await this.transport.request<T>({ verb: 'get', resource: r.plural, method: 'GET', path: resourcePath(r, namespace, name) });
+      return await this.request<T>({ verb: 'get', resource: r.plural, method: 'GET', path: resourcePath(r, namespace, name) });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -41,9 +60,12 @@ export class KubeClient {
   }
 
   async list<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
-    return this.transport.request<ObjectList<T>>({
+    return this.request<ObjectList<T>>({
       verb: 'list', resource: r.plural, method: 'GET', path: resourcePath(r, namespace),
-      query: { labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion },
+      query: {
+        labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue,
+        resourceVersion: opts.resourceVersion, resourceVersionMatch: opts.resourceVersionMatch,
+      },
     });
   }
 
@@ -62,7 +84,7 @@ export class KubeClient {
   /** Server-side apply of a whole object we own (create or update); returns the stored object. */
   async apply<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
     const body = { ...obj, apiVersion: apiVersionOf(r), kind: r.kind };
-    return this.transport.request<T>({
+    return this.request<T>({
       verb: 'apply', resource: r.plural, method: 'PATCH', contentType: APPLY,
       path: resourcePath(r, obj.metadata.namespace, obj.metadata.name),
       query: { fieldManager: FIELD_MANAGER, force: true }, body,
@@ -71,7 +93,7 @@ export class KubeClient {
 
   /** Server-side apply of the status subresource: the status we send replaces the status we own. */
   async applyStatus<T extends KubeObject>(r: ResourceType, namespace: string, name: string, status: unknown): Promise<T> {
-    return this.transport.request<T>({
+    return this.request<T>({
       verb: 'apply', resource: `${r.plural}/status`, method: 'PATCH', contentType: APPLY,
       path: resourcePath(r, namespace, name, 'status'),
       query: { fieldManager: FIELD_MANAGER, force: true },
@@ -80,7 +102,7 @@ export class KubeClient {
   }
 
   async create<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
-    return this.transport.request<T>({
+    return this.request<T>({
       verb: 'create', resource: r.plural, method: 'POST', path: resourcePath(r, obj.metadata.namespace),
       query: { fieldManager: FIELD_MANAGER }, body: { ...obj, apiVersion: apiVersionOf(r), kind: r.kind },
     });
@@ -88,7 +110,7 @@ export class KubeClient {
 
   /** PUT with the object's resourceVersion: optimistic concurrency (409 Conflict when stale). */
   async update<T extends KubeObject>(r: ResourceType, obj: T): Promise<T> {
-    return this.transport.request<T>({
+    return this.request<T>({
       verb: 'update', resource: r.plural, method: 'PUT', path: resourcePath(r, obj.metadata.namespace, obj.metadata.name),
       query: { fieldManager: FIELD_MANAGER }, body: { ...obj, apiVersion: apiVersionOf(r), kind: r.kind },
     });
@@ -97,7 +119,7 @@ export class KubeClient {
   /** Deletes; false when it was already gone. */
   async delete(r: ResourceType, namespace: string | undefined, name: string): Promise<boolean> {
     try {
-      await this.transport.request({
+      await this.request({
         verb: 'delete', resource: r.plural, method: 'DELETE', path: resourcePath(r, namespace, name),
         body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
       });

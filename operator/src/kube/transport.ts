@@ -1,9 +1,11 @@
 // HTTP to the API server: authentication from a ClusterAuth (./auth), keep-alive connections,
-// typed errors, and a count of every request by verb and resource (for metrics and the benchmark).
+// typed errors, retries of transient failures (429, 5xx, timeouts, resets) with backoff that
+// honours Retry-After, and AbortSignals (a caller's deadline ends a request at once). Every
+// response is reported to observers (metrics, request counts: ./request-counter).
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ClusterAuth } from './auth';
-import { KubeApiError, WatchStalledError } from './errors';
+import { isTransient, KubeApiError, RequestTimeoutError, WatchStalledError } from './errors';
 
 /** Request verbs as RBAC and the benchmark name them; 'apply' is a server-side-apply PATCH. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'apply' | 'patch' | 'update' | 'delete';
@@ -19,57 +21,89 @@ export interface RequestSpec {
   body?: unknown;
   contentType?: string;
   timeoutMs?: number;
+  /** aborts the request (and any retry wait) at once: e.g. the leader's renew deadline */
+  signal?: AbortSignal;
 }
 
-export type ResponseObserver = (verb: Verb, resource: string, method: string, statusCode: number) => void;
+export interface RequestInfo {
+  verb: Verb;
+  resource: string;
+  method: string;
+}
+
+/** Sees every response (status code) and every failure without one (code 0) and every retry. */
+export interface TransportObserver {
+  response?(req: RequestInfo, statusCode: number): void;
+  retry?(req: RequestInfo, statusCode: number, delayMs: number): void;
+}
+
+export interface RetryPolicy {
+  /** attempts in all, the first included */
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  /** a longer Retry-After is cut to this */
+  maxRetryAfterMs: number;
+}
+
+/** client-go retries on 429/5xx up to 10 times; a reconcile pass has its own backoff, so fewer here. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 200, maxMs: 5_000, maxRetryAfterMs: 10_000 };
 
 export class Transport {
   private readonly server: URL;
   private agent?: http.Agent;
-  private readonly counts = new Map<string, number>();
-  private readonly observers: ResponseObserver[] = [];
+  /** the client certificate and key the shared agent's connections present */
+  private agentIdentity?: string;
+  private readonly observers: TransportObserver[] = [];
 
-  constructor(private readonly kc: ClusterAuth) {
+  constructor(private readonly kc: ClusterAuth, private readonly retry: RetryPolicy = DEFAULT_RETRY) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
   }
 
-  onResponse(observer: ResponseObserver): void {
+  observe(observer: TransportObserver): void {
     this.observers.push(observer);
   }
 
-  /** Requests made so far, keyed "verb resource" (e.g. "apply deployments"). */
-  requestCounts(): Record<string, number> {
-    return Object.fromEntries(this.counts);
-  }
-
-  /** Sum of counts whose verb is a write, optionally ignoring some resources (e.g. leases). */
-  writeCount(ignoreResources: readonly string[] = []): number {
-    let n = 0;
-    for (const [key, v] of this.counts) {
-      const [verb, resource] = key.split(' ') as [Verb, string];
-      if (WRITE_VERBS.has(verb) && !ignoreResources.includes(resource)) n += v;
-    }
-    return n;
-  }
-
+  /** One request; transient failures are retried (see RetryPolicy) unless the signal aborted. */
   async request<T>(spec: RequestSpec): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once<T>(spec);
+      } catch (err) {
+        if (attempt >= this.retry.attempts || spec.signal?.aborted || !isTransient(err)) throw err;
+        const delay = retryDelay(err, attempt, this.retry);
+        const code = err instanceof KubeApiError ? err.statusCode : 0;
+        for (const o of this.observers) o.retry?.(spec, code, delay);
+        await abortableSleep(delay, spec.signal);
+        if (spec.signal?.aborted) throw err;
+      }
+    }
+  }
+
+  private async once<T>(spec: RequestSpec): Promise<T> {
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const req = await this.open(spec, payload);
-    const { statusCode, body } = await new Promise<{ statusCode: number; body: string }>((resolve, reject) => {
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.on('timeout', () => req.destroy(new Error(`${spec.method} ${spec.path}: timed out`)));
-      req.end(payload);
-    });
-    this.observe(spec, statusCode);
-    if (statusCode >= 400) throw toApiError(spec, statusCode, body);
+    let statusCode = 0;
+    let body = '';
+    let retryAfter: string | string[] | undefined;
+    try {
+      ({ statusCode, body, retryAfter } = await new Promise<{ statusCode: number; body: string; retryAfter?: string | string[] }>((resolve, reject) => {
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new RequestTimeoutError(`${spec.method} ${spec.path}: no answer within ${spec.timeoutMs ?? 30_000} ms`)));
+        req.end(payload);
+      }));
+    } finally {
+      this.notify(spec, statusCode);
+    }
+    if (statusCode >= 400) throw toApiError(spec, statusCode, body, retryAfter);
     return (body ? JSON.parse(body) : {}) as T;
   }
 
@@ -79,7 +113,8 @@ export class Transport {
    * bookmark) arrives for stallMs — client watches can otherwise hang silently forever.
    */
   async stream(spec: RequestSpec, onLine: (obj: unknown) => void, signal: AbortSignal, stallMs: number): Promise<void> {
-    const req = await this.open({ ...spec, timeoutMs: 0 }, undefined, true);
+    if (signal.aborted) return;
+    const req = await this.open({ ...spec, timeoutMs: 0, signal: undefined }, undefined, true);
     await new Promise<void>((resolve, reject) => {
       let stallTimer: NodeJS.Timeout | undefined;
       const settle = (err?: Error): void => {
@@ -99,11 +134,11 @@ export class Transport {
       armStall();
       req.on('error', (err) => settle(err));
       req.on('response', (res) => {
-        this.observe(spec, res.statusCode ?? 0);
+        this.notify(spec, res.statusCode ?? 0);
         if ((res.statusCode ?? 0) >= 400) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => settle(toApiError(spec, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+          res.on('end', () => settle(toApiError(spec, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), res.headers['retry-after'])));
           return;
         }
         res.setEncoding('utf8');
@@ -125,6 +160,9 @@ export class Transport {
         });
         res.on('end', () => settle());
         res.on('error', (err) => settle(err));
+        // the connection closed mid-stream (a proxy or load balancer cut it): not a clean end
+        res.on('close', () => settle(res.complete ? undefined
+          : Object.assign(new Error(`${spec.path}: the watch connection closed mid-stream`), { code: 'ECONNRESET' })));
       });
       req.end();
     });
@@ -134,13 +172,12 @@ export class Transport {
     this.agent?.destroy();
   }
 
-  private observe(spec: RequestSpec, statusCode: number): void {
-    const key = `${spec.verb} ${spec.resource}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    for (const o of this.observers) o(spec.verb, spec.resource, spec.method, statusCode);
+  private notify(spec: RequestSpec, statusCode: number): void {
+    for (const o of this.observers) o.response?.(spec, statusCode);
   }
 
   private async open(spec: RequestSpec, payload: string | undefined, longLived = false): Promise<http.ClientRequest> {
+    spec.signal?.throwIfAborted();
     // the auth source fills in TLS material and (possibly refreshed) credentials
     const opts: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
@@ -159,6 +196,8 @@ export class Transport {
       // Watches hold their connection for minutes: give them their own sockets.
       agent: longLived ? undefined : this.sharedAgent(opts, isHttps),
       timeout: spec.timeoutMs ?? 30_000,
+      // an abort destroys the request and its socket: nothing more of it reaches the server
+      signal: spec.signal,
     };
     if (isHttps && longLived) {
       Object.assign(reqOpts, tlsOptions(opts));
@@ -168,7 +207,19 @@ export class Transport {
     return req;
   }
 
+  /**
+   * Keep-alive connections present the client certificate they were opened with: when the auth
+   * source hands out another one (an exec plugin's certificate was refreshed), new connections
+   * are needed. The old agent's sockets are closed once its in-flight requests had time to end.
+   */
   private sharedAgent(opts: https.RequestOptions, isHttps: boolean): http.Agent {
+    const identity = isHttps ? `${String(opts.cert ?? '')}\n${String(opts.key ?? '')}` : '';
+    if (this.agent && identity !== this.agentIdentity) {
+      const old = this.agent;
+      setTimeout(() => old.destroy(), 60_000).unref();
+      this.agent = undefined;
+    }
+    this.agentIdentity = identity;
     if (!this.agent) {
       this.agent = isHttps
         ? new https.Agent({ keepAlive: true, maxSockets: 32, ...tlsOptions(opts) })
@@ -178,6 +229,26 @@ export class Transport {
   }
 }
 
+/** Retry-After (seconds; an HTTP date is honoured too), else jittered exponential backoff. */
+export function retryDelay(err: unknown, attempt: number, policy: RetryPolicy, now = Date.now()): number {
+  const after = err instanceof KubeApiError ? err.retryAfterMs(now) : undefined;
+  if (after !== undefined) return Math.min(after, policy.maxRetryAfterMs);
+  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
+  return Math.round(exp * (0.5 + Math.random() / 2));
+}
+
+const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
+
 function tlsOptions(opts: https.RequestOptions): https.AgentOptions {
   const o: https.AgentOptions = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase };
   if (opts.rejectUnauthorized !== undefined) o.rejectUnauthorized = opts.rejectUnauthorized;
@@ -185,15 +256,22 @@ function tlsOptions(opts: https.RequestOptions): https.AgentOptions {
   return o;
 }
 
-function toApiError(spec: RequestSpec, statusCode: number, body: string): KubeApiError {
-  let reason = '';
-  let message = body.slice(0, 500);
+interface StatusBody {
+  reason?: string;
+  message?: string;
+  details?: { causes?: Array<{ reason?: string; message?: string }>; retryAfterSeconds?: number };
+}
+
+function toApiError(spec: RequestSpec, statusCode: number, body: string, retryAfter?: string | string[]): KubeApiError {
+  let status: StatusBody = {};
   try {
-    const status = JSON.parse(body) as { reason?: string; message?: string };
-    reason = status.reason ?? '';
-    message = status.message ?? message;
+    status = JSON.parse(body) as StatusBody;
   } catch {
     // not a Status object; keep the raw text
   }
-  return new KubeApiError(statusCode, reason, message, spec.method, spec.path);
+  const header = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  return new KubeApiError(statusCode, status.reason ?? '', status.message ?? body.slice(0, 500), spec.method, spec.path, {
+    retryAfter: header ?? (status.details?.retryAfterSeconds !== undefined ? String(status.details.retryAfterSeconds) : undefined),
+    causes: (status.details?.causes ?? []).map((c) => c.reason ?? '').filter(Boolean),
+  });
 }

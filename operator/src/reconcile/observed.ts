@@ -1,25 +1,24 @@
 // What the reconciler reads about the world, and pure interpretations of it.
-import type { KubeObject } from '../kube/types';
+import type { V1DeploymentCondition, V1JobCondition } from '@kubernetes/client-node';
+import type { Deployment, Job, Service, Unstructured } from '../kube/types';
 
 export interface Observed {
-  deployment?: KubeObject;
-  service?: KubeObject;
-  serviceMonitor?: KubeObject;
+  deployment?: Deployment;
+  service?: Service;
+  serviceMonitor?: Unstructured;
   /** the migration Job for the spec's current inputs (image, command, env, retry value) */
-  targetJob?: KubeObject;
+  targetJob?: Job;
   /** every migration Job of the app (the target one included) */
-  jobs: KubeObject[];
+  jobs: Job[];
   /** whether the API server serves ServiceMonitors (the CRD is installed) */
   monitoringServed: boolean;
 }
 
 export type JobState = { phase: 'running' } | { phase: 'succeeded' } | { phase: 'failed'; reason: string; message: string };
 
-interface JobCondition { type: string; status: string; reason?: string; message?: string }
-
 /** A Job's outcome from its status (no kubelet or Job controller runs in tests: they write it). */
-export function jobState(job: KubeObject): JobState {
-  const conds: JobCondition[] = job.status?.conditions ?? [];
+export function jobState(job: Job): JobState {
+  const conds: V1JobCondition[] = job.status?.conditions ?? [];
   const failed = conds.find((c) => c.type === 'Failed' && c.status === 'True');
   if (failed) return { phase: 'failed', reason: failed.reason ?? 'Failed', message: failed.message ?? 'the Job failed' };
   if (conds.some((c) => c.type === 'Complete' && c.status === 'True')) return { phase: 'succeeded' };
@@ -27,17 +26,15 @@ export function jobState(job: KubeObject): JobState {
   return { phase: 'running' };
 }
 
-export const jobFinished = (job: KubeObject): boolean => jobState(job).phase !== 'running';
+export const jobFinished = (job: Job): boolean => jobState(job).phase !== 'running';
 
 /** The image of the Deployment's first container (the app), if any. */
-export function deploymentImage(deployment: KubeObject | undefined): string | undefined {
+export function deploymentImage(deployment: Deployment | undefined): string | undefined {
   return deployment?.spec?.template?.spec?.containers?.[0]?.image;
 }
 
-interface DeploymentCondition { type: string; status: string; reason?: string; message?: string }
-
-const deploymentCondition = (deployment: KubeObject, type: string): DeploymentCondition | undefined =>
-  (deployment.status?.conditions as DeploymentCondition[] | undefined)?.find((c) => c.type === type);
+const deploymentCondition = (deployment: Deployment, type: string): V1DeploymentCondition | undefined =>
+  deployment.status?.conditions?.find((c) => c.type === type);
 
 /** The Deployment controller's reasons (k8s.io/kubernetes pkg/controller/deployment/util). */
 export const NEW_RS_AVAILABLE = 'NewReplicaSetAvailable';
@@ -62,7 +59,7 @@ export type RolloutState =
   | { phase: 'progressing' }
   | { phase: 'complete' };
 
-export function rolloutState(deployment: KubeObject | undefined): RolloutState {
+export function rolloutState(deployment: Deployment | undefined): RolloutState {
   if (!deployment) return { phase: 'absent' };
   if (deployment.spec?.paused === true) return { phase: 'paused' };
   if ((deployment.status?.observedGeneration ?? 0) < (deployment.metadata.generation ?? 1)) return { phase: 'stale' };
@@ -77,7 +74,7 @@ export function rolloutState(deployment: KubeObject | undefined): RolloutState {
 /** Whether pods serve: the Deployment's own Available condition (minimum replicas available). */
 export interface Serving { status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
 
-export function serving(deployment: KubeObject | undefined): Serving {
+export function serving(deployment: Deployment | undefined): Serving {
   if (!deployment) return { status: 'False', reason: 'NoDeployment', message: 'no Deployment exists yet, so no pods serve' };
   const available = deploymentCondition(deployment, 'Available');
   const counts = `${deployment.status?.availableReplicas ?? 0} of ${deployment.spec?.replicas ?? 1} replicas available, running ${deploymentImage(deployment) ?? 'nothing'}`;

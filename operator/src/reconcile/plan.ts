@@ -8,7 +8,7 @@ import type { FastApiApp } from '../api/types';
 import type { DefaultedSpec } from '../desired/defaults';
 import { imageRef, pinnedRef } from '../desired/image';
 import { GENERATION_ANNOTATION } from '../desired/migration-job';
-import type { KubeObject } from '../kube/types';
+import type { Job } from '../kube/types';
 import { deploymentImage, jobFinished, jobState, type Observed } from './observed';
 
 export type MigrationState =
@@ -35,16 +35,16 @@ export interface Plan {
 }
 
 /** Newest first: by the app generation a Job was made for, then creation time, then name (for determinism). */
-export function newestFirst(a: KubeObject, b: KubeObject): number {
-  const gen = (j: KubeObject) => Number(j.metadata.annotations?.[GENERATION_ANNOTATION] ?? 0);
+export function newestFirst(a: Job, b: Job): number {
+  const gen = (j: Job) => Number(j.metadata.annotations?.[GENERATION_ANNOTATION] ?? 0);
   return gen(b) - gen(a)
     || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '')
     || b.metadata.name.localeCompare(a.metadata.name);
 }
-const isTarget = (observed: Observed) => (j: KubeObject): boolean => j.metadata.name === observed.targetJob?.metadata.name;
+const isTarget = (observed: Observed) => (j: Job): boolean => j.metadata.name === observed.targetJob?.metadata.name;
 
 /** Running migration Jobs other than the target one (still present, even if already being deleted). */
-export function supersededJobs(observed: Observed): KubeObject[] {
+export function supersededJobs(observed: Observed): Job[] {
   return observed.jobs.filter((j) => !isTarget(observed)(j) && !jobFinished(j));
 }
 
@@ -52,7 +52,7 @@ export function supersededJobs(observed: Observed): KubeObject[] {
  * Finished Jobs beyond the newest `limit`. The target Job is always kept and counts toward the
  * limit; the deleted ones are the oldest (see newestFirst).
  */
-export function expiredJobs(observed: Observed, limit: number): KubeObject[] {
+export function expiredJobs(observed: Observed, limit: number): Job[] {
   const finished = observed.jobs.filter((j) => jobFinished(j) && !isTarget(observed)(j) && !j.metadata.deletionTimestamp)
     .sort(newestFirst);
   const room = Math.max(0, limit - (observed.targetJob ? 1 : 0));

@@ -7,10 +7,12 @@ import {
   buildDeployment, buildDisruptionBudget, buildMigrationJob, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, digestOf, MIGRATION_CONTAINER, withDefaults,
   type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
+import type { Condition } from '../api/types';
 import type { KubeClient } from '../kube/client';
+import { isTransient } from '../kube/errors';
 import type { EventRecorder, EventType } from '../kube/events';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
-import type { KubeObject } from '../kube/types';
+import type { Deployment, Job, KubeObject, Pod, PodDisruptionBudget, Service, Unstructured } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
 import { findCondition, transitions } from './conditions';
 import { NameConflictError } from './errors';
@@ -22,17 +24,17 @@ import { computeStatus, pausedStatus, sameStatus } from './status';
 /** Read access to the informer caches, per resource (one informer set per watched namespace). */
 export interface Caches {
   apps: CacheView<FastApiApp & KubeObject>;
-  deployments: CacheView<KubeObject>;
-  services: CacheView<KubeObject>;
-  jobs: CacheView<KubeObject> & { ownedBy(namespace: string, uid: string): KubeObject[] };
-  serviceMonitors: CacheView<KubeObject> & { isServed(namespace: string): boolean };
-  disruptionBudgets: CacheView<KubeObject>;
+  deployments: CacheView<Deployment>;
+  services: CacheView<Service>;
+  jobs: CacheView<Job> & { ownedBy(namespace: string, uid: string): Job[] };
+  serviceMonitors: CacheView<Unstructured> & { isServed(namespace: string): boolean };
+  disruptionBudgets: CacheView<PodDisruptionBudget>;
   /** Secrets as hashes per key (no values) */
   secrets: { get(namespace: string, name: string): SecretDigest | undefined };
 }
 
 /** The children as the caches hold them, whoever controls them. */
-interface Children { deployment?: KubeObject; service?: KubeObject; serviceMonitor?: KubeObject; disruptionBudget?: KubeObject; targetJob?: KubeObject }
+interface Children { deployment?: Deployment; service?: Service; serviceMonitor?: Unstructured; disruptionBudget?: PodDisruptionBudget; targetJob?: Job }
 
 const controlledBy = (o: KubeObject, app: FastApiApp): boolean =>
   o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === app.metadata.uid) ?? false;
@@ -43,13 +45,30 @@ export interface CacheView<T extends KubeObject> {
   remember(obj: T): void;
 }
 
+export interface ReconcilerOptions {
+  /**
+   * Transient API errors (429, 5xx, timeouts: see isTransient) are retried with backoff without
+   * touching status or emitting Events until they have lasted this long; then ReconcileError.
+   */
+  transientErrorThresholdMs: number;
+}
+
 export class Reconciler {
+  /** key -> when its current run of transient failures began */
+  private readonly transientSince = new Map<string, number>();
+  /**
+   * key -> conditions already announced (Events, migration metrics) whose status write has not
+   * landed yet: a retried pass compares with these, so each transition is announced once.
+   */
+  private readonly announced = new Map<string, readonly Condition[]>();
+
   constructor(
     private readonly client: KubeClient,
     private readonly caches: Caches,
     private readonly events: EventRecorder,
     private readonly metrics: OperatorMetrics,
     private readonly log: Logger,
+    private readonly options: ReconcilerOptions = { transientErrorThresholdMs: 60_000 },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -57,7 +76,11 @@ export class Reconciler {
     const [namespace, name] = key.split('/') as [string, string];
     const app = this.caches.apps.get(namespace, name);
     // Gone or going: children carry controller owner references; the garbage collector removes them.
-    if (!app || app.metadata.deletionTimestamp) return;
+    if (!app || app.metadata.deletionTimestamp) {
+      this.transientSince.delete(key);
+      this.announced.delete(key);
+      return;
+    }
     const log = this.log.child({ fastapiapp: key, namespace, name, generation: app.metadata.generation });
     const now = this.now().toISOString();
 
@@ -74,11 +97,11 @@ export class Reconciler {
     const after: Observed = { ...observed };
     // The children do not depend on each other: apply them concurrently.
     const steps: Array<Promise<void>> = [
-      this.ensure(app, SERVICES, this.caches.services, buildService(app, plan.runImage) as KubeObject, live.service, log)
+      this.ensure(app, SERVICES, this.caches.services, buildService(app, plan.runImage) as Service, live.service, log)
         .then((s) => { after.service = s; }),
     ];
     if (plan.monitoring === 'apply') {
-      steps.push(this.ensure(app, SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app, plan.runImage) as unknown as KubeObject, live.serviceMonitor, log)
+      steps.push(this.ensure(app, SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app, plan.runImage) as Unstructured, live.serviceMonitor, log)
         .then((sm) => { after.serviceMonitor = sm; }));
     } else if (plan.monitoring === 'disabled' && observed.serviceMonitor) {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
@@ -86,7 +109,7 @@ export class Reconciler {
     }
     const ownBudget = live.disruptionBudget && controlledBy(live.disruptionBudget, app) ? live.disruptionBudget : undefined;
     if (wantsDisruptionBudget(app)) {
-      steps.push(this.ensure(app, PDBS, this.caches.disruptionBudgets, buildDisruptionBudget(app, plan.runImage) as KubeObject, live.disruptionBudget, log)
+      steps.push(this.ensure(app, PDBS, this.caches.disruptionBudgets, buildDisruptionBudget(app, plan.runImage) as PodDisruptionBudget, live.disruptionBudget, log)
         .then(() => undefined));
     } else if (ownBudget) {
       log.info({ child: `PodDisruptionBudget/${childName(app)}` }, 'one replica or disabled: deleting the PodDisruptionBudget');
@@ -98,29 +121,50 @@ export class Reconciler {
     }
     if (plan.migration.phase === 'needsJob') {
       // Jobs are immutable: created once per set of inputs, never re-applied.
-      steps.push(this.ensure(app, JOBS, this.caches.jobs, desiredJob as KubeObject, live.targetJob, log).then(async (job) => {
+      steps.push(this.ensure(app, JOBS, this.caches.jobs, desiredJob as Job, live.targetJob, log).then(async (job) => {
         after.targetJob = job;
         this.metrics.migrations.inc({ result: 'started' });
         await this.event(app, 'Normal', 'MigrationStarted', `created migration Job ${job.metadata.name} for ${plan.target}`, log);
       }));
     }
     if (plan.runImage) {
-      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage, this.secretHash(app, spec)) as KubeObject, live.deployment, log)
+      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage, this.secretHash(app, spec)) as Deployment, live.deployment, log)
         .then((d) => { after.deployment = d; }));
     }
     const failures = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     const error: Error | undefined = failures[0]?.reason as Error | undefined;
     for (const extra of failures.slice(1)) log.error({ err: extra.reason as Error }, 'another child failed to apply in the same pass');
+    if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
+    if (!error) this.transientSince.delete(key);
 
     const status = computeStatus(app, spec, { plan, observed: after, error }, now);
-    await this.announce(app, status, log);
+    await this.announce(app, this.announced.get(key) ?? app.status?.conditions, status, log);
+    this.announced.set(key, status.conditions ?? []);
     try {
       await this.writeStatus(app, status, log);
+      this.announced.delete(key); // the cache holds what was announced now
     } catch (statusErr) {
       if (!error) throw statusErr;
       log.error({ err: statusErr }, 'could not record the failure in status');
     }
     if (error) throw error;
+  }
+
+  /**
+   * Whether a failed pass should leave status and Events alone: every error is transient and the
+   * run of transient failures of this key is younger than the threshold.
+   */
+  private stillQuiet(key: string, error: Error, all: unknown[], log: Logger): boolean {
+    if (!all.every(isTransient)) {
+      this.transientSince.delete(key);
+      return false;
+    }
+    const now = this.now().getTime();
+    const since = this.transientSince.get(key) ?? now;
+    this.transientSince.set(key, since);
+    const quiet = now - since < this.options.transientErrorThresholdMs;
+    if (quiet) log.info({ err: error, failingForMs: now - since }, 'transient API error; retrying with backoff (status unchanged)');
+    return quiet;
   }
 
   /**
@@ -142,7 +186,7 @@ export class Reconciler {
       disruptionBudget: this.caches.disruptionBudgets.get(ns, name),
       targetJob: this.caches.jobs.get(ns, targetJobName),
     };
-    const owned = (o: KubeObject | undefined): KubeObject | undefined => (o && controlledBy(o, app) ? o : undefined);
+    const owned = <T extends KubeObject>(o: T | undefined): T | undefined => (o && controlledBy(o, app) ? o : undefined);
     return {
       live,
       observed: {
@@ -160,11 +204,11 @@ export class Reconciler {
    * The registry digest the succeeded migration pod ran (its container's imageID), or undefined
    * when no pod reports one (pods already gone, or a locally loaded image): then the tag is used.
    */
-  private async migratedDigest(job: KubeObject, log: Logger): Promise<string | undefined> {
-    const pods = await this.client.list(PODS, job.metadata.namespace, { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata.uid}` });
+  private async migratedDigest(job: Job, log: Logger): Promise<string | undefined> {
+    const pods = await this.client.list<Pod>(PODS, job.metadata.namespace, { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata.uid}` });
     const ids = pods.items
       .sort((a, b) => Number(b.status?.phase === 'Succeeded') - Number(a.status?.phase === 'Succeeded'))
-      .map((p) => (p.status?.containerStatuses as Array<{ name: string; imageID?: string }> | undefined)?.find((c) => c.name === MIGRATION_CONTAINER)?.imageID);
+      .map((p) => p.status?.containerStatuses?.find((c) => c.name === MIGRATION_CONTAINER)?.imageID);
     const digest = ids.map(digestOf).find((d) => d !== undefined);
     log.info({ job: job.metadata.name, digest: digest ?? null }, digest ? 'pinning the migrated digest' : 'no registry digest in the migration pod; the tag is used');
     return digest;
@@ -176,15 +220,15 @@ export class Reconciler {
    * by field selector scans the namespace in etcd, which made 500 creations quadratic) makes sure
    * the name is free: an object the app does not control is never adopted (NameConflictError).
    */
-  private async ensure(app: FastApiApp & KubeObject, r: ResourceType, cache: CacheView<KubeObject>, desired: KubeObject,
-    cached: KubeObject | undefined, log: Logger): Promise<KubeObject> {
-    const actual = cached ?? await this.client.get<KubeObject>(r, desired.metadata.namespace, desired.metadata.name);
+  private async ensure<T extends KubeObject>(app: FastApiApp & KubeObject, r: ResourceType, cache: CacheView<T>, desired: T,
+    cached: T | undefined, log: Logger): Promise<T> {
+    const actual = cached ?? await this.client.get<T>(r, desired.metadata.namespace, desired.metadata.name);
     if (actual && !controlledBy(actual, app)) {
       const owner = actual.metadata.ownerReferences?.find((o) => o.controller);
       throw new NameConflictError(r.kind, desired.metadata.name, owner && `${owner.kind}/${owner.name}`);
     }
     const want = withAppliedHash(desired);
-    if (!needsApply(want, actual)) return actual as KubeObject;
+    if (!needsApply(want, actual)) return actual as T;
     log.info({ child: `${r.kind}/${desired.metadata.name}`, action: actual ? 'update' : 'create' }, `applying ${r.kind}`);
     const applied = await this.client.apply(r, want);
     cache.remember(applied);
@@ -200,8 +244,8 @@ export class Reconciler {
   }
 
   /** Events and migration metrics on condition transitions (not on every pass). */
-  private async announce(app: FastApiApp & KubeObject, status: FastApiAppStatus, log: Logger): Promise<void> {
-    for (const c of transitions(app.status?.conditions, status.conditions ?? [])) {
+  private async announce(app: FastApiApp & KubeObject, before: readonly Condition[] | undefined, status: FastApiAppStatus, log: Logger): Promise<void> {
+    for (const c of transitions(before, status.conditions ?? [])) {
       if (c.type === 'Migrated' && c.reason === 'MigrationFailed') {
         this.metrics.migrations.inc({ result: 'failed' });
         log.warn({ reason: c.reason }, c.message);

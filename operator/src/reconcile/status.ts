@@ -8,7 +8,7 @@ import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import type { DefaultedSpec } from '../desired/defaults';
 import { TEMPLATE_HASH_ANNOTATION } from '../desired/deployment';
 import { selectorString } from '../desired/labels';
-import type { KubeObject } from '../kube/types';
+import type { Deployment } from '../kube/types';
 import { canonicalJson } from './diff';
 import { mergeConditions, type ConditionInput } from './conditions';
 import { NameConflictError } from './errors';
@@ -36,14 +36,14 @@ type Status = ConditionInput['status'];
 const cond = (type: string, status: Status | boolean, reason: string, message: string): ConditionInput =>
   ({ type, status: typeof status === 'boolean' ? (status ? 'True' : 'False') : status, reason, message });
 
-const templateHash = (d: KubeObject | undefined): string | undefined => d?.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
+const templateHash = (d: Deployment | undefined): string | undefined => d?.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
 
 /**
  * Whether the Deployment finished rolling out `target`. A status the controller has not caught
  * up with counts as rolled out only when the template is the one last seen rolled out (a replica
  * change from an HPA or kubectl scale), so scaling never flips Ready.
  */
-function rolledOut(app: FastApiApp, deployment: KubeObject | undefined, runImage: string | undefined): boolean {
+function rolledOut(app: FastApiApp, deployment: Deployment | undefined, runImage: string | undefined): boolean {
   if (!deployment || runImage === undefined || deploymentImage(deployment) !== runImage) return false;
   const state = rolloutState(deployment).phase;
   if (state === 'complete') return true;
@@ -87,22 +87,37 @@ function migratedCondition(plan: Plan, phase: Phase): ConditionInput {
   }
 }
 
-/** Ready, Progressing and Degraded for a phase (an apply error, e.g. NameConflict, overrides Ready and Degraded). */
-function phaseConditions(phase: Phase, error: Error | undefined): ConditionInput[] {
+/** What each phase means for Ready, Progressing and Degraded: one row per phase. */
+const PHASE_CONDITIONS: Record<Phase['name'], { ready: Status; progressing: Status; degraded: boolean; readyReason?: string }> = {
+  MigrationFailed: { ready: 'False', progressing: 'False', degraded: true },
+  RolloutStuck: { ready: 'False', progressing: 'False', degraded: true },
+  Paused: { ready: 'Unknown', progressing: 'Unknown', degraded: false },
+  MigrationRunning: { ready: 'False', progressing: 'True', degraded: false },
+  RollingOut: { ready: 'False', progressing: 'True', degraded: false },
+  RolloutComplete: { ready: 'True', progressing: 'False', degraded: false, readyReason: 'Available' },
+};
+
+/** Ready, Progressing and Degraded for a phase; an error that stopped the pass (e.g. NameConflict) overrides Ready and Degraded. */
+function phaseConditions(phase: Phase, error: Error | undefined): [ConditionInput, ConditionInput, ConditionInput] {
   const { name, message } = phase;
-  const errorReason = error instanceof NameConflictError ? 'NameConflict' : 'ReconcileError';
-  const ready = error ? cond('Ready', false, errorReason, error.message)
-    : name === 'RolloutComplete' ? cond('Ready', true, 'Available', message)
-      : name === 'Paused' ? cond('Ready', 'Unknown', 'Paused', message)
-        : cond('Ready', false, name, message);
-  const progressing = name === 'MigrationRunning' || name === 'RollingOut' ? cond('Progressing', true, name, message)
-    : name === 'Paused' ? cond('Progressing', 'Unknown', name, message)
-      : cond('Progressing', false, name, message);
-  const degraded = error ? cond('Degraded', true, errorReason, error.message)
-    : name === 'MigrationFailed' || name === 'RolloutStuck' ? cond('Degraded', true, name, message)
-      : cond('Degraded', false, 'AsExpected', 'no failures');
-  return [ready, progressing, degraded];
+  const row = PHASE_CONDITIONS[name];
+  const progressing = cond('Progressing', row.progressing, name, message);
+  if (error) {
+    const reason = error instanceof NameConflictError ? 'NameConflict' : 'ReconcileError';
+    return [cond('Ready', false, reason, error.message), progressing, cond('Degraded', true, reason, error.message)];
+  }
+  return [
+    cond('Ready', row.ready, row.readyReason ?? name, message),
+    progressing,
+    row.degraded ? cond('Degraded', true, name, message) : cond('Degraded', false, 'AsExpected', 'no failures'),
+  ];
 }
+
+const MONITORING_CONDITIONS: Record<Plan['monitoring'], ConditionInput> = {
+  apply: cond('MonitoringAvailable', true, 'ServiceMonitorApplied', 'a ServiceMonitor scrapes the app'),
+  unavailable: cond('MonitoringAvailable', false, 'CRDNotInstalled', 'the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed; the ServiceMonitor is created once it is'),
+  disabled: cond('MonitoringAvailable', false, 'MonitoringDisabled', 'spec.monitoring.enabled is false'),
+};
 
 export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: PassOutcome, now: string): FastApiAppStatus {
   const { plan, observed, error } = outcome;
@@ -112,9 +127,7 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
   const serves = serving(deployment);
   const available = cond('Available', serves.status, serves.reason, serves.message);
 
-  const monitoring = plan.monitoring === 'apply' ? cond('MonitoringAvailable', true, 'ServiceMonitorApplied', 'a ServiceMonitor scrapes the app')
-    : plan.monitoring === 'unavailable' ? cond('MonitoringAvailable', false, 'CRDNotInstalled', 'the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed; the ServiceMonitor is created once it is')
-      : cond('MonitoringAvailable', false, 'MonitoringDisabled', 'spec.monitoring.enabled is false');
+  const monitoring = MONITORING_CONDITIONS[plan.monitoring];
 
   const paused = cond('Paused', false, 'Reconciling', 'changes to the spec are applied');
 
@@ -122,7 +135,7 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
   const status: FastApiAppStatus = {
     observedGeneration: generation,
     conditions: mergeConditions(app.status?.conditions,
-      [ready!, available, migratedCondition(plan, phase), progressing!, degraded!, monitoring, paused], generation, now),
+      [ready, available, migratedCondition(plan, phase), progressing, degraded, monitoring, paused], generation, now),
     selector: selectorString(app),
     replicas: deployment?.status?.replicas ?? 0,
     readyReplicas: deployment?.status?.readyReplicas ?? 0,

@@ -13,11 +13,14 @@ export type ReconcileFn = (key: string) => Promise<ReconcileResult | void>;
 export type ReconcileOutcome = 'success' | 'error' | 'requeue_after';
 
 export interface ControllerObserver {
+  /** workers now inside a reconcile (controller-runtime's active workers) */
+  active?(n: number): void;
   reconciled?(outcome: ReconcileOutcome, seconds: number): void;
 }
 
 export class Controller {
   private workers: Promise<void>[] = [];
+  private busy = 0;
 
   constructor(
     readonly name: string,
@@ -44,6 +47,7 @@ export class Controller {
       const key = await this.queue.get();
       if (key === undefined) return;
       const started = process.hrtime.bigint();
+      this.observer.active?.(++this.busy);
       let outcome: ReconcileOutcome = 'success';
       try {
         const result = await this.reconcile(key);
@@ -60,6 +64,7 @@ export class Controller {
           'reconcile failed; requeued with backoff');
       } finally {
         this.queue.done(key);
+        this.observer.active?.(--this.busy);
         this.observer.reconciled?.(outcome, Number(process.hrtime.bigint() - started) / 1e9);
       }
     }

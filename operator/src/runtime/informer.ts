@@ -1,10 +1,17 @@
 // An informer: list + watch from the list's resourceVersion into an in-memory store, emitting
-// add/update/delete. Relists on 410 Gone, reconnects with jittered backoff, restarts a watch that
-// has gone silent (stall detector), and treats a resource that is not served (404, e.g. the
+// add/update/delete. Relists on 410 Gone and on "too large resource version" (a server that has
+// not seen our resourceVersion: a failover to another API server, an etcd restored from an older
+// state). A watch from such a resourceVersion does not fail, it waits silently for changes the
+// server may never have; so after a lost connection and after a watch that delivered nothing, a
+// one-item list "not older than" our resourceVersion asks the server first (kube-apiserver
+// answers 504 ResourceVersionTooLarge when its cache is behind). Reconnects with jittered backoff, backs
+// off too when a watch ends at once without delivering anything (client-go's "very short watch":
+// a proxy or load balancer closing streams would otherwise make it a hot loop), restarts a watch
+// that has gone silent (stall detector), and treats a resource that is not served (404, e.g. the
 // ServiceMonitor CRD is not installed) as "unavailable" and polls until it appears.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client';
-import { isGone, isNotFound, KubeApiError } from '../kube/errors';
+import { isGone, isNotFound, isResourceVersionTooLarge, KubeApiError, WatchStalledError } from '../kube/errors';
 import { apiVersionOf, type ResourceType } from '../kube/resources';
 import { objectKey, type KubeObject, type WatchEvent } from '../kube/types';
 import { backoffDelay, jittered, sleep } from './backoff';
@@ -30,6 +37,8 @@ export interface InformerOptions<T> {
   reconnect?: { baseMs: number; maxMs: number };
   /** how often to look again for a resource that is not served */
   notServedRetryMs?: number;
+  /** a watch that ends sooner than this having delivered nothing counts as a failure (backoff) */
+  minWatchMs?: number;
   pageSize?: number;
 }
 
@@ -62,12 +71,14 @@ export class Informer<T extends KubeObject> {
   private served = true;
   private loop?: Promise<void>;
   private syncWaiters: Array<() => void> = [];
+  /** relists after the first list (410 Gone, too large resource version) */
+  private relists = 0;
   private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'stallMs'>> & InformerOptions<T>;
 
   constructor(private readonly client: KubeClient, options: InformerOptions<T>, private readonly log: Logger) {
     this.opts = {
       transform: stripForCache, watchTimeoutSeconds: 300, reconnect: { baseMs: 250, maxMs: 30_000 },
-      notServedRetryMs: 5_000, pageSize: 500, ...options,
+      notServedRetryMs: 5_000, pageSize: 500, minWatchMs: 1_000, ...options,
     };
   }
 
@@ -87,6 +98,11 @@ export class Informer<T extends KubeObject> {
 
   hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** Relists since the first list (after 410 Gone or a too large resource version). */
+  relistCount(): number {
+    return this.relists;
   }
 
   /** False while the API server does not serve the resource (e.g. CRD not installed). */
@@ -127,21 +143,43 @@ export class Informer<T extends KubeObject> {
   private async run(): Promise<void> {
     const { resource, namespace, labelSelector } = this.opts;
     let failures = 0;
+    let verify = false;
     while (!this.abort.signal.aborted) {
       try {
+        if (this.resourceVersion !== undefined && verify && !(await this.resourceVersionServed())) {
+          this.log.warn({ resource: resource.plural, namespace, resourceVersion: this.resourceVersion }, 'too large resource version: the server is behind our cache; relisting');
+          this.resourceVersion = undefined;
+          this.relists++;
+        }
+        verify = false;
         if (this.resourceVersion === undefined) await this.relist();
         const timeoutSeconds = Math.round(this.opts.watchTimeoutSeconds * (1 + Math.random() / 2));
         this.eventsThisWatch = 0;
+        const watchStarted = Date.now();
         await this.client.watch<T>(resource, namespace, {
           labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds,
           stallMs: this.opts.stallMs ?? (timeoutSeconds + 30) * 1000,
         }, (ev) => this.onEvent(ev), this.abort.signal);
+        const lasted = Date.now() - watchStarted;
+        if (this.eventsThisWatch === 0 && lasted < this.opts.minWatchMs && !this.abort.signal.aborted) {
+          throw new VeryShortWatchError(`${resource.plural}: the watch ended after ${lasted} ms without delivering anything`);
+        }
+        verify = this.eventsThisWatch === 0; // not even a bookmark for a whole watch: is the server behind us?
         failures = 0;
       } catch (err) {
         if (this.abort.signal.aborted) break;
         if (isGone(err)) {
           this.log.debug({ resource: resource.plural, namespace }, 'watch expired (410 Gone); relisting');
           this.resourceVersion = undefined;
+          this.relists++;
+          continue;
+        }
+        if (isResourceVersionTooLarge(err)) {
+          // Our resourceVersion is ahead of what this server has: watching from it again would
+          // wait for changes the server may never have. Relist from a consistent read.
+          this.log.warn({ err, resource: resource.plural, namespace, resourceVersion: this.resourceVersion }, 'too large resource version; relisting');
+          this.resourceVersion = undefined;
+          this.relists++;
           continue;
         }
         if (isNotFound(err)) {
@@ -150,6 +188,8 @@ export class Informer<T extends KubeObject> {
           await sleep(this.opts.notServedRetryMs, this.abort.signal);
           continue;
         }
+        // the connection failed: the next server may not be the one our resourceVersion came from
+        verify = isNetworkError(err);
         // A watch that delivered events was healthy: back off from the start again, as client-go
         // does, rather than from where a long-past outage left off.
         if (this.eventsThisWatch > 0) failures = 0;
@@ -158,6 +198,18 @@ export class Informer<T extends KubeObject> {
         this.log.warn({ err, resource: resource.plural, namespace, retryInMs: delay }, 'list/watch failed; reconnecting');
         await sleep(delay, this.abort.signal);
       }
+    }
+  }
+
+  /** Whether the server has seen our resourceVersion (a one-item list from its watch cache). */
+  private async resourceVersionServed(): Promise<boolean> {
+    const { resource, namespace, labelSelector } = this.opts;
+    try {
+      await this.client.list<T>(resource, namespace, { labelSelector, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
+      return true;
+    } catch (err) {
+      if (isResourceVersionTooLarge(err)) return false;
+      throw err;
     }
   }
 
@@ -189,8 +241,9 @@ export class Informer<T extends KubeObject> {
   private onEvent(ev: WatchEvent<T>): void {
     this.eventsThisWatch++;
     if (ev.type === 'ERROR') {
-      const status = ev.object as unknown as { code?: number; reason?: string; message?: string };
-      throw new KubeApiError(status.code ?? 500, status.reason ?? '', status.message ?? 'watch error', 'WATCH', this.opts.resource.plural);
+      const status = ev.object as unknown as { code?: number; reason?: string; message?: string; details?: { causes?: Array<{ reason?: string }> } };
+      throw new KubeApiError(status.code ?? 500, status.reason ?? '', status.message ?? 'watch error', 'WATCH', this.opts.resource.plural,
+        { causes: (status.details?.causes ?? []).map((c) => c.reason ?? '').filter(Boolean) });
     }
     const rv = ev.object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
@@ -253,5 +306,18 @@ export class Informer<T extends KubeObject> {
   }
 }
 
+
+/** A watch that ended at once with nothing delivered (client-go: "very short watch"). */
+export class VeryShortWatchError extends Error {
+  override readonly name = 'VeryShortWatchError';
+}
+
+/**
+ * A lost connection (refused, reset, timed out): not an answer from the server. A stalled watch
+ * is left out: its server went quiet, it did not change (and the idle keep-alive connections a
+ * check would use may be stalled too).
+ */
+const isNetworkError = (err: unknown): boolean =>
+  !(err instanceof KubeApiError) && !(err instanceof VeryShortWatchError) && !(err instanceof WatchStalledError);
 
 const controllerUid = (obj: KubeObject): string | undefined => obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;

@@ -1,13 +1,17 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it:
 // acquire when the Lease is free or its holder has not renewed within leaseDuration (measured
 // on our own clock from when we last saw the record change, so clock skew does not matter),
-// renew every retryPeriod, give up leadership when a renewal has not succeeded within
-// renewDeadline, and clear holderIdentity on a clean shutdown so another replica takes over at once.
+// renew every retryPeriod, and give up leadership when a renewal has not succeeded within
+// renewDeadline of the last successful one. Every Lease request is aborted at that deadline
+// (a frozen connection cannot hold a renewal past it), and leadership ends at the deadline
+// itself: onLost runs at once, so the caller stops writing before any standby can acquire
+// (renewDeadline < leaseDuration, and our deadline counts from before the renewal was sent).
+// A clean shutdown clears holderIdentity so another replica takes over at once.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client';
 import { isConflict } from '../kube/errors';
 import { LEASES } from '../kube/resources';
-import type { KubeObject } from '../kube/types';
+import type { Lease } from '../kube/types';
 import { sleep } from './backoff';
 
 export interface LeaderElectionConfig {
@@ -17,16 +21,6 @@ export interface LeaderElectionConfig {
   leaseDurationMs: number; // 15 s
   renewDeadlineMs: number; // 10 s
   retryPeriodMs: number; // 2 s
-}
-
-interface Lease extends KubeObject {
-  spec?: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
 }
 
 const microTime = (d: Date): string => d.toISOString().replace('Z', '000Z'); // MicroTime: 6 fractional digits
@@ -48,22 +42,32 @@ export class LeaderElector {
    * Campaigns until elected, then renews; resolves with 'lost' when leadership is lost or
    * 'stopped' after stop(). onStarted runs once, when elected.
    */
-  async run(onStarted: () => void): Promise<'lost' | 'stopped'> {
+  async run(onStarted: () => void, onLost: () => void = () => undefined): Promise<'lost' | 'stopped'> {
     const signal = this.abort.signal;
-    while (!signal.aborted && !(await this.tryAcquireOrRenew())) await sleep(this.cfg.retryPeriodMs, signal);
-    if (signal.aborted) return 'stopped';
+    const { retryPeriodMs, renewDeadlineMs } = this.cfg;
+    const lease = { lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity };
+    let sentAt = Date.now();
+    for (;;) {
+      if (signal.aborted) return 'stopped';
+      sentAt = Date.now();
+      if (await this.tryAcquireOrRenew(sentAt + renewDeadlineMs)) break;
+      await sleep(retryPeriodMs, signal);
+    }
     this.leading = true;
-    this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'became leader');
+    this.log.info(lease, 'became leader');
     onStarted();
-    let lastRenew = Date.now();
+    let lastRenew = sentAt; // when the successful request was sent: the server wrote no earlier
     while (!signal.aborted) {
-      await sleep(this.cfg.retryPeriodMs, signal);
+      await sleep(retryPeriodMs, signal);
       if (signal.aborted) break;
-      if (await this.tryAcquireOrRenew()) {
-        lastRenew = Date.now();
-      } else if (Date.now() - lastRenew > this.cfg.renewDeadlineMs) {
+      const deadline = lastRenew + renewDeadlineMs;
+      const attemptAt = Date.now();
+      if (attemptAt < deadline && await this.tryAcquireOrRenew(deadline)) {
+        lastRenew = attemptAt;
+      } else if (Date.now() >= deadline) {
         this.leading = false;
-        this.log.error({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'lost leadership: could not renew the Lease in time');
+        this.log.error({ ...lease, sinceLastRenewMs: Date.now() - lastRenew }, 'lost leadership: could not renew the Lease within the renew deadline');
+        onLost();
         return 'lost';
       }
     }
@@ -80,12 +84,13 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     await this.inflight; // a renewal still in flight would make our update conflict
+    const client = this.client.scoped(AbortSignal.timeout(this.cfg.renewDeadlineMs));
     for (let attempt = 1; ; attempt++) {
-      const lease = await this.client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
+      const lease = await client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
       if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
       const { holderIdentity: _h, ...spec } = lease.spec;
       try {
-        await this.client.update<Lease>(LEASES, { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
+        await client.update<Lease>(LEASES, { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
         this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'released leadership');
         return;
       } catch (err) {
@@ -94,12 +99,14 @@ export class LeaderElector {
     }
   }
 
-  private tryAcquireOrRenew(): Promise<boolean> {
-    this.inflight = this.acquireOrRenew();
+  /** One attempt; its requests are aborted at `deadline` (then it counts as failed). */
+  private tryAcquireOrRenew(deadline: number): Promise<boolean> {
+    const bound = AbortSignal.any([AbortSignal.timeout(Math.max(1, deadline - Date.now())), this.abort.signal]);
+    this.inflight = this.acquireOrRenew(this.client.scoped(bound));
     return this.inflight;
   }
 
-  private async acquireOrRenew(): Promise<boolean> {
+  private async acquireOrRenew(client: KubeClient): Promise<boolean> {
     const { namespace, name, identity, leaseDurationMs } = this.cfg;
     const now = new Date();
     const ours = (prev?: Lease['spec']): NonNullable<Lease['spec']> => {
@@ -113,9 +120,9 @@ export class LeaderElector {
       };
     };
     try {
-      const lease = await this.client.get<Lease>(LEASES, namespace, name);
+      const lease = await client.get<Lease>(LEASES, namespace, name);
       if (!lease) {
-        await this.client.create<Lease>(LEASES, { metadata: { name, namespace }, spec: ours() });
+        await client.create<Lease>(LEASES, { metadata: { name, namespace }, spec: ours() });
         this.observed = undefined;
         return true;
       }
@@ -125,7 +132,7 @@ export class LeaderElector {
       const heldByOther = !!spec.holderIdentity && spec.holderIdentity !== identity;
       const duration = (spec.leaseDurationSeconds ?? 15) * 1000;
       if (heldByOther && Date.now() < (this.observed?.at ?? 0) + duration) return false;
-      await this.client.update<Lease>(LEASES, { ...lease, spec: ours(spec) });
+      await client.update<Lease>(LEASES, { ...lease, spec: ours(spec) });
       return true;
     } catch (err) {
       if (!isConflict(err)) this.log.warn({ err, lease: `${namespace}/${name}` }, 'leader election: Lease request failed');

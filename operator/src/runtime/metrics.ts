@@ -2,8 +2,9 @@
 // our own (several operators can run in one process, as the tests do).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Condition } from '../api/types';
+import type { TransportObserver } from '../kube/transport';
 import type { ControllerObserver } from './controller';
-import type { QueueObserver } from './workqueue';
+import type { QueueObserver, UnfinishedWork } from './workqueue';
 
 /** What the per-app gauges read of a FastApiApp. */
 export interface AppConditions { status?: { conditions?: readonly Condition[] } }
@@ -43,12 +44,25 @@ export class OperatorMetrics {
     labelNames: ['name'] as const, registers: [this.registry],
     buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 60],
   });
+  readonly workqueueWorkDuration = new Histogram({
+    name: 'workqueue_work_duration_seconds', help: 'How long in seconds processing an item from workqueue takes',
+    labelNames: ['name'] as const, registers: [this.registry],
+    buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 60],
+  });
+  readonly activeWorkers = new Gauge({
+    name: 'controller_runtime_active_workers', help: 'Number of currently used workers per controller',
+    labelNames: ['controller'] as const, registers: [this.registry],
+  });
   readonly workqueueRetries = new Counter({
     name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'] as const, registers: [this.registry],
   });
   readonly restRequests = new Counter({
     name: 'rest_client_requests_total', help: 'Number of HTTP requests to the API server, by status code, method, verb and resource',
     labelNames: ['code', 'method', 'verb', 'resource'] as const, registers: [this.registry],
+  });
+  readonly restRetries = new Counter({
+    name: 'rest_client_request_retries_total', help: 'Number of request retries, by status code (0: no response) and verb',
+    labelNames: ['code', 'verb'] as const, registers: [this.registry],
   });
   readonly leader = new Gauge({
     name: 'leader_election_master_status', help: '1 while this replica holds the leader Lease',
@@ -93,22 +107,49 @@ export class OperatorMetrics {
     });
   }
 
-  queueObserver(name: string): QueueObserver {
+  /**
+   * The queue's observer; `unfinished` reads the queue's work in progress at scrape time
+   * (client-go samples it every 500 ms; reading it when scraped is exact).
+   */
+  queueObserver(name: string, unfinished: () => UnfinishedWork): QueueObserver {
     // export zeros before the first event, so dashboards and alerts see the series
     this.workqueueDepth.set({ name }, 0);
     this.workqueueAdds.inc({ name }, 0);
     this.workqueueRetries.inc({ name }, 0);
+    new Gauge({
+      name: 'workqueue_unfinished_work_seconds',
+      help: 'How many seconds of work has been done that is in progress and hasn\'t been observed by work_duration. Large values indicate stuck threads',
+      labelNames: ['name'] as const, registers: [this.registry],
+      collect() { this.set({ name }, unfinished().totalSeconds); },
+    });
+    new Gauge({
+      name: 'workqueue_longest_running_processor_seconds',
+      help: 'How many seconds has the longest running processor for workqueue been running',
+      labelNames: ['name'] as const, registers: [this.registry],
+      collect() { this.set({ name }, unfinished().longestSeconds); },
+    });
     return {
       added: () => this.workqueueAdds.inc({ name }),
       depth: (n) => this.workqueueDepth.set({ name }, n),
       queued: (s) => this.workqueueQueueDuration.observe({ name }, s),
+      worked: (s) => this.workqueueWorkDuration.observe({ name }, s),
       retried: () => this.workqueueRetries.inc({ name }),
+    };
+  }
+
+  /** rest_client_* from every response and retry of the transport. */
+  transportObserver(): TransportObserver {
+    return {
+      response: ({ verb, resource, method }, code) => this.restRequests.inc({ code: String(code), method, verb, resource }),
+      retry: ({ verb }, code) => this.restRetries.inc({ code: String(code), verb }),
     };
   }
 
   controllerObserver(controller: string): ControllerObserver {
     this.reconcileErrors.inc({ controller }, 0); // export zero before the first error
+    this.activeWorkers.set({ controller }, 0);
     return {
+      active: (n) => this.activeWorkers.set({ controller }, n),
       reconciled: (result, seconds) => {
         this.reconcileTotal.inc({ controller, result });
         if (result === 'error') this.reconcileErrors.inc({ controller });

@@ -8,7 +8,17 @@ export interface QueueObserver {
   depth?(n: number): void;
   /** seconds between an add and the get that handed the key out */
   queued?(seconds: number): void;
+  /** seconds between the get that handed a key out and its done() */
+  worked?(seconds: number): void;
   retried?(): void;
+}
+
+/** Work handed out and not yet done(), as client-go's unfinished-work metrics see it. */
+export interface UnfinishedWork {
+  /** summed seconds every key in processing has been processed so far */
+  totalSeconds: number;
+  /** seconds the longest-running key has been processed */
+  longestSeconds: number;
 }
 
 export class WorkQueue {
@@ -16,7 +26,8 @@ export class WorkQueue {
   private readonly ready = new Set<string>();
   /** keys that need processing (waiting in `ready`, or re-added while processing) */
   private readonly dirty = new Set<string>();
-  private readonly processing = new Set<string>();
+  /** key -> when it was handed out */
+  private readonly processing = new Map<string, number>();
   private readonly addedAt = new Map<string, number>();
   private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
@@ -82,6 +93,8 @@ export class WorkQueue {
   }
 
   done(key: string): void {
+    const since = this.processing.get(key);
+    if (since !== undefined) this.observer.worked?.((this.now() - since) / 1000);
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) this.push(key);
     if (this.processing.size === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -93,6 +106,18 @@ export class WorkQueue {
 
   isProcessing(key: string): boolean {
     return this.processing.has(key);
+  }
+
+  unfinishedWork(): UnfinishedWork {
+    const now = this.now();
+    let totalSeconds = 0;
+    let longestSeconds = 0;
+    for (const since of this.processing.values()) {
+      const s = (now - since) / 1000;
+      totalSeconds += s;
+      longestSeconds = Math.max(longestSeconds, s);
+    }
+    return { totalSeconds, longestSeconds };
   }
 
   /** Stops handing out keys (waiting get()s resolve undefined) and drops pending delayed adds. */
@@ -131,7 +156,7 @@ export class WorkQueue {
 
   private handOut(key: string): void {
     this.dirty.delete(key);
-    this.processing.add(key);
+    this.processing.set(key, this.now());
     const at = this.addedAt.get(key);
     this.addedAt.delete(key);
     if (at !== undefined) this.observer.queued?.((this.now() - at) / 1000);

@@ -1,16 +1,18 @@
 // `npm run envtest -- <command>`
-//   up [--apiserver-arg=--FLAG=VALUE ...]
+//   up [--apiserver-arg=--FLAG=VALUE ...] [--ca-from=DIR]
 //           start a control plane in the foreground; prints the kubeconfig path and export lines;
 //           Ctrl-C / SIGTERM stops it and removes its files. Each --apiserver-arg is appended to
-//           kube-apiserver's flags (e.g. --apiserver-arg=--etcd-compaction-interval=1s)
+//           kube-apiserver's flags (e.g. --apiserver-arg=--etcd-compaction-interval=1s);
+//           --ca-from signs its certificates with DIR/ca.crt + ca.key (another plane's CA)
 //   build   make sure the binaries exist (lookup order in assets.cjs; builds into the cache)
 //   where   print which binaries would be used, without building
 //   bench [N]  start and stop N (default 3) control planes; print a table of start-up phases
 import assets from './assets.cjs';
 import { startProjectControlPlane } from './start.mjs';
 
-const usage = 'usage: npm run envtest -- up [--apiserver-arg=FLAG ...]|build|where|bench [N]';
+const usage = 'usage: npm run envtest -- up [--apiserver-arg=FLAG ...] [--ca-from=DIR]|build|where|bench [N]';
 const APISERVER_ARG = '--apiserver-arg=';
+const CA_FROM = '--ca-from=';
 
 /** Start-up phases (cumulative seconds) of N sequential control planes, as a Markdown table. */
 async function bench(runs) {
@@ -29,10 +31,11 @@ async function bench(runs) {
 }
 
 async function up(args) {
-  const unknown = args.filter((a) => !a.startsWith(APISERVER_ARG));
+  const unknown = args.filter((a) => !a.startsWith(APISERVER_ARG) && !a.startsWith(CA_FROM));
   if (unknown.length) throw new Error(`up: unknown arguments ${unknown.join(' ')}\n${usage}`);
-  const apiserverArgs = args.map((a) => a.slice(APISERVER_ARG.length));
-  const plane = await startProjectControlPlane({ build: true, apiserverArgs });
+  const apiserverArgs = args.filter((a) => a.startsWith(APISERVER_ARG)).map((a) => a.slice(APISERVER_ARG.length));
+  const caFrom = args.find((a) => a.startsWith(CA_FROM))?.slice(CA_FROM.length);
+  const plane = await startProjectControlPlane({ build: true, apiserverArgs, caFrom });
   console.log(`envtest: kube-apiserver ${plane.server} ready in ${(plane.startupMs / 1000).toFixed(1)} s`);
   console.log(`envtest: CRDs: ${plane.crdNames.join(', ') || '(none)'}`);
   console.log(`envtest: kubeconfig: ${plane.kubeconfig}`);

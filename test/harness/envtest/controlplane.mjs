@@ -24,6 +24,14 @@ export class ControlPlaneError extends Error {
   }
 }
 
+function copyCa(from, certDir) {
+  const ca = { certFile: path.join(certDir, 'ca.crt'), keyFile: path.join(certDir, 'ca.key') };
+  fs.copyFileSync(path.join(from, 'ca.crt'), ca.certFile);
+  fs.copyFileSync(path.join(from, 'ca.key'), ca.keyFile);
+  fs.chmodSync(ca.keyFile, 0o600);
+  return ca;
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function tail(file, lines = 30) {
@@ -64,9 +72,12 @@ async function waitFor(what, child, logFile, check, timeoutMs) {
  * Starts etcd and kube-apiserver and installs the CRDs in crdFiles.
  * apiserverArgs are appended to kube-apiserver's flags (a later flag wins), for tests that need
  * e.g. `--etcd-compaction-interval=1s --watch-cache=false`; none by default.
- * @param {{ assets: { kubeApiserver: string, etcd: string }, crdFiles?: string[], readyTimeoutMs?: number, apiserverArgs?: string[] }} options
+ * caFrom: a directory holding ca.crt/ca.key to sign this plane's certificates with instead of a
+ * new CA, so clients of another plane (same CA) trust and are trusted by this one: tests that
+ * move a client from one API server to another (failover) need that.
+ * @param {{ assets: { kubeApiserver: string, etcd: string }, crdFiles?: string[], readyTimeoutMs?: number, apiserverArgs?: string[], caFrom?: string }} options
  */
-export async function startControlPlane({ assets, crdFiles = [], readyTimeoutMs = 60000, apiserverArgs = [] }) {
+export async function startControlPlane({ assets, crdFiles = [], readyTimeoutMs = 60000, apiserverArgs = [], caFrom }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envtest-'));
   const certDir = path.join(dir, 'pki');
   fs.mkdirSync(certDir, { mode: 0o700 });
@@ -116,7 +127,7 @@ export async function startControlPlane({ assets, crdFiles = [], readyTimeoutMs 
   const mark = (phase) => { phasesMs[phase] = Date.now() - t0; };
   try {
     const [etcdPort, etcdPeerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    const ca = pki.createCa(certDir);
+    const ca = caFrom ? copyCa(caFrom, certDir) : pki.createCa(certDir);
     const serving = pki.issueCert(ca, certDir, 'apiserver', { user: 'kube-apiserver', serverNames: ['localhost'], ips: ['127.0.0.1'] });
     const admin = pki.issueCert(ca, certDir, 'admin', { user: 'envtest-admin', groups: ['system:masters'] });
     const sa = pki.createServiceAccountKeys(certDir);

@@ -15,11 +15,12 @@ export function projectCrdFiles() {
 /**
  * Starts one control plane; the result's env() gives the variables test workers read.
  * apiserverArgs: extra kube-apiserver flags (see controlplane.mjs); none by default.
+ * caFrom: sign with the CA in that directory (see controlplane.mjs) instead of a new one.
  */
-export async function startProjectControlPlane({ build = true, apiserverArgs = [] } = {}) {
+export async function startProjectControlPlane({ build = true, apiserverArgs = [], caFrom } = {}) {
   const started = Date.now();
   const found = assets.findAssets({ build });
-  const plane = await startControlPlane({ assets: found, crdFiles: projectCrdFiles(), apiserverArgs });
+  const plane = await startControlPlane({ assets: found, crdFiles: projectCrdFiles(), apiserverArgs, caFrom });
   const env = {
     KUBECONFIG_ENVTEST: plane.kubeconfig,
     ENVTEST_CERT_DIR: plane.certDir, // ca.crt + ca.key: workers sign per-user client certs

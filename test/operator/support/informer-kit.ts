@@ -6,7 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import type { Informer } from '../../../operator/src/runtime/informer';
 import type { ResourceType } from '../../../operator/src/kube/resources';
-import { objectKey, type KubeObject } from '../../../operator/src/kube/types';
+import { objectKey, type ConfigMap } from '../../../operator/src/kube/types';
 
 export const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 
@@ -52,7 +52,7 @@ export function memoryLogger(): MemoryLogger {
 }
 
 /** name -> data of what the handlers were told, to check they saw every add and delete. */
-export function mirrorOf<T extends KubeObject>(informer: Informer<T>): Map<string, unknown> {
+export function mirrorOf<T extends ConfigMap>(informer: Informer<T>): Map<string, unknown> {
   const mirror = new Map<string, unknown>();
   informer.on({
     upsert: (obj) => mirror.set(objectKey(obj), obj.data),

@@ -1,7 +1,7 @@
 // Runs the operator in-process for a test: scoped to one namespace, probe server on a free port,
 // logs captured (and printed when OPERATOR_TEST_LOGS=1).
 import { Writable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAuth } from '../../../operator/src/kube/auth';
 import pino from 'pino';
 import { loadConfig, type OperatorConfig } from '../../../operator/src/config';
 import { startOperator, type OperatorHandle } from '../../../operator/src/operator';
@@ -11,7 +11,7 @@ export interface TestOperator extends OperatorHandle {
   logs: Array<Record<string, unknown>>;
 }
 
-export async function startTestOperator(kc: KubeConfig, namespace: string, overrides: Partial<OperatorConfig> = {},
+export async function startTestOperator(kc: ClusterAuth, namespace: string, overrides: Partial<OperatorConfig> = {},
   leaderElection: Partial<OperatorConfig['leaderElection']> = {}): Promise<TestOperator> {
   const base = loadConfig({ WATCH_NAMESPACES: namespace, LEADER_ELECT: 'false', METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug' });
   const config: OperatorConfig = {
@@ -38,4 +38,16 @@ export async function startTestOperator(kc: KubeConfig, namespace: string, overr
 export async function probe(op: OperatorHandle, path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://${op.metricsAddress}${path}`);
   return { status: res.status, body: await res.text() };
+}
+
+/** The value of one series on the operator's /metrics (labels must match exactly those given, in any order). */
+export async function metricValue(op: OperatorHandle, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const body = (await probe(op, '/metrics')).body;
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  for (const m of body.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/gm)) {
+    if (m[1] !== name) continue;
+    const have = (m[2] ?? '').split(',').filter(Boolean).sort().join(',');
+    if (have === want) return Number(m[3]);
+  }
+  return undefined;
 }

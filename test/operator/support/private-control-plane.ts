@@ -16,10 +16,12 @@ const CLI = path.join(__dirname, '../../harness/envtest/cli.mjs');
 export interface PrivateControlPlaneOptions {
   /** extra kube-apiserver flags, e.g. ['--etcd-compaction-interval=1s'] */
   apiserverArgs?: readonly string[];
+  /** sign with the CA in this directory (e.g. the shared plane's ENVTEST_CERT_DIR): its clients work here too */
+  caFrom?: string;
 }
 
 export async function startPrivateControlPlane(timeoutMs = 90_000, options: PrivateControlPlaneOptions = {}): Promise<PrivateControlPlane> {
-  const args = [CLI, 'up', ...(options.apiserverArgs ?? []).map((a) => `--apiserver-arg=${a}`)];
+  const args = [CLI, 'up', ...(options.apiserverArgs ?? []).map((a) => `--apiserver-arg=${a}`), ...(options.caFrom ? [`--ca-from=${options.caFrom}`] : [])];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let out = '';
   let err = '';

@@ -3,9 +3,13 @@
 // long as the serving cert covers 127.0.0.1. On command it can:
 //   stall()  stop forwarding on every established connection WITHOUT closing it: the silent
 //            watch a client cannot tell from a quiet one; new connections still flow
+//   freeze() stall() every established connection and every new one too (accepted, never
+//            forwarded): the client's traffic is frozen however many connections it opens
 //   cut()    close every connection and refuse new ones (an unreachable API server)
-//   heal()   accept and forward new connections again
+//   heal()   accept and forward new connections again (after cut() or freeze())
+//   retarget(t)  forward new connections to another server
 import net from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface TcpProxy {
   readonly port: number;
@@ -17,7 +21,9 @@ export interface TcpProxy {
   stalledClosedByClient(): number;
   /** Freezes all open connections; returns how many. */
   stall(): number;
+  freeze(): void;
   cut(): void;
+  retarget(target: { host: string; port: number }): void;
   heal(): void;
   close(): Promise<void>;
 }
@@ -33,6 +39,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let accepted = 0;
   let stalledClosed = 0;
   let refusing = false;
+  let freezing = false;
+  const frozen = new Set<net.Socket>();
+  let to = target;
 
   const server = net.createServer((client) => {
     if (refusing) {
@@ -40,7 +49,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return;
     }
     accepted++;
-    const upstream = net.connect(target.port, target.host);
+    if (freezing) {
+      // never forwarded: its bytes are read and dropped, nothing is answered
+      frozen.add(client);
+      client.on('data', () => undefined);
+      client.on('close', () => { stalledClosed++; frozen.delete(client); });
+      client.on('error', () => undefined);
+      return;
+    }
+    const upstream = net.connect(to.port, to.host);
     const pair: Pair = { client, upstream, stalled: false };
     pairs.add(pair);
     client.pipe(upstream);
@@ -64,26 +81,35 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   });
   const port = (server.address() as net.AddressInfo).port;
 
+  const stall = (): number => {
+    let n = 0;
+    for (const p of pairs) {
+      if (p.stalled) continue;
+      p.stalled = true;
+      // The server's bytes stay in the kernel buffers (paused, nothing forwarded, nothing
+      // closes). The client side keeps reading, its bytes dropped, so its close is noticed.
+      p.upstream.unpipe(p.client);
+      p.upstream.pause();
+      p.client.unpipe(p.upstream);
+      p.client.on('data', () => undefined);
+      p.client.resume();
+      n++;
+    }
+    return n;
+  };
+
   return {
     port,
     url: `https://127.0.0.1:${port}`,
     accepted: () => accepted,
     stalledClosedByClient: () => stalledClosed,
-    stall() {
-      let n = 0;
-      for (const p of pairs) {
-        if (p.stalled) continue;
-        p.stalled = true;
-        // The server's bytes stay in the kernel buffers (paused, nothing forwarded, nothing
-        // closes). The client side keeps reading, its bytes dropped, so its close is noticed.
-        p.upstream.unpipe(p.client);
-        p.upstream.pause();
-        p.client.unpipe(p.upstream);
-        p.client.on('data', () => undefined);
-        p.client.resume();
-        n++;
-      }
-      return n;
+    stall,
+    freeze() {
+      freezing = true;
+      stall();
+    },
+    retarget(t) {
+      to = t;
     },
     cut() {
       refusing = true;
@@ -94,8 +120,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     heal() {
       refusing = false;
+      freezing = false;
     },
     close: () => new Promise<void>((resolve) => {
+      for (const c of frozen) c.destroy();
       for (const p of pairs) {
         p.client.destroy();
         p.upstream.destroy();
@@ -103,4 +131,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       server.close(() => resolve());
     }),
   };
+}
+
+/** A proxy to the API server of kc's current cluster. */
+export function startTcpProxyFor(kc: KubeConfig): Promise<TcpProxy> {
+  const server = new URL(kc.getCurrentCluster()!.server);
+  return startTcpProxy({ host: server.hostname, port: Number(server.port) });
 }

@@ -10,6 +10,13 @@ import { newestFirst } from '../../../operator/src/reconcile/plan';
 
 export type App = FastApiApp & KubeObject;
 
+/**
+ * Objects as tests read them: any JSON below metadata. The operator's own code uses client-node's
+ * V1 types (kube/types.ts); assertions here poke at whatever field they check.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = KubeObject & { [key: string]: any };
+
 /** Polls fn until it returns a truthy value (which it returns); fails with the last value/error. */
 export type Truthy<T> = Exclude<T, false | '' | 0 | null | undefined>;
 
@@ -66,8 +73,8 @@ export class World {
     });
   }
 
-  get(r: ResourceType, name: string): Promise<KubeObject | undefined> {
-    return this.client.get(r, this.namespace, name);
+  get(r: ResourceType, name: string): Promise<Loose | undefined> {
+    return this.client.get<Loose>(r, this.namespace, name);
   }
 
   deployment = (name: string) => this.get(DEPLOYMENTS, name);
@@ -75,23 +82,23 @@ export class World {
   serviceMonitor = (name: string) => this.get(SERVICEMONITORS, name);
   job = (name: string) => this.get(JOBS, name);
 
-  async jobs(): Promise<KubeObject[]> {
-    return (await this.client.list(JOBS, this.namespace)).items;
+  async jobs(): Promise<Loose[]> {
+    return (await this.client.list<Loose>(JOBS, this.namespace)).items;
   }
 
   /** The app's migration Jobs, oldest first (as the operator orders them for the history limit). */
-  async jobsOf(app: App): Promise<KubeObject[]> {
+  async jobsOf(app: App): Promise<Loose[]> {
     return (await this.jobs()).filter((j) => j.metadata.ownerReferences?.some((r) => r.uid === app.metadata.uid))
       .sort((a, b) => newestFirst(b, a));
   }
 
   /** The newest migration Job of the app for an image (the Job name hashes more than the image). */
-  async jobFor(app: App, ref: string): Promise<KubeObject | undefined> {
+  async jobFor(app: App, ref: string): Promise<Loose | undefined> {
     return (await this.jobsOf(app)).filter((j) => j.metadata.annotations?.[IMAGE_ANNOTATION] === ref).pop();
   }
 
-  async events(involvedName: string): Promise<KubeObject[]> {
-    const list = await this.client.list(EVENTS, this.namespace);
+  async events(involvedName: string): Promise<Loose[]> {
+    const list = await this.client.list<Loose>(EVENTS, this.namespace);
     return list.items.filter((e) => e.involvedObject?.name === involvedName);
   }
 
@@ -114,7 +121,7 @@ export class World {
    * replicas (default all) updated and available, Progressing=NewReplicaSetAvailable, and
    * Available as the controller computes it (False while short of replicas, e.g. scaling up).
    */
-  async rollOut(name: string, available = (d: KubeObject) => d.spec.replicas ?? 1): Promise<void> {
+  async rollOut(name: string, available = (d: Loose) => d.spec.replicas ?? 1): Promise<void> {
     const d = await this.deployment(name);
     if (!d) throw new Error(`no Deployment ${name}`);
     const n = available(d);
@@ -138,7 +145,7 @@ export class World {
     ]);
   }
 
-  private async deploymentStatus(d: KubeObject, counts: Record<string, number>, conditions: unknown[]): Promise<void> {
+  private async deploymentStatus(d: Loose, counts: Record<string, number>, conditions: unknown[]): Promise<void> {
     await this.mergePatch(DEPLOYMENTS, d.metadata.name, { status: { observedGeneration: d.metadata.generation, ...counts, conditions } }, 'status');
   }
 }
@@ -151,4 +158,4 @@ function deploymentCondition(type: string, status: string, reason: string, messa
 export const condition = (app: App | undefined, type: string): Condition | undefined =>
   app?.status?.conditions?.find((c) => c.type === type);
 
-export const image = (d: KubeObject | undefined): string | undefined => d?.spec?.template?.spec?.containers?.[0]?.image;
+export const image = (d: Loose | undefined): string | undefined => d?.spec?.template?.spec?.containers?.[0]?.image;
