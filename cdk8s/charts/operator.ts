@@ -187,14 +187,20 @@ export class OperatorChart extends Chart {
   }
 }
 
+export interface OperatorMonitoringChartProps {
+  /** Extra labels on the ServiceMonitor, to match a Prometheus `serviceMonitorSelector` (e.g. `release`). Default: none. */
+  readonly labels?: Record<string, string>;
+}
+
 /** The operator's ServiceMonitor: a separate chart (and file) since it needs the prometheus-operator CRDs. */
 export class OperatorMonitoringChart extends Chart {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: OperatorMonitoringChartProps = {}) {
     super(scope, id);
+    const own = meta(OPERATOR_NAME);
     new ApiObject(this, 'service-monitor', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
-      metadata: meta(OPERATOR_NAME),
+      metadata: { ...own, labels: { ...props.labels, ...own.labels } },
       spec: {
         // job="fastapiapp-operator", which the operator alert rules select on.
         jobLabel: 'app.kubernetes.io/name',

@@ -9,7 +9,7 @@ import { driveFastApiApps, startOperatorTarget, touchFastApiApps, type OperatorT
 import { waitFor } from '../harness/wait';
 import { startPrometheus, type QueryResult, type RunningPrometheus } from './support/prometheus';
 import { exposedNames, metricNames, SCRAPE_SERIES, substitute, withoutThresholds } from './support/promql';
-import { dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from './support/sources';
+import { APP_SELECTOR_LABEL, dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from './support/sources';
 
 jest.setTimeout(180_000);
 
@@ -71,7 +71,8 @@ beforeAll(async () => {
     scrapeSelf: true,
     ruleFiles,
     jobs: [
-      { job: 'fastapiapp', targets: [app.address], labels: { namespace: APP_NAMESPACE } },
+      // As the operator's ServiceMonitor labels app targets (and compose's prometheus.yml does).
+      { job: 'fastapiapp', targets: [app.address], labels: { namespace: APP_NAMESPACE, [APP_SELECTOR_LABEL]: 'fastapiapp' } },
       { job: 'fastapiapp-operator', targets: [operator.address], labels: { namespace: OPERATOR_NAMESPACE } },
     ],
   });
