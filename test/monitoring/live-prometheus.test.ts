@@ -8,7 +8,7 @@ import { startAppTarget, trafficRound, type AppTarget, type TrafficCounts } from
 import { driveFastApiApps, startOperatorTarget, touchFastApiApps, type OperatorTarget } from './support/operator-target';
 import { waitFor } from '../harness/wait';
 import { startPrometheus, type QueryResult, type RunningPrometheus } from './support/prometheus';
-import { exposedNames, metricNames, SCRAPE_SERIES, substitute, withoutThresholds } from './support/promql';
+import { exposedNames, metricNames, SCRAPE_SERIES, substitute, watchedSeries } from './support/promql';
 import { APP_SELECTOR_LABEL, dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from './support/sources';
 
 jest.setTimeout(180_000);
@@ -129,7 +129,7 @@ describe('a real Prometheus scraping the app and the operator', () => {
   });
 
   it('when an alert expression is stripped of its thresholds, then it selects live series (its labels match reality)', async () => {
-    const watched = rules.filter((r) => r.alert).map((r) => ({ name: r.alert as string, promql: withoutThresholds(r.expr) }));
+    const watched = rules.filter((r) => r.alert).map((r) => ({ name: r.alert as string, promql: watchedSeries(r.expr) }));
     expect(await emptyAfterPolling(watched, 60_000)).toEqual([]);
   });
 

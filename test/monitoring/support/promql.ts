@@ -71,3 +71,15 @@ export const SCRAPE_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_s
 export function withoutThresholds(expr: string): string {
   return expr.replace(/\s*(?:==|!=|>=|<=|>|<)\s*(?:bool\s+)?-?[0-9.]+(?:e-?[0-9]+)?(?![0-9a-zA-Z_:])/g, '');
 }
+
+/**
+ * What an alert watches, as an expression that has series while nothing is wrong: its thresholds
+ * removed, and for an absence alert the series whose absence it reports (`absent(x)` -> `x`,
+ * `a unless on (...) b` -> `a`).
+ */
+export function watchedSeries(expr: string): string {
+  const absent = /^\s*absent\((.*)\)\s*$/s.exec(expr);
+  if (absent) return withoutThresholds(absent[1] as string);
+  const unless = expr.split(/\s+unless\b/)[0] as string;
+  return withoutThresholds(unless);
+}
