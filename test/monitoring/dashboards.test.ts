@@ -91,6 +91,7 @@ describe('promql helpers', () => {
     expect(withoutThresholds('up{job="x"} == 0')).toBe('up{job="x"}');
     expect(watchedSeries('absent(up{job="x"})')).toBe('up{job="x"}');
     expect(watchedSeries('count by (job) (max_over_time(up{a="b"}[1h]))\nunless on (job) (up{a="b"} == 1)')).toBe('count by (job) (max_over_time(up{a="b"}[1h]))');
+    expect(watchedSeries('increase(x[5m]) > 0 or (x > 0 unless x offset 5m) * 1')).toBe('increase(x[5m]) or (x unless x offset 5m) * 1');
     expect(withoutThresholds('increase(m{r="failed"}[15m]) > 0')).toBe('increase(m{r="failed"}[15m])');
   });
 });

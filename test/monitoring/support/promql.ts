@@ -80,6 +80,17 @@ export function withoutThresholds(expr: string): string {
 export function watchedSeries(expr: string): string {
   const absent = /^\s*absent\((.*)\)\s*$/s.exec(expr);
   if (absent) return withoutThresholds(absent[1] as string);
-  const unless = expr.split(/\s+unless\b/)[0] as string;
-  return withoutThresholds(unless);
+  return withoutThresholds(beforeTopLevelUnless(expr));
+}
+
+/** The expression up to its first `unless` outside any parentheses (all of it when there is none). */
+function beforeTopLevelUnless(expr: string): string {
+  let depth = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && /\sunless\b/.test(expr.slice(i, i + 8))) return expr.slice(0, i);
+  }
+  return expr;
 }
