@@ -20,6 +20,7 @@ import { trafficRound, type TrafficCounts } from '../monitoring/support/app-targ
 import { substitute } from '../monitoring/support/promql';
 import { dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from '../monitoring/support/sources';
 import { RELEASE_LABELS } from '../../cdk8s/charts/monitoring';
+import { LEASE_NAME, METRICS_PORT } from '../../cdk8s/charts/operator';
 
 jest.setTimeout(40 * 60_000);
 
@@ -332,9 +333,13 @@ test('3. a failed migration: FastApiAppMigrationFailed fires; the app then not b
 }));
 
 test('4. dashboards: every panel of both dashboards, with $namespace/$job/$instance resolved by their label_values queries, returns data', () => scenario('dashboards', async () => {
+  // The operator's leader is the replica that reconciles (a standby has no reconcile latency to show).
+  const lease = await kube.get('coordination.k8s.io/v1', 'Lease', OPERATOR_NS, LEASE_NAME);
+  const leader = (await kube.pods(OPERATOR_NS, 'app.kubernetes.io/name=fastapiapp-operator')).find((p) => p.metadata?.name === lease?.spec?.holderIdentity);
+  expect(leader?.status?.podIP).toBeTruthy();
   const want: Record<string, Record<string, string>> = {
     'fastapiapp-service': { namespace: NS, job: 'items' },
-    'fastapiapp-operator': { namespace: OPERATOR_NS, job: 'fastapiapp-operator', controller: 'fastapiapp' },
+    'fastapiapp-operator': { namespace: OPERATOR_NS, job: 'fastapiapp-operator', instance: `${leader!.status!.podIP}:${METRICS_PORT}`, controller: 'fastapiapp' },
   };
   const failures: string[] = [];
   for (const { dashboard } of loadDashboards()) {
