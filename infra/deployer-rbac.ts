@@ -1,6 +1,7 @@
 // Pure builder: the Kubernetes RBAC the deploy role gets through its access entry's group, i.e.
 // exactly what the rollout job does (deploy.yml): apply crds/, apply cdk8s/dist/ into the operator
-// namespace, apply the committed FastApiApp in the app namespaces, wait, and read diagnostics.
+// namespace, apply the committed FastApiApp in the app namespaces, apply the Grafana dashboard
+// ConfigMaps into Grafana's namespace (when one is configured), wait, and read diagnostics.
 // Cluster-wide objects are limited by name. Creating the operator's ClusterRole/Role needs
 // `escalate` on those names (the deployer does not hold the operator's rights) and `bind` to bind
 // them: whoever may install an operator can change what it may do, so the trust policy and the
@@ -15,6 +16,8 @@ export const OPERATOR_ROLE_NAMES = ['fastapiapp-operator-leader-election'];
 export interface DeployerRbacOptions {
   operatorNamespace: string;
   appNamespaces: string[];
+  /** Grafana's namespace (kube-prometheus-stack's), where cdk8s/dist/grafana-dashboards.yaml goes; none = no dashboards. */
+  grafanaNamespace?: string;
 }
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -65,6 +68,16 @@ const appNamespaceRules: Rule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: READ },
 ];
 
+// Only the dashboard ConfigMaps, by name: Grafana's namespace holds the monitoring stack's own objects.
+const grafanaNamespaceRules = (dashboardConfigMaps: readonly string[]): Rule[] => [
+  // `create` cannot be limited by name (see above); get/patch/update only the dashboards'.
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch', 'update'], resourceNames: [...dashboardConfigMaps] },
+];
+
+/** Names of the dashboard ConfigMaps in cdk8s/dist/grafana-dashboards.yaml. */
+export const DASHBOARD_CONFIGMAP_NAMES = ['grafana-dashboard-fastapiapp-operator', 'grafana-dashboard-fastapiapp-service'];
+
 /** ClusterRoles, ClusterRoleBinding and RoleBindings for the deployer group. */
 export function deployerRbac(o: DeployerRbacOptions): KubeObject[] {
   const rbac = 'rbac.authorization.k8s.io/v1' as const;
@@ -83,5 +96,11 @@ export function deployerRbac(o: DeployerRbacOptions): KubeObject[] {
     { apiVersion: rbac, kind: 'ClusterRole', metadata: { name: 'fastapiapp:deployer:app-namespace', labels }, rules: appNamespaceRules },
     binding('fastapiapp:deployer', o.operatorNamespace, 'fastapiapp:deployer:operator-namespace'),
     ...o.appNamespaces.map((ns) => binding('fastapiapp:deployer', ns, 'fastapiapp:deployer:app-namespace')),
+    ...(o.grafanaNamespace
+      ? [
+        { apiVersion: rbac, kind: 'ClusterRole' as const, metadata: { name: 'fastapiapp:deployer:grafana-dashboards', labels }, rules: grafanaNamespaceRules(DASHBOARD_CONFIGMAP_NAMES) },
+        binding('fastapiapp:deployer', o.grafanaNamespace, 'fastapiapp:deployer:grafana-dashboards'),
+      ]
+      : []),
   ];
 }

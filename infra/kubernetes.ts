@@ -50,7 +50,7 @@ export function createKubernetesObjects(cfg: InfraConfig, cluster: eks.Cluster, 
   });
   const opts = { provider };
   const namespace = new k8s.core.v1.Namespace('operator-namespace', { metadata: { name: cfg.operatorNamespace } }, opts);
-  for (const obj of deployerRbac({ operatorNamespace: cfg.operatorNamespace, appNamespaces: cfg.appNamespaces })) {
+  for (const obj of deployerRbac({ operatorNamespace: cfg.operatorNamespace, appNamespaces: cfg.appNamespaces, grafanaNamespace: cfg.grafanaNamespace })) {
     const id = `${obj.kind}-${obj.metadata.namespace ?? 'cluster'}-${obj.metadata.name}`;
     const { metadata, rules, roleRef, subjects } = obj;
     if (obj.kind === 'ClusterRole') new k8s.rbac.v1.ClusterRole(id, { metadata, rules }, opts);

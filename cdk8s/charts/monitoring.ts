@@ -1,6 +1,8 @@
 // Monitoring for clusters running the Prometheus operator and Grafana's dashboard sidecar:
-// one PrometheusRule per rule file and one ConfigMap per dashboard, read from monitoring/ at synth
-// time so the compose stack and the cluster share a single source.
+// one PrometheusRule per rule file (MonitoringChart, in the operator's namespace) and one ConfigMap
+// per dashboard (GrafanaDashboardsChart, without a namespace: `kubectl apply -n <Grafana's namespace>`,
+// since kube-prometheus-stack's sidecar watches only its own namespace by default), read from
+// monitoring/ at synth time so the compose stack and the cluster share a single source.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiObject, Chart, type ChartProps } from 'cdk8s';
@@ -8,6 +10,13 @@ import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 
 export const MONITORING_NAMESPACE = 'fastapiapp-system';
+/**
+ * Labels the committed PrometheusRules and the operator's ServiceMonitor carry: what a
+ * kube-prometheus-stack release installed as `kube-prometheus-stack` selects them by (its
+ * ruleSelector / serviceMonitorSelector match `release: <helm release name>`). Another release name:
+ * relabel the files on apply (README, "Monitoring on Kubernetes").
+ */
+export const RELEASE_LABELS: Readonly<Record<string, string>> = { release: 'kube-prometheus-stack' };
 /** Repository's monitoring/ directory (this file lives in cdk8s/charts/). */
 export const DEFAULT_MONITORING_DIR = path.resolve(__dirname, '..', '..', 'monitoring');
 
@@ -74,13 +83,13 @@ export function prometheusRule(file: RuleFile, namespace: string, labels: Record
   };
 }
 
-export function dashboardConfigMap(dashboard: DashboardFile, namespace: string, folder: string) {
+export function dashboardConfigMap(dashboard: DashboardFile, folder: string, namespace?: string) {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
       name: `grafana-dashboard-${dashboard.name}`,
-      namespace,
+      ...(namespace ? { namespace } : {}),
       // The sidecar picks up ConfigMaps carrying this label; the annotation names the folder
       // (kube-prometheus-stack: sidecar.dashboards.folderAnnotation=grafana_folder).
       labels: { ...partOf, grafana_dashboard: '1' },
@@ -91,25 +100,38 @@ export function dashboardConfigMap(dashboard: DashboardFile, namespace: string, 
 }
 
 export interface MonitoringChartProps extends ChartProps {
-  /** Where the rules and dashboards are read from. Default: the repository's monitoring/. */
+  /** Where the rules are read from. Default: the repository's monitoring/. */
   readonly monitoringDir?: string;
   /** Extra labels on the PrometheusRules, to match a Prometheus `ruleSelector` (e.g. `release`). Default: none. */
   readonly ruleLabels?: Record<string, string>;
+}
+
+/** The PrometheusRules, in the operator's namespace. */
+export class MonitoringChart extends Chart {
+  constructor(scope: Construct, id: string, props: MonitoringChartProps = {}) {
+    const { monitoringDir, ruleLabels = {}, ...chartProps } = props;
+    super(scope, id, { namespace: MONITORING_NAMESPACE, ...chartProps });
+    const namespace = this.namespace ?? MONITORING_NAMESPACE;
+    for (const file of loadRuleFiles(monitoringDir)) {
+      new ApiObject(this, `rule-${file.name}`, prometheusRule(file, namespace, ruleLabels));
+    }
+  }
+}
+
+export interface GrafanaDashboardsChartProps extends ChartProps {
+  /** Where the dashboards are read from. Default: the repository's monitoring/. */
+  readonly monitoringDir?: string;
   /** Grafana folder for the dashboards. Default: FastApiApp. */
   readonly dashboardFolder?: string;
 }
 
-export class MonitoringChart extends Chart {
-  constructor(scope: Construct, id: string, props: MonitoringChartProps = {}) {
-    const { monitoringDir, ruleLabels = {}, dashboardFolder = 'FastApiApp', ...chartProps } = props;
-    super(scope, id, { namespace: MONITORING_NAMESPACE, ...chartProps });
-    const namespace = this.namespace ?? MONITORING_NAMESPACE;
-
-    for (const file of loadRuleFiles(monitoringDir)) {
-      new ApiObject(this, `rule-${file.name}`, prometheusRule(file, namespace, ruleLabels));
-    }
+/** One ConfigMap per dashboard; no namespace unless the chart sets one (apply into Grafana's). */
+export class GrafanaDashboardsChart extends Chart {
+  constructor(scope: Construct, id: string, props: GrafanaDashboardsChartProps = {}) {
+    const { monitoringDir, dashboardFolder = 'FastApiApp', ...chartProps } = props;
+    super(scope, id, chartProps);
     for (const dashboard of loadDashboards(monitoringDir)) {
-      new ApiObject(this, `dashboard-${dashboard.name}`, dashboardConfigMap(dashboard, namespace, dashboardFolder));
+      new ApiObject(this, `dashboard-${dashboard.name}`, dashboardConfigMap(dashboard, dashboardFolder, this.namespace));
     }
   }
 }

@@ -184,12 +184,18 @@ export class OperatorChart extends Chart {
   }
 }
 
+export interface OperatorMonitoringChartProps {
+  /** Extra labels on the ServiceMonitor, to match a Prometheus `serviceMonitorSelector` (e.g. `release`). Default: none. */
+  readonly labels?: Record<string, string>;
+}
+
 /** The operator's ServiceMonitor (typed by cdk8s/imports): a separate chart (and file) since it needs the prometheus-operator CRDs. */
 export class OperatorMonitoringChart extends Chart {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: OperatorMonitoringChartProps = {}) {
     super(scope, id);
+    const own = meta(OPERATOR_NAME);
     new ServiceMonitor(this, 'service-monitor', {
-      metadata: meta(OPERATOR_NAME),
+      metadata: { ...own, labels: { ...props.labels, ...own.labels } },
       spec: {
         // job="fastapiapp-operator", which the operator alert rules select on.
         jobLabel: 'app.kubernetes.io/name',

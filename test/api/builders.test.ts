@@ -190,6 +190,20 @@ describe('desired-state builders', () => {
     expect(serviceMonitor.spec.endpoints[0]).toMatchObject({ path: '/prom', interval: '1m' });
   });
 
+  it('when built, then the ServiceMonitor gives each app its own job, labels series for the rules and carries spec.monitoring.labels under the operator\'s own', () => {
+    const app = fastApiApp({ monitoring: { labels: { release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'someone-else' } } });
+    const { service, serviceMonitor } = children(app);
+    expect(serviceMonitor.spec.jobLabel).toBe('app.kubernetes.io/instance');
+    expect(service.metadata!.labels!['app.kubernetes.io/instance']).toBe(app.metadata.name);
+    // targetLabels copies this Service label onto every series (as app_kubernetes_io_name), the app rules select it.
+    expect(serviceMonitor.spec.targetLabels).toEqual(['app.kubernetes.io/name']);
+    expect(service.metadata!.labels!['app.kubernetes.io/name']).toBe('fastapiapp');
+    expect(serviceMonitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'fastapiapp-operator' });
+    expect(children(fastApiApp()).serviceMonitor.metadata.labels).not.toHaveProperty('release');
+    const other = { ...app, metadata: { ...app.metadata, name: 'orders' } };
+    expect(service.metadata!.labels!['app.kubernetes.io/instance']).not.toBe(children(other).service.metadata!.labels!['app.kubernetes.io/instance']);
+  });
+
   it('when the image, the Job\'s inputs or the retry annotation change, then the migration Job name changes; otherwise it does not', () => {
     const base = fastApiApp();
     const name = buildMigrationJob(base).metadata!.name;

@@ -66,6 +66,7 @@ describe('FastApiApp CRD on the API server', () => {
     ['a minimal spec', minimalSpec()],
     ['partial nested objects', minimalSpec({ service: { port: 8080 }, migration: { enabled: false }, monitoring: { interval: '1m' } })],
     ['own resources and a secret key', minimalSpec({ resources: { limits: { cpu: 1 } }, databaseSecretRef: { name: 'db', key: 'url' } })],
+    ['ServiceMonitor labels for a Prometheus release', minimalSpec({ monitoring: { labels: { release: 'kube-prometheus-stack', 'team.example.com/owner': 'shop' } } })],
   ])('when %s is stored, then the server fills in exactly what withDefaults does', async (_label, spec) => {
     const name = `defaults-${Object.keys(spec).length}-${JSON.stringify(spec).length}`;
     const res = await create(name, spec);
@@ -103,6 +104,9 @@ describe('FastApiApp CRD on the API server', () => {
     ['duplicate env names', minimalSpec({ env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] }), 'spec.env[1]', 'Duplicate value'],
     ['bad monitoring interval', minimalSpec({ monitoring: { interval: '30 seconds' } }), 'spec.monitoring.interval'],
     ['monitoring path without /', minimalSpec({ monitoring: { path: 'metrics' } }), 'spec.monitoring.path'],
+    ['monitoring labels overriding the operator\'s', minimalSpec({ monitoring: { labels: { 'app.kubernetes.io/managed-by': 'me' } } }), 'spec.monitoring.labels', 'the operator sets them and finds its ServiceMonitors by them'],
+    ['a monitoring label value too long', minimalSpec({ monitoring: { labels: { release: 'x'.repeat(64) } } }), 'spec.monitoring.labels.release'],
+    ['a monitoring label key with spaces', minimalSpec({ monitoring: { labels: { 'bad key': 'x' } } }), 'spec.monitoring.labels', 'keys must be qualified names'],
     ['bad cpu quantity', minimalSpec({ resources: { requests: { cpu: 'lots' } } }), 'spec.resources.requests.cpu'],
     ['a bad serviceAccountName', minimalSpec({ pod: { serviceAccountName: 'Not_A_Name' } }), 'spec.pod.serviceAccountName'],
     ['an imagePullSecret without name', minimalSpec({ pod: { imagePullSecrets: [{} as { name: string }] } }), 'spec.pod.imagePullSecrets[0].name: Required value'],

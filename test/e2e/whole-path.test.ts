@@ -3,24 +3,20 @@
 // releases rolled under steady client traffic through the Service's ClusterIP.
 // Scenarios run in order on one app; each one's traffic must see zero failed requests.
 import fs from 'node:fs';
-import path from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Client } from 'pg';
-import { parseAllDocuments } from 'yaml';
 import { hostSnapshot, startTestCluster, type TestCluster } from '../harness/cluster';
-import { installCrdFiles } from '../harness/envtest/crds.cjs';
-import { PostgresCluster } from '../harness/postgres/cluster';
+import type { PostgresCluster } from '../harness/postgres/cluster';
 import { waitFor } from '../harness/wait';
 import { requireRoot } from '../images/support/buildah';
 import { APP_REPO, buildE2eImages, VARIANTS } from './support/images';
+import { installOperator, OPERATOR_NS, startBridgePostgres } from './support/install';
 import { condition, diagnose, Kube, type Obj } from './support/kube';
 import { call, startTraffic, type TrafficReport } from './support/traffic';
 
 jest.setTimeout(40 * 60_000);
 
-const REPO = path.resolve(__dirname, '../..');
 const GROUP = 'platform.fastapiapp.io/v1alpha1';
-const OPERATOR_NS = 'fastapiapp-system';
 const NS = `e2e-${process.pid}`;
 const APP = 'items';
 
@@ -119,26 +115,8 @@ beforeAll(async () => {
   await cluster.loadImages([images.operator, ...Object.values(images.app)]);
   timings.loadImagesSeconds = (Date.now() - t1) / 1000;
 
-  pg = await PostgresCluster.create({ extraListenAddresses: [info.bridgeIp], allowNetworks: [info.podSubnet] });
-  const admin = new Client({ connectionString: pg.url });
-  await admin.connect();
-  await admin.query('create database items');
-  await admin.end();
-
-  // The CRD as raw YAML (client-node's typed serialisation drops `x-kubernetes-*` schema keys),
-  // then the operator exactly as cdk8s/dist/operator.yaml ships it, only its image set.
-  const pki = path.join(info.dir, 'pki');
-  await installCrdFiles({ server: info.server, caFile: `${pki}/ca.crt`, certFile: `${pki}/admin.crt`, keyFile: `${pki}/admin.key`, user: 'admin' },
-    [path.join(REPO, 'crds/fastapiapp.yaml')], { timeoutMs: 30_000 });
-  const install = parseAllDocuments(fs.readFileSync(path.join(REPO, 'cdk8s/dist/operator.yaml'), 'utf8')).map((d) => d.toJSON() as Obj);
-  for (const o of install) {
-    if (o.kind === 'Deployment') for (const c of o.spec.template.spec.containers) c.image = images.operator;
-  }
-  await kube.apply(install);
-  await waitFor('2 Ready operator pods', async () => {
-    const pods = await kube.pods(OPERATOR_NS, 'app.kubernetes.io/name=fastapiapp-operator');
-    return pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 2 || undefined;
-  }, 120_000);
+  pg = await startBridgePostgres(info, ['items']);
+  await installOperator(kube, info, images.operator);
 
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },

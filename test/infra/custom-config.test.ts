@@ -19,6 +19,7 @@ beforeAll(async () => {
     'fastapiapp:logRetentionDays': '90',
     'fastapiapp:clusterAdminPrincipalArns': '["arn:aws:iam::123456789012:role/sso-admin"]',
     'fastapiapp:appNamespaces': '["team-a","team-b"]',
+    'fastapiapp:grafanaNamespace': 'monitoring',
     'fastapiapp:protectedTagPrefixes': '["release-","v"]',
     'fastapiapp:ecrForceDelete': 'true',
     'fastapiapp:githubOidcProviderArn': EXISTING_PROVIDER,
@@ -55,7 +56,7 @@ test('when endpoint CIDRs, log retention, admins and app namespaces are configur
   const admin = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'cluster-admin')!.inputs.assumeRolePolicy as string);
   expect(admin.Statement[0].Principal.AWS).toEqual(['arn:aws:iam::123456789012:role/ci-infra', 'arn:aws:iam::123456789012:role/sso-admin']);
   const namespaces = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').map((b) => (b.inputs.metadata as { namespace: string }).namespace);
-  expect(namespaces.sort()).toEqual(['fastapiapp-system', 'team-a', 'team-b']);
+  expect(namespaces.sort()).toEqual(['fastapiapp-system', 'monitoring', 'team-a', 'team-b']);
 });
 
 test('when sizes, instance type and CIDR are configured, then the node group and subnets follow them', () => {

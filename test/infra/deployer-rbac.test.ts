@@ -1,22 +1,26 @@
 // The deploy role's Kubernetes RBAC (infra/deployer-rbac.ts) on the real API server: a user in
 // the deployer group can server-side apply everything the rollout job applies (crds/,
-// cdk8s/dist/, deploy/fastapiapp.yaml) and read what its diagnostics read, and nothing broader.
+// cdk8s/dist/, deploy/fastapiapp.yaml; the dashboards into Grafana's namespace) and read what its
+// diagnostics read, and nothing broader.
 import path from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { applyYaml, createTestNamespace, installCrdFromFile, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
 import { kubeRequest } from '../api/kube-http';
 import { applyRequest, documents, yamlFiles, type Manifest } from '../cdk8s/manifests';
-import { CRD_NAME, DEPLOYER_GROUP, OPERATOR_CLUSTER_RBAC_NAMES, OPERATOR_ROLE_NAMES, deployerRbac } from '../../infra/deployer-rbac';
+import { CRD_NAME, DASHBOARD_CONFIGMAP_NAMES, DEPLOYER_GROUP, OPERATOR_CLUSTER_RBAC_NAMES, OPERATOR_ROLE_NAMES, deployerRbac } from '../../infra/deployer-rbac';
 
 const root = path.resolve(__dirname, '../..');
 const OPERATOR_NAMESPACE = 'fastapiapp-system';
 
 let deployer: KubeConfig;
 let appNs: string;
+let grafanaNs: string;
+/** The file the rollout job applies into Grafana's namespace (namespace-less, like the examples). */
+const DASHBOARDS_FILE = 'cdk8s/dist/grafana-dashboards.yaml';
 
 /** Server-side apply as the deployer with dryRun=All (authorization and RBAC escalation checks still run). */
-async function applyAsDeployer(obj: Manifest): Promise<{ ok: boolean; status?: number; message?: string }> {
-  const res = await applyRequest(deployer, obj, { namespace: appNs, dryRun: true, fieldManager: 'deploy-test' });
+async function applyAsDeployer(obj: Manifest, defaultNamespace = appNs): Promise<{ ok: boolean; status?: number; message?: string }> {
+  const res = await applyRequest(deployer, obj, { namespace: defaultNamespace, dryRun: true, fieldManager: 'deploy-test' });
   return res.status < 300 ? { ok: true } : { ok: false, status: res.status, message: res.body?.message };
 }
 
@@ -26,8 +30,9 @@ beforeAll(async () => {
   await installCrdFromFile(path.join(root, 'test/cdk8s/fixtures/prometheusrule-crd.yaml'));
   await installCrdFromFile(path.join(root, 'test/harness/envtest/servicemonitor-crd.yaml'));
   appNs = await createTestNamespace('deployer', admin);
+  grafanaNs = await createTestNamespace('grafana', admin);
   await applyYaml([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } }]);
-  await applyYaml(deployerRbac({ operatorNamespace: OPERATOR_NAMESPACE, appNamespaces: [appNs] }) as unknown as KubernetesObject[], { fieldManager: 'pulumi-test' });
+  await applyYaml(deployerRbac({ operatorNamespace: OPERATOR_NAMESPACE, appNamespaces: [appNs], grafanaNamespace: grafanaNs }) as unknown as KubernetesObject[], { fieldManager: 'pulumi-test' });
   deployer = kubeconfigForUser('ci-deployer', [DEPLOYER_GROUP]);
 });
 
@@ -44,9 +49,23 @@ const rolloutFiles = ['crds/fastapiapp.yaml', ...yamlFiles('cdk8s/dist'), 'deplo
 test.each(rolloutFiles)('when the deployer applies %s as the rollout job does, then every object is allowed', async (file) => {
   const docs = documents(file).map((o) => (o.kind === 'FastApiApp' ? { ...o, metadata: { ...o.metadata, namespace: appNs } } : o));
   expect(docs.length).toBeGreaterThan(0);
+  const into = file === DASHBOARDS_FILE ? grafanaNs : appNs; // `kubectl apply -n "$GRAFANA_NAMESPACE"`
   for (const obj of docs) {
-    expect([`${obj.kind}/${obj.metadata.name}`, await applyAsDeployer(obj)]).toEqual([`${obj.kind}/${obj.metadata.name}`, { ok: true }]);
+    expect([`${obj.kind}/${obj.metadata.name}`, await applyAsDeployer(obj, into)]).toEqual([`${obj.kind}/${obj.metadata.name}`, { ok: true }]);
   }
+});
+
+test('when the builder names the dashboard ConfigMaps, then they are the ones the dashboards file holds, without a namespace', () => {
+  const docs = documents(DASHBOARDS_FILE);
+  expect(docs.map((o) => o.metadata.name).sort()).toEqual([...DASHBOARD_CONFIGMAP_NAMES].sort());
+  for (const o of docs) expect(o.metadata.namespace).toBeUndefined();
+});
+
+test('when the deployer applies a ConfigMap in Grafana\'s namespace, then only the dashboards\' names are allowed and Secrets stay unreadable', async () => {
+  const cm = (name: string, namespace: string): Manifest => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { a: 'b' } } as Manifest);
+  expect((await applyAsDeployer(cm('grafana-datasources', grafanaNs))).status).toBe(403);
+  expect(await applyAsDeployer(cm(DASHBOARD_CONFIGMAP_NAMES[0]!, grafanaNs))).toEqual({ ok: true });
+  expect((await kubeRequest(deployer, 'GET', `/api/v1/namespaces/${grafanaNs}/secrets`)).status).toBe(403);
 });
 
 test('when the deployer waits and gathers diagnostics, then it may read what the workflow reads', async () => {

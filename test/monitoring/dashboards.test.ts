@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { PROVISIONING_DIR } from './support/paths';
 import { allPanels, dashboardQueries, loadDashboards, variableQuery } from './support/sources';
-import { metricNames, substitute, UnknownVariableError, withoutThresholds } from './support/promql';
+import { metricNames, substitute, UnknownVariableError, watchedSeries, withoutThresholds } from './support/promql';
 
 const dashboards = loadDashboards();
 
@@ -89,6 +89,9 @@ describe('promql helpers', () => {
   it('when thresholds are removed from an alert expression, then the watched series remain', () => {
     expect(withoutThresholds('a > 0.05 and on (ns) b > 0.1')).toBe('a and on (ns) b');
     expect(withoutThresholds('up{job="x"} == 0')).toBe('up{job="x"}');
+    expect(watchedSeries('absent(up{job="x"})')).toBe('up{job="x"}');
+    expect(watchedSeries('count by (job) (max_over_time(up{a="b"}[1h]))\nunless on (job) (up{a="b"} == 1)')).toBe('count by (job) (max_over_time(up{a="b"}[1h]))');
+    expect(watchedSeries('increase(x[5m]) > 0 or (x > 0 unless x offset 5m) * 1')).toBe('increase(x[5m]) or (x unless x offset 5m) * 1');
     expect(withoutThresholds('increase(m{r="failed"}[15m]) > 0')).toBe('increase(m{r="failed"}[15m])');
   });
 });

@@ -8,8 +8,8 @@ import { startAppTarget, trafficRound, type AppTarget, type TrafficCounts } from
 import { driveFastApiApps, startOperatorTarget, touchFastApiApps, type OperatorTarget } from './support/operator-target';
 import { waitFor } from '../harness/wait';
 import { startPrometheus, type QueryResult, type RunningPrometheus } from './support/prometheus';
-import { exposedNames, metricNames, SCRAPE_SERIES, substitute, withoutThresholds } from './support/promql';
-import { dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from './support/sources';
+import { exposedNames, metricNames, SCRAPE_SERIES, substitute, watchedSeries } from './support/promql';
+import { APP_SELECTOR_LABEL, dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from './support/sources';
 
 jest.setTimeout(180_000);
 
@@ -71,7 +71,8 @@ beforeAll(async () => {
     scrapeSelf: true,
     ruleFiles,
     jobs: [
-      { job: 'fastapiapp', targets: [app.address], labels: { namespace: APP_NAMESPACE } },
+      // As the operator's ServiceMonitor labels app targets (and compose's prometheus.yml does).
+      { job: 'fastapiapp', targets: [app.address], labels: { namespace: APP_NAMESPACE, [APP_SELECTOR_LABEL]: 'fastapiapp' } },
       { job: 'fastapiapp-operator', targets: [operator.address], labels: { namespace: OPERATOR_NAMESPACE } },
     ],
   });
@@ -128,7 +129,7 @@ describe('a real Prometheus scraping the app and the operator', () => {
   });
 
   it('when an alert expression is stripped of its thresholds, then it selects live series (its labels match reality)', async () => {
-    const watched = rules.filter((r) => r.alert).map((r) => ({ name: r.alert as string, promql: withoutThresholds(r.expr) }));
+    const watched = rules.filter((r) => r.alert).map((r) => ({ name: r.alert as string, promql: watchedSeries(r.expr) }));
     expect(await emptyAfterPolling(watched, 60_000)).toEqual([]);
   });
 

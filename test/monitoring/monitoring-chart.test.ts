@@ -4,25 +4,35 @@ import os from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { MonitoringChart, MonitoringSourceError } from '../../cdk8s/charts/monitoring';
+import { GrafanaDashboardsChart, MonitoringChart, MonitoringSourceError } from '../../cdk8s/charts/monitoring';
 import { DASHBOARDS_DIR, MONITORING, RULES_DIR } from './support/paths';
 
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: { groups: unknown[] }; data?: Record<string, string> };
 
 function synth(props = {}): K8sObject[] {
   const app = Testing.app();
-  const chart = new MonitoringChart(app, 'monitoring', props);
-  return Testing.synth(chart) as K8sObject[];
+  return [
+    ...Testing.synth(new MonitoringChart(app, 'monitoring', props)),
+    ...Testing.synth(new GrafanaDashboardsChart(app, 'dashboards', props)),
+  ] as K8sObject[];
 }
 
-describe('MonitoringChart', () => {
+describe('MonitoringChart and GrafanaDashboardsChart', () => {
   const objects = synth();
   const rules = objects.filter((o) => o.kind === 'PrometheusRule');
   const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
 
-  it('when synthesized, then every object is in fastapiapp-system', () => {
-    expect(objects.length).toBeGreaterThan(0);
-    for (const o of objects) expect(o.metadata.namespace).toBe('fastapiapp-system');
+  it('when synthesized, then the PrometheusRules are in fastapiapp-system and the dashboards in no namespace (Grafana\'s, on apply)', () => {
+    expect(rules.length).toBeGreaterThan(0);
+    for (const o of rules) expect(o.metadata.namespace).toBe('fastapiapp-system');
+    expect(configMaps.length).toBeGreaterThan(0);
+    for (const o of configMaps) expect(o.metadata.namespace).toBeUndefined();
+    expect(objects).toHaveLength(rules.length + configMaps.length);
+  });
+
+  it('when the dashboards chart is given a namespace, then the ConfigMaps carry it', () => {
+    const placed = Testing.synth(new GrafanaDashboardsChart(Testing.app(), 'd', { namespace: 'monitoring' })) as K8sObject[];
+    expect(placed.map((o) => o.metadata.namespace)).toEqual(configMaps.map(() => 'monitoring'));
   });
 
   it('when synthesized, then there is one PrometheusRule per rule file carrying its groups unchanged', () => {

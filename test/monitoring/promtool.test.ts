@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { requireTool } from '../harness/tools';
 import { PROMETHEUS_DIR, RULE_TESTS_DIR, RULES_DIR } from './support/paths';
-import { loadRules } from './support/sources';
+import { APP_SELECTOR_LABEL, loadRules } from './support/sources';
 
 const run = promisify(execFile);
 
@@ -106,12 +106,14 @@ describe('rule unit tests can fail', () => {
 describe('compose prometheus.yml', () => {
   const config = parse(fs.readFileSync(path.join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8'));
 
-  it('when read, then it scrapes the app at app:8000 under the job the app rules select', () => {
+  it('when read, then it scrapes the app at app:8000 with the label the app rules select (no job is hard-coded)', () => {
     const job = config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'fastapiapp');
     expect(job.static_configs[0].targets).toEqual(['app:8000']);
-    const appRules = loadRules().filter((r) => r.file === 'app.yml' && r.expr.includes('job='));
+    expect(job.static_configs[0].labels).toMatchObject({ [APP_SELECTOR_LABEL]: 'fastapiapp' });
+    const appRules = loadRules().filter((r) => r.file === 'app.yml' && /\{/.test(r.expr));
     expect(appRules.length).toBeGreaterThan(0);
-    for (const r of appRules) expect(r.expr).toContain('job="fastapiapp"');
+    for (const r of appRules) expect(r.expr).toContain(`${APP_SELECTOR_LABEL}="fastapiapp"`);
+    for (const r of appRules) expect(r.expr).not.toMatch(/\bjob=/);
   });
 
   it('when read, then it scrapes Prometheus itself and loads rules/*.yml', () => {

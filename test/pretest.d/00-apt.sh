@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have promtool || need+=(prometheus)
+have amtool || need+=(prometheus-alertmanager)
 have buildah || need+=(buildah)
 have debootstrap || need+=(debootstrap)
 have docker-compose || need+=(docker-compose)

@@ -445,6 +445,14 @@ const spec: SchemaProps = {
           pattern: PROM_DURATION,
           default: DEFAULT_MONITORING_INTERVAL,
         },
+        labels: {
+          ...stringMap('Extra labels on the ServiceMonitor, for a Prometheus whose serviceMonitorSelector selects by them ' +
+            '(kube-prometheus-stack: release: <helm release name>).', 16, 63, LABEL_VALUE),
+          'x-kubernetes-validations': [
+            ...stringMap('', 1, 1)['x-kubernetes-validations']!,
+            { rule: "self.all(k, !k.startsWith('app.kubernetes.io/') && !k.startsWith('fastapiapp.io/'))", message: 'monitoring.labels must not set app.kubernetes.io/ or fastapiapp.io/ keys: the operator sets them and finds its ServiceMonitors by them' },
+          ],
+        },
       },
     },
     pod,

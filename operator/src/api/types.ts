@@ -66,7 +66,7 @@ export interface FastApiAppSpec {
   resources?: ResourceRequirements;
   service?: { type?: ServiceType; port?: number };
   migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number; jobsHistoryLimit?: number };
-  monitoring?: { enabled?: boolean; path?: string; interval?: string };
+  monitoring?: { enabled?: boolean; path?: string; interval?: string; labels?: Record<string, string> };
   paused?: boolean;
   pod?: PodSpecOptions;
   /** seconds without rollout progress before RolloutStuck (Deployment progressDeadlineSeconds) */

@@ -31,7 +31,7 @@ export interface DefaultedSpec {
   resources: ResourceRequirements;
   service: { type: ServiceType; port: number };
   migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number; jobsHistoryLimit: number };
-  monitoring: { enabled: boolean; path: string; interval: string };
+  monitoring: { enabled: boolean; path: string; interval: string; labels: Record<string, string> };
   paused: boolean;
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
@@ -75,6 +75,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       enabled: monitoring.enabled ?? true,
       path: monitoring.path ?? DEFAULT_MONITORING_PATH,
       interval: monitoring.interval ?? DEFAULT_MONITORING_INTERVAL,
+      labels: { ...(monitoring.labels ?? {}) },
     },
     paused: spec.paused ?? false,
     pod: {

@@ -4,7 +4,7 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { HTTP_PORT_NAME } from './deployment';
-import { commonLabels, selectorLabels } from './labels';
+import { commonLabels, INSTANCE_LABEL, NAME_LABEL, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 
@@ -19,6 +19,7 @@ export interface ServiceMonitor {
   metadata: V1ObjectMeta;
   spec: {
     jobLabel: string;
+    targetLabels: string[];
     selector: { matchLabels: Record<string, string> };
     namespaceSelector: { matchNames: string[] };
     endpoints: { port: string; path: string; interval: string; scheme: 'http' }[];
@@ -30,10 +31,14 @@ export function buildServiceMonitor(app: FastApiApp, runningRef: string | undefi
   return {
     apiVersion: SERVICE_MONITOR_API_VERSION,
     kind: SERVICE_MONITOR_KIND,
-    metadata: childMetadata(app, childName(app), commonLabels(app, runningRef)),
+    // spec.monitoring.labels first: the operator's own labels (its watch selects by them) win.
+    metadata: childMetadata(app, childName(app), { ...spec.monitoring.labels, ...commonLabels(app, runningRef) }),
     spec: {
-      // job="fastapiapp" for every app, which the alert rules and dashboards select on.
-      jobLabel: 'app.kubernetes.io/name',
+      // job=<the FastApiApp's name> (the Service's instance label): two apps in one namespace stay
+      // separate series. targetLabels copies the Service's app.kubernetes.io/name (fastapiapp) onto
+      // every series as app_kubernetes_io_name, which the app rules and dashboards select on.
+      jobLabel: INSTANCE_LABEL,
+      targetLabels: [NAME_LABEL],
       selector: { matchLabels: selectorLabels(app) },
       namespaceSelector: { matchNames: [app.metadata.namespace] },
       endpoints: [

@@ -1,6 +1,8 @@
-// The images the end-to-end suite deploys: the real app and operator images built from the repo's
-// Dockerfiles (as test/images builds them), and app variants layered on the app image, each adding
-// migrations (or breaking the server) the way a new release would.
+// The images the end-to-end suites deploy: the real app and operator images built from the repo's
+// Dockerfiles (as test/images builds them), app variants layered on the app image, each adding
+// migrations (or breaking the server) the way a new release would, and FROM-scratch images of
+// binaries built or installed on this machine (the Prometheus Operator suite's).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,8 +54,8 @@ function migrationIndex(names: string[]): string {
   return `'use strict';\nexports.migrations = [\n${entries}\n];\n`;
 }
 
-async function buildVariant(base: string, variant: Variant): Promise<string> {
-  const ref = `${APP_REPO}:${variant.tag}`;
+async function buildVariant(repo: string, base: string, variant: Variant): Promise<string> {
+  const ref = `${repo}:${variant.tag}`;
   const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'fastapiapp-variant-'));
   try {
     const lines = [`FROM ${base}`];
@@ -73,12 +75,60 @@ async function buildVariant(base: string, variant: Variant): Promise<string> {
   }
 }
 
-/** Builds the operator image and every app variant; returns their references. */
-export async function buildE2eImages(): Promise<{ operator: string; app: Record<string, string> }> {
-  const base = `${APP_REPO}:${VARIANTS.v1!.tag}`;
+export interface AppImageSet {
+  /** Repository of the app image and its variants, e.g. localhost/fastapiapp-app (each suite its own). */
+  repo: string;
+  operatorImage: string;
+  /** Variants by key; `v1` is the app image itself, the others are layered on it. */
+  variants: Record<string, Variant>;
+}
+
+/** Builds the operator image and every app variant of a set; returns their references. */
+export async function buildAppImages(set: AppImageSet): Promise<{ operator: string; app: Record<string, string> }> {
+  const base = `${set.repo}:${set.variants.v1!.tag}`;
   await buildImage('Dockerfile.app', base);
-  await buildImage('Dockerfile.operator', OPERATOR_IMAGE);
+  await buildImage('Dockerfile.operator', set.operatorImage);
   const app: Record<string, string> = { v1: base };
-  for (const [key, variant] of Object.entries(VARIANTS)) if (key !== 'v1') app[key] = await buildVariant(base, variant);
-  return { operator: OPERATOR_IMAGE, app };
+  for (const [key, variant] of Object.entries(set.variants)) if (key !== 'v1') app[key] = await buildVariant(set.repo, base, variant);
+  return { operator: set.operatorImage, app };
+}
+
+/** The whole-path suite's images. */
+export const buildE2eImages = () => buildAppImages({ repo: APP_REPO, operatorImage: OPERATOR_IMAGE, variants: VARIANTS });
+
+/** Shared libraries a dynamically linked binary loads (ldd), each with its path: what a scratch image must hold. */
+function sharedLibraries(binary: string): string[] {
+  let out: string;
+  try {
+    out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // A static binary: ldd says "not a dynamic executable" and exits 1.
+    if (/not a dynamic executable/.test(String((err as { stderr?: string }).stderr ?? ''))) return [];
+    throw err;
+  }
+  return [...out.matchAll(/(\/\S+\.so[.\d]*)\s+\(0x/g)].map((m) => m[1]!).sort();
+}
+
+/**
+ * A FROM scratch image holding one binary at /bin/<name> (its entrypoint) and, when it is
+ * dynamically linked, the libraries it loads at their own paths. Runs as `user`.
+ */
+export async function buildScratchImage(ref: string, binary: string, { name = path.basename(binary), user = '65534:65534' } = {}): Promise<string> {
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'fastapiapp-scratch-'));
+  try {
+    const lines = ['FROM scratch'];
+    fs.copyFileSync(binary, path.join(ctx, name));
+    fs.chmodSync(path.join(ctx, name), 0o755);
+    lines.push(`COPY ${name} /bin/${name}`);
+    for (const [i, lib] of sharedLibraries(binary).entries()) {
+      fs.copyFileSync(fs.realpathSync(lib), path.join(ctx, `lib${i}`));
+      lines.push(`COPY lib${i} ${lib}`);
+    }
+    lines.push(`USER ${user}`, `ENTRYPOINT ["/bin/${name}"]`);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
+    await buildah(['bud', '--isolation', 'chroot', '--pull=never', '--layers', '--format', 'docker', '-f', path.join(ctx, 'Dockerfile'), '-t', ref, ctx], { timeoutMs: 300_000 });
+    return ref;
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
 }

@@ -8,3 +8,4 @@ export const RULES_DIR = path.join(PROMETHEUS_DIR, 'rules');
 export const RULE_TESTS_DIR = path.join(PROMETHEUS_DIR, 'tests');
 export const DASHBOARDS_DIR = path.join(MONITORING, 'grafana', 'dashboards');
 export const PROVISIONING_DIR = path.join(MONITORING, 'grafana', 'provisioning');
+export const ALERTMANAGER_CONFIG = path.join(MONITORING, 'alertmanager', 'alertmanager.yml');

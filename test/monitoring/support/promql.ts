@@ -71,3 +71,26 @@ export const SCRAPE_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_s
 export function withoutThresholds(expr: string): string {
   return expr.replace(/\s*(?:==|!=|>=|<=|>|<)\s*(?:bool\s+)?-?[0-9.]+(?:e-?[0-9]+)?(?![0-9a-zA-Z_:])/g, '');
 }
+
+/**
+ * What an alert watches, as an expression that has series while nothing is wrong: its thresholds
+ * removed, and for an absence alert the series whose absence it reports (`absent(x)` -> `x`,
+ * `a unless on (...) b` -> `a`).
+ */
+export function watchedSeries(expr: string): string {
+  const absent = /^\s*absent\((.*)\)\s*$/s.exec(expr);
+  if (absent) return withoutThresholds(absent[1] as string);
+  return withoutThresholds(beforeTopLevelUnless(expr));
+}
+
+/** The expression up to its first `unless` outside any parentheses (all of it when there is none). */
+function beforeTopLevelUnless(expr: string): string {
+  let depth = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && /\sunless\b/.test(expr.slice(i, i + 8))) return expr.slice(0, i);
+  }
+  return expr;
+}

@@ -4,6 +4,12 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { DASHBOARDS_DIR, RULES_DIR } from './paths';
 
+/**
+ * The label every app series carries and the app rules select on: the operator's ServiceMonitor
+ * copies the Service's app.kubernetes.io/name (targetLabels), which Prometheus names with _ for . and /.
+ */
+export const APP_SELECTOR_LABEL = 'app_kubernetes_io_name';
+
 export interface GrafanaTarget {
   expr?: string;
   refId?: string;
