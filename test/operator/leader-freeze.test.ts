@@ -92,9 +92,15 @@ test('when the leader\'s API traffic freezes, then it gives up at its renew dead
   await world.rollOut('contested');
   await eventually(async () => condition(await world.app('contested'), 'Ready')?.message?.includes(ref('v2')), 'Ready for v2');
 
-  const events = await world.events(app.metadata.name);
+  // Events follow the status write that announced the transition, so wait for standby-b's.
+  const rolloutsIn = (events: Loose[], who: string): string[] =>
+    events.filter((e) => e.reportingInstance === who && e.reason === 'RolloutComplete').map((e) => String(e.message));
+  const events = await eventually(async () => {
+    const all = await world.events(app.metadata.name);
+    return rolloutsIn(all, 'standby-b').length > 0 && all;
+  }, 'standby-b records RolloutComplete');
   const by = (who: string): Loose[] => events.filter((e) => e.reportingInstance === who);
-  const rolloutsBy = (who: string): string[] => by(who).filter((e) => e.reason === 'RolloutComplete').map((e) => String(e.message));
+  const rolloutsBy = (who: string): string[] => rolloutsIn(events, who);
   expect(rolloutsBy('frozen-a')).toEqual([expect.stringContaining(ref('v1'))]);
   expect(rolloutsBy('standby-b')).toEqual([expect.stringContaining(ref('v2'))]);
   for (const e of by('frozen-a')) expect(microTime(e.lastTimestamp)).toBeLessThan(lostAt);
