@@ -24,7 +24,7 @@ export function kubeConfigVia(kc: KubeConfig, server: string): KubeConfig {
   return out;
 }
 
-/** Keeps every record; OPERATOR_TEST_LOGS=1 also prints them (as support/operator.ts does). */
+/** Keeps every record; OPERATOR_TEST_LOGS=1 also prints them (support/operator.ts logs the operator with it). */
 export interface MemoryLogger {
   logger: Logger;
   records: Array<Record<string, unknown>>;
@@ -32,7 +32,7 @@ export interface MemoryLogger {
   matching(text: string): Array<Record<string, unknown>>;
 }
 
-export function memoryLogger(): MemoryLogger {
+export function memoryLogger(base?: Record<string, unknown>): MemoryLogger {
   const records: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -45,7 +45,7 @@ export function memoryLogger(): MemoryLogger {
     },
   });
   return {
-    logger: pino({ level: 'debug' }, sink),
+    logger: pino({ level: 'debug', ...(base && { base }) }, sink),
     records,
     matching: (text) => records.filter((r) => typeof r.msg === 'string' && r.msg.includes(text)),
   };

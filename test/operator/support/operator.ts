@@ -1,10 +1,9 @@
 // Runs the operator in-process for a test: scoped to one namespace, probe server on a free port,
 // logs captured (and printed when OPERATOR_TEST_LOGS=1).
-import { Writable } from 'node:stream';
 import type { ClusterAuth } from '../../../operator/src/kube/auth';
-import pino from 'pino';
 import { loadConfig, type OperatorConfig } from '../../../operator/src/config';
 import { startOperator, type OperatorHandle } from '../../../operator/src/operator';
+import { memoryLogger } from './informer-kit';
 
 export interface TestOperator extends OperatorHandle {
   /** JSON log lines written so far */
@@ -18,18 +17,7 @@ export async function startTestOperator(kc: ClusterAuth, namespace: string, over
     ...base, crdPollMs: 1000, ...overrides,
     leaderElection: { ...base.leaderElection, namespace, ...leaderElection },
   };
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-        if (process.env.OPERATOR_TEST_LOGS) process.stderr.write(`${line}\n`);
-      }
-      cb();
-    },
-  });
-  const logger = pino({ level: 'debug', base: { component: 'fastapiapp-operator' } }, sink);
+  const { logger, records: logs } = memoryLogger({ component: 'fastapiapp-operator' });
   const handle = await startOperator({ config, kubeConfig: kc, logger });
   return { ...handle, logs };
 }
