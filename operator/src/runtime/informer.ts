@@ -148,8 +148,7 @@ export class Informer<T extends KubeObject> {
       try {
         if (this.resourceVersion !== undefined && verify && !(await this.resourceVersionServed())) {
           this.log.warn({ resource: resource.plural, namespace, resourceVersion: this.resourceVersion }, 'too large resource version: the server is behind our cache; relisting');
-          this.resourceVersion = undefined;
-          this.relists++;
+          this.relistNext();
         }
         verify = false;
         if (this.resourceVersion === undefined) await this.relist();
@@ -170,16 +169,14 @@ export class Informer<T extends KubeObject> {
         if (this.abort.signal.aborted) break;
         if (isGone(err)) {
           this.log.debug({ resource: resource.plural, namespace }, 'watch expired (410 Gone); relisting');
-          this.resourceVersion = undefined;
-          this.relists++;
+          this.relistNext();
           continue;
         }
         if (isResourceVersionTooLarge(err)) {
           // Our resourceVersion is ahead of what this server has: watching from it again would
           // wait for changes the server may never have. Relist from a consistent read.
           this.log.warn({ err, resource: resource.plural, namespace, resourceVersion: this.resourceVersion }, 'too large resource version; relisting');
-          this.resourceVersion = undefined;
-          this.relists++;
+          this.relistNext();
           continue;
         }
         if (isNotFound(err)) {
@@ -199,6 +196,12 @@ export class Informer<T extends KubeObject> {
         await sleep(delay, this.abort.signal);
       }
     }
+  }
+
+  /** The next pass lists afresh instead of watching from our resourceVersion (counted: relistCount). */
+  private relistNext(): void {
+    this.resourceVersion = undefined;
+    this.relists++;
   }
 
   /** Whether the server has seen our resourceVersion (a one-item list from its watch cache). */
