@@ -19,6 +19,7 @@ import { Transport, type RetryPolicy } from '../../operator/src/kube/transport';
 import type { ConfigMap } from '../../operator/src/kube/types';
 import { CONFIGMAPS } from './support/informer-kit';
 import { startConnectProxy, type ConnectProxy } from './support/connect-proxy';
+import { startSocks5Proxy } from './support/socks5-proxy';
 import { startTestOperator } from './support/operator';
 import { eventually, World } from './support/world';
 
@@ -175,6 +176,26 @@ describe('through a real CONNECT proxy', () => {
     } finally {
       await op.stop();
       world.close();
+    }
+  });
+
+  test('when proxy-url is socks5, then requests and watches go through the SOCKS proxy, which resolves the API server\'s name', async () => {
+    const socks = await startSocks5Proxy({ 'kube-api.proxy.test': '127.0.0.1' });
+    const client = await clientFor(kubeconfig('socks', { server: `https://kube-api.proxy.test:${apiPort}`, 'tls-server-name': 'localhost', 'proxy-url': socks.url }));
+    const abort = new AbortController();
+    try {
+      await client.apply(CONFIGMAPS, cm('socks'));
+      const seen: string[] = [];
+      const watch = client.watch<ConfigMap>(CONFIGMAPS, ns, { timeoutSeconds: 60, stallMs: 30_000 }, (ev) => seen.push(ev.object.metadata.name), abort.signal);
+      await eventually(() => seen.includes('socks'), 'the watch through the SOCKS proxy');
+      abort.abort();
+      await watch;
+      expect(socks.connects).toEqual([`kube-api.proxy.test:${apiPort}`, `kube-api.proxy.test:${apiPort}`]);
+      expect(proxy.connects).toEqual([]);
+    } finally {
+      abort.abort();
+      client.close();
+      await socks.close();
     }
   });
 
