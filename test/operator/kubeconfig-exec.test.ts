@@ -151,6 +151,19 @@ describe('plugin configuration and failures, as client-go reports them', () => {
     expect(issued[0]!.execInfo.spec.cluster).toEqual({ server, 'certificate-authority-data': fs.readFileSync(caFile).toString('base64') });
   });
 
+  test('when the server refuses the plugin\'s credential (401) before any expiry, then the next request runs the plugin again', async () => {
+    const cfg = execKubeconfig('revoked', { PLUGIN_FIRST_TOKEN: 'revoked-token' });
+    const client = new KubeClient(await loadClusterAuth([cfg.file]));
+    try {
+      await expect(client.list(CONFIGMAPS, ns)).rejects.toMatchObject({ statusCode: 401 });
+      await expect(client.list(CONFIGMAPS, ns)).resolves.toMatchObject({ items: [] });
+      await client.list(CONFIGMAPS, ns);
+    } finally {
+      client.close();
+    }
+    expect(cfg.issued().map((i) => i.n)).toEqual([1, 2]); // tok-2 kept: it has no expiry and was accepted
+  });
+
   test('when the plugin fails or answers for another apiVersion, then the request fails with the plugin named and its message', async () => {
     const failing = new KubeClient(await loadClusterAuth([execKubeconfig('failing', { PLUGIN_FAIL: 'no SSO session: run aws sso login' }).file]));
     const wrong = new KubeClient(await loadClusterAuth([execKubeconfig('wrong-version', { PLUGIN_API_VERSION: 'client.authentication.k8s.io/v1beta1' }).file]));

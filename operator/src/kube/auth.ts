@@ -17,6 +17,8 @@ export { KubeconfigError };
 export interface ClusterAuth {
   getCurrentCluster(): { server: string; proxyUrl?: string } | null;
   applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
+  /** the server answered 401 to a request made with these options (a refreshable credential is dropped) */
+  unauthorized?(opts: https.RequestOptions): void;
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -73,6 +75,10 @@ class ExecPluginAuth extends StaticAuth {
   override async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
     await super.applyToHTTPSOptions(opts);
     await this.exec.apply(opts);
+  }
+
+  unauthorized(opts: https.RequestOptions): void {
+    this.exec.unauthorized(opts);
   }
 }
 

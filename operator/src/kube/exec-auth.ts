@@ -3,7 +3,8 @@
 // node:child_process) runs the plugin. Around it, what client-go does and ExecAuth alone does not:
 // the configuration is checked at startup, the plugin is told KUBERNETES_EXEC_INFO, its answer is
 // validated, a credential without expirationTimestamp is kept (ExecAuth would run the plugin for
-// every request), and concurrent requests share one run of the plugin when the credential expires.
+// every request), concurrent requests share one run of the plugin when the credential expires,
+// and a credential the server refuses (401) is replaced on the next request.
 import type * as https from 'node:https';
 import type { Credential } from '@kubernetes/client-node/dist/exec_auth.js';
 import type { User } from '@kubernetes/client-node/dist/config_types.js';
@@ -100,6 +101,18 @@ export class ExecCredentialSource {
     return identity;
   }
 
+  /**
+   * The server answered 401 to a request made with `opts`: if that was the credential still in
+   * use, drop it, so the next request runs the plugin again (client-go's rule; a credential
+   * revoked before its expiry, or one without an expiry, is replaced).
+   */
+  unauthorized(opts: https.RequestOptions): void {
+    const used = this.cached?.identity;
+    if (!used) return;
+    const auth = (opts.headers as Record<string, unknown> | undefined)?.Authorization;
+    if ((used.token && auth === `Bearer ${used.token}`) || (used.cert && opts.cert === used.cert)) this.cached = undefined;
+  }
+
   /** Fills in the (possibly refreshed) credential: a bearer token, a client certificate, or both. */
   async apply(opts: https.RequestOptions): Promise<void> {
     const { token, cert, key } = await this.identity();
@@ -116,7 +129,8 @@ export async function execPluginRunner(): Promise<PluginRunner> {
   const { ExecAuth } = await import('@kubernetes/client-node/dist/exec_auth.js');
   // getCredential is private in its typings, but it is the plugin run we need: the public
   // applyAuthentication hides the credential's expiry, which the cache and the single run need.
-  const runner = new ExecAuth() as unknown as Partial<PluginRunner>;
-  if (typeof runner.getCredential !== 'function') throw new Error('@kubernetes/client-node ExecAuth has no getCredential: its version changed; see operator/src/kube/exec-auth.ts');
-  return runner as PluginRunner;
+  // A new ExecAuth each run: its own cache would hand back a credential the server just refused.
+  const probe = new ExecAuth() as unknown as Partial<PluginRunner>;
+  if (typeof probe.getCredential !== 'function') throw new Error('@kubernetes/client-node ExecAuth has no getCredential: its version changed; see operator/src/kube/exec-auth.ts');
+  return { getCredential: (user) => (new ExecAuth() as unknown as PluginRunner).getCredential(user) };
 }

@@ -211,6 +211,8 @@ export class Transport {
     }
     const req = (isHttps ? https : http).request(url, reqOpts);
     if (longLived) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
+    // a refused credential (an exec plugin's, revoked early) is replaced before the next request
+    if (this.kc.unauthorized) req.on('response', (res) => { if (res.statusCode === 401) this.kc.unauthorized?.(opts); });
     return req;
   }
 
