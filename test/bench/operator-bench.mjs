@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../harness/free-port.cjs';
+import { startBenchControlPlane, waitReady } from './control-plane.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -42,22 +43,6 @@ const NS = 'bench';
 const LOG_FILE = process.env.BENCH_OPERATOR_LOG ?? '/tmp/operator-bench.log'; // the operator's JSON logs
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
-
-async function startControlPlane() {
-  const child = spawn(process.execPath, [path.join(root, 'test/harness/envtest/cli.mjs'), 'up'], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: process.env, // the harness's /16 service range fits 1000+ Services
-  });
-  let out = '';
-  const kubeconfig = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (c) => {
-      out += c;
-      const m = /^export KUBECONFIG_ENVTEST=(.+)$/m.exec(out);
-      if (m && out.includes('envtest: running')) resolve(m[1].trim());
-    });
-    child.once('exit', (code) => reject(new Error(`control plane exited ${code}:\n${out}`)));
-  });
-  return { kubeconfig, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
-}
 
 function startOperator(kubeconfig, port) {
   const logFile = fs.openSync(LOG_FILE, 'w');
@@ -216,7 +201,7 @@ async function waitConverged(w, names, label) {
   }
 }
 
-const plane = await startControlPlane();
+const plane = await startBenchControlPlane();
 const processes = [];
 const cleanup = () => { for (const c of processes) c.kill('SIGKILL'); };
 process.on('exit', cleanup);
@@ -232,11 +217,7 @@ const port = await freePort();
 const op = startOperator(plane.kubeconfig, port);
 processes.push(op, plane.child);
 const opExit = new Promise((r) => op.once('exit', (code, signal) => r({ code, signal })));
-for (let i = 0; ; i++) {
-  try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break; } catch { /* not listening yet */ }
-  if (i > 200) throw new Error('operator not ready after 20 s');
-  await sleep(100);
-}
+await waitReady(op, port);
 log(`operator pid ${op.pid} ready; RSS idle ${rssMb(op.pid).toFixed(0)} MB`);
 const rows = [];
 const rssIdle = rssMb(op.pid);
