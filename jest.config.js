@@ -22,9 +22,5 @@ module.exports = {
   reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   maxWorkers: 2,
   testTimeout: 60000,
-  // test/e2e-monitoring has not passed yet: Debian's prometheus lacks Kubernetes service discovery
-  // (see README, "Monitoring on the real cluster"). Run it by hand with
-  // `bash test/prometheus-operator/build.sh && FASTAPIAPP_PROMETHEUS_BINARY=... npx jest test/e2e-monitoring --testPathIgnorePatterns=/node_modules/`.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e-monitoring/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/cdk8s/dist/'],
 };

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { parseEnvProxy, readProxyEnv, type ProxyEnv } from './kube/proxy';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -10,6 +11,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface OperatorConfig {
   /** kubeconfig files (KUBECONFIG, merged as kubectl does); empty = ~/.kube/config, else the in-cluster service account */
   kubeconfigPaths: string[];
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY (or lower case), used as client-go uses them unless the cluster has a proxy-url */
+  proxyEnv: ProxyEnv;
   /** namespaces to watch; empty = all namespaces */
   watchNamespaces: string[];
   leaderElect: boolean;
@@ -96,6 +99,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     problems.push(`KUBECONFIG="${env.KUBECONFIG}": cannot read ${listed.length > 1 ? 'any of these files' : 'it'}`);
   }
 
+  const proxyEnv = readProxyEnv(env);
+  for (const [name, value] of [['HTTPS_PROXY', proxyEnv.httpsProxy], ['HTTP_PROXY', proxyEnv.httpProxy]] as const) {
+    try {
+      if (value) parseEnvProxy(value);
+    } catch (err) {
+      problems.push(`${name} (or ${name.toLowerCase()}): ${(err as Error).message}`);
+    }
+  }
+
   const leaseNamespace = env.LEADER_ELECTION_NAMESPACE?.trim() || env.POD_NAMESPACE?.trim() || inClusterNamespace() || 'default';
   if (!DNS_LABEL.test(leaseNamespace)) problems.push(`LEADER_ELECTION_NAMESPACE="${leaseNamespace}" is not a valid namespace name`);
   const leaseName = env.LEADER_ELECTION_ID?.trim() || 'fastapiapp-operator-leader';
@@ -107,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
 
   const config: OperatorConfig = {
     kubeconfigPaths,
+    proxyEnv,
     watchNamespaces,
     leaderElect: bool('LEADER_ELECT', true),
     leaderElection: {
@@ -130,6 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
 
 export const CONFIG_HELP = `Environment:
   KUBECONFIG                  kubeconfig file(s), colon-separated and merged as kubectl does (default: ~/.kube/config, then in-cluster)
+  HTTPS_PROXY / NO_PROXY      proxy for the API server and the hosts, domains, IPs and CIDRs that bypass it, as kubectl
+                              reads them (a kubeconfig cluster's proxy-url takes precedence; loopback never uses them)
   WATCH_NAMESPACES            comma-separated namespaces to watch (default: all)
   LEADER_ELECT                true|false: elect a leader on a Lease before reconciling (default true)
   LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: POD_NAMESPACE, the service account's, or default)

@@ -6,6 +6,7 @@ import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOT
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
+import { DEFAULT_RETRY, Transport } from './kube/transport';
 import { EventRecorder } from './kube/events';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
 import { objectKey, type Deployment, type Job, type KubeObject, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
@@ -50,7 +51,7 @@ type App = FastApiApp & KubeObject;
 export async function startOperator(options: StartOptions): Promise<OperatorHandle> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
-  const client = new KubeClient(options.kubeConfig ?? await loadClusterAuth(config.kubeconfigPaths));
+  const client = new KubeClient(new Transport(options.kubeConfig ?? await loadClusterAuth(config.kubeconfigPaths), DEFAULT_RETRY, config.proxyEnv));
   const namespaces = config.watchNamespaces;
 
   const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string, notServedRetryMs?: number) =>

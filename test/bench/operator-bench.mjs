@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../harness/free-port.cjs';
+import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -44,35 +45,11 @@ const LOG_FILE = process.env.BENCH_OPERATOR_LOG ?? '/tmp/operator-bench.log'; //
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
-async function startControlPlane() {
-  const child = spawn(process.execPath, [path.join(root, 'test/harness/envtest/cli.mjs'), 'up'], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: process.env, // the harness's /16 service range fits 1000+ Services
-  });
-  let out = '';
-  const kubeconfig = await new Promise((resolve, reject) => {
-    child.stdout.on('data', (c) => {
-      out += c;
-      const m = /^export KUBECONFIG_ENVTEST=(.+)$/m.exec(out);
-      if (m && out.includes('envtest: running')) resolve(m[1].trim());
-    });
-    child.once('exit', (code) => reject(new Error(`control plane exited ${code}:\n${out}`)));
-  });
-  return { kubeconfig, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
-}
-
-/** The operator's command line as the image runs it (Dockerfile.operator's ENTRYPOINT), node flags included. */
-function entrypointArgs() {
-  const line = fs.readFileSync(path.join(root, 'Dockerfile.operator'), 'utf8').split('\n').find((l) => l.startsWith('ENTRYPOINT '));
-  const [node, ...args] = JSON.parse(line.slice('ENTRYPOINT '.length));
-  if (node !== 'node') throw new Error(`Dockerfile.operator: ENTRYPOINT does not start with node: ${line}`);
-  return args.map((a) => (a.startsWith('dist/') ? path.join(root, a) : a));
-}
-
 function startOperator(kubeconfig, port) {
   const logFile = fs.openSync(LOG_FILE, 'w');
   // BENCH_OPERATOR_NODE_FLAGS adds node flags for a look inside, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof
   const extra = (process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, ...entrypointArgs()], {
+  const child = spawn(process.execPath, [...extra, ...operatorCommand()], {
     stdio: ['ignore', logFile, 'inherit'],
     env: {
       ...process.env, KUBECONFIG: kubeconfig, WATCH_NAMESPACES: NS, LEADER_ELECT: 'false', METRICS_ADDR: `127.0.0.1:${port}`,
@@ -256,7 +233,7 @@ async function waitConverged(w, names, label) {
   }
 }
 
-const plane = await startControlPlane();
+const plane = await startBenchControlPlane();
 const processes = [];
 const cleanup = () => { for (const c of processes) c.kill('SIGKILL'); };
 process.on('exit', cleanup);
@@ -272,11 +249,7 @@ const port = await freePort();
 const op = startOperator(plane.kubeconfig, port);
 processes.push(op, plane.child);
 const opExit = new Promise((r) => op.once('exit', (code, signal) => r({ code, signal })));
-for (let i = 0; ; i++) {
-  try { if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break; } catch { /* not listening yet */ }
-  if (i > 200) throw new Error('operator not ready after 20 s');
-  await sleep(100);
-}
+await waitReady(op, port);
 log(`operator pid ${op.pid} ready; RSS idle ${rssMb(op.pid).toFixed(0)} MB`);
 const rows = [];
 const rssIdle = rssMb(op.pid);
@@ -357,7 +330,7 @@ rows.push(['reconciles during convergence', String(reconciles), '']);
 rows.push(['API requests per reconcile, by verb', Object.entries(byVerbOnly).map(([v, n]) => `${v} ${pr(n)}`).join(', '), '']);
 rows.push(['  detail (verb resource)', perReconcile, '']);
 rows.push([`operator writes from the sidecar injection through ${STEADY_S} s steady state`, `${steadyWrites} (${steadyReconciles} reconciles, all requests: ${JSON.stringify(steadyReqs)})`, '0']);
-rows.push([`operator command line: node ${entrypointArgs().map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`, '', '']);
+rows.push([`operator command line: node ${operatorCommand().map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`, '', '']);
 rows.push(['operator RSS idle', `${rssIdle.toFixed(0)} MB`, '']);
 rows.push([`operator peak RSS over 5 s at ${APPS}`, `${rss500.toFixed(0)} MB`, '']);
 rows.push([`time until every child exists (${2 * APPS}, after the first ${APPS})`, `${(converge2Ms / 1000).toFixed(1)} s`, '']);

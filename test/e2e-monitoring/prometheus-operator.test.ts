@@ -1,9 +1,10 @@
 // Monitoring on the real cluster, as on a cluster with kube-prometheus-stack: the real Prometheus
 // Operator (built from its Go module, test/prometheus-operator) runs a Prometheus whose
 // serviceMonitorSelector / ruleSelector select `release: kube-prometheus-stack`, the label the
-// committed cdk8s/dist monitoring files and spec.monitoring.labels carry. Prometheus (Debian's
-// binary) and the config reloader run from FROM-scratch images. The test then reads what a user
-// would: the targets, the rules and alerts, and every dashboard panel with its variables resolved.
+// committed cdk8s/dist monitoring files and spec.monitoring.labels carry. Prometheus (built from its
+// module with Kubernetes service discovery, by the same build.sh) and the config reloader run from
+// FROM-scratch images. The test then reads what a user would: the targets, the rules and alerts,
+// and every dashboard panel with its variables resolved.
 // Only the `for:` of the alerts the scenarios wait on is shortened, and the scrape interval.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,13 +33,8 @@ const APPS = { items: 2, orders: 1 } as const;
 const SCRAPE = '2s';
 /** The alerts the scenarios wait for, with a `for:` short enough for a test (the rest keep theirs). */
 const FOR_OVERRIDES: Record<string, string> = { FastApiAppTargetsAbsent: '6s', FastApiAppsNotReady: '6s' };
-/**
- * Prometheus with Kubernetes service discovery. Debian's /usr/bin/prometheus cannot serve: it is
- * built without kubernetes_sd_configs, which every config the operator generates uses. Until
- * test/prometheus-operator/build.sh builds one (see README), FASTAPIAPP_PROMETHEUS_BINARY names it.
- */
-const PROMETHEUS_BINARY = process.env.FASTAPIAPP_PROMETHEUS_BINARY ?? '/usr/bin/prometheus';
-const PROMETHEUS_VERSION = /version (\d+\.\d+\.\d+)/.exec(execFileSync(PROMETHEUS_BINARY, ['--version'], { encoding: 'utf8' }))![1]!;
+/** Every this often, while test 2 waits for the operator's rate-based recording rules, its apps' Services are touched. */
+const TOUCH_EVERY_MS = 2000;
 
 const IMAGES = {
   repo: 'localhost/fastapiapp-mon-app',
@@ -57,6 +53,8 @@ let cluster: TestCluster | undefined;
 let kube: Kube;
 let pg: PostgresCluster | undefined;
 let promUrl = '';
+/** The Prometheus version the Prometheus resource declares (the operator generates flags for it). */
+let prometheusVersion = '';
 const timings: Record<string, number> = {};
 const counts: TrafficCounts = {};
 let stopTraffic = false;
@@ -154,7 +152,7 @@ function prometheusOperatorInstall(dir: string): Obj[] {
 }
 
 /** What kube-prometheus-stack's values give a Prometheus: select ServiceMonitors and rules by `release`, in every namespace. */
-function prometheusResources(dir: string): Obj[] {
+function prometheusResources(dir: string, version: string): Obj[] {
   const rbac = ['prometheus-service-account.yaml', 'prometheus-cluster-role.yaml', 'prometheus-cluster-role-binding.yaml']
     .flatMap((f) => yamlDocuments(path.join(dir, 'rbac/prometheus', f)));
   for (const o of rbac) {
@@ -164,7 +162,7 @@ function prometheusResources(dir: string): Obj[] {
   return [...rbac, {
     apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', metadata: { name: 'kube-prometheus-stack-prometheus', namespace: MON_NS },
     spec: {
-      image: PROMETHEUS_IMAGE, version: `v${PROMETHEUS_VERSION}`, replicas: 1, serviceAccountName: 'prometheus',
+      image: PROMETHEUS_IMAGE, version: `v${version}`, replicas: 1, serviceAccountName: 'prometheus',
       serviceMonitorSelector: { matchLabels: { ...RELEASE_LABELS } }, serviceMonitorNamespaceSelector: {},
       ruleSelector: { matchLabels: { ...RELEASE_LABELS } }, ruleNamespaceSelector: {},
       scrapeInterval: SCRAPE, evaluationInterval: SCRAPE,
@@ -189,9 +187,13 @@ beforeAll(async () => {
   const t0 = Date.now();
   const operatorDir = execFileSync('bash', [path.resolve(__dirname, '../prometheus-operator/build.sh')], { encoding: 'utf8' }).trim();
   timings.prometheusOperatorBuildSeconds = (Date.now() - t0) / 1000;
+  // Prometheus with Kubernetes service discovery, from build.sh (Debian's /usr/bin/prometheus has none,
+  // and every config the operator generates uses kubernetes_sd_configs); the variable overrides it.
+  const prometheusBinary = process.env.FASTAPIAPP_PROMETHEUS_BINARY || path.join(operatorDir, 'prometheus');
+  prometheusVersion = /version (\d+\.\d+\.\d+)/.exec(execFileSync(prometheusBinary, ['--version'], { encoding: 'utf8' }))![1]!;
   const t1 = Date.now();
   const images = await buildAppImages(IMAGES);
-  await buildScratchImage(PROMETHEUS_IMAGE, PROMETHEUS_BINARY);
+  await buildScratchImage(PROMETHEUS_IMAGE, prometheusBinary);
   await buildScratchImage(RELOADER_IMAGE, path.join(operatorDir, 'prometheus-config-reloader'));
   await buildScratchImage(PROM_OPERATOR_IMAGE, path.join(operatorDir, 'operator'));
   timings.buildImagesSeconds = (Date.now() - t1) / 1000;
@@ -225,7 +227,7 @@ beforeAll(async () => {
   timings.appsReadySeconds = (Date.now() - t4) / 1000;
 
   const t5 = Date.now();
-  await kube.apply(prometheusResources(operatorDir));
+  await kube.apply(prometheusResources(operatorDir, prometheusVersion));
   const podIp = await waitFor('the Prometheus pod Ready', async () => {
     const pods = await kube.pods(MON_NS, 'app.kubernetes.io/name=prometheus');
     const ready = pods.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
@@ -252,11 +254,11 @@ const yamlFilesIn = (dir: string): string[] => fs.readdirSync(dir).filter((f) =>
 afterAll(async () => {
   stopTraffic = true;
   await traffic;
-  process.stderr.write(`\ne2e-monitoring timings: ${JSON.stringify(timings)}\ne2e-monitoring traffic: ${JSON.stringify(counts)}\n`);
   const c = cluster;
   cluster = undefined;
   if (c) timings.teardownSeconds = await c.stop().catch(() => -1);
   await pg?.destroy();
+  process.stderr.write(`\ne2e-monitoring timings: ${JSON.stringify(timings)}\ne2e-monitoring traffic: ${JSON.stringify(counts)}\n`);
 });
 
 test('1. targets: every app pod (one job per FastApiApp, two in one namespace) and both operator pods are up, with the labels the rules use', () => scenario('targets', async () => {
@@ -304,19 +306,33 @@ test('2. rules: every PrometheusRule group loads, every recording rule records s
   const bad = groups.flatMap((g) => g.rules.filter((r) => r.lastError).map((r) => `${r.name}: ${r.lastError}`));
   expect(bad).toEqual([]);
 
+  // The operator reconciled its apps before Prometheus's first scrape and would not again until the
+  // next resync: flat counters give its rate-based rules (error ratio over reconciles > 0, the
+  // reconcile-time and queue-wait quantiles) nothing to record. Touching each app's Service (a child
+  // changed: the operator reconciles its app; nothing about the app changes) makes it reconcile
+  // while Prometheus watches, as an operator at work does.
   const records = loadRules().filter((r) => r.record).map((r) => r.record as string);
-  const t0 = Date.now();
-  const empty = await waitFor('every recording rule to have series', async () => {
-    const missing: string[] = [];
-    for (const r of records) if ((await query(r)).length === 0) missing.push(r);
-    return missing.length === 0 ? missing : undefined;
-  }, 120_000, 2000).catch(async () => {
+  const missingRecords = async () => {
     const missing: string[] = [];
     for (const r of records) if ((await query(r)).length === 0) missing.push(r);
     return missing;
-  });
+  };
+  const reconcilesBefore = await reconcileCount();
+  let touching = true;
+  const touches = (async () => {
+    for (let n = 0; touching; n++) {
+      for (const name of Object.keys(APPS)) await touchService(name, n);
+      await new Promise((r) => setTimeout(r, TOUCH_EVERY_MS));
+    }
+  })();
+  const t0 = Date.now();
+  const empty = await waitFor('every recording rule to have series', async () => ((await missingRecords()).length === 0 ? [] : undefined), 120_000, 2000)
+    .catch(missingRecords)
+    .finally(async () => { touching = false; await touches; });
   expect(empty).toEqual([]);
   timings.recordingRulesSeconds = (Date.now() - t0) / 1000;
+  // The series came from reconciles Prometheus saw happen (it scraped the counter rising).
+  expect(await reconcileCount()).toBeGreaterThan(reconcilesBefore);
   // Per app: both jobs have their own request rate.
   expect((await query(`job:http_requests:rate5m{namespace="${NS}"}`)).map((s) => s.metric.job).sort()).toEqual(Object.keys(APPS).sort());
 
@@ -328,6 +344,14 @@ test('2. rules: every PrometheusRule group loads, every recording rule records s
   }, 60_000, 1000).catch(async () => alerts());
   expect(quiet.filter((a) => a.state === 'firing' || FOR_OVERRIDES[a.labels.alertname!]).map((a) => `${a.labels.alertname} ${a.state}`)).toEqual([]);
 }));
+
+/** Annotates an app's Service: a change to a child the operator watches, so it reconciles that app (and leaves the annotation alone). */
+const touchService = (name: string, n: number) => kube.objects.patch(
+  { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS, annotations: { 'e2e.fastapiapp.io/touched': String(n) } } } as Obj,
+  undefined, undefined, 'e2e-touch', undefined, PatchStrategy.MergePatch);
+
+/** The fastapiapp controller's reconciles as Prometheus last scraped them, summed over the operator pods. */
+const reconcileCount = async () => Number((await query('sum(controller_runtime_reconcile_total{job="fastapiapp-operator", controller="fastapiapp"})'))[0]?.value[1] ?? 0);
 
 test('3. a failed migration: FastApiAppMigrationFailed fires; the app then not being Ready fires FastApiAppsNotReady', () => scenario('failed migration', async () => {
   await mergePatch('items', { tag: IMAGES.variants.badMigration.tag });

@@ -1,21 +1,24 @@
-// Where the API server is and how to authenticate to it. The common cases (in-cluster service
-// account, kubeconfig with client certificates or a token) are read here without loading
-// @kubernetes/client-node, whose generated API costs ~55 MB of memory; kubeconfig users that
-// need exec or auth-provider plugins (e.g. `aws eks get-token`) fall back to client-node.
+// Where the API server is and how to authenticate to it. The in-cluster service account and
+// kubeconfigs with client certificates, tokens or exec credential plugins (e.g. `aws eks
+// get-token`, ./exec-auth) are read here without loading @kubernetes/client-node's generated API,
+// which costs ~55 MB of memory; only auth-provider plugins (oidc, azure, gcp) fall back to it.
 import { readFileSync, existsSync } from 'node:fs';
 import type * as https from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { KubeconfigError } from './errors';
+import { checkExecConfig, execPluginRunner, ExecCredentialSource } from './exec-auth';
+import { parseProxyUrl } from './proxy';
+
+export { KubeconfigError };
 
 /** What the transport needs; @kubernetes/client-node's KubeConfig satisfies it too. */
 export interface ClusterAuth {
-  getCurrentCluster(): { server: string } | null;
+  getCurrentCluster(): { server: string; proxyUrl?: string } | null;
   applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
-}
-
-export class KubeconfigError extends Error {
-  override readonly name = 'KubeconfigError';
+  /** the server answered 401 to a request made with these options (a refreshable credential is dropped) */
+  unauthorized?(opts: https.RequestOptions): void;
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -23,6 +26,7 @@ const TOKEN_TTL_MS = 60_000; // projected tokens rotate: re-read the file at mos
 
 interface TlsAndAuth {
   server: string;
+  proxyUrl?: string;
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
@@ -37,8 +41,8 @@ class StaticAuth implements ClusterAuth {
   private cachedToken?: { value: string; at: number };
   constructor(private readonly a: TlsAndAuth) {}
 
-  getCurrentCluster(): { server: string } {
-    return { server: this.a.server };
+  getCurrentCluster(): { server: string; proxyUrl?: string } {
+    return { server: this.a.server, proxyUrl: this.a.proxyUrl };
   }
 
   async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
@@ -59,6 +63,22 @@ class StaticAuth implements ClusterAuth {
       this.cachedToken = { value: readFileSync(this.a.tokenFile, 'utf8').trim(), at: Date.now() };
     }
     return this.cachedToken.value;
+  }
+}
+
+/** TLS from the kubeconfig, credentials from an exec plugin (refreshed when they expire). */
+class ExecPluginAuth extends StaticAuth {
+  constructor(a: TlsAndAuth, private readonly exec: ExecCredentialSource) {
+    super(a);
+  }
+
+  override async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
+    await super.applyToHTTPSOptions(opts);
+    await this.exec.apply(opts);
+  }
+
+  unauthorized(opts: https.RequestOptions): void {
+    this.exec.unauthorized(opts);
   }
 }
 
@@ -85,6 +105,13 @@ function absolutePaths<T extends Record<string, unknown>>(entry: T, fields: read
   return out as T;
 }
 
+/** An exec command given as a relative path (with a slash) is relative to its file; a bare name is looked up in PATH (client-go's rule). */
+function execCommandPath(user: Record<string, unknown>, base: string): Record<string, unknown> {
+  const exec = user.exec as { command?: unknown } | undefined;
+  if (typeof exec?.command !== 'string' || !exec.command.includes('/') || isAbsolute(exec.command)) return user;
+  return { ...user, exec: { ...exec, command: join(base, exec.command) } };
+}
+
 /**
  * Several kubeconfig files merged as kubectl merges KUBECONFIG: the first file to name a cluster,
  * user or context wins, and so does the first current-context; file references become absolute.
@@ -99,7 +126,7 @@ export function mergeKubeconfigs(paths: readonly string[]): KubeconfigFile {
       if (!merged.clusters.some((m) => m.name === c.name)) merged.clusters.push({ ...c, cluster: absolutePaths(c.cluster ?? {}, FILE_FIELDS.cluster, base) });
     }
     for (const u of doc.users ?? []) {
-      if (!merged.users.some((m) => m.name === u.name)) merged.users.push({ ...u, user: absolutePaths(u.user ?? {}, FILE_FIELDS.user, base) });
+      if (!merged.users.some((m) => m.name === u.name)) merged.users.push({ ...u, user: execCommandPath(absolutePaths(u.user ?? {}, FILE_FIELDS.user, base), base) });
     }
     for (const c of doc.contexts ?? []) if (!merged.contexts.some((m) => m.name === c.name)) merged.contexts.push(c);
   }
@@ -115,16 +142,23 @@ async function fromKubeconfig(paths: readonly string[]): Promise<ClusterAuth> {
   const cluster = doc.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
   const user = doc.users?.find((u) => u.name === ctx.user)?.user ?? {};
   if (!cluster || typeof cluster.server !== 'string') throw new KubeconfigError(`${path}: cluster "${ctx.cluster}" has no server`);
-  if (user.exec || user['auth-provider']) {
-    // Credential plugins: let client-node run them (and pay for loading it only here).
+  const proxyUrl = typeof cluster['proxy-url'] === 'string' && cluster['proxy-url'] ? cluster['proxy-url'] : undefined;
+  try {
+    if (proxyUrl) parseProxyUrl(proxyUrl);
+  } catch (err) {
+    throw new KubeconfigError(`${path}: cluster "${ctx.cluster}" proxy-url ${(err as Error).message}`);
+  }
+  if (user['auth-provider'] && !user.exec) {
+    // auth-provider plugins (oidc, azure, gcp): let client-node run them (and pay for loading it only here).
     const { KubeConfig } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
     kc.loadFromString(stringify(doc)); // the merged view, its file references already absolute
     return kc;
   }
   const base = '/'; // every file reference is absolute by now
-  return new StaticAuth({
+  const tlsAndAuth: TlsAndAuth = {
     server: cluster.server,
+    proxyUrl,
     ca: fileOrData(base, cluster['certificate-authority'], cluster['certificate-authority-data']),
     insecure: cluster['insecure-skip-tls-verify'] === true,
     servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
@@ -133,7 +167,17 @@ async function fromKubeconfig(paths: readonly string[]): Promise<ClusterAuth> {
     token: typeof user.token === 'string' ? user.token : undefined,
     tokenFile: typeof user.tokenFile === 'string' ? (isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile)) : undefined,
     basic: typeof user.username === 'string' ? `${user.username}:${String(user.password ?? '')}` : undefined,
-  });
+  };
+  if (!user.exec) return new StaticAuth(tlsAndAuth);
+  const exec = checkExecConfig(user.exec, `${path}: user "${ctx.user}"`);
+  const caData = tlsAndAuth.ca?.toString('base64');
+  return new ExecPluginAuth(tlsAndAuth, new ExecCredentialSource(await execPluginRunner(), ctx.user, exec, {
+    server: cluster.server,
+    ...(caData ? { 'certificate-authority-data': caData } : {}),
+    ...(tlsAndAuth.servername ? { 'tls-server-name': tlsAndAuth.servername } : {}),
+    ...(tlsAndAuth.insecure ? { 'insecure-skip-tls-verify': true } : {}),
+    ...(proxyUrl ? { 'proxy-url': proxyUrl } : {}),
+  }));
 }
 
 function inCluster(): ClusterAuth {

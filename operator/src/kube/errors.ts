@@ -31,6 +31,16 @@ export class KubeApiError extends Error {
   }
 }
 
+/** A kubeconfig (or the in-cluster setup) that cannot be used; found at startup. */
+export class KubeconfigError extends Error {
+  override readonly name = 'KubeconfigError';
+}
+
+/** An exec credential plugin failed or answered something unusable. */
+export class ExecPluginError extends Error {
+  override readonly name = 'ExecPluginError';
+}
+
 /** The watch stream produced no data for longer than the stall timeout. */
 export class WatchStalledError extends Error {
   override readonly name = 'WatchStalledError';
@@ -39,6 +49,17 @@ export class WatchStalledError extends Error {
 /** The server did not answer within the request timeout. */
 export class RequestTimeoutError extends Error {
   override readonly name = 'RequestTimeoutError';
+}
+
+/**
+ * The proxy in front of the API server could not be reached or refused the tunnel. `code` is the
+ * socket error's (ECONNREFUSED, ENOTFOUND, ...), so a proxy restarting is retried like a server.
+ */
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError';
+  constructor(message: string, readonly code?: string, readonly proxyStatus?: number) {
+    super(message);
+  }
 }
 
 const hasStatus = (err: unknown, code: number): boolean => err instanceof KubeApiError && err.statusCode === code;
@@ -66,6 +87,7 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDO
 export function isTransient(err: unknown): boolean {
   if (err instanceof KubeApiError) return err.statusCode === 429 || (err.statusCode >= 500 && err.statusCode <= 599);
   if (err instanceof RequestTimeoutError) return true;
+  if (err instanceof ProxyError && err.proxyStatus !== undefined) return err.proxyStatus >= 502 && err.proxyStatus <= 504;
   const e = err as { name?: string; code?: string } | undefined;
   if (e?.name === 'AbortError') return false;
   return typeof e?.code === 'string' && TRANSIENT_CODES.has(e.code);

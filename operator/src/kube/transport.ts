@@ -5,7 +5,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ClusterAuth } from './auth';
-import { isTransient, KubeApiError, RequestTimeoutError, WatchStalledError } from './errors';
+import { isTransient, KubeApiError, ProxyError, RequestTimeoutError, WatchStalledError } from './errors';
+import { describeProxy, proxyAgent, selectProxy, type ProxyEnv, type SelectedProxy } from './proxy';
 
 /** Request verbs as RBAC and the benchmark name them; 'apply' is a server-side-apply PATCH. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'apply' | 'patch' | 'update' | 'delete';
@@ -51,15 +52,19 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 200, maxMs: 5_0
 
 export class Transport {
   private readonly server: URL;
+  /** the proxy every connection goes through (./proxy decides, once), or none */
+  readonly proxy?: SelectedProxy;
   private agent?: http.Agent;
   /** the client certificate and key the shared agent's connections present */
   private agentIdentity?: string;
   private readonly observers: TransportObserver[] = [];
 
-  constructor(private readonly kc: ClusterAuth, private readonly retry: RetryPolicy = DEFAULT_RETRY) {
+  /** proxyEnv: HTTPS_PROXY/NO_PROXY as read at startup; a cluster's proxy-url overrides it */
+  constructor(private readonly kc: ClusterAuth, private readonly retry: RetryPolicy = DEFAULT_RETRY, proxyEnv: ProxyEnv = {}) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
+    this.proxy = selectProxy(this.server, cluster.proxyUrl || undefined, proxyEnv);
   }
 
   observe(observer: TransportObserver): void {
@@ -96,7 +101,7 @@ export class Transport {
           res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
           res.on('error', reject);
         });
-        req.on('error', reject);
+        req.on('error', (err) => reject(this.viaProxy(err)));
         req.on('timeout', () => req.destroy(new RequestTimeoutError(`${spec.method} ${spec.path}: no answer within ${spec.timeoutMs ?? 30_000} ms`)));
         req.end(payload);
       }));
@@ -132,7 +137,7 @@ export class Transport {
       if (signal.aborted) return settle();
       signal.addEventListener('abort', onAbort);
       armStall();
-      req.on('error', (err) => settle(err));
+      req.on('error', (err) => settle(this.viaProxy(err)));
       req.on('response', (res) => {
         this.notify(spec, res.statusCode ?? 0);
         if ((res.statusCode ?? 0) >= 400) {
@@ -193,8 +198,10 @@ export class Transport {
       method: spec.method,
       headers,
       auth: opts.auth,
-      // Watches hold their connection for minutes: give them their own sockets.
-      agent: longLived ? undefined : this.sharedAgent(opts, isHttps),
+      // Watches hold their connection for minutes: give them their own sockets (through the
+      // proxy too: an agent of their own that keeps nothing alive).
+      agent: !longLived ? this.sharedAgent(opts, isHttps)
+        : this.proxy ? proxyAgent(this.proxy.url, isHttps, { keepAlive: false, ...tlsOptions(opts) }) : undefined,
       timeout: spec.timeoutMs ?? 30_000,
       // an abort destroys the request and its socket: nothing more of it reaches the server
       signal: spec.signal,
@@ -204,6 +211,8 @@ export class Transport {
     }
     const req = (isHttps ? https : http).request(url, reqOpts);
     if (longLived) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
+    // a refused credential (an exec plugin's, revoked early) is replaced before the next request
+    if (this.kc.unauthorized) req.on('response', (res) => { if (res.statusCode === 401) this.kc.unauthorized?.(opts); });
     return req;
   }
 
@@ -221,11 +230,28 @@ export class Transport {
     }
     this.agentIdentity = identity;
     if (!this.agent) {
-      this.agent = isHttps
-        ? new https.Agent({ keepAlive: true, maxSockets: 32, ...tlsOptions(opts) })
-        : new http.Agent({ keepAlive: true, maxSockets: 32 });
+      const pool = { keepAlive: true, maxSockets: 32 };
+      this.agent = this.proxy ? proxyAgent(this.proxy.url, isHttps, { ...pool, ...(isHttps ? tlsOptions(opts) : {}) })
+        : isHttps ? new https.Agent({ ...pool, ...tlsOptions(opts) }) : new http.Agent(pool);
     }
     return this.agent;
+  }
+
+  /**
+   * A failure before any response, when every connection goes to the proxy, is the proxy's:
+   * say so, with the proxy's address (never its credentials) and where it was configured.
+   */
+  private viaProxy(err: Error): Error {
+    if (!this.proxy || err instanceof RequestTimeoutError || err.name === 'AbortError') return err;
+    const what = `proxy ${describeProxy(this.proxy)}`;
+    const refused = /^Bad response: (\d+)/.exec(err.message); // hpagent: the CONNECT was answered with an error
+    if (refused) return new ProxyError(`${what} refused to tunnel to ${this.server.host}: HTTP ${refused[1]}`, undefined, Number(refused[1]));
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err.message === 'Proxy timeout') return new ProxyError(`${what} did not answer the CONNECT to ${this.server.host}`, 'ETIMEDOUT');
+    if (code && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'].includes(code)) {
+      return new ProxyError(`${what} is unreachable: ${err.message}`, code);
+    }
+    return err;
   }
 }
 
