@@ -1,11 +1,24 @@
 // A control plane of the benchmarks' own (`npm run envtest -- up` as a child process), and the
-// wait for an operator process's /readyz: shared by the operator benchmarks.
+// operator's command line as its image runs it, and the wait for an operator process's /readyz:
+// shared by the operator benchmarks.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The operator's node arguments as the image runs it (Dockerfile.operator's ENTRYPOINT after
+ * `node`: its V8 heap flags, then the script, made absolute), so memory is measured as shipped.
+ */
+export function operatorCommand() {
+  const line = fs.readFileSync(path.join(root, 'Dockerfile.operator'), 'utf8').split('\n').find((l) => l.startsWith('ENTRYPOINT '));
+  const [node, ...args] = JSON.parse(line?.slice('ENTRYPOINT '.length) ?? 'null') ?? [];
+  if (node !== 'node') throw new Error(`Dockerfile.operator: no exec-form ENTRYPOINT starting with node: ${line}`);
+  return args.map((a) => (a.startsWith('dist/') ? path.join(root, a) : a));
+}
 
 /** upArgs: extra `envtest up` arguments, e.g. `--apiserver-arg=--token-auth-file=...`. */
 export async function startBenchControlPlane(upArgs = []) {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from '../harness/free-port.cjs';
-import { startBenchControlPlane, waitReady } from './control-plane.mjs';
+import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -75,7 +75,8 @@ process.once('SIGTERM', () => { void op.stop().then(() => process.exit(0)); });
 `;
 
 function startOperator(variant, kubeconfig, ns, port) {
-  const args = variant.clientNode ? ['--input-type=module', '-e', CLIENT_NODE_MAIN] : [path.join(root, 'dist/operator/src/main.js')];
+  const command = operatorCommand(); // the image's node flags, then main.js
+  const args = variant.clientNode ? [...command.slice(0, -1), '--input-type=module', '-e', CLIENT_NODE_MAIN] : command;
   return spawn(process.execPath, args, {
     cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, KUBECONFIG: kubeconfig, WATCH_NAMESPACES: ns, LEADER_ELECT: 'false', METRICS_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn' },

@@ -11,6 +11,7 @@
 //   5. operator RSS at N and 2N FastApiApps, and at --big (default 5000, 0 skips) apps
 //   6. 20 successive tag changes of one app (migrating): how many migration Jobs are left
 //
+// Environment: BENCH_OPERATOR_NODE_FLAGS (extra node flags for the operator), BENCH_OPERATOR_LOG, BENCH_LOG_LEVEL.
 // Flags: --apps=500  --steady-seconds=60  --concurrency=16  --big=5000  --tag-changes=20
 // Targets: N=500 converge <= 8 s; zero steady-state writes; RSS at 1000 <= 100 MB; Jobs left <= jobsHistoryLimit (3).
 import { spawn } from 'node:child_process';
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../harness/free-port.cjs';
-import { startBenchControlPlane, waitReady } from './control-plane.mjs';
+import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -46,7 +47,9 @@ const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 function startOperator(kubeconfig, port) {
   const logFile = fs.openSync(LOG_FILE, 'w');
-  const child = spawn(process.execPath, [path.join(root, 'dist/operator/src/main.js')], {
+  // BENCH_OPERATOR_NODE_FLAGS adds node flags for a look inside, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof
+  const extra = (process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, ...operatorCommand()], {
     stdio: ['ignore', logFile, 'inherit'],
     env: {
       ...process.env, KUBECONFIG: kubeconfig, WATCH_NAMESPACES: NS, LEADER_ELECT: 'false', METRICS_ADDR: `127.0.0.1:${port}`,
@@ -58,6 +61,7 @@ function startOperator(kubeconfig, port) {
 
 async function metrics(port) {
   const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const gauge = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(body)?.[1] ?? NaN) / 2 ** 20;
   const byVerb = {};
   let reconciles = 0;
   for (const m of body.matchAll(/^rest_client_requests_total\{([^}]*)\} (\d+)/gm)) {
@@ -67,7 +71,7 @@ async function metrics(port) {
     byVerb[key] = (byVerb[key] ?? 0) + Number(m[2]);
   }
   for (const m of body.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)) reconciles += Number(m[1]);
-  return { byVerb, reconciles };
+  return { byVerb, reconciles, heapUsedMb: gauge('nodejs_heap_size_used_bytes'), heapTotalMb: gauge('nodejs_heap_size_total_bytes'), externalMb: gauge('nodejs_external_memory_bytes') };
 }
 
 const WRITES = new Set(['create', 'apply', 'patch', 'update', 'delete']);
@@ -77,6 +81,34 @@ const diff = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (
 function rssMb(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+/** The highest RSS over `ms` (sampled every 100 ms): a single sample depends on where the GC cycle is. */
+async function peakRssMb(pid, ms) {
+  let peak = 0;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) peak = Math.max(peak, rssMb(pid));
+  return peak;
+}
+
+/** User + system CPU seconds a process has used (/proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pids of a process's descendants, by command name (the control plane's kube-apiserver and etcd). */
+function descendants(pid) {
+  const parent = new Map();
+  const comm = new Map();
+  for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      comm.set(Number(d), /\((.*)\)/.exec(stat)[1]);
+      parent.set(Number(d), Number(stat.replace(/^.*\) /, '').split(' ')[1]));
+    } catch { /* exited meanwhile */ }
+  }
+  const isBelow = (p) => { for (let q = parent.get(p); q; q = parent.get(q)) if (q === pid) return true; return false; };
+  return Object.fromEntries([...comm].filter(([p]) => isBelow(p)).map(([p, c]) => [c, p]));
 }
 
 async function pool(items, n, fn) {
@@ -227,12 +259,18 @@ await Promise.all(Object.values(children).map((i) => i.waitForSync()));
 completeJobs(client, children.jobs);
 
 // Phase 1: N apps
+const plane_ = descendants(plane.child.pid);
+const cpuPids = { operator: op.pid, 'kube-apiserver': plane_['kube-apiserver'], etcd: plane_.etcd, 'this bench': process.pid };
+const cpu = () => Object.fromEntries(Object.entries(cpuPids).map(([k, p]) => [k, cpuSeconds(p)]));
+const cpu0 = cpu();
 const m0 = await metrics(port);
 const t0 = Date.now();
 const first = await createApps(client, 0, APPS);
 const createMs = Date.now() - t0;
 await waitConverged(children, first, `${APPS} apps`);
 const totalMs = Date.now() - t0;
+const cpu1 = cpu();
+const loadDuring = fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 await sleep(2000); // trailing status writes
 const m1 = await metrics(port);
 const reqs = diff(m0.byVerb, m1.byVerb);
@@ -249,13 +287,13 @@ const m2 = await metrics(port);
 const steadyWrites = writes(m2.byVerb) - wBefore;
 const steadyReconciles = m2.reconciles - m1.reconciles;
 const steadyReqs = diff(m1.byVerb, m2.byVerb);
-const rss500 = rssMb(op.pid);
+const rss500 = await peakRssMb(op.pid, 5000);
 
 // Phase 3: 2N apps
 const second = await createApps(client, APPS, 2 * APPS);
 const converge2Ms = await waitConverged(children, [...first, ...second], `${2 * APPS} apps`);
-await sleep(5000);
-const rss1000 = rssMb(op.pid);
+const rss1000 = await peakRssMb(op.pid, 5000);
+const mem1000 = await metrics(port);
 
 // Phase 4: 20 successive tag changes of one migrating app
 const tags = await successiveTagChanges(client, children, first[0], TAG_CHANGES);
@@ -266,8 +304,7 @@ let big;
 if (BIG > 2 * APPS) {
   const more = await createApps(client, 2 * APPS, BIG, { noMigrations: true });
   const ms = await waitConverged(children, [...first, ...second, ...more], `${BIG} apps`);
-  await sleep(5000);
-  big = { ms, rss: rssMb(op.pid) };
+  big = { ms, rss: await peakRssMb(op.pid, 5000) };
 }
 await Promise.all(Object.values(children).map((i) => i.stop()));
 
@@ -288,18 +325,21 @@ const pr = (n) => (n / reconciles).toFixed(2);
 rows.push(['FastApiApps', `${APPS} (${APPS / 2} migrating)`, '']);
 rows.push(['create requests took', `${(createMs / 1000).toFixed(1)} s`, '']);
 rows.push([`time until every child exists (${APPS})`, `${(totalMs / 1000).toFixed(1)} s`, '<= 8 s']);
+rows.push([`  CPU seconds meanwhile (2 cores; 1-min load ${loadDuring})`, Object.entries(cpu1).map(([k, v]) => `${k} ${(v - cpu0[k]).toFixed(1)}`).join(', '), '']);
 rows.push(['reconciles during convergence', String(reconciles), '']);
 rows.push(['API requests per reconcile, by verb', Object.entries(byVerbOnly).map(([v, n]) => `${v} ${pr(n)}`).join(', '), '']);
 rows.push(['  detail (verb resource)', perReconcile, '']);
 rows.push([`operator writes from the sidecar injection through ${STEADY_S} s steady state`, `${steadyWrites} (${steadyReconciles} reconciles, all requests: ${JSON.stringify(steadyReqs)})`, '0']);
+rows.push([`operator command line: node ${operatorCommand().map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`, '', '']);
 rows.push(['operator RSS idle', `${rssIdle.toFixed(0)} MB`, '']);
-rows.push([`operator RSS at ${APPS}`, `${rss500.toFixed(0)} MB`, '']);
+rows.push([`operator peak RSS over 5 s at ${APPS}`, `${rss500.toFixed(0)} MB`, '']);
 rows.push([`time until every child exists (${2 * APPS}, after the first ${APPS})`, `${(converge2Ms / 1000).toFixed(1)} s`, '']);
-rows.push([`operator RSS at ${2 * APPS}`, `${rss1000.toFixed(0)} MB`, '<= 100 MB']);
+rows.push([`operator peak RSS over 5 s at ${2 * APPS}`, `${rss1000.toFixed(0)} MB`, '<= 100 MB']);
+rows.push([`  V8 heap used / total, external at ${2 * APPS}`, `${mem1000.heapUsedMb.toFixed(0)} / ${mem1000.heapTotalMb.toFixed(0)} MB, ${mem1000.externalMb.toFixed(0)} MB`, '']);
 rows.push([`migration Jobs left after ${TAG_CHANGES} tag changes of one app`, `${tags.jobs} (${(tags.ms / 1000).toFixed(1)} s)`, `<= ${HISTORY_LIMIT}`]);
 if (big) {
   rows.push([`time until every child exists (${BIG})`, `${(big.ms / 1000).toFixed(1)} s`, '']);
-  rows.push([`operator RSS at ${BIG}`, `${big.rss.toFixed(0)} MB`, 'reported']);
+  rows.push([`operator peak RSS over 5 s at ${BIG}`, `${big.rss.toFixed(0)} MB`, 'reported']);
 }
 rows.push(['SIGTERM to exit', `${termMs} ms, exit code ${exit.code}`, 'exit 0']);
 

@@ -36,7 +36,8 @@ describe('Dockerfile.operator', () => {
 
   it('when inspected, then the operator is the entrypoint, run by a numeric non-root user, with OCI labels', () => {
     expect(config.User).toBe('10001:10001');
-    expect(config.Entrypoint).toEqual(['node', 'dist/operator/src/main.js']);
+    // the heap flags keep RSS within the memory budget (see Dockerfile.operator, bench:operator)
+    expect(config.Entrypoint).toEqual(['node', '--max-semi-space-size=2', '--heap-growing-percent=50', 'dist/operator/src/main.js']);
     expect(config.WorkingDir).toBe('/app');
     expect(config.Env).toContain('NODE_ENV=production');
     expect(config.StopSignal).toBe('SIGTERM');

@@ -1,5 +1,6 @@
 // The only Kubernetes I/O of the operator: get, list, watch, server-side apply (field manager
 // fastapiapp-operator, force), status apply, create/update (Leases, Events), delete.
+import { setMaxListeners } from 'node:events';
 import type { ClusterAuth } from './auth';
 import { isNotFound } from './errors';
 import { resourcePath, apiVersionOf, type ResourceType } from './resources';
@@ -42,7 +43,11 @@ export class KubeClient {
    * waiting to retry) and refused afterwards: the leader's writes end the moment leadership is lost.
    */
   scoped(signal: AbortSignal): KubeClient {
-    return new KubeClient(this.transport, this.signal ? AbortSignal.any([this.signal, signal]) : signal, this.requests);
+    const scope = this.signal ? AbortSignal.any([this.signal, signal]) : signal;
+    // Every request in flight listens on it (and stops listening when done): eight workers
+    // applying children concurrently pass Node's default of 10 listeners without any leak.
+    setMaxListeners(0, scope);
+    return new KubeClient(this.transport, scope, this.requests);
   }
 
   private request<T>(spec: RequestSpec): Promise<T> {
