@@ -1,4 +1,4 @@
-// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,livez-flood] [--flood-connections <n>]
+// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,livez-flood] [--flood-connections <n>] [--flood-workers 0,1,2]
 //
 // Throughput and latency of the app against a minimal ceiling server (ceiling-server.mjs), both
 // run as separate processes on the same Postgres, under the same load from a third process
@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
     endpoints: { type: 'string', default: 'get,post,predict,health' },
     rounds: { type: 'string', default: '2' },
     'flood-connections': { type: 'string', default: '16' },
+    // livez-flood runs one app per SENTIMENT_WORKERS value, one after the other.
+    'flood-workers': { type: 'string', default: '0,1' },
   },
 });
 const DURATION = Number(args.duration);
@@ -166,6 +168,18 @@ const hasWrk = (() => {
   }
 })();
 
+/** The app's own event-loop delay p99 (ms) since the previous scrape: what the loop held, apart from waiting for a CPU. */
+async function eventLoopDelayP99(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text)?.[1]) * 1000;
+}
+
+/** Resident memory of a process in MiB (VmRSS). */
+function rssMiB(pid) {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 /** CPU seconds (user + system) a process has used so far: less sensitive to other load than req/s. */
 function cpuSeconds(pid) {
   try {
@@ -231,11 +245,22 @@ async function main() {
 
     const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-lua-'));
     const rows = [];
-    let flood;
+    const floods = [];
     for (const key of args.endpoints.split(',')) {
       if (key === 'livez-flood') {
         if (!hasWrk) throw new Error('livez-flood needs wrk');
-        flood = await livezUnderFlood(servers.app, DURATION, scriptDir);
+        for (const workers of args['flood-workers'].split(',')) {
+          const port = await freePort();
+          const child = startServer(node, path.join(BUILD, 'app/src/start.js'), { DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', SENTIMENT_WORKERS: workers, SHUTDOWN_DELAY_MS: '0' });
+          await waitFor(`http://127.0.0.1:${port}/livez`, child);
+          const idleRss = rssMiB(child.pid);
+          await eventLoopDelayP99(`http://127.0.0.1:${port}`); // prom-client resets its histogram at every scrape
+          const r = await livezUnderFlood(`http://127.0.0.1:${port}`, DURATION, scriptDir);
+          floods.push({ workers, idleRss, rss: rssMiB(child.pid), load: os.loadavg()[0], loopP99: await eventLoopDelayP99(`http://127.0.0.1:${port}`), ...r });
+          console.error(`livez-flood SENTIMENT_WORKERS=${workers}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.floodRps} batches/s`);
+          child.kill('SIGTERM');
+          await new Promise((res) => child.once('exit', res));
+        }
         continue;
       }
       const ep = ENDPOINTS[key];
@@ -264,13 +289,15 @@ async function main() {
           `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${r.app.errors}/${r.ceiling.errors} |`,
       );
     }
-    if (flood) {
-      console.log(`\n/livez while ${args['flood-connections']} connections flood POST /predict/batch with the largest accepted body (5 x 10,000 characters): ${flood.n} probes`);
-      console.log('| /livez p50 ms | /livez p99 ms | /livez max ms | flood req/s | flood non-2xx |');
-      console.log('|---:|---:|---:|---:|---:|');
-      console.log(`| ${f(flood.p50, 2)} | ${f(flood.p99, 2)} | ${f(flood.max, 2)} | ${f(flood.floodRps)} | ${flood.floodErrors} |`);
+    if (floods.length) {
+      console.log(`\n/livez while ${args['flood-connections']} connections flood POST /predict/batch with the largest accepted body (5 x 10,000 characters), one app per SENTIMENT_WORKERS`);
+      console.log('| SENTIMENT_WORKERS | probes | /livez p50 ms | /livez p99 ms | /livez max ms | app event-loop delay p99 ms | flood batches/s | flood non-2xx | RSS idle / after MiB | load (1 min) |');
+      console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const r of floods) {
+        console.log(`| ${r.workers} | ${r.n} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.max, 2)} | ${f(r.loopP99, 1)} | ${f(r.floodRps)} | ${r.floodErrors} | ${f(r.idleRss)} / ${f(r.rss)} | ${r.load.toFixed(1)} |`);
+      }
     }
-        console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew req/s and p99; CPU µs/req much less)`);
+    console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew req/s and p99; CPU µs/req much less)`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

@@ -92,6 +92,7 @@ export class KnexItemsRepository implements ItemsRepository {
   async list(q: ListQuery): Promise<Item[]> {
     const query = this.knex<ItemRow>('items').select(COLUMNS).orderBy('id').limit(q.limit).offset(q.offset);
     if (q.sentiment) query.where('sentiment', q.sentiment);
+    if (q.after_id !== undefined) query.where('id', '>', q.after_id); // an index range scan: no rows skipped one by one
     const rows = await guard(query);
     return (rows as unknown as ItemRow[]).map(toItem);
   }
