@@ -13,7 +13,7 @@ import { RequestAbortedError, ScoringFailedError, ServiceUnavailableError } from
 import { createSentimentModel } from '../../app/src/domain/sentiment/model';
 import { ScoringPool } from '../../app/src/domain/sentiment/pool';
 import { createHttpServer } from '../../app/src/http/server';
-import { startTestApp, type TestApp } from './support';
+import { postBatches, startTestApp, type TestApp } from './support';
 
 const root = path.resolve(__dirname, '../..');
 // Its own output directory: process.test.ts compiles into .cache/app-build at the same time.
@@ -175,13 +175,7 @@ describe('the app with SENTIMENT_WORKERS=1', () => {
     try {
       const body = JSON.stringify({ texts: LARGEST });
       const order: string[] = [];
-      const batches = Array.from({ length: 8 }, (_, i) =>
-        fetch(`${base}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => {
-          expect(r.status).toBe(200);
-          await r.arrayBuffer();
-          order.push(`batch ${i}`);
-        }),
-      );
+      const batches = postBatches(base, body, 8, order);
       await until(() => t.scoringPool!.queued >= 6, 'the batches to be queued');
       const livez = fetch(`${base}/livez`).then((r) => order.push(`livez ${r.status}`));
       await Promise.all([...batches, livez]);

@@ -1,4 +1,4 @@
-// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,livez-flood] [--flood-connections <n>] [--flood-workers 0,1,2]
+// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,list,livez-flood,list-depth] [--flood-connections <n>] [--flood-workers 0,1,2]
 //
 // Throughput and latency of the app against a minimal ceiling server (ceiling-server.mjs), both
 // run as separate processes on the same Postgres, under the same load from a third process
@@ -125,7 +125,70 @@ const ENDPOINTS = {
     body: '{"text":"The battery life is great but the screen cracked after two days."}',
   },
   health: { label: 'GET /health', lua: '', path: '/health' },
+  // The ceiling builds this JSON in SQL (json_agg): the most a server in front of Postgres can do.
+  list: { label: 'GET /items?limit=1000', lua: '', path: '/items?limit=1000' },
 };
+
+const DEPTH_ROWS = 100_000;
+const DEPTHS = [0, 1_000, 10_000, 50_000, 99_000];
+
+/** Median of `n` sequential requests, ms. */
+async function medianMs(url, n) {
+  const t = [];
+  for (let i = 0; i < n; i += 1) {
+    const t0 = performance.now();
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${url}: ${res.status}`);
+    await res.arrayBuffer();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(n / 2)];
+}
+
+/** Postgres's own execution time of a page query (EXPLAIN ANALYZE), median of 5. */
+async function sqlMs(c, where, offset) {
+  const t = [];
+  for (let i = 0; i < 5; i += 1) {
+    const plan = (await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM items ${where} ORDER BY id LIMIT 100 OFFSET ${offset}`)).rows[0]['QUERY PLAN'][0];
+    t.push(plan['Execution Time']);
+  }
+  return t.sort((a, b) => a - b)[2];
+}
+
+/**
+ * How a page of 100 costs with its depth at DEPTH_ROWS rows: `offset` (Postgres reads and throws
+ * away every row before the page) against the keyset cursor `after_id` (an index range scan).
+ * Adds rows: run it last.
+ */
+async function listDepth(dbUrl, base) {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const have = Number((await c.query('SELECT count(*) FROM items')).rows[0].count);
+    await c.query(
+      `INSERT INTO items (name, description, price, sentiment, sentiment_score)
+       SELECT 'item ' || g, 'Seeded item number ' || g, g, 'neutral', 0 FROM generate_series(${have + 1}, ${DEPTH_ROWS}) g`,
+    );
+    await c.query('ANALYZE items');
+    const minId = Number((await c.query('SELECT min(id) FROM items')).rows[0].min);
+    const out = [];
+    for (const depth of DEPTHS) {
+      const after = minId - 1 + depth; // the same page either way (ids are dense)
+      await medianMs(`${base}/items?limit=100&offset=${depth}`, 3); // warm
+      out.push({
+        depth,
+        offsetMs: await medianMs(`${base}/items?limit=100&offset=${depth}`, 21),
+        keysetMs: await medianMs(`${base}/items?limit=100&after_id=${after}`, 21),
+        offsetSql: await sqlMs(c, '', depth),
+        keysetSql: await sqlMs(c, `WHERE id > ${after}`, 0),
+      });
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
 
 // The largest /predict/batch the app accepts: 5 texts of 10,000 characters (50,000 in total).
 const LARGEST_BATCH = JSON.stringify({ texts: Array.from({ length: 5 }, (_, i) => `${i} The battery life is great but the screen cracked after two days. `.repeat(200).slice(0, 10000)) });
@@ -246,7 +309,12 @@ async function main() {
     const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-lua-'));
     const rows = [];
     const floods = [];
+    let depths;
     for (const key of args.endpoints.split(',')) {
+      if (key === 'list-depth') {
+        depths = await listDepth(db.url, servers.app);
+        continue;
+      }
       if (key === 'livez-flood') {
         if (!hasWrk) throw new Error('livez-flood needs wrk');
         for (const workers of args['flood-workers'].split(',')) {
@@ -288,6 +356,12 @@ async function main() {
         `| ${r.label} | ${f(r.app.rps)} | ${f(r.app.p50, 2)} | ${f(r.app.p99, 2)} | ${f(r.ceiling.rps)} | ${f(r.ceiling.p50, 2)} | ${f(r.ceiling.p99, 2)} | ` +
           `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${r.app.errors}/${r.ceiling.errors} |`,
       );
+    }
+    if (depths) {
+      console.log(`\nGET /items?limit=100 at depth N of ${DEPTH_ROWS.toLocaleString('en')} rows: ?offset=N against the keyset cursor ?after_id=<id before the page> (median of 21 sequential requests; Postgres execution time from EXPLAIN ANALYZE, median of 5)`);
+      console.log('| depth | offset: app ms | after_id: app ms | offset: SQL ms | after_id: SQL ms |');
+      console.log('|---:|---:|---:|---:|---:|');
+      for (const d of depths) console.log(`| ${d.depth} | ${f(d.offsetMs, 2)} | ${f(d.keysetMs, 2)} | ${f(d.offsetSql, 3)} | ${f(d.keysetSql, 3)} |`);
     }
     if (floods.length) {
       console.log(`\n/livez while ${args['flood-connections']} connections flood POST /predict/batch with the largest accepted body (5 x 10,000 characters), one app per SENTIMENT_WORKERS`);

@@ -1,15 +1,16 @@
 // Sentiment use cases. The model may have failed to load: then every prediction is a 503.
 // Requests of at most INLINE_CHARS of text in all (~1 ms of scoring) are scored at once on the
-// caller's turn: cheaper than a round trip to a worker. Longer ones go to the scoring pool (worker
-// threads, SENTIMENT_WORKERS), so the main thread only parses and answers. With no pool
-// (SENTIMENT_WORKERS=0) they are scored on the event loop instead, taking turns through a FIFO
-// gate in slices of at most SLICE_CHARS with a yield between them (long texts parsed piece by
-// piece: the model's predictSteps), so one event-loop turn runs at most ~1 ms of scoring.
+// caller's turn, so they never wait behind large batches queued for the workers. Longer ones go
+// to the scoring pool (worker threads, SENTIMENT_WORKERS), so the main thread only parses and
+// answers. With no pool (SENTIMENT_WORKERS=0) they are scored on the event loop instead, taking
+// turns through a FIFO gate in slices of at most SLICE_CHARS with a yield between them (long
+// texts parsed piece by piece: the model's predictSteps), so one event-loop turn runs at most
+// ~1 ms of scoring.
 import { ModelUnavailableError } from '../errors.js';
 import type { BatchScorer, DomainObserver, ModelInfo, Prediction, SentimentModel } from '../types.js';
 import { PIECE_CHARS } from './features.js';
 
-/** Requests with at most this much text in all are scored inline: ~1 ms on a busy core, where a worker round trip costs the main thread ~30-65 µs (README, Benchmarks). */
+/** Requests with at most this much text in all are scored inline: at most ~1 ms on a busy core (a hand-over costs the main thread ~30-65 µs; README, Benchmarks). */
 export const INLINE_CHARS = 1000;
 
 /** Characters scored between yields to the event loop (~1 ms of wink-nlp parsing). */
