@@ -10,6 +10,7 @@ import { HealthProbe } from './data/health-probe.js';
 import { createKnex, pingDatabase, poolStats } from './data/knex.js';
 import { ItemsService } from './domain/items.js';
 import { createSentimentModel } from './domain/sentiment/model.js';
+import { ScoringPool } from './domain/sentiment/pool.js';
 import { SentimentService } from './domain/sentiment/service.js';
 import type { DomainObserver, SentimentModel } from './domain/types.js';
 import { createApp } from './http/app.js';
@@ -29,6 +30,10 @@ export interface ComposeOptions {
   healthTimeoutMs?: number;
   /** Injected in tests (e.g. a model that failed to load); default: the bundled model. */
   loadModel?: () => SentimentModel;
+  /** Worker threads scoring long texts (config SENTIMENT_WORKERS); default 0: on the event loop, in slices. */
+  sentimentWorkers?: number;
+  /** The compiled worker entry; default: worker.js beside this file's build (absent when run from TypeScript sources). */
+  sentimentWorkerFile?: string;
 }
 
 export interface Composition {
@@ -36,9 +41,11 @@ export interface Composition {
   knex: Knex;
   metrics: Metrics;
   sentiment: SentimentService;
+  /** The worker threads scoring long texts, when SENTIMENT_WORKERS > 0. */
+  scoringPool?: ScoringPool;
   /** Drained on shutdown: /readyz turns 503. */
   readiness: Readiness;
-  /** Closes the database pool. */
+  /** Closes the database pool and terminates the scoring workers. */
   close(): Promise<void>;
 }
 
@@ -49,6 +56,20 @@ export function packageVersion(): string {
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
   }
   return '0.0.0';
+}
+
+/** The scoring pool, or none (0 workers, or no model to score with). Fails fast on a missing worker build. */
+function startScoringPool(size: number, file: string, log: Logger, metrics: Metrics): ScoringPool | undefined {
+  if (size === 0) return undefined;
+  if (!existsSync(file)) throw new Error(`SENTIMENT_WORKERS=${size} needs the compiled worker ${file} (build with tsc, or set SENTIMENT_WORKERS=0)`);
+  return new ScoringPool({
+    size,
+    file,
+    onWorkerExit: ({ exitCode, busy, error }) => {
+      metrics.sentimentWorkerExits.inc();
+      log.error({ exitCode, busy, err: error }, 'sentiment worker stopped: replacing it');
+    },
+  });
 }
 
 function loadSentiment(load: () => SentimentModel, log: Logger): SentimentModel | undefined {
@@ -72,7 +93,10 @@ export function compose(opts: ComposeOptions): Composition {
     itemCreated: () => metrics.itemsCreated.inc(),
     predicted: (label) => metrics.sentimentPredictions.inc({ sentiment: label }),
   };
-  const sentiment = new SentimentService(loadSentiment(opts.loadModel ?? (() => createSentimentModel()), log), observer);
+  const model = loadSentiment(opts.loadModel ?? (() => createSentimentModel()), log);
+  const workerFile = opts.sentimentWorkerFile ?? path.join(__dirname, 'domain/sentiment/worker.js');
+  const scoringPool = model ? startScoringPool(opts.sentimentWorkers ?? 0, workerFile, log, metrics) : undefined;
+  const sentiment = new SentimentService(model, observer, scoringPool);
   const items = new ItemsService(new KnexItemsRepository(knex), sentiment, observer);
   const probe = new HealthProbe(() => pingDatabase(knex, healthTimeoutMs));
   const database = { ping: () => probe.check() };
@@ -88,5 +112,17 @@ export function compose(opts: ComposeOptions): Composition {
     info: { service: SERVICE_NAME, version: packageVersion() },
     corsOrigins: opts.corsOrigins,
   });
-  return { app, knex, metrics, sentiment, readiness, close: () => knex.destroy() };
+  return {
+    app,
+    knex,
+    metrics,
+    sentiment,
+    scoringPool,
+    readiness,
+    close: async () => {
+      const workers = scoringPool?.threads.length ?? 0;
+      const stopWorkers = scoringPool?.close().then(() => log.info({ workers }, 'sentiment workers terminated'));
+      await Promise.all([knex.destroy(), stopWorkers]);
+    },
+  };
 }

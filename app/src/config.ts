@@ -59,6 +59,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** /health and /readyz give up on the database after this long. */
   healthTimeoutMs: number;
+  /** Worker threads scoring sentiment of long texts; 0 scores them on the event loop, in slices. */
+  sentimentWorkers: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 5000, 0, 300000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
     healthTimeoutMs: int(env, 'HEALTH_TIMEOUT_MS', 1500, 100, 30000),
+    sentimentWorkers: int(env, 'SENTIMENT_WORKERS', 1, 0, 32),
   };
   return Object.freeze(config);
 }

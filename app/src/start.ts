@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     url = embedded.url;
   }
 
-  const runtime = compose({ db: { ...config.db, url }, logger: log, corsOrigins: config.corsOrigins, healthTimeoutMs: config.healthTimeoutMs });
+  const runtime = compose({ db: { ...config.db, url }, logger: log, corsOrigins: config.corsOrigins, healthTimeoutMs: config.healthTimeoutMs, sentimentWorkers: config.sentimentWorkers });
   if (embedded || config.migrateOnStart) {
     // Its own pool: no serving statement timeout, a lock_timeout, retries (config.migration).
     const { createMigrationKnex } = await import('./data/knex.js');
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     timeoutMs: config.shutdownTimeoutMs,
     log,
     async close() {
-      await runtime.close().catch((err: unknown) => log.warn({ err }, 'closing the database pool failed'));
+      await runtime.close().catch((err: unknown) => log.warn({ err }, 'closing the database pool or the sentiment workers failed'));
       if (embedded) await embedded.stop().catch((err: unknown) => log.warn({ err }, 'stopping embedded PostgreSQL failed'));
     },
   });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createHttpServer } from '../../app/src/http/server';
-import { startTestApp, type TestApp } from './support';
+import { postBatches, startTestApp, type TestApp } from './support';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -50,13 +50,7 @@ it('when several of the largest batches arrive at once, then a /livez sent after
     let received = 0;
     server.on('request', (req: { url?: string }) => req.url === '/predict/batch' && received++);
     const order: string[] = [];
-    const batches = Array.from({ length: 8 }, (_, i) =>
-      fetch(`${base}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => {
-        expect(r.status).toBe(200);
-        await r.arrayBuffer();
-        order.push(`batch ${i}`);
-      }),
-    );
+    const batches = postBatches(base, body, 8, order);
     while (received < 8) await new Promise((r) => setImmediate(r)); // all 8 are in: without slicing they would all be scored before /livez is read
     const livez = fetch(`${base}/livez`).then((r) => order.push(`livez ${r.status}`));
     await Promise.all([...batches, livez]);

@@ -71,6 +71,30 @@ describe('items', () => {
     expect(negatives.every((i) => i.sentiment === 'negative')).toBe(true);
   });
 
+  it('when paging with the keyset cursor after_id, then the pages are those of offset paging, with the filter, and the cursor is documented', async () => {
+    for (let i = 0; i < 5; i += 1) await request(t.app).post('/items').send({ name: `page ${i}`, description: i % 2 ? 'I love it' : 'Awful.' }).expect(201);
+    const all = (await request(t.app).get('/items?limit=1000').expect(200)).body as { id: number; sentiment: string }[];
+    const pages: { id: number }[][] = [];
+    for (let after = 0; ; ) {
+      const page = (await request(t.app).get(`/items?limit=2&after_id=${after}`).expect(200)).body as { id: number }[];
+      if (page.length === 0) break;
+      pages.push(page);
+      after = page[page.length - 1]!.id;
+    }
+    expect(pages.flat()).toEqual(all);
+    expect(pages.slice(0, -1).every((p) => p.length === 2)).toBe(true);
+    expect((await request(t.app).get(`/items?limit=2&offset=2`).expect(200)).body).toEqual(all.slice(2, 4));
+    const positives = all.filter((i) => i.sentiment === 'positive');
+    expect((await request(t.app).get(`/items?sentiment=positive&after_id=${positives[0]!.id}`).expect(200)).body).toEqual(positives.slice(1));
+    expect((await request(t.app).get(`/items?after_id=${all[0]!.id}&offset=1&limit=1`).expect(200)).body).toEqual([all[2]]);
+    const bad = (await request(t.app).get('/items?after_id=-1').expect(422)).body;
+    expect(bad.detail[0]).toMatchObject({ loc: ['query', 'after_id'], type: 'greater_than_equal' });
+    expect((await request(t.app).get('/items?after_id=abc').expect(422)).body.detail[0].loc).toEqual(['query', 'after_id']);
+    const params = (await request(t.app).get('/openapi.json')).body.paths['/items'].get.parameters as { name: string; schema: { description?: string } }[];
+    expect(params.map((p) => p.name)).toEqual(['limit', 'offset', 'sentiment', 'after_id']);
+    expect(params[3]!.schema.description).toMatch(/keyset cursor/i);
+  });
+
   it('when PATCHing the description, then the sentiment is recomputed; other fields stay', async () => {
     const created = (await request(t.app).post('/items').send({ name: 'Chair', description: 'Excellent, comfortable chair', price: 50 })).body;
     const res = await request(t.app).patch(`/items/${created.id}`).send({ description: 'Terrible, it broke after a day.' }).expect(200);

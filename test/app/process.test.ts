@@ -53,6 +53,8 @@ describe('configuration errors', () => {
     [{ MIGRATE_ON_START: 'maybe' }, 'MIGRATE_ON_START'],
     [{ SHUTDOWN_DELAY_MS: '-1' }, 'SHUTDOWN_DELAY_MS'],
     [{ SHUTDOWN_DELAY_MS: '5s' }, 'SHUTDOWN_DELAY_MS'],
+    [{ SENTIMENT_WORKERS: 'two' }, 'SENTIMENT_WORKERS'],
+    [{ SENTIMENT_WORKERS: '33' }, 'SENTIMENT_WORKERS'],
   ])('when the server starts with %j, then it exits 1 naming %s', async (env, variable) => {
     const r = await run('start.js', [], env as Record<string, string>);
     expect(r.code).toBe(1);
@@ -260,6 +262,22 @@ describe('graceful shutdown', () => {
     expect(await exited).toBe(0);
     expect(Date.now() - released).toBeLessThan(5000); // well before SHUTDOWN_TIMEOUT_MS (10 s)
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down: not ready, still serving', 'shutting down: draining in-flight requests', 'shutdown complete']));
+  }, 60000);
+
+  it('when SIGTERM arrives while the sentiment workers score the largest batches, then those requests finish, the workers are terminated and it exits 0 within SHUTDOWN_TIMEOUT_MS', async () => {
+    const timeoutMs = 3000;
+    const { child, port, logs, exited } = await startServer({ SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: String(timeoutMs), SENTIMENT_WORKERS: '2' });
+    const body = JSON.stringify({ texts: Array.from({ length: 5 }, (_, i) => `${i} The screen cracked after two days. `.repeat(300).slice(0, 10000)) });
+    const post = () => fetch(`http://127.0.0.1:${port}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect((await post()).status).toBe(200); // the workers are up
+    const inFlight = Array.from({ length: 4 }, () => post().then((r) => r.status, () => 'connection closed'));
+    await new Promise((r) => setTimeout(r, 30));
+    const start = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - start).toBeLessThan(timeoutMs);
+    expect(await Promise.all(inFlight)).toEqual([200, 200, 200, 200]); // drained, not cut off
+    expect(logs.find((l) => l.msg === 'sentiment workers terminated')).toMatchObject({ workers: 2 });
   }, 60000);
 
   it('when SIGTERM arrives while the database is stalled (SIGSTOP), then it exits within SHUTDOWN_TIMEOUT_MS anyway', async () => {

@@ -45,3 +45,14 @@ export async function startTestApp(prefix: string, opts: Partial<Omit<ComposeOpt
     },
   };
 }
+
+/** Sends `n` POST /predict/batch of `body` at once; each pushes `batch <i>` to `order` once answered (200 expected). */
+export function postBatches(base: string, body: string, n: number, order: string[]): Promise<void>[] {
+  return Array.from({ length: n }, (_, i) =>
+    fetch(`${base}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => {
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+      order.push(`batch ${i}`);
+    }),
+  );
+}

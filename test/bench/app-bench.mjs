@@ -1,4 +1,4 @@
-// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,livez-flood] [--flood-connections <n>]
+// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,list,livez-flood,list-depth] [--flood-connections <n>] [--flood-workers 0,1,2]
 //
 // Throughput and latency of the app against a minimal ceiling server (ceiling-server.mjs), both
 // run as separate processes on the same Postgres, under the same load from a third process
@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
     endpoints: { type: 'string', default: 'get,post,predict,health' },
     rounds: { type: 'string', default: '2' },
     'flood-connections': { type: 'string', default: '16' },
+    // livez-flood runs one app per SENTIMENT_WORKERS value, one after the other.
+    'flood-workers': { type: 'string', default: '0,1' },
   },
 });
 const DURATION = Number(args.duration);
@@ -123,7 +125,70 @@ const ENDPOINTS = {
     body: '{"text":"The battery life is great but the screen cracked after two days."}',
   },
   health: { label: 'GET /health', lua: '', path: '/health' },
+  // The ceiling builds this JSON in SQL (json_agg): the most a server in front of Postgres can do.
+  list: { label: 'GET /items?limit=1000', lua: '', path: '/items?limit=1000' },
 };
+
+const DEPTH_ROWS = 100_000;
+const DEPTHS = [0, 1_000, 10_000, 50_000, 99_000];
+
+/** Median of `n` sequential requests, ms. */
+async function medianMs(url, n) {
+  const t = [];
+  for (let i = 0; i < n; i += 1) {
+    const t0 = performance.now();
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${url}: ${res.status}`);
+    await res.arrayBuffer();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(n / 2)];
+}
+
+/** Postgres's own execution time of a page query (EXPLAIN ANALYZE), median of 5. */
+async function sqlMs(c, where, offset) {
+  const t = [];
+  for (let i = 0; i < 5; i += 1) {
+    const plan = (await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM items ${where} ORDER BY id LIMIT 100 OFFSET ${offset}`)).rows[0]['QUERY PLAN'][0];
+    t.push(plan['Execution Time']);
+  }
+  return t.sort((a, b) => a - b)[2];
+}
+
+/**
+ * How a page of 100 costs with its depth at DEPTH_ROWS rows: `offset` (Postgres reads and throws
+ * away every row before the page) against the keyset cursor `after_id` (an index range scan).
+ * Adds rows: run it last.
+ */
+async function listDepth(dbUrl, base) {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const have = Number((await c.query('SELECT count(*) FROM items')).rows[0].count);
+    await c.query(
+      `INSERT INTO items (name, description, price, sentiment, sentiment_score)
+       SELECT 'item ' || g, 'Seeded item number ' || g, g, 'neutral', 0 FROM generate_series(${have + 1}, ${DEPTH_ROWS}) g`,
+    );
+    await c.query('ANALYZE items');
+    const minId = Number((await c.query('SELECT min(id) FROM items')).rows[0].min);
+    const out = [];
+    for (const depth of DEPTHS) {
+      const after = minId - 1 + depth; // the same page either way (ids are dense)
+      await medianMs(`${base}/items?limit=100&offset=${depth}`, 3); // warm
+      out.push({
+        depth,
+        offsetMs: await medianMs(`${base}/items?limit=100&offset=${depth}`, 21),
+        keysetMs: await medianMs(`${base}/items?limit=100&after_id=${after}`, 21),
+        offsetSql: await sqlMs(c, '', depth),
+        keysetSql: await sqlMs(c, `WHERE id > ${after}`, 0),
+      });
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
 
 // The largest /predict/batch the app accepts: 5 texts of 10,000 characters (50,000 in total).
 const LARGEST_BATCH = JSON.stringify({ texts: Array.from({ length: 5 }, (_, i) => `${i} The battery life is great but the screen cracked after two days. `.repeat(200).slice(0, 10000)) });
@@ -165,6 +230,18 @@ const hasWrk = (() => {
     return e.status === 1; // wrk --version exits 1 after printing
   }
 })();
+
+/** The app's own event-loop delay p99 (ms) since the previous scrape: what the loop held, apart from waiting for a CPU. */
+async function eventLoopDelayP99(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text)?.[1]) * 1000;
+}
+
+/** Resident memory of a process in MiB (VmRSS). */
+function rssMiB(pid) {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
 
 /** CPU seconds (user + system) a process has used so far: less sensitive to other load than req/s. */
 function cpuSeconds(pid) {
@@ -231,11 +308,27 @@ async function main() {
 
     const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-lua-'));
     const rows = [];
-    let flood;
+    const floods = [];
+    let depths;
     for (const key of args.endpoints.split(',')) {
+      if (key === 'list-depth') {
+        depths = await listDepth(db.url, servers.app);
+        continue;
+      }
       if (key === 'livez-flood') {
         if (!hasWrk) throw new Error('livez-flood needs wrk');
-        flood = await livezUnderFlood(servers.app, DURATION, scriptDir);
+        for (const workers of args['flood-workers'].split(',')) {
+          const port = await freePort();
+          const child = startServer(node, path.join(BUILD, 'app/src/start.js'), { DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', SENTIMENT_WORKERS: workers, SHUTDOWN_DELAY_MS: '0' });
+          await waitFor(`http://127.0.0.1:${port}/livez`, child);
+          const idleRss = rssMiB(child.pid);
+          await eventLoopDelayP99(`http://127.0.0.1:${port}`); // prom-client resets its histogram at every scrape
+          const r = await livezUnderFlood(`http://127.0.0.1:${port}`, DURATION, scriptDir);
+          floods.push({ workers, idleRss, rss: rssMiB(child.pid), load: os.loadavg()[0], loopP99: await eventLoopDelayP99(`http://127.0.0.1:${port}`), ...r });
+          console.error(`livez-flood SENTIMENT_WORKERS=${workers}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.floodRps} batches/s`);
+          child.kill('SIGTERM');
+          await new Promise((res) => child.once('exit', res));
+        }
         continue;
       }
       const ep = ENDPOINTS[key];
@@ -264,13 +357,21 @@ async function main() {
           `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${r.app.errors}/${r.ceiling.errors} |`,
       );
     }
-    if (flood) {
-      console.log(`\n/livez while ${args['flood-connections']} connections flood POST /predict/batch with the largest accepted body (5 x 10,000 characters): ${flood.n} probes`);
-      console.log('| /livez p50 ms | /livez p99 ms | /livez max ms | flood req/s | flood non-2xx |');
+    if (depths) {
+      console.log(`\nGET /items?limit=100 at depth N of ${DEPTH_ROWS.toLocaleString('en')} rows: ?offset=N against the keyset cursor ?after_id=<id before the page> (median of 21 sequential requests; Postgres execution time from EXPLAIN ANALYZE, median of 5)`);
+      console.log('| depth | offset: app ms | after_id: app ms | offset: SQL ms | after_id: SQL ms |');
       console.log('|---:|---:|---:|---:|---:|');
-      console.log(`| ${f(flood.p50, 2)} | ${f(flood.p99, 2)} | ${f(flood.max, 2)} | ${f(flood.floodRps)} | ${flood.floodErrors} |`);
+      for (const d of depths) console.log(`| ${d.depth} | ${f(d.offsetMs, 2)} | ${f(d.keysetMs, 2)} | ${f(d.offsetSql, 3)} | ${f(d.keysetSql, 3)} |`);
     }
-        console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew req/s and p99; CPU µs/req much less)`);
+    if (floods.length) {
+      console.log(`\n/livez while ${args['flood-connections']} connections flood POST /predict/batch with the largest accepted body (5 x 10,000 characters), one app per SENTIMENT_WORKERS`);
+      console.log('| SENTIMENT_WORKERS | probes | /livez p50 ms | /livez p99 ms | /livez max ms | app event-loop delay p99 ms | flood batches/s | flood non-2xx | RSS idle / after MiB | load (1 min) |');
+      console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const r of floods) {
+        console.log(`| ${r.workers} | ${r.n} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.max, 2)} | ${f(r.loopP99, 1)} | ${f(r.floodRps)} | ${r.floodErrors} | ${f(r.idleRss)} / ${f(r.rss)} | ${r.load.toFixed(1)} |`);
+      }
+    }
+    console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on the machine skew req/s and p99; CPU µs/req much less)`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

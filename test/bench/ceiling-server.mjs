@@ -18,9 +18,7 @@ pool.on('error', () => {});
 const COLUMNS = 'id, name, description, price, sentiment, sentiment_score, created_at';
 
 function send(res, status, body) {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
-  res.end(json);
+  sendText(res, status, JSON.stringify(body));
 }
 
 function readJson(req) {
@@ -39,8 +37,26 @@ function readJson(req) {
 
 const toItem = (r) => ({ ...r, created_at: r.created_at.toISOString() });
 
+// The list as Postgres builds it: one JSON text (row_to_json, string_agg), sent as it is (no row parsing,
+// no Date objects, no JSON.stringify in Node), in the app's wire format (created_at in ms, UTC, Z).
+const LIST_JSON = `SELECT '[' || coalesce(string_agg(row_to_json(t)::text, ',' ORDER BY t.id), '') || ']' AS body FROM (
+  SELECT id, name, description, price, sentiment, sentiment_score,
+         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+  FROM items WHERE id > $3 ORDER BY id LIMIT $1 OFFSET $2) t`;
+
+function sendText(res, status, json) {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
 const server = http.createServer(async (req, res) => {
   try {
+    if (req.method === 'GET' && (req.url === '/items' || req.url.startsWith('/items?'))) {
+      const q = new URL(req.url, 'http://x').searchParams;
+      const values = [Number(q.get('limit') ?? 100), Number(q.get('offset') ?? 0), Number(q.get('after_id') ?? 0)];
+      const { rows } = await pool.query({ name: 'items_list_json', text: LIST_JSON, values });
+      return sendText(res, 200, rows[0].body);
+    }
     if (req.method === 'GET' && req.url.startsWith('/items/')) {
       const id = Number(req.url.slice(7));
       const { rows } = await pool.query({ name: 'item_by_id', text: `SELECT ${COLUMNS} FROM items WHERE id = $1 LIMIT 1`, values: [id] });

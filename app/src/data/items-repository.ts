@@ -14,6 +14,16 @@ import { ItemModel } from './models/item.js';
 
 const COLUMNS: string[] = ['id', 'name', 'description', 'price', 'sentiment', 'sentiment_score', 'created_at'];
 const COLUMN_LIST = COLUMNS.join(', ');
+/**
+ * The list's columns in the wire shape, created_at formatted by Postgres exactly as
+ * Date#toISOString does (UTC, milliseconds truncated, `Z`): a page of 1,000 rows arrives as the
+ * items it is, with no Date parsed and formatted again and no copy per row (that was a third of
+ * the list's CPU). Single rows keep the Date path: there the conversion is ~1 µs, and GET by id
+ * measured no faster with to_char (Postgres shares the cores). test/app/items-repository.test.ts
+ * holds both paths to the same strings.
+ */
+const CREATED_AT_ISO = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const WIRE_COLUMN_LIST = `id, name, description, price, sentiment, sentiment_score, ${CREATED_AT_ISO} AS created_at`;
 const SELECT_BY_ID = { name: 'items_by_id', text: `SELECT ${COLUMN_LIST} FROM items WHERE id = $1` };
 const INSERT = {
   name: 'items_insert',
@@ -90,10 +100,13 @@ export class KnexItemsRepository implements ItemsRepository {
   }
 
   async list(q: ListQuery): Promise<Item[]> {
-    const query = this.knex<ItemRow>('items').select(COLUMNS).orderBy('id').limit(q.limit).offset(q.offset);
-    if (q.sentiment) query.where('sentiment', q.sentiment);
-    const rows = await guard(query);
-    return (rows as unknown as ItemRow[]).map(toItem);
+    const page = this.knex('items').select('*').orderBy('id').limit(q.limit).offset(q.offset);
+    if (q.sentiment) page.where('sentiment', q.sentiment);
+    if (q.after_id !== undefined) page.where('id', '>', q.after_id); // an index range scan: no rows skipped one by one
+    // Formatted outside the page: Postgres projects every row it skips for OFFSET, so to_char in
+    // the inner select ran for all of them (a page at offset 99,000 took 7x as long).
+    const query = this.knex.select(this.knex.raw(WIRE_COLUMN_LIST)).from(page.as('page')).orderBy('id');
+    return (await guard(query)) as Item[];
   }
 
   async update(id: number, fields: Partial<ItemFields>): Promise<Item | undefined> {

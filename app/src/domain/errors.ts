@@ -51,3 +51,17 @@ export class ModelUnavailableError extends ServiceUnavailableError {
     super('Sentiment model not loaded');
   }
 }
+
+/** The worker scoring this request stopped (crashed, ran out of memory, was killed); it is replaced, so a retry works. */
+export class ScoringFailedError extends ServiceUnavailableError {
+  constructor(cause?: unknown) {
+    super('Sentiment scoring failed (worker stopped); retry the request', cause);
+  }
+}
+
+/** The client went away before its work started: the work is dropped (logged and counted as 499). */
+export class RequestAbortedError extends AppError {
+  constructor() {
+    super(499, 'Client closed request');
+  }
+}

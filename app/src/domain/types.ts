@@ -26,6 +26,12 @@ export interface SentimentModel {
   predictSteps(text: string): Generator<number, Prediction, void>;
 }
 
+/** Scores batches away from the caller's thread (the worker pool). */
+export interface BatchScorer {
+  /** An abort before the work started rejects (RequestAbortedError) and the work is dropped. */
+  run(texts: readonly string[], signal?: AbortSignal): Promise<Prediction[]>;
+}
+
 /** Hooks for counting domain events without the domain knowing about metrics. */
 export interface DomainObserver {
   itemCreated(): void;

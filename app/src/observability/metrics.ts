@@ -23,6 +23,7 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status_code'>;
   sentimentPredictions: Counter<'sentiment'>;
   itemsCreated: Counter;
+  sentimentWorkerExits: Counter;
   /** Wire the DB gauges to their sources (done once the database layer exists). */
   attach(sources: MetricsSources): void;
 }
@@ -57,6 +58,11 @@ export function createMetrics(): Metrics {
     help: 'Items created',
     registers: [registry],
   });
+  const sentimentWorkerExits = new Counter({
+    name: 'sentiment_worker_exits_total',
+    help: 'Sentiment scoring worker threads that stopped unexpectedly (each is replaced)',
+    registers: [registry],
+  });
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections: total (open), idle (open and free), waiting (queued acquires)',
@@ -84,6 +90,7 @@ export function createMetrics(): Metrics {
     httpRequests,
     sentimentPredictions,
     itemsCreated,
+    sentimentWorkerExits,
     attach(s) {
       Object.assign(sources, s);
     },

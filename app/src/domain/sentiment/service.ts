@@ -1,12 +1,17 @@
 // Sentiment use cases. The model may have failed to load: then every prediction is a 503.
-// Scoring is CPU on the event loop. Short texts are scored at once; long texts and batches take
-// turns through a FIFO gate, one at a time, in slices with a yield between them. A slice is at most
-// SLICE_CHARS of text: long texts are parsed piece by piece (the model's predictSteps), so however
-// many large requests arrive together, one event-loop turn runs at most ~1 ms of scoring, and
-// probes and other requests are never held hostage.
+// Requests of at most INLINE_CHARS of text in all (~1 ms of scoring) are scored at once on the
+// caller's turn, so they never wait behind large batches queued for the workers. Longer ones go
+// to the scoring pool (worker threads, SENTIMENT_WORKERS), so the main thread only parses and
+// answers. With no pool (SENTIMENT_WORKERS=0) they are scored on the event loop instead, taking
+// turns through a FIFO gate in slices of at most SLICE_CHARS with a yield between them (long
+// texts parsed piece by piece: the model's predictSteps), so one event-loop turn runs at most
+// ~1 ms of scoring.
 import { ModelUnavailableError } from '../errors.js';
-import type { DomainObserver, ModelInfo, Prediction, SentimentModel } from '../types.js';
+import type { BatchScorer, DomainObserver, ModelInfo, Prediction, SentimentModel } from '../types.js';
 import { PIECE_CHARS } from './features.js';
+
+/** Requests with at most this much text in all are scored inline: at most ~1 ms on a busy core (a hand-over costs the main thread ~30-65 µs; README, Benchmarks). */
+export const INLINE_CHARS = 1000;
 
 /** Characters scored between yields to the event loop (~1 ms of wink-nlp parsing). */
 const SLICE_CHARS = PIECE_CHARS;
@@ -37,6 +42,8 @@ export class SentimentService {
   constructor(
     private readonly model: SentimentModel | undefined,
     private readonly observer: DomainObserver,
+    /** Worker threads for requests over INLINE_CHARS; absent: sliced scoring on the event loop. */
+    private readonly pool?: BatchScorer,
   ) {}
 
   get loaded(): boolean {
@@ -56,16 +63,26 @@ export class SentimentService {
     return p;
   }
 
-  /** Scores one text; a long one waits for its turn at the gate and is scored in slices. */
-  async score(text: string): Promise<Prediction> {
-    if (text.length <= SLICE_CHARS) return this.predict(text);
-    return (await this.predictBatch([text]))[0] as Prediction;
+  /** Scores one text: a short one now, a long one as a batch of one. */
+  async score(text: string, signal?: AbortSignal): Promise<Prediction> {
+    if (text.length <= INLINE_CHARS) return this.predict(text);
+    return (await this.predictBatch([text], signal))[0] as Prediction;
+  }
+
+  /** Scores a batch: inline when small, else on the pool, else in slices on the event loop. */
+  async predictBatch(texts: readonly string[], signal?: AbortSignal): Promise<Prediction[]> {
+    if (!this.model) throw new ModelUnavailableError();
+    let total = 0;
+    for (const t of texts) total += t.length;
+    if (total <= INLINE_CHARS) return texts.map((t) => this.predict(t));
+    if (!this.pool) return this.#sliced(this.model, texts);
+    const out = await this.pool.run(texts, signal);
+    for (const p of out) this.observer.predicted(p.sentiment);
+    return out;
   }
 
   /** Scores in slices of at most SLICE_CHARS characters, yielding between them, one batch at a time. */
-  async predictBatch(texts: readonly string[]): Promise<Prediction[]> {
-    const model = this.model;
-    if (!model) throw new ModelUnavailableError();
+  #sliced(model: SentimentModel, texts: readonly string[]): Promise<Prediction[]> {
     return this.#gate.run(async () => {
       const out: Prediction[] = [];
       let sliced = SLICE_CHARS; // the first slice runs on a turn of its own, after the request's parsing

@@ -35,6 +35,13 @@ export function routeLabel(req: Request, res: Response): string {
   return typeof path === 'string' ? req.baseUrl + path : UNMATCHED_ROUTE;
 }
 
+/** Aborted when the client disconnects before its response is complete (work not yet started can be dropped). */
+export function clientGone(res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.once('close', () => res.writableFinished || ac.abort());
+  return ac.signal;
+}
+
 export function requestContext(metrics: Metrics, log: Logger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();

@@ -2,16 +2,17 @@
 import { Router } from 'express';
 import type { SentimentService } from '../../domain/sentiment/service.js';
 import { jsonBody } from '../middleware/json-body.js';
+import { clientGone } from '../middleware/request-context.js';
 import { sendJson } from '../respond.js';
 import { parsePredict, parsePredictBatch } from '../validation.js';
 
 export function predictRouter(sentiment: SentimentService): Router {
   const r = Router();
   r.post('/predict', jsonBody, async (req, res) => {
-    sendJson(res, 200, await sentiment.score(parsePredict(req.body)));
+    sendJson(res, 200, await sentiment.score(parsePredict(req.body), clientGone(res)));
   });
   r.post('/predict/batch', jsonBody, async (req, res) => {
-    sendJson(res, 200, { predictions: await sentiment.predictBatch(parsePredictBatch(req.body)) });
+    sendJson(res, 200, { predictions: await sentiment.predictBatch(parsePredictBatch(req.body), clientGone(res)) });
   });
   r.get('/model/info', (_req, res) => {
     res.json(sentiment.info());
