@@ -43,7 +43,10 @@ async function up(args) {
         release();
       })();
     };
-    const info = await startCluster({ owner, build: true });
+    // Taken under the lock, before this cluster changes anything (and after any other has been
+    // torn down): what a teardown must restore, even when suites queue for the lock.
+    const hostBefore = hostSnapshot();
+    const info = { ...await startCluster({ owner, build: true }), hostBefore };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     const timer = setInterval(() => { if (owner && !isAlive(owner)) stop(`owner ${owner} exited`); }, 500);

@@ -26,6 +26,12 @@ export interface ClusterInfo {
   logs: string;
   /** Cumulative milliseconds at the end of each start-up phase. */
   phases: Record<string, number>;
+  /**
+   * hostSnapshot() taken by `up` under the machine-wide lock before it changed anything: what
+   * stop() must restore. (A snapshot taken by the suite before startTestCluster() may catch
+   * another suite's cluster, which the lock is still waiting for.)
+   */
+  hostBefore: Record<string, unknown>;
 }
 
 export interface TestCluster {
