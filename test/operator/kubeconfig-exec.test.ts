@@ -84,7 +84,7 @@ function requestsBy(prefix: string): Array<{ n: number; at: number; uri: string 
  * across several expiries, the plugin running again after each; no request arrives with a
  * credential past its expiry.
  */
-async function operatorAcrossExpiries(name: string, userPrefix: string, pluginEnv: Record<string, string>): Promise<void> {
+async function operatorAcrossExpiries(name: string, userPrefix: string, pluginEnv: Record<string, string>, { watchesFollow = false } = {}): Promise<void> {
   const cfg = execKubeconfig(name, { PLUGIN_TTL_MS: String(TTL_MS), ...pluginEnv });
   const ns = await createTestNamespace(name, plane.kubeConfig());
   const world = new World(plane.kubeConfig(), ns);
@@ -114,13 +114,21 @@ async function operatorAcrossExpiries(name: string, userPrefix: string, pluginEn
   // ... and never with one past its expiry
   const late = requests.filter((r) => r.at > expiry.get(r.n)! + IN_FLIGHT_SLACK_MS);
   expect(late).toEqual([]);
+  if (watchesFollow) {
+    // A watch's connection keeps the certificate it was opened with: each one the operator opened
+    // with the first certificate was opened again with a later one (not minutes later, at its timeout).
+    const watched = (keep: (n: number) => boolean): string[] =>
+      [...new Set(requests.filter((r) => keep(r.n) && /[?&]watch=true/.test(r.uri)).map((r) => r.uri.split('?')[0]!))].sort();
+    expect(watched((n) => n === 1).length).toBeGreaterThanOrEqual(7);
+    expect(watched((n) => n > 1)).toEqual(watched((n) => n === 1));
+  }
 }
 
 test('when the exec plugin issues expiring bearer tokens, then the operator keeps working across expiries, runs the plugin again each time, and never sends an expired token', async () => {
   await operatorAcrossExpiries('tokens', 'exec-tok-', {});
 }, 90_000);
 
-test('when the exec plugin issues expiring client certificates, then the operator keeps working across expiries on new connections with the new certificate', async () => {
+test('when the exec plugin issues expiring client certificates, then the operator keeps working across expiries on new connections with the new certificate, its watches included', async () => {
   const ca = { certFile: caFile, keyFile: path.join(process.env.ENVTEST_CERT_DIR!, 'ca.key') };
   const pki = path.join(dir, 'certs-pki');
   const pluginDir = path.join(dir, 'certs');
@@ -131,7 +139,7 @@ test('when the exec plugin issues expiring client certificates, then the operato
     fs.copyFileSync(c.certFile, path.join(pluginDir, `cert-${n}.crt`));
     fs.copyFileSync(c.keyFile, path.join(pluginDir, `cert-${n}.key`));
   }
-  await operatorAcrossExpiries('certs', 'exec-cert-', { PLUGIN_MODE: 'cert' });
+  await operatorAcrossExpiries('certs', 'exec-cert-', { PLUGIN_MODE: 'cert' }, { watchesFollow: true });
 }, 90_000);
 
 describe('plugin configuration and failures, as client-go reports them', () => {

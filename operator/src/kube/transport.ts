@@ -57,6 +57,8 @@ export class Transport {
   private agent?: http.Agent;
   /** the client certificate and key the shared agent's connections present */
   private agentIdentity?: string;
+  /** open watches, each with the client certificate and key its connection presented */
+  private readonly streams = new Set<{ identity: string; end(): void }>();
   private readonly observers: TransportObserver[] = [];
 
   /** proxyEnv: HTTPS_PROXY/NO_PROXY as read at startup; a cluster's proxy-url overrides it */
@@ -89,7 +91,7 @@ export class Transport {
 
   private async once<T>(spec: RequestSpec): Promise<T> {
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    const req = await this.open(spec, payload);
+    const { req } = await this.open(spec, payload);
     let statusCode = 0;
     let body = '';
     let retryAfter: string | string[] | undefined;
@@ -119,10 +121,14 @@ export class Transport {
    */
   async stream(spec: RequestSpec, onLine: (obj: unknown) => void, signal: AbortSignal, stallMs: number): Promise<void> {
     if (signal.aborted) return;
-    const req = await this.open({ ...spec, timeoutMs: 0, signal: undefined }, undefined, true);
+    const { req, identity } = await this.open({ ...spec, timeoutMs: 0, signal: undefined }, undefined, true);
     await new Promise<void>((resolve, reject) => {
       let stallTimer: NodeJS.Timeout | undefined;
+      // Ended as the server ends a watch when the certificate it presented is replaced (see sharedAgent).
+      const entry = { identity, end: () => settle() };
+      this.streams.add(entry);
       const settle = (err?: Error): void => {
+        this.streams.delete(entry);
         clearTimeout(stallTimer);
         signal.removeEventListener('abort', onAbort);
         req.destroy();
@@ -181,7 +187,7 @@ export class Transport {
     for (const o of this.observers) o.response?.(spec, statusCode);
   }
 
-  private async open(spec: RequestSpec, payload: string | undefined, longLived = false): Promise<http.ClientRequest> {
+  private async open(spec: RequestSpec, payload: string | undefined, longLived = false): Promise<{ req: http.ClientRequest; identity: string }> {
     spec.signal?.throwIfAborted();
     // the auth source fills in TLS material and (possibly refreshed) credentials
     const opts: https.RequestOptions = {};
@@ -194,13 +200,14 @@ export class Transport {
       headers['content-length'] = Buffer.byteLength(payload);
     }
     const isHttps = url.protocol === 'https:';
+    const identity = isHttps ? `${String(opts.cert ?? '')}\n${String(opts.key ?? '')}` : '';
     const reqOpts: https.RequestOptions = {
       method: spec.method,
       headers,
       auth: opts.auth,
       // Watches hold their connection for minutes: give them their own sockets (through the
       // proxy too: an agent of their own that keeps nothing alive).
-      agent: !longLived ? this.sharedAgent(opts, isHttps)
+      agent: !longLived ? this.sharedAgent(opts, isHttps, identity)
         : this.proxy ? proxyAgent(this.proxy.url, isHttps, { keepAlive: false, ...tlsOptions(opts) }) : undefined,
       timeout: spec.timeoutMs ?? 30_000,
       // an abort destroys the request and its socket: nothing more of it reaches the server
@@ -213,20 +220,22 @@ export class Transport {
     if (longLived) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
     // a refused credential (an exec plugin's, revoked early) is replaced before the next request
     if (this.kc.unauthorized) req.on('response', (res) => { if (res.statusCode === 401) this.kc.unauthorized?.(opts); });
-    return req;
+    return { req, identity };
   }
 
   /**
    * Keep-alive connections present the client certificate they were opened with: when the auth
    * source hands out another one (an exec plugin's certificate was refreshed), new connections
-   * are needed. The old agent's sockets are closed once its in-flight requests had time to end.
+   * are needed. The old agent's sockets are closed once its in-flight requests had time to end;
+   * open watches end now, as client-go closes its connections on a rotated certificate, and their
+   * informers watch again on connections with the new one (not minutes later at their timeout).
    */
-  private sharedAgent(opts: https.RequestOptions, isHttps: boolean): http.Agent {
-    const identity = isHttps ? `${String(opts.cert ?? '')}\n${String(opts.key ?? '')}` : '';
+  private sharedAgent(opts: https.RequestOptions, isHttps: boolean, identity: string): http.Agent {
     if (this.agent && identity !== this.agentIdentity) {
       const old = this.agent;
       setTimeout(() => old.destroy(), 60_000).unref();
       this.agent = undefined;
+      for (const s of [...this.streams]) if (s.identity !== identity) s.end();
     }
     this.agentIdentity = identity;
     if (!this.agent) {
