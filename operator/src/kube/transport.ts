@@ -7,6 +7,7 @@ import * as https from 'node:https';
 import type { ClusterAuth } from './auth';
 import { isTransient, KubeApiError, ProxyError, RequestTimeoutError, WatchStalledError } from './errors';
 import { describeProxy, proxyAgent, selectProxy, type ProxyEnv, type SelectedProxy } from './proxy';
+import { backoffDelay, jittered, sleep } from '../runtime/backoff';
 
 /** Request verbs as RBAC and the benchmark name them; 'apply' is a server-side-apply PATCH. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'apply' | 'patch' | 'update' | 'delete';
@@ -83,7 +84,7 @@ export class Transport {
         const delay = retryDelay(err, attempt, this.retry);
         const code = err instanceof KubeApiError ? err.statusCode : 0;
         for (const o of this.observers) o.retry?.(spec, code, delay);
-        await abortableSleep(delay, spec.signal);
+        await sleep(delay, spec.signal);
         if (spec.signal?.aborted) throw err;
       }
     }
@@ -268,21 +269,8 @@ export class Transport {
 export function retryDelay(err: unknown, attempt: number, policy: RetryPolicy, now = Date.now()): number {
   const after = err instanceof KubeApiError ? err.retryAfterMs(now) : undefined;
   if (after !== undefined) return Math.min(after, policy.maxRetryAfterMs);
-  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
-  return Math.round(exp * (0.5 + Math.random() / 2));
+  return jittered(backoffDelay(attempt, policy));
 }
-
-const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done);
-  });
 
 function tlsOptions(opts: https.RequestOptions): https.AgentOptions {
   const o: https.AgentOptions = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase };
