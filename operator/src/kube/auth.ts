@@ -90,9 +90,10 @@ export interface KubeconfigFile {
   users?: Named<{ user: Record<string, unknown> }>[];
 }
 
-function fileOrData(base: string, file: unknown, data: unknown): Buffer | undefined {
+/** Inline base64 data, else the file (made absolute by mergeKubeconfigs). */
+function fileOrData(file: unknown, data: unknown): Buffer | undefined {
   if (typeof data === 'string' && data) return Buffer.from(data, 'base64');
-  if (typeof file === 'string' && file) return readFileSync(isAbsolute(file) ? file : join(base, file));
+  if (typeof file === 'string' && file) return readFileSync(file);
   return undefined;
 }
 
@@ -155,17 +156,17 @@ async function fromKubeconfig(paths: readonly string[]): Promise<ClusterAuth> {
     kc.loadFromString(stringify(doc)); // the merged view, its file references already absolute
     return kc;
   }
-  const base = '/'; // every file reference is absolute by now
+  // every file reference is absolute by now (mergeKubeconfigs)
   const tlsAndAuth: TlsAndAuth = {
     server: cluster.server,
     proxyUrl,
-    ca: fileOrData(base, cluster['certificate-authority'], cluster['certificate-authority-data']),
+    ca: fileOrData(cluster['certificate-authority'], cluster['certificate-authority-data']),
     insecure: cluster['insecure-skip-tls-verify'] === true,
     servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
-    cert: fileOrData(base, user['client-certificate'], user['client-certificate-data']),
-    key: fileOrData(base, user['client-key'], user['client-key-data']),
+    cert: fileOrData(user['client-certificate'], user['client-certificate-data']),
+    key: fileOrData(user['client-key'], user['client-key-data']),
     token: typeof user.token === 'string' ? user.token : undefined,
-    tokenFile: typeof user.tokenFile === 'string' ? (isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile)) : undefined,
+    tokenFile: typeof user.tokenFile === 'string' ? user.tokenFile : undefined,
     basic: typeof user.username === 'string' ? `${user.username}:${String(user.password ?? '')}` : undefined,
   };
   if (!user.exec) return new StaticAuth(tlsAndAuth);
