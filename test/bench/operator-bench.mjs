@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../harness/free-port.cjs';
 import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
+import { cpuSeconds, rssMiB } from './proc.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -78,22 +79,11 @@ const WRITES = new Set(['create', 'apply', 'patch', 'update', 'delete']);
 const writes = (byVerb) => Object.entries(byVerb).filter(([k]) => WRITES.has(k.split(' ')[0])).reduce((n, [, v]) => n + v, 0);
 const diff = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]).filter(([, v]) => v > 0));
 
-function rssMb(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
-}
-
 /** The highest RSS over `ms` (sampled every 100 ms): a single sample depends on where the GC cycle is. */
 async function peakRssMb(pid, ms) {
   let peak = 0;
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) peak = Math.max(peak, rssMb(pid));
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) peak = Math.max(peak, rssMiB(pid));
   return peak;
-}
-
-/** User + system CPU seconds a process has used (/proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s). */
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The pids of a process's descendants, by command name (the control plane's kube-apiserver and etcd). */
@@ -250,9 +240,9 @@ const op = startOperator(plane.kubeconfig, port);
 processes.push(op, plane.child);
 const opExit = new Promise((r) => op.once('exit', (code, signal) => r({ code, signal })));
 await waitReady(op, port);
-log(`operator pid ${op.pid} ready; RSS idle ${rssMb(op.pid).toFixed(0)} MB`);
+log(`operator pid ${op.pid} ready; RSS idle ${rssMiB(op.pid).toFixed(0)} MB`);
 const rows = [];
-const rssIdle = rssMb(op.pid);
+const rssIdle = rssMiB(op.pid);
 
 const children = watchChildren(client);
 await Promise.all(Object.values(children).map((i) => i.waitForSync()));
