@@ -3,9 +3,13 @@
 // AbortSignal ends a request the server never answers at once (the leader's renew deadline).
 import http from 'node:http';
 import type net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { KubeClient } from '../../operator/src/kube/client';
 import { isResourceVersionTooLarge, isTransient, KubeApiError, RequestTimeoutError } from '../../operator/src/kube/errors';
 import { RequestCounter } from '../../operator/src/kube/request-counter';
 import { retryDelay, Transport, type RetryPolicy } from '../../operator/src/kube/transport';
+import { deadlineSignal } from '../../operator/src/runtime/deadline';
 
 type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 let answers: Answer[] = [];
@@ -68,6 +72,26 @@ test('when the server never answers, then aborting the signal ends the request a
   expect(seen).toHaveLength(1);
   await expect(get(AbortSignal.abort())).rejects.toBeDefined(); // already aborted: nothing is sent
   expect(seen).toHaveLength(1);
+});
+
+test('when a deadline is combined with another signal (the leader\'s renewal) and the garbage collector runs while the server never answers, then the deadline still ends the request', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  answers = ['hang'];
+  const leadership = new AbortController();
+  const client = new KubeClient(transport).scoped(AbortSignal.any([deadlineSignal(300), leadership.signal]));
+  const collecting = setInterval(gc, 20);
+  const started = Date.now();
+  try {
+    const outcome = await Promise.race([
+      client.get({ group: '', version: 'v1', plural: 'things', kind: 'Thing', namespaced: false }, undefined, 'x').then(() => 'answered', (err: Error) => err.name),
+      new Promise((r) => setTimeout(() => r('still waiting after 3 s'), 3_000)),
+    ]);
+    expect(outcome).toBe('AbortError');
+    expect(Date.now() - started).toBeLessThan(1_500);
+  } finally {
+    clearInterval(collecting);
+  }
 });
 
 test('retry delays: Retry-After in seconds or as a date wins (capped); otherwise jittered exponential backoff', () => {

@@ -13,6 +13,7 @@ import { isConflict } from '../kube/errors';
 import { LEASES } from '../kube/resources';
 import type { Lease } from '../kube/types';
 import { sleep } from './backoff';
+import { deadlineSignal } from './deadline';
 
 export interface LeaderElectionConfig {
   namespace: string;
@@ -84,7 +85,7 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     await this.inflight; // a renewal still in flight would make our update conflict
-    const client = this.client.scoped(AbortSignal.timeout(this.cfg.renewDeadlineMs));
+    const client = this.client.scoped(deadlineSignal(this.cfg.renewDeadlineMs));
     for (let attempt = 1; ; attempt++) {
       const lease = await client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
       if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
@@ -101,7 +102,7 @@ export class LeaderElector {
 
   /** One attempt; its requests are aborted at `deadline` (then it counts as failed). */
   private tryAcquireOrRenew(deadline: number): Promise<boolean> {
-    const bound = AbortSignal.any([AbortSignal.timeout(Math.max(1, deadline - Date.now())), this.abort.signal]);
+    const bound = AbortSignal.any([deadlineSignal(Math.max(1, deadline - Date.now())), this.abort.signal]);
     this.inflight = this.acquireOrRenew(this.client.scoped(bound));
     return this.inflight;
   }
