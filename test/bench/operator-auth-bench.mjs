@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from '../harness/free-port.cjs';
+import { numberFlags } from './flags.mjs';
 import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,13 +28,7 @@ const { KubeClient } = await import(path.join(root, 'dist/operator/src/kube/clie
 const { loadClusterAuth } = await import(path.join(root, 'dist/operator/src/kube/auth.js'));
 const R = await import(path.join(root, 'dist/operator/src/kube/resources.js'));
 
-const flag = (name, dflt) => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : dflt;
-};
-const APPS = flag('apps', 200);
-const STEADY_S = flag('steady-seconds', 15);
-const TTL_S = flag('ttl-seconds', 5);
+const { apps: APPS, 'steady-seconds': STEADY_S, 'ttl-seconds': TTL_S } = numberFlags({ apps: 200, 'steady-seconds': 15, 'ttl-seconds': 5 });
 const PLUGIN = path.join(root, 'test/operator/support/exec-plugin.mjs');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);

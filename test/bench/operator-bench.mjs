@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../harness/free-port.cjs';
+import { numberFlags } from './flags.mjs';
 import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
 import { cpuSeconds, rssMiB } from './proc.mjs';
 
@@ -30,15 +31,8 @@ const R = await import(path.join(root, 'dist/operator/src/kube/resources.js'));
 const { Informer } = await import(path.join(root, 'dist/operator/src/runtime/informer.js'));
 const MANAGED_BY = 'app.kubernetes.io/managed-by=fastapiapp-operator';
 
-const flag = (name, dflt) => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : dflt;
-};
-const APPS = flag('apps', 500);
-const STEADY_S = flag('steady-seconds', 60);
-const CONCURRENCY = flag('concurrency', 16);
-const BIG = flag('big', 5000);
-const TAG_CHANGES = flag('tag-changes', 20);
+const { apps: APPS, 'steady-seconds': STEADY_S, concurrency: CONCURRENCY, big: BIG, 'tag-changes': TAG_CHANGES } =
+  numberFlags({ apps: 500, 'steady-seconds': 60, concurrency: 16, big: 5000, 'tag-changes': 20 });
 const HISTORY_LIMIT = 3; // spec.migration.jobsHistoryLimit's default
 const RESYNC_S = Math.max(5, Math.min(30, Math.floor(STEADY_S / 2))); // a full resync falls inside the window
 const NS = 'bench';
