@@ -199,6 +199,29 @@ describe('through a real CONNECT proxy', () => {
     }
   });
 
+  test('when the SOCKS proxy is unreachable, or cannot reach the API server, then the error names the proxy and is retried', async () => {
+    const deadPort = await closedPort();
+    const dead = await clientFor(kubeconfig('socks-dead', { server: `https://127.0.0.1:${apiPort}`, 'proxy-url': `socks5://127.0.0.1:${deadPort}` }));
+    const socks = await startSocks5Proxy();
+    const serverPort = await closedPort();
+    const noServer = await clientFor(kubeconfig('socks-no-server', { server: `https://127.0.0.1:${serverPort}`, 'proxy-url': socks.url }));
+    try {
+      const unreachable = await dead.list(CONFIGMAPS, ns).catch((e: unknown) => e);
+      expect(unreachable).toBeInstanceOf(ProxyError);
+      expect((unreachable as Error).message).toBe(`proxy socks5://127.0.0.1:${deadPort} (proxy-url) is unreachable: connect ECONNREFUSED 127.0.0.1:${deadPort}`);
+      expect(isTransient(unreachable)).toBe(true);
+      const refused = await noServer.list(CONFIGMAPS, ns).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ProxyError);
+      expect((refused as Error).message).toBe(`proxy ${socks.url} (proxy-url) could not connect to 127.0.0.1:${serverPort}: ConnectionRefused`);
+      expect(isTransient(refused)).toBe(true);
+      expect(socks.connects).toEqual(Array(FAST_RETRY.attempts).fill(`127.0.0.1:${serverPort}`)); // every attempt went to the proxy
+    } finally {
+      dead.close();
+      noServer.close();
+      await socks.close();
+    }
+  });
+
   test('when the proxy is unreachable, then requests and watches fail within a second or two with an error naming the proxy', async () => {
     const port = await closedPort();
     const client = await clientFor(kubeconfig('dead', { server: `https://127.0.0.1:${apiPort}`, 'proxy-url': `http://user:secret@127.0.0.1:${port}` }));

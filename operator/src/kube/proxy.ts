@@ -11,6 +11,7 @@ import type * as https from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
+import { ProxyError } from './errors';
 
 /** The proxy variables as read once at startup (the upper-case name wins, as in Go). */
 export interface ProxyEnv {
@@ -110,6 +111,33 @@ export function proxyAgent(proxy: URL, targetIsHttps: boolean, options: https.Ag
 /** The proxy without its credentials and where it came from, for messages. */
 export function describeProxy(proxy: SelectedProxy): string {
   return `${proxy.url.protocol}//${proxy.url.host} (${proxy.source})`;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+/** SOCKS5 replies (RFC 1928 section 6) that mean "not now", as the socket codes retried elsewhere. */
+const SOCKS_REPLY_CODES: Record<string, string> = {
+  ConnectionRefused: 'ECONNREFUSED', HostUnreachable: 'EHOSTUNREACH', NetworkUnreachable: 'ENETUNREACH', TTLExpired: 'ETIMEDOUT', Failure: 'ECONNRESET',
+};
+
+/**
+ * A failure before any response, when every connection goes to the proxy, is the proxy's: a
+ * ProxyError with the proxy's address (never its credentials), where it was configured, and the
+ * socket code when a retry may help. hpagent and socks report failures only as messages (socks
+ * even turns the proxy's ECONNREFUSED into a message), so they are read from those.
+ */
+export function proxyFailure(err: Error, proxy: SelectedProxy, target: string): ProxyError | undefined {
+  const what = `proxy ${describeProxy(proxy)}`;
+  const refused = /^Bad response: (\d+)/.exec(err.message); // hpagent: the CONNECT was answered with an error
+  if (refused) return new ProxyError(`${what} refused to tunnel to ${target}: HTTP ${refused[1]}`, undefined, Number(refused[1]));
+  if (err.message === 'Proxy timeout') return new ProxyError(`${what} did not answer the CONNECT to ${target}`, 'ETIMEDOUT');
+  const reply = /^Socks5 proxy rejected connection - (\w+)/.exec(err.message); // socks: an error reply to the CONNECT
+  if (reply) return new ProxyError(`${what} could not connect to ${target}: ${reply[1]}`, SOCKS_REPLY_CODES[reply[1]!]);
+  if (err.message === 'Socks5 Authentication failed') return new ProxyError(`${what} rejected the username and password of its URL`);
+  if (err.message === 'Proxy connection timed out') return new ProxyError(`${what} did not complete the SOCKS handshake for ${target}`, 'ETIMEDOUT');
+  if (err.message === 'Socket closed') return new ProxyError(`${what} closed the connection during the SOCKS handshake for ${target}`, 'ECONNRESET');
+  const code = (err as NodeJS.ErrnoException).code ?? /^(?:connect|getaddrinfo) (E[A-Z]+)/.exec(err.message)?.[1];
+  if (code && UNREACHABLE.has(code)) return new ProxyError(`${what} is unreachable: ${err.message}`, code);
+  return undefined;
 }
 
 function splitHostPort(entry: string): { host: string; port?: string } {

@@ -5,8 +5,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ClusterAuth } from './auth';
-import { isTransient, KubeApiError, ProxyError, RequestTimeoutError, WatchStalledError } from './errors';
-import { describeProxy, proxyAgent, selectProxy, type ProxyEnv, type SelectedProxy } from './proxy';
+import { isTransient, KubeApiError, RequestTimeoutError, WatchStalledError } from './errors';
+import { proxyAgent, proxyFailure, selectProxy, type ProxyEnv, type SelectedProxy } from './proxy';
 import { backoffDelay, jittered, sleep } from '../runtime/backoff';
 
 /** Request verbs as RBAC and the benchmark name them; 'apply' is a server-side-apply PATCH. */
@@ -247,21 +247,10 @@ export class Transport {
     return this.agent;
   }
 
-  /**
-   * A failure before any response, when every connection goes to the proxy, is the proxy's:
-   * say so, with the proxy's address (never its credentials) and where it was configured.
-   */
+  /** A failure before any response, when every connection goes to the proxy, is the proxy's. */
   private viaProxy(err: Error): Error {
     if (!this.proxy || err instanceof RequestTimeoutError || err.name === 'AbortError') return err;
-    const what = `proxy ${describeProxy(this.proxy)}`;
-    const refused = /^Bad response: (\d+)/.exec(err.message); // hpagent: the CONNECT was answered with an error
-    if (refused) return new ProxyError(`${what} refused to tunnel to ${this.server.host}: HTTP ${refused[1]}`, undefined, Number(refused[1]));
-    const code = (err as NodeJS.ErrnoException).code;
-    if (err.message === 'Proxy timeout') return new ProxyError(`${what} did not answer the CONNECT to ${this.server.host}`, 'ETIMEDOUT');
-    if (code && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'].includes(code)) {
-      return new ProxyError(`${what} is unreachable: ${err.message}`, code);
-    }
-    return err;
+    return proxyFailure(err, this.proxy, this.server.host) ?? err;
   }
 }
 

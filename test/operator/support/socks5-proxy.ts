@@ -1,7 +1,7 @@
 // A minimal real SOCKS5 proxy on loopback (RFC 1928: no authentication, CONNECT only, IPv4 or
 // domain-name addresses), for a kubeconfig `proxy-url: socks5://...`. It records each target as
 // the client sent it (a name means the client left resolving it to the proxy) and resolves names
-// through `hosts`.
+// through `hosts`. A target it cannot connect to gets the SOCKS error reply.
 import net from 'node:net';
 
 export interface Socks5Proxy {
@@ -38,13 +38,19 @@ export async function startSocks5Proxy(hosts: Record<string, string> = {}): Prom
       const rest = buf.subarray(4 + addrLen + 2);
       client.off('data', onData);
       connects.push(`${host}:${port}`);
+      let connected = false;
       const upstream = net.connect(port, hosts[host] ?? host, () => {
+        connected = true;
         client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0])); // succeeded
         if (rest.length) upstream.write(rest);
         upstream.pipe(client);
         client.pipe(upstream);
       });
-      upstream.on('error', () => client.destroy());
+      // as real proxies do, a target that cannot be reached gets an error reply: 5 connection refused, 4 host unreachable
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        if (!connected) client.end(Buffer.from([5, err.code === 'ECONNREFUSED' ? 5 : 4, 0, 1, 0, 0, 0, 0, 0, 0]));
+        else client.destroy();
+      });
       client.on('close', () => upstream.destroy());
     };
     client.on('data', onData);
