@@ -1,6 +1,7 @@
 // The transport's retries and aborts against a real HTTP server on loopback (no API server
 // needed): 429/503 are retried, Retry-After is honoured, other 4xx are not retried, and an
 // AbortSignal ends a request the server never answers at once (the leader's renew deadline).
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type net from 'node:net';
 import v8 from 'node:v8';
@@ -9,7 +10,7 @@ import { KubeClient } from '../../operator/src/kube/client';
 import { isResourceVersionTooLarge, isTransient, KubeApiError, RequestTimeoutError } from '../../operator/src/kube/errors';
 import { RequestCounter } from '../../operator/src/kube/request-counter';
 import { retryDelay, Transport, type RetryPolicy } from '../../operator/src/kube/transport';
-import { deadlineSignal } from '../../operator/src/runtime/deadline';
+import { withDeadline } from '../../operator/src/runtime/deadline';
 
 type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 let answers: Answer[] = [];
@@ -79,16 +80,25 @@ test('when a deadline is combined with another signal (the leader\'s renewal) an
   const gc = vm.runInNewContext('gc') as () => void;
   answers = ['hang'];
   const leadership = new AbortController();
-  const client = new KubeClient(transport).scoped(AbortSignal.any([deadlineSignal(300), leadership.signal]));
+  const root = new KubeClient(transport);
+  const things = { group: '', version: 'v1', plural: 'things', kind: 'Thing', namespaced: false };
   const collecting = setInterval(gc, 20);
   const started = Date.now();
   try {
     const outcome = await Promise.race([
-      client.get({ group: '', version: 'v1', plural: 'things', kind: 'Thing', namespaced: false }, undefined, 'x').then(() => 'answered', (err: Error) => err.name),
+      withDeadline(300, leadership.signal, (signal) => root.scoped(signal).get(things, undefined, 'x')).then(() => 'answered', (err: Error) => err.name),
       new Promise((r) => setTimeout(() => r('still waiting after 3 s'), 3_000)),
     ]);
     expect(outcome).toBe('AbortError');
     expect(Date.now() - started).toBeLessThan(1_500);
+    expect(getEventListeners(leadership.signal, 'abort')).toHaveLength(0); // nothing left on the long-lived signal
+
+    // and the other signal ends it before the deadline
+    answers = ['hang'];
+    setTimeout(() => leadership.abort(), 100);
+    const t0 = Date.now();
+    await expect(withDeadline(10_000, leadership.signal, (signal) => root.scoped(signal).get(things, undefined, 'x'))).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - t0).toBeLessThan(1_000);
   } finally {
     clearInterval(collecting);
   }

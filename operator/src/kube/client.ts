@@ -41,7 +41,7 @@ export class KubeClient {
   /**
    * The same connection, but every request is aborted once `signal` aborts (in flight, or
    * waiting to retry) and refused afterwards: the leader's writes end the moment leadership is lost.
-   * For a timeout pass runtime/deadline's deadlineSignal, not AbortSignal.timeout (see there why).
+   * For a deadline use runtime/deadline's withDeadline, not AbortSignal.timeout (see there why).
    */
   scoped(signal: AbortSignal): KubeClient {
     const scope = this.signal ? AbortSignal.any([this.signal, signal]) : signal;

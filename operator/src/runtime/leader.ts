@@ -13,7 +13,7 @@ import { isConflict } from '../kube/errors';
 import { LEASES } from '../kube/resources';
 import type { Lease } from '../kube/types';
 import { sleep } from './backoff';
-import { deadlineSignal } from './deadline';
+import { withDeadline } from './deadline';
 
 export interface LeaderElectionConfig {
   namespace: string;
@@ -85,25 +85,26 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     await this.inflight; // a renewal still in flight would make our update conflict
-    const client = this.client.scoped(deadlineSignal(this.cfg.renewDeadlineMs));
-    for (let attempt = 1; ; attempt++) {
-      const lease = await client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
-      if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
-      const { holderIdentity: _h, ...spec } = lease.spec;
-      try {
-        await client.update<Lease>(LEASES, { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
-        this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'released leadership');
-        return;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= 3) throw err;
+    await withDeadline(this.cfg.renewDeadlineMs, undefined, async (signal) => {
+      const client = this.client.scoped(signal);
+      for (let attempt = 1; ; attempt++) {
+        const lease = await client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
+        if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
+        const { holderIdentity: _h, ...spec } = lease.spec;
+        try {
+          await client.update<Lease>(LEASES, { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
+          this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'released leadership');
+          return;
+        } catch (err) {
+          if (!isConflict(err) || attempt >= 3) throw err;
+        }
       }
-    }
+    });
   }
 
   /** One attempt; its requests are aborted at `deadline` (then it counts as failed). */
   private tryAcquireOrRenew(deadline: number): Promise<boolean> {
-    const bound = AbortSignal.any([deadlineSignal(Math.max(1, deadline - Date.now())), this.abort.signal]);
-    this.inflight = this.acquireOrRenew(this.client.scoped(bound));
+    this.inflight = withDeadline(Math.max(1, deadline - Date.now()), this.abort.signal, (signal) => this.acquireOrRenew(this.client.scoped(signal)));
     return this.inflight;
   }
 
