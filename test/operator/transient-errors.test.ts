@@ -63,7 +63,11 @@ describe('with a 60 s threshold', () => {
     await eventually(async () => image(await s.world.deployment('throttled')) === ref('v1'), 'Deployment created after the 429s', 30_000);
     proxy.setRule(undefined);
 
-    const attempts: LoggedRequest[] = proxy.log.filter(match);
+    // the API server may have stored the Deployment before the proxy relayed its answer: wait for that
+    const attempts: LoggedRequest[] = await eventually(() => {
+      const seen = proxy.log.filter(match);
+      return seen.length >= 4 && seen.slice(0, 4).every((a) => a.status !== 0) && seen;
+    }, 'the proxy relayed the answer to the fourth apply');
     expect(attempts.slice(0, 4).map((a) => a.status)).toEqual([429, 429, 429, 201]); // 201: the apply created it
     for (let i = 1; i < 4; i++) expect(attempts[i]!.at - attempts[i - 1]!.at).toBeGreaterThanOrEqual(950); // Retry-After: 1
     await s.world.rollOut('throttled');
