@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../harness/free-port.cjs';
 import { numberFlags } from './flags.mjs';
+import sidecar from '../operator/support/sidecar-injector.cjs';
 import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
 import { cpuSeconds, rssMiB } from './proc.mjs';
 
@@ -29,6 +30,7 @@ const root = path.resolve(here, '../..');
 const { KubeClient } = await import(path.join(root, 'dist/operator/src/kube/client.js'));
 const R = await import(path.join(root, 'dist/operator/src/kube/resources.js'));
 const { Informer } = await import(path.join(root, 'dist/operator/src/runtime/informer.js'));
+const { injectSidecar } = sidecar;
 const MANAGED_BY = 'app.kubernetes.io/managed-by=fastapiapp-operator';
 
 const { apps: APPS, 'steady-seconds': STEADY_S, concurrency: CONCURRENCY, big: BIG, 'tag-changes': TAG_CHANGES } =
@@ -114,28 +116,9 @@ async function createApps(client, from, to, { noMigrations = false } = {}) {
 }
 const migrates = (name) => Number(name.slice(4)) % 2 === 0 && Number(name.slice(4)) < 2 * APPS;
 
-/** A sidecar injector, as a mutating webhook or a mesh would: its own field manager, server-side apply. */
+/** A sidecar injector on every Deployment (test/operator/support/sidecar-injector.cjs). */
 async function injectSidecars(client, deployments) {
-  await pool(deployments, CONCURRENCY, (d) => client.transport.request({
-    verb: 'apply', resource: 'deployments', method: 'PATCH', contentType: 'application/apply-patch+yaml',
-    path: R.resourcePath(R.DEPLOYMENTS, NS, d.metadata.name), query: { fieldManager: 'sidecar-injector', force: true },
-    body: {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: d.metadata.name, namespace: NS },
-      spec: {
-        selector: d.spec.selector,
-        template: {
-          metadata: { labels: d.spec.template.metadata.labels },
-          spec: {
-            containers: [
-              { name: 'app', env: [{ name: 'INJECTED_PROXY', value: 'http://127.0.0.1:15001' }], volumeMounts: [{ name: 'certs', mountPath: '/etc/certs' }] },
-              { name: 'proxy', image: 'registry.example/proxy:1', resources: { limits: { cpu: '0.1', memory: '64Mi' } } },
-            ],
-            volumes: [{ name: 'certs', emptyDir: {} }],
-          },
-        },
-      },
-    },
-  }));
+  await pool(deployments, CONCURRENCY, (d) => injectSidecar(client, d));
 }
 
 /** Changes one app's tag `n` times, each time waiting until its Deployment runs the new tag (Jobs completed by completeJobs). */
@@ -306,7 +289,7 @@ const byVerbOnly = {};
 for (const [k, v] of Object.entries(reqs)) { const verb = k.split(' ')[0]; byVerbOnly[verb] = (byVerbOnly[verb] ?? 0) + v; }
 const pr = (n) => (n / reconciles).toFixed(2);
 
-rows.push(['FastApiApps', `${APPS} (${APPS / 2} migrating)`, '']);
+rows.push(['FastApiApps', `${APPS} (${Math.ceil(APPS / 2)} migrating)`, '']);
 rows.push(['create requests took', `${(createMs / 1000).toFixed(1)} s`, '']);
 rows.push([`time until every child exists (${APPS})`, `${(totalMs / 1000).toFixed(1)} s`, '<= 8 s']);
 rows.push([`  CPU seconds meanwhile (2 cores; 1-min load ${loadDuring})`, Object.entries(cpu1).map(([k, v]) => `${k} ${(v - cpu0[k]).toFixed(1)}`).join(', '), '']);

@@ -1,8 +1,9 @@
 // Ownership and drift against the real API server: objects the app does not control are never
 // adopted (NameConflict), and fields other actors add (a sidecar injector, an extra env var,
 // normalised quantities) cause no re-applies, so steady state stays at zero writes.
-import { DEPLOYMENTS, SERVICES, apiVersionOf, resourcePath } from '../../operator/src/kube/resources';
+import { DEPLOYMENTS, SERVICES } from '../../operator/src/kube/resources';
 import { operatorSuite, reconcileCount, ref } from './support/suite';
+import { injectSidecar } from './support/sidecar-injector.cjs';
 import { condition, eventually, image, sleep, type Loose } from './support/world';
 
 const t = operatorSuite('operator-ownership', { resyncPeriodMs: 500 });
@@ -53,26 +54,7 @@ test('when another actor injects a sidecar, an env var and normalised quantities
   await eventually(async () => condition(await appNow('injected'), 'Ready')?.status === 'True', 'Ready');
 
   // a sidecar injector (its own field manager, server-side apply) adds a container, an env var and a volume mount
-  await t.world.client.transport.request({
-    verb: 'apply', resource: 'deployments', method: 'PATCH', contentType: 'application/apply-patch+yaml',
-    path: resourcePath(DEPLOYMENTS, t.ns, 'injected'), query: { fieldManager: 'sidecar-injector', force: true },
-    body: {
-      apiVersion: apiVersionOf(DEPLOYMENTS), kind: 'Deployment', metadata: { name: 'injected', namespace: t.ns },
-      spec: {
-        selector: d0.spec.selector,
-        template: {
-          metadata: { labels: d0.spec.template.metadata.labels },
-          spec: {
-            containers: [
-              { name: 'app', env: [{ name: 'INJECTED_PROXY', value: 'http://127.0.0.1:15001' }], volumeMounts: [{ name: 'certs', mountPath: '/etc/certs' }] },
-              { name: 'proxy', image: 'registry.example/proxy:1', resources: { limits: { cpu: '100m', memory: '64Mi' } } },
-            ],
-            volumes: [{ name: 'certs', emptyDir: {} }],
-          },
-        },
-      },
-    },
-  });
+  await injectSidecar(t.world.client, d0);
   const injected = (await t.world.deployment('injected'))!;
   expect(injected.spec.template.spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['app', 'proxy']);
   // the API server normalised our quantities: 0.5 -> 500m, 1M -> 1M (kept), the memory limit is ours
