@@ -87,7 +87,7 @@ test('when a deadline is combined with another signal (the leader\'s renewal) an
   try {
     const outcome = await Promise.race([
       withDeadline(300, leadership.signal, (signal) => root.scoped(signal).get(things, undefined, 'x')).then(() => 'answered', (err: Error) => err.name),
-      new Promise((r) => setTimeout(() => r('still waiting after 3 s'), 3_000)),
+      new Promise((r) => setTimeout(() => r('still waiting after 3 s'), 3_000).unref()),
     ]);
     expect(outcome).toBe('AbortError');
     expect(Date.now() - started).toBeLessThan(1_500);
