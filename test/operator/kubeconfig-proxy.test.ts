@@ -172,7 +172,8 @@ describe('through a real CONNECT proxy', () => {
       // every request of the operator went through the proxy: its informers' watches hold tunnels open
       expect(proxy.connects.every((c) => c === `127.0.0.1:${apiPort}`)).toBe(true);
       expect(proxy.open()).toBeGreaterThanOrEqual(7); // one watch per informer, and the pooled connection
-      expect(op.client.requests.counts()[`apply ${DEPLOYMENTS.plural}`]).toBeGreaterThanOrEqual(1);
+      // counted when the answer arrives, which may be after the stored Deployment is visible to us
+      await eventually(() => (op.client.requests.counts()[`apply ${DEPLOYMENTS.plural}`] ?? 0) >= 1, 'the operator counted its Deployment apply');
     } finally {
       await op.stop();
       world.close();
