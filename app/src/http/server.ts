@@ -3,31 +3,21 @@
 // are created with Express's prototypes already in place. The swap otherwise de-optimises
 // every later property access on req/res; measured on this service's hardware it tripled the
 // CPU cost of a trivial route (121 -> 37 µs per request). See README "Benchmarks".
+//
+// Subclasses of Node's own constructors, whose prototypes then become app.request/app.response
+// (Express's documented extension points, kept in the chain): V8 sizes a subclass instance from
+// its constructor chain. The earlier plain functions calling `ServerResponse.call(this)` got too
+// few in-object slots, and V8 turned every response into a dictionary-mode (hash table) object,
+// making each property access on `res` a slow lookup (%HasFastProperties; README "Benchmarks").
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import type { Express } from 'express';
 
-type IncomingCtor = typeof http.IncomingMessage;
-type ResponseCtor = typeof http.ServerResponse;
-
-/** Node's IncomingMessage/ServerResponse are plain constructor functions, callable with `call`. */
-function constructorFunctions(): boolean {
-  const src = (f: unknown) => Function.prototype.toString.call(f);
-  return !/^class\b/.test(src(http.IncomingMessage)) && !/^class\b/.test(src(http.ServerResponse));
-}
-
 export function createHttpServer(app: Express): http.Server {
-  if (!constructorFunctions()) return http.createServer(app); // future Node: fall back, same behaviour
-  function AppRequest(this: http.IncomingMessage, socket: Socket) {
-    (http.IncomingMessage as unknown as (this: unknown, s: Socket) => void).call(this, socket);
-  }
-  AppRequest.prototype = app.request;
-  function AppResponse(this: http.ServerResponse, req: http.IncomingMessage, options?: unknown) {
-    (http.ServerResponse as unknown as (this: unknown, r: unknown, o: unknown) => void).call(this, req, options);
-  }
-  AppResponse.prototype = app.response;
-  return http.createServer(
-    { IncomingMessage: AppRequest as unknown as IncomingCtor, ServerResponse: AppResponse as unknown as ResponseCtor },
-    app,
-  );
+  class AppRequest extends http.IncomingMessage {}
+  class AppResponse extends http.ServerResponse {}
+  Object.setPrototypeOf(AppRequest.prototype, app.request);
+  Object.setPrototypeOf(AppResponse.prototype, app.response);
+  app.request = AppRequest.prototype as unknown as Express['request'];
+  app.response = AppResponse.prototype as unknown as Express['response'];
+  return http.createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse }, app);
 }
