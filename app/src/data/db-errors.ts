@@ -17,12 +17,16 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|Query read timeout|not queryable/i.test(e.message ?? '');
 }
 
-/** Runs a data-access call and maps "database unavailable" errors to DatabaseUnavailableError. */
-export async function guard<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (err) {
-    if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
-    throw err;
-  }
+function classify(err: unknown): never {
+  if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableError(err);
+  throw err;
+}
+
+/**
+ * Maps a data-access call's "database unavailable" errors to DatabaseUnavailableError. A catch
+ * rather than an async wrapper: one promise and one tick fewer per query (Promise.resolve returns
+ * a native promise as it is, and adopts a Knex query builder, which is only thenable).
+ */
+export function guard<T>(work: PromiseLike<T>): Promise<T> {
+  return Promise.resolve(work).catch(classify);
 }
