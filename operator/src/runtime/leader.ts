@@ -85,21 +85,22 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     await this.inflight; // a renewal still in flight would make our update conflict
-    await withDeadline(this.cfg.renewDeadlineMs, undefined, async (signal) => {
-      const client = this.client.scoped(signal);
-      for (let attempt = 1; ; attempt++) {
-        const lease = await client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
-        if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
-        const { holderIdentity: _h, ...spec } = lease.spec;
-        try {
-          await client.update<Lease>(LEASES, { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
-          this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'released leadership');
-          return;
-        } catch (err) {
-          if (!isConflict(err) || attempt >= 3) throw err;
-        }
+    await withDeadline(this.cfg.renewDeadlineMs, undefined, (signal) => this.releaseWith(this.client.scoped(signal)));
+  }
+
+  private async releaseWith(client: KubeClient): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const lease = await client.get<Lease>(LEASES, this.cfg.namespace, this.cfg.name);
+      if (!lease || lease.spec?.holderIdentity !== this.cfg.identity) return;
+      const { holderIdentity: _h, ...spec } = lease.spec;
+      try {
+        await client.update<Lease>(LEASES, { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } });
+        this.log.info({ lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity }, 'released leadership');
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 3) throw err;
       }
-    });
+    }
   }
 
   /** One attempt; its requests are aborted at `deadline` (then it counts as failed). */
