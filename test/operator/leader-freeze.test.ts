@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { LEASES } from '../../operator/src/kube/resources';
 import type { Lease } from '../../operator/src/kube/types';
+import { collectGarbageEvery } from './support/gc';
 import { kubeConfigVia } from './support/informer-kit';
 import { startTestOperator, type TestOperator } from './support/operator';
 import { ref } from './support/suite';
@@ -69,14 +68,13 @@ test('when the leader\'s API traffic freezes, then it gives up at its renew dead
 
   // Garbage collections while the renewal hangs must not lose its deadline (on Node 20 an
   // AbortSignal.timeout inside AbortSignal.any is collected and never fires: a CI run hung so).
-  v8.setFlagsFromString('--expose-gc');
-  const collecting = setInterval(vm.runInNewContext('gc') as () => void, 100);
+  const stopCollecting = collectGarbageEvery(100);
   const frozenAt = Date.now();
   proxy.freeze();
 
   // The old leader ends on its own, at its renew deadline (its last renewal was sent at most one
   // retry period before the freeze), not after a 30 s request timeout.
-  expect(await a.done.finally(() => clearInterval(collecting))).toBe('lost');
+  expect(await a.done.finally(stopCollecting)).toBe('lost');
   expect(a.isLeader()).toBe(false);
   const lostAt = Number(a.logs.find((l) => String(l.msg).startsWith('lost leadership'))?.time);
   expect(lostAt - frozenAt).toBeLessThan(LEASE.renewDeadlineMs + SLACK_MS);

@@ -4,13 +4,12 @@
 import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { KubeClient } from '../../operator/src/kube/client';
 import { isResourceVersionTooLarge, isTransient, KubeApiError, RequestTimeoutError } from '../../operator/src/kube/errors';
 import { RequestCounter } from '../../operator/src/kube/request-counter';
 import { retryDelay, Transport, type RetryPolicy } from '../../operator/src/kube/transport';
 import { withDeadline } from '../../operator/src/runtime/deadline';
+import { collectGarbageEvery } from './support/gc';
 
 type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 let answers: Answer[] = [];
@@ -76,13 +75,11 @@ test('when the server never answers, then aborting the signal ends the request a
 });
 
 test('when a deadline is combined with another signal (the leader\'s renewal) and the garbage collector runs while the server never answers, then the deadline still ends the request', async () => {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
   answers = ['hang'];
   const leadership = new AbortController();
   const root = new KubeClient(transport);
   const things = { group: '', version: 'v1', plural: 'things', kind: 'Thing', namespaced: false };
-  const collecting = setInterval(gc, 50);
+  const stopCollecting = collectGarbageEvery(50);
   const started = Date.now();
   try {
     const outcome = await Promise.race([
@@ -94,14 +91,14 @@ test('when a deadline is combined with another signal (the leader\'s renewal) an
     expect(getEventListeners(leadership.signal, 'abort')).toHaveLength(0); // nothing left on the long-lived signal
 
     // and the other signal ends it before the deadline
-    clearInterval(collecting);
+    stopCollecting();
     answers = ['hang'];
     setTimeout(() => leadership.abort(), 100);
     const t0 = Date.now();
     await expect(withDeadline(10_000, leadership.signal, (signal) => root.scoped(signal).get(things, undefined, 'x'))).rejects.toMatchObject({ name: 'AbortError' });
     expect(Date.now() - t0).toBeLessThan(3_000); // 100 ms, well before the 10 s deadline
   } finally {
-    clearInterval(collecting);
+    stopCollecting();
   }
 });
 
