@@ -2,10 +2,14 @@
 // the migrate command (what the operator's Job runs), and rollout-safe SIGTERM (keep-alive traffic, in-flight requests).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
 import { PostgresCluster } from '../harness/postgres/cluster';
+import { freePort } from '../harness/free-port.cjs';
 
 const root = path.resolve(__dirname, '../..');
 const build = path.join(root, '.cache/app-build/app/src');
@@ -37,6 +41,44 @@ function run(script: string, args: string[], env: Record<string, string>, timeou
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  logs: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+function spawnServer(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [path.join(build, 'start.js')], {
+    cwd: root,
+    env: { ...baseEnv, PORT: '0', HOST: '127.0.0.1', ...env },
+  });
+  children.push(child);
+  const logs: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+        buf = buf.slice(nl + 1);
+        logs.push(line);
+        if (line.msg === 'listening') resolve({ child, port: Number(String(line.address).split(':').pop()), logs, exited });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${stderr}`)));
   });
 }
 
@@ -109,45 +151,15 @@ describe('migrate command', () => {
 
 describe('graceful shutdown', () => {
   let db: TestDatabase;
-  const children: ChildProcess[] = [];
   beforeAll(async () => {
     db = await createTestDatabase('shutdown');
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await db.drop();
   });
 
-  interface Started {
-    child: ChildProcess;
-    port: number;
-    logs: Record<string, unknown>[];
-    exited: Promise<number | null>;
-  }
-
-  function startServer(env: Record<string, string>): Promise<Started> {
-    const child = spawn(process.execPath, [path.join(build, 'start.js')], {
-      cwd: root,
-      env: { ...baseEnv, DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', MIGRATE_ON_START: 'true', SHUTDOWN_TIMEOUT_MS: '10000', ...env },
-    });
-    children.push(child);
-    const logs: Record<string, unknown>[] = [];
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return new Promise((resolve, reject) => {
-      let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-          buf = buf.slice(nl + 1);
-          logs.push(line);
-          if (line.msg === 'listening') resolve({ child, port: Number(String(line.address).split(':').pop()), logs, exited });
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`server exited early with ${code}`)));
-    });
-  }
+  const startServer = (env: Record<string, string>) =>
+    spawnServer({ DATABASE_URL: db.url, MIGRATE_ON_START: 'true', SHUTDOWN_TIMEOUT_MS: '10000', ...env });
 
   async function createItem(base: string): Promise<number> {
     const res = await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'slow', description: 'read' }) });
@@ -317,5 +329,62 @@ describe('graceful shutdown', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(Date.now() - start).toBeLessThan(5000);
+  }, 60000);
+});
+
+// `npm start` with nothing configured: the app runs its own PostgreSQL in a data directory kept
+// between runs. Run as root (CI), Postgres runs as the postgres user, so directory modes matter.
+describe('embedded database (no DATABASE_URL)', () => {
+  let home: string;
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-pg-')); // mode 0700, as a private checkout
+    dataDir = path.join(home, '.data', 'postgres');
+    env = { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), SHUTDOWN_DELAY_MS: '0' };
+  });
+  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  async function startAndStop(check: (base: string) => Promise<void>): Promise<void> {
+    const { child, port, exited } = await spawnServer(env);
+    await check(`http://127.0.0.1:${port}`);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }
+
+  it('when it is started, stopped and started again in the same directory, then the second start serves the data of the first', async () => {
+    let id = 0;
+    await startAndStop(async (base) => {
+      const res = await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'kept', description: 'across restarts' }) });
+      expect(res.status).toBe(201);
+      id = ((await res.json()) as { id: number }).id;
+    });
+    // Postgres refuses a data directory that others may enter.
+    expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700);
+    await startAndStop(async (base) => {
+      const res = await fetch(`${base}/items/${id}`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { name: string }).name).toBe('kept');
+    });
+  }, 120000);
+
+  it('when an earlier version left the data directory at mode 0701, then it starts anyway and the directory is private again', async () => {
+    fs.chmodSync(dataDir, 0o701);
+    await startAndStop(async (base) => expect((await fetch(`${base}/health`)).status).toBe(200));
+    expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700);
+  }, 120000);
+
+  it('when its port is taken, then it exits 1 saying what Postgres said and which variable to change', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(Number(env.EMBEDDED_PG_PORT), '127.0.0.1', resolve));
+    try {
+      const r = await run('start.js', [], { ...env, PORT: '0', HOST: '127.0.0.1' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`embedded PostgreSQL failed to start on 127.0.0.1:${env.EMBEDDED_PG_PORT}`);
+      expect(r.stderr).toMatch(/Address already in use/);
+      expect(r.stderr).toContain('EMBEDDED_PG_PORT');
+    } finally {
+      holder.close();
+    }
   }, 60000);
 });

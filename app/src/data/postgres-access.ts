@@ -31,7 +31,22 @@ export function embeddedPostgresBinary(name = 'initdb'): string {
   return path.join(path.dirname(pkg), '..', 'native', 'bin', name);
 }
 
-/** As root: lets the `postgres` user reach the binaries and the data directory; returns what changed. */
+/**
+ * As root: lets the `postgres` user reach the binaries and the data directory; returns what changed.
+ * Only the data directory's ancestors are opened: Postgres refuses a data directory whose mode is
+ * not 0700 or 0750 ("has invalid permissions"), and the postgres user owns that one anyway.
+ */
 export function makeReachableForPostgresUser(dataDir: string): string[] {
-  return [...grantTraversal(embeddedPostgresBinary()), ...grantTraversal(path.join(dataDir, 'PG_VERSION'))];
+  return [...grantTraversal(embeddedPostgresBinary()), ...grantTraversal(dataDir), ...restorePrivateDataDir(dataDir)];
+}
+
+/**
+ * Versions before this fix granted o+x on the data directory itself, so every later start failed;
+ * clear exactly that bit again so such a checkout starts without deleting its data.
+ */
+function restorePrivateDataDir(dataDir: string): string[] {
+  const mode = fs.statSync(dataDir, { throwIfNoEntry: false })?.mode;
+  if (mode === undefined || (mode & 0o7777) !== 0o701) return [];
+  fs.chmodSync(dataDir, 0o700);
+  return [dataDir];
 }
