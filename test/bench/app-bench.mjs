@@ -1,4 +1,4 @@
-// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,list,livez-flood,list-depth] [--flood-connections <n>] [--flood-workers 0,1,2]
+// npm run bench:app [-- --node <path|major>] [--duration <s>] [--connections <n>] [--rounds <n>] [--endpoints get,post,predict,health,list,livez-flood,list-depth,alloc] [--flood-connections <n>] [--flood-workers 0,1,2]
 //
 // Throughput and latency of the app against a minimal ceiling server (ceiling-server.mjs), both
 // run as separate processes on the same Postgres, under the same load from a third process
@@ -7,7 +7,7 @@
 // Env: BENCH_NODE (same as --node), BENCH_DATABASE_URL (use this Postgres instead of an embedded
 // one), BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info: access logs on, as in production).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,8 +90,8 @@ async function startDatabase() {
   };
 }
 
-function startServer(node, script, env) {
-  const child = spawn(node, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+function startServer(node, script, env, nodeFlags = []) {
+  const child = spawn(node, [...nodeFlags, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -223,6 +223,52 @@ async function livezUnderFlood(base, seconds, scriptDir) {
   return { n: samples.length, p50: q(0.5), p99: q(0.99), max: samples[samples.length - 1], floodRps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), floodErrors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) };
 }
 
+/** Total GC pause seconds so far, from the app's own nodejs_gc_duration_seconds. */
+async function gcSeconds(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) sum += Number(m[1]);
+  return sum;
+}
+
+/**
+ * GET /items/{id} under the usual load, on a fresh app and a fresh ceiling that each run with
+ * alloc-sampler.cjs preloaded: bytes allocated per request and, for the app, by site. Separate
+ * processes from the timed ones, since sampling costs CPU.
+ */
+async function allocationPerRequest(node, dbUrl, scriptDir) {
+  const ep = ENDPOINTS.get;
+  const result = {};
+  for (const name of ['app', 'ceiling']) {
+    const port = await freePort();
+    const out = path.join(scriptDir, `alloc-${name}.json`);
+    const env = { DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', APP_BUILD: BUILD, ALLOC_PROFILE_OUT: out };
+    const script = name === 'app' ? path.join(BUILD, 'app/src/start.js') : 'test/bench/ceiling-server.mjs';
+    const child = startServer(node, script, env, ['--require', path.join(root, 'test/bench/alloc-sampler.cjs')]);
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(`${base}${name === 'app' ? '/livez' : '/health'}`, child);
+    loadOnce(base, ep, 3, scriptDir); // warm-up
+    const gc0 = name === 'app' ? await gcSeconds(base) : 0;
+    child.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 200));
+    const r = loadOnce(base, ep, DURATION, scriptDir);
+    child.kill('SIGUSR2');
+    const requests = r.rps * DURATION;
+    const gcUs = name === 'app' ? ((await gcSeconds(base)) - gc0) * 1e6 / requests : NaN;
+    const deadline = Date.now() + 30000;
+    while (!existsSync(out) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    const profile = JSON.parse(readFileSync(out, 'utf8'));
+    if (profile.error) throw new Error(`${name}: heap sampling failed: ${profile.error}`);
+    const total = Object.values(profile.sites).reduce((a, b) => a + b, 0);
+    const top = Object.entries(profile.sites).map(([site, bytes]) => [site, bytes / total]).filter(([, share]) => share >= 0.01).sort((a, b) => b[1] - a[1]);
+    result[name] = { kib: total / requests / 1024, gcUs, top };
+    console.error(`alloc ${name}: ${result[name].kib.toFixed(1)} KiB/request over ${requests.toFixed(0)} requests`);
+    child.kill('SIGTERM');
+    await new Promise((res) => child.once('exit', res));
+  }
+  return result;
+}
+
 const hasWrk = (() => {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
@@ -295,9 +341,14 @@ async function main() {
     const rows = [];
     const floods = [];
     let depths;
+    let allocs;
     for (const key of args.endpoints.split(',')) {
       if (key === 'list-depth') {
         depths = await listDepth(db.url, servers.app);
+        continue;
+      }
+      if (key === 'alloc') {
+        allocs = await allocationPerRequest(node, db.url, scriptDir);
         continue;
       }
       if (key === 'livez-flood') {
@@ -347,6 +398,16 @@ async function main() {
       console.log('| depth | offset: app ms | after_id: app ms | offset: SQL ms | after_id: SQL ms |');
       console.log('|---:|---:|---:|---:|---:|');
       for (const d of depths) console.log(`| ${d.depth} | ${f(d.offsetMs, 2)} | ${f(d.keysetMs, 2)} | ${f(d.offsetSql, 3)} | ${f(d.keysetSql, 3)} |`);
+    }
+    if (allocs) {
+      console.log(`\nGET /items/{id}: bytes allocated per request (V8 sampling heap profiler, collected objects included, one ${DURATION} s run each; independent of other load on the machine)`);
+      console.log('| server | KiB allocated / request | GC pause µs / request (app, nodejs_gc_duration_seconds) |');
+      console.log('|---|---:|---:|');
+      for (const name of ['app', 'ceiling']) console.log(`| ${name} | ${f(allocs[name].kib, 1)} | ${name === 'app' ? f(allocs.app.gcUs, 1) : 'n/a'} |`);
+      console.log('\nWhere the app allocates (sites with >= 1 %):');
+      console.log('| share | KiB / request | site |');
+      console.log('|---:|---:|---|');
+      for (const [site, share] of allocs.app.top) console.log(`| ${(share * 100).toFixed(1)} % | ${f(share * allocs.app.kib, 2)} | \`${site.replace(`${root}/`, '')}\` |`);
     }
     if (floods.length) {
       console.log(`\n/livez while ${args['flood-connections']} connections flood POST /predict/batch with the largest accepted body (5 x 10,000 characters), one app per SENTIMENT_WORKERS`);
