@@ -150,3 +150,21 @@ test('when the operator process loses leadership, then it exits 1 (so the pod re
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('when the API server refuses connections, then the leader gives up at its renew deadline, not a retry period after it', async () => {
+  const proxy = await proxyToApiServer();
+  // The renewal 3 s after the last good one fails within ~1.2 s (the client's own retries of a
+  // reset connection), before the 4.5 s deadline; the next 3 s wait must end at the deadline (a
+  // full wait ended leadership at ~7 s).
+  const lease = { name: 'refused-lease', leaseDurationMs: 8_000, renewDeadlineMs: 4_500, retryPeriodMs: 3_000 };
+  const a = await startTestOperator(kubeConfigVia(kc, proxy.url), ns, { leaderElect: true }, { ...lease, identity: 'refused-a' });
+  running.push(a);
+  await eventually(() => a.isLeader(), 'refused-a leads');
+
+  proxy.cut();
+  expect(await a.done).toBe('lost');
+  const lost = a.logs.find((l) => String(l.msg).startsWith('lost leadership'));
+  const sinceLastRenewMs = Number(lost?.sinceLastRenewMs);
+  expect(sinceLastRenewMs).toBeGreaterThanOrEqual(lease.renewDeadlineMs);
+  expect(sinceLastRenewMs).toBeLessThan(lease.renewDeadlineMs + 1_000); // 1 s of timer lateness on a loaded machine
+});

@@ -59,9 +59,12 @@ export class LeaderElector {
     onStarted();
     let lastRenew = sentAt; // when the successful request was sent: the server wrote no earlier
     while (!signal.aborted) {
-      await sleep(retryPeriodMs, signal);
-      if (signal.aborted) break;
       const deadline = lastRenew + renewDeadlineMs;
+      // Never wait past the deadline: after a renewal that failed fast, a whole retry period could
+      // end beyond it, and this replica would go on leading for up to that long (as client-go's
+      // renew loop, which stops at its deadline, does not).
+      await sleep(Math.min(retryPeriodMs, Math.max(0, deadline - Date.now())), signal);
+      if (signal.aborted) break;
       const attemptAt = Date.now();
       if (attemptAt < deadline && await this.tryAcquireOrRenew(deadline)) {
         lastRenew = attemptAt;
