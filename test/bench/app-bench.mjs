@@ -97,6 +97,27 @@ function startServer(node, script, env, nodeFlags = []) {
   return child;
 }
 
+/** The two servers under test, with their own environment and the route that answers once they are up. */
+const SERVERS = {
+  app: { script: path.join(BUILD, 'app/src/start.js'), ready: '/livez', env: { HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' } },
+  ceiling: { script: 'test/bench/ceiling-server.mjs', ready: '/health', env: { APP_BUILD: BUILD } },
+};
+
+/** Starts SERVERS[name] on a free loopback port against dbUrl and waits until it answers. */
+async function startBenchServer(node, name, dbUrl, env = {}, nodeFlags = []) {
+  const { script, ready, env: own } = SERVERS[name];
+  const port = await freePort();
+  const child = startServer(node, script, { DATABASE_URL: dbUrl, PORT: String(port), ...own, ...env }, nodeFlags);
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(base + ready, child);
+  return { child, base };
+}
+
+async function stopServer(child) {
+  child.kill('SIGTERM');
+  await new Promise((res) => child.once('exit', res));
+}
+
 async function waitFor(url, child) {
   const deadline = Date.now() + 30000;
   while (Date.now() < deadline) {
@@ -240,13 +261,8 @@ async function allocationPerRequest(node, dbUrl, scriptDir) {
   const ep = ENDPOINTS.get;
   const result = {};
   for (const name of ['app', 'ceiling']) {
-    const port = await freePort();
     const out = path.join(scriptDir, `alloc-${name}.json`);
-    const env = { DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', APP_BUILD: BUILD, ALLOC_PROFILE_OUT: out };
-    const script = name === 'app' ? path.join(BUILD, 'app/src/start.js') : 'test/bench/ceiling-server.mjs';
-    const child = startServer(node, script, env, ['--require', path.join(root, 'test/bench/alloc-sampler.cjs')]);
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(`${base}${name === 'app' ? '/livez' : '/health'}`, child);
+    const { child, base } = await startBenchServer(node, name, dbUrl, { ALLOC_PROFILE_OUT: out }, ['--require', path.join(root, 'test/bench/alloc-sampler.cjs')]);
     loadOnce(base, ep, 3, scriptDir); // warm-up
     const gc0 = name === 'app' ? await gcSeconds(base) : 0;
     child.kill('SIGUSR2');
@@ -257,14 +273,14 @@ async function allocationPerRequest(node, dbUrl, scriptDir) {
     const gcUs = name === 'app' ? ((await gcSeconds(base)) - gc0) * 1e6 / requests : NaN;
     const deadline = Date.now() + 30000;
     while (!existsSync(out) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    if (!existsSync(out)) throw new Error(`${name}: no allocation profile in ${out} within 30 s`);
     const profile = JSON.parse(readFileSync(out, 'utf8'));
     if (profile.error) throw new Error(`${name}: heap sampling failed: ${profile.error}`);
     const total = Object.values(profile.sites).reduce((a, b) => a + b, 0);
     const top = Object.entries(profile.sites).map(([site, bytes]) => [site, bytes / total]).filter(([, share]) => share >= 0.01).sort((a, b) => b[1] - a[1]);
     result[name] = { kib: total / requests / 1024, gcUs, top };
     console.error(`alloc ${name}: ${result[name].kib.toFixed(1)} KiB/request over ${requests.toFixed(0)} requests`);
-    child.kill('SIGTERM');
-    await new Promise((res) => child.once('exit', res));
+    await stopServer(child);
   }
   return result;
 }
@@ -330,12 +346,9 @@ async function main() {
     );
     await c.end();
 
-    const [appPort, ceilingPort] = await Promise.all([freePort(), freePort()]);
-    const app = startServer(node, path.join(BUILD, 'app/src/start.js'), { DATABASE_URL: db.url, PORT: String(appPort), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' });
-    const ceiling = startServer(node, 'test/bench/ceiling-server.mjs', { DATABASE_URL: db.url, PORT: String(ceilingPort), APP_BUILD: BUILD });
-    const servers = { app: `http://127.0.0.1:${appPort}`, ceiling: `http://127.0.0.1:${ceilingPort}` };
-    const pids = { app: app.pid, ceiling: ceiling.pid };
-    await Promise.all([waitFor(`${servers.app}/livez`, app), waitFor(`${servers.ceiling}/health`, ceiling)]);
+    const [app, ceiling] = await Promise.all([startBenchServer(node, 'app', db.url), startBenchServer(node, 'ceiling', db.url)]);
+    const servers = { app: app.base, ceiling: ceiling.base };
+    const pids = { app: app.child.pid, ceiling: ceiling.child.pid };
 
     const scriptDir = mkdtempSync(path.join(os.tmpdir(), 'bench-lua-'));
     const rows = [];
@@ -354,16 +367,13 @@ async function main() {
       if (key === 'livez-flood') {
         if (!hasWrk) throw new Error('livez-flood needs wrk');
         for (const workers of args['flood-workers'].split(',')) {
-          const port = await freePort();
-          const child = startServer(node, path.join(BUILD, 'app/src/start.js'), { DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', SENTIMENT_WORKERS: workers, SHUTDOWN_DELAY_MS: '0' });
-          await waitFor(`http://127.0.0.1:${port}/livez`, child);
+          const { child, base } = await startBenchServer(node, 'app', db.url, { SENTIMENT_WORKERS: workers, SHUTDOWN_DELAY_MS: '0' });
           const idleRss = rssMiB(child.pid);
-          await eventLoopDelayP99(`http://127.0.0.1:${port}`); // prom-client resets its histogram at every scrape
-          const r = await livezUnderFlood(`http://127.0.0.1:${port}`, DURATION, scriptDir);
-          floods.push({ workers, idleRss, rss: rssMiB(child.pid), load: os.loadavg()[0], loopP99: await eventLoopDelayP99(`http://127.0.0.1:${port}`), ...r });
+          await eventLoopDelayP99(base); // prom-client resets its histogram at every scrape
+          const r = await livezUnderFlood(base, DURATION, scriptDir);
+          floods.push({ workers, idleRss, rss: rssMiB(child.pid), load: os.loadavg()[0], loopP99: await eventLoopDelayP99(base), ...r });
           console.error(`livez-flood SENTIMENT_WORKERS=${workers}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.floodRps} batches/s`);
-          child.kill('SIGTERM');
-          await new Promise((res) => child.once('exit', res));
+          await stopServer(child);
         }
         continue;
       }
