@@ -1,6 +1,7 @@
 // Structured JSON logs (pino). One root logger; request logs carry `reqId`.
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config.js';
+import { lineBatchingDestination } from './log-destination.js';
 
 export type { Logger };
 
@@ -14,6 +15,7 @@ export function createLogger(level: LogLevel = 'info', destination?: pino.Destin
       // No `redact`: it costs ~30 µs per line on the access-log path (measured); instead nothing
       // logs headers, request bodies or connection strings in the first place.
     },
-    destination,
+    // Default stdout, batched per event-loop turn (log-destination.ts); tests pass their own sink.
+    destination ?? lineBatchingDestination(),
   );
 }

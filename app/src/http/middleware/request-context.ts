@@ -1,5 +1,5 @@
 // Per request: a request id (X-Request-Id, taken from the caller when sane), and on completion the
-// duration histogram + counter (labelled with the route template, never the raw path) and one
+// duration histogram, whose counts are also http_requests_total (labelled with the route template, never the raw path) and one
 // structured access log line; 5xx responses are logged at error level with the cause, and a request
 // whose client went away first is counted and logged as 499.
 import { randomUUID } from 'node:crypto';
@@ -56,10 +56,7 @@ export function requestContext(metrics: Metrics, log: Logger): RequestHandler {
       const route = routeLabel(req, res);
       const labels = { method: req.method, route, status_code: String(status) };
       const probe = PROBE_ROUTES.has(route);
-      if (!probe) {
-        metrics.httpDuration.observe(labels, seconds);
-        metrics.httpRequests.inc(labels);
-      }
+      if (!probe) metrics.httpDuration.observe(labels, seconds);
       const entry = { reqId, method: req.method, route, path: req.path, status, ms: Math.round(seconds * 1e5) / 100 };
       if (status === CLIENT_CLOSED) {
         log.warn(entry, 'client closed the connection before the response');

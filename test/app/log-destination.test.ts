@@ -1,0 +1,74 @@
+// The default log destination batches a turn's lines into one write: nothing may be lost or reordered
+// by that, not at a burst, not at process.exit, a crash or a fatal line followed by SIGKILL.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../../app/src/observability/logger';
+import { lineBatchingDestination } from '../../app/src/observability/log-destination';
+
+const root = path.resolve(__dirname, '../..');
+const build = path.join(root, '.cache/app-build/app/src/observability');
+
+beforeAll(() => {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.spawn.json')], { cwd: root, stdio: 'pipe' });
+}, 180000);
+
+let dir: string;
+beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logdest-'))));
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+const lines = (file: string): Record<string, unknown>[] =>
+  fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('a turn of lines is written once the turn ends, in order, multi-byte text intact', async () => {
+  const file = path.join(dir, 'out.log');
+  const log = createLogger('info', lineBatchingDestination(fs.openSync(file, 'w')));
+  for (let i = 0; i < 50; i++) log.info({ i, text: 'café ☕ 𝄞' }, 'request');
+  expect(fs.readFileSync(file, 'utf8')).toBe(''); // still pending: one write per turn
+  await turn();
+  const got = lines(file);
+  expect(got.map((l) => l.i)).toEqual([...Array(50).keys()]);
+  expect(got.every((l) => l.text === 'café ☕ 𝄞' && l.level === 'info' && l.msg === 'request')).toBe(true);
+});
+
+test('a burst that never yields is written as it goes: pending text stays bounded', () => {
+  const file = path.join(dir, 'out.log');
+  const log = createLogger('info', lineBatchingDestination(fs.openSync(file, 'w')));
+  const filler = 'x'.repeat(1000);
+  for (let i = 0; i < 1000; i++) log.info({ i, filler }, 'burst'); // ~1 MB without a turn boundary
+  const written = lines(file);
+  expect(written.length).toBeGreaterThan(900); // all but the last < 64 KiB are out already
+  expect(written.map((l) => l.i)).toEqual([...Array(written.length).keys()]);
+});
+
+// A child process that logs through the default destination (stdout), then ends the way given.
+function child(ending: string): { stdout: string; status: number | null; signal: NodeJS.Signals | null } {
+  const script = `
+    const { createLogger } = require(${JSON.stringify(path.join(build, 'logger.js'))});
+    const log = createLogger('info');
+    for (let i = 0; i < 3; i++) log.info({ i }, 'before the end');
+    ${ending}`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+  return { stdout: r.stdout, status: r.status, signal: r.signal };
+}
+const indexes = (stdout: string): unknown[] => stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i?: number }).i);
+
+test('lines logged just before process.exit are written', () => {
+  const r = child('process.exit(3);');
+  expect(r.status).toBe(3);
+  expect(indexes(r.stdout)).toEqual([0, 1, 2]);
+});
+
+test('lines logged just before an uncaught exception are written', () => {
+  const r = child(`throw new Error('boom');`); // in the same turn as the lines
+  expect(r.status).toBe(1);
+  expect(indexes(r.stdout)).toEqual([0, 1, 2]);
+});
+
+test('a fatal line is written at once, even if the process is then killed', () => {
+  const r = child(`log.fatal({ i: 3 }, 'going down'); process.kill(process.pid, 'SIGKILL');`);
+  expect(r.signal).toBe('SIGKILL');
+  expect(indexes(r.stdout)).toEqual([0, 1, 2, 3]);
+});
