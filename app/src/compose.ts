@@ -1,4 +1,4 @@
-// Builds the object graph: knex -> repository -> use cases -> HTTP app, plus metrics sources.
+// Builds the object graph: database (pool + Knex) -> repository -> use cases -> HTTP app, plus metrics sources.
 // Shared by start.ts and the tests, so both run exactly the same wiring.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { DatabaseConfig } from './config.js';
 import { KnexItemsRepository } from './data/items-repository.js';
 import { HealthProbe } from './data/health-probe.js';
-import { createKnex, pingDatabase, poolStats } from './data/knex.js';
+import { createDatabase, pingDatabase } from './data/database.js';
 import { ItemsService } from './domain/items.js';
 import { createSentimentModel } from './domain/sentiment/model.js';
 import { ScoringPool } from './domain/sentiment/pool.js';
@@ -87,7 +87,7 @@ function loadSentiment(load: () => SentimentModel, log: Logger): SentimentModel 
 export function compose(opts: ComposeOptions): Composition {
   const log = opts.logger;
   const metrics = createMetrics();
-  const knex = createKnex(opts.db, log);
+  const db = createDatabase(opts.db, log);
   const healthTimeoutMs = opts.healthTimeoutMs ?? 1500;
   const observer: DomainObserver = {
     itemCreated: () => metrics.itemsCreated.inc(),
@@ -97,10 +97,10 @@ export function compose(opts: ComposeOptions): Composition {
   const workerFile = opts.sentimentWorkerFile ?? path.join(__dirname, 'domain/sentiment/worker.js');
   const scoringPool = model ? startScoringPool(opts.sentimentWorkers ?? 0, workerFile, log, metrics) : undefined;
   const sentiment = new SentimentService(model, observer, scoringPool);
-  const items = new ItemsService(new KnexItemsRepository(knex), sentiment, observer);
-  const probe = new HealthProbe(() => pingDatabase(knex, healthTimeoutMs));
+  const items = new ItemsService(new KnexItemsRepository(db), sentiment, observer);
+  const probe = new HealthProbe(() => pingDatabase(db.pool, healthTimeoutMs));
   const database = { ping: () => probe.check() };
-  metrics.attach({ poolStats: () => poolStats(knex), dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok });
+  metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok });
   const readiness = new Readiness();
   const app = createApp({
     items,
@@ -114,7 +114,7 @@ export function compose(opts: ComposeOptions): Composition {
   });
   return {
     app,
-    knex,
+    knex: db.knex,
     metrics,
     sentiment,
     scoringPool,
@@ -122,7 +122,7 @@ export function compose(opts: ComposeOptions): Composition {
     close: async () => {
       const workers = scoringPool?.threads.length ?? 0;
       const stopWorkers = scoringPool?.close().then(() => log.info({ workers }, 'sentiment workers terminated'));
-      await Promise.all([knex.destroy(), stopWorkers]);
+      await Promise.all([db.close(), stopWorkers]);
     },
   };
 }

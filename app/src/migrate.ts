@@ -2,7 +2,7 @@
 // operator's migration Job runs `latest`). Uses the same configuration as the server and requires a
 // configured database (DATABASE_URL or POSTGRES_HOST). Safe to run concurrently: Knex's lock row.
 import { ConfigError, loadConfig } from './config.js';
-import { createMigrationKnex } from './data/knex.js';
+import { createMigrationKnex } from './data/database.js';
 import { migrateLatest, migrateRollback, migrationStatus } from './data/migrations.js';
 import { createLogger } from './observability/logger.js';
 

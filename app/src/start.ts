@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const runtime = compose({ db: { ...config.db, url }, logger: log, corsOrigins: config.corsOrigins, healthTimeoutMs: config.healthTimeoutMs, sentimentWorkers: config.sentimentWorkers });
   if (embedded || config.migrateOnStart) {
     // Its own pool: no serving statement timeout, a lock_timeout, retries (config.migration).
-    const { createMigrationKnex } = await import('./data/knex.js');
+    const { createMigrationKnex } = await import('./data/database.js');
     const mk = createMigrationKnex({ ...config.db, url }, config.migration, log);
     const applied = await migrateLatest(mk, {
       lockRetries: config.migration.lockRetries,

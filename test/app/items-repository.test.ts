@@ -3,7 +3,7 @@
 // any microseconds, any input offset and a session time zone other than UTC. Real Postgres.
 import { Client } from 'pg';
 import { KnexItemsRepository } from '../../app/src/data/items-repository';
-import { createKnex } from '../../app/src/data/knex';
+import { createDatabase } from '../../app/src/data/database';
 import { dbConfig, startTestApp, type TestApp } from './support';
 
 let t: TestApp;
@@ -33,7 +33,8 @@ const STAMPS = [
 it('when rows hold timestamps of any precision and offset, and the session time zone is not UTC, then created_at is what toISOString gave', async () => {
   // New connections of this database run in another time zone (the app's pool is made after this).
   await pg.query(`ALTER DATABASE "${t.db.name}" SET timezone TO 'America/New_York'`);
-  const knex = createKnex(dbConfig(t.db.url));
+  const database = createDatabase(dbConfig(t.db.url));
+  const { knex } = database;
   try {
     const ids: number[] = [];
     for (const stamp of STAMPS) {
@@ -46,7 +47,7 @@ it('when rows hold timestamps of any precision and offset, and the session time 
     expect(expected[4]).toBe('2026-12-31T23:59:59.999Z'); // truncated, not rounded up into the next year
     expect(expected[5]).toBe('2026-07-01T06:59:59.999Z');
 
-    const repo = new KnexItemsRepository(knex);
+    const repo = new KnexItemsRepository(database);
     expect((await knex.raw('SHOW timezone')).rows[0].TimeZone).toBe('America/New_York');
     expect(await Promise.all(ids.map(async (id) => (await repo.findById(id))!.created_at))).toEqual(expected);
     expect((await repo.list({ limit: 1000, offset: 0, after_id: ids[0]! - 1 })).map((i) => i.created_at)).toEqual(expected);
@@ -55,6 +56,6 @@ it('when rows hold timestamps of any precision and offset, and the session time 
     const stored = (await pg.query('SELECT created_at FROM items WHERE id = $1', [created.id])).rows[0].created_at as Date;
     expect(created.created_at).toBe(stored.toISOString());
   } finally {
-    await knex.destroy();
+    await database.close();
   }
 });

@@ -1,7 +1,7 @@
 // Migrations: up, down, up again; two concurrent runs; the schema has the lab's columns.
 import knexFactory, { type Knex } from 'knex';
 import { Client } from 'pg';
-import { createMigrationKnex } from '../../app/src/data/knex';
+import { createMigrationKnex } from '../../app/src/data/database';
 import { MigrationLockedError, migrateLatest, migrateRollback, migrationSource, migrationStatus, migratorConfig } from '../../app/src/data/migrations';
 import { dbConfig } from './support';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';

@@ -3,12 +3,13 @@
 // published document compiled by a stock ajv (as a client generator or gateway would use it), the
 // service's request parsers, and the model's own validation before a write.
 import Ajv from 'ajv';
-import knex from 'knex';
+import { createDatabase } from '../../app/src/data/database';
 import { openApiDocument } from '../../app/src/http/openapi';
 import { parseItemChanges, parseNewItem, parsePredict } from '../../app/src/http/validation';
 import { ItemModel } from '../../app/src/data/models/item';
 import { KnexItemsRepository } from '../../app/src/data/items-repository';
 import { ValidationError } from '../../app/src/domain/errors';
+import { dbConfig } from './support';
 
 const doc = openApiDocument({ service: 'fastapiapp', version: 'test' }) as { components: { schemas: Record<string, object> } };
 // A stock ajv with its defaults (code-point lengths, `u` patterns); strict off for OpenAPI's own keys.
@@ -84,7 +85,7 @@ describe('one schema: the OpenAPI document, request validation and the model agr
   });
 
   it('when the model rejects a write, then the 422 is worded as the request validation words it', async () => {
-    const db = knex({ client: 'pg' }); // never connects: the model validates before any query
+    const db = createDatabase(dbConfig('postgres://127.0.0.1:1/none')); // never connects: the model validates before any query
     try {
       const repo = new KnexItemsRepository(db);
       const write = repo.create({ name: emoji.repeat(256), description: 'd\u0000', price: 0, sentiment: null, sentiment_score: null });
@@ -103,7 +104,7 @@ describe('one schema: the OpenAPI document, request validation and the model agr
       ]);
       expect(fromModel).toEqual(fromRequest);
     } finally {
-      await db.destroy();
+      await db.close();
     }
   });
 });

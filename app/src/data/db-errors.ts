@@ -1,13 +1,14 @@
 // Classifies driver errors: "the database is unavailable" becomes a 503 DatabaseUnavailableError;
 // anything else is rethrown unchanged (and ends as a 500 with the details only in the log).
 import { DatabaseUnavailableError } from '../domain/errors.js';
+import { isPoolAcquireTimeout } from './database.js';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string } | undefined;
   if (!e) return false;
-  if (e.name === 'KnexTimeoutError') return true; // pool acquire timed out
+  if (e.name === 'KnexTimeoutError' || isPoolAcquireTimeout(e)) return true; // no pool connection came free in time
   if (e.code && NETWORK_CODES.has(e.code)) return true;
   // SQLSTATE class 08 (connection exception), 53 (insufficient resources: too many clients, out of
   // memory, disk full), 57014 (statement timeout), 57P01-57P03 (admin shutdown, crash, cannot

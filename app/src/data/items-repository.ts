@@ -1,14 +1,16 @@
 // Items persistence. Returns plain objects in the wire shape (created_at as an ISO string).
-// The hot paths (read by id, create) run named prepared statements on a connection of Knex's
-// pool, skipping the query builder: profiling showed Knex's per-query building and result
-// processing cost more CPU than Postgres's answer (README, benchmarks). Creates are still
-// validated by the Objection model's jsonSchema; the other queries use Objection/Knex.
+// The hot paths (read by id, create) run named prepared statements with pool.query(), skipping
+// the query builder and Knex's connection handling: profiling showed Knex's per-query building and
+// result processing cost more CPU than Postgres's answer (README, benchmarks). Creates are still
+// validated by the Objection model's jsonSchema; the other queries use Objection/Knex on the same pool.
 import type { ErrorObject } from 'ajv';
 import type { Knex } from 'knex';
+import type pg from 'pg';
 import { ValidationError as ObjectionValidationError } from 'objection';
 import { ValidationError } from '../domain/errors.js';
 import { issueOf, valueAt } from '../domain/schema-validation.js';
 import type { Item, ItemFields, ItemsRepository, ListQuery } from '../domain/types.js';
+import type { Database } from './database.js';
 import { guard } from './db-errors.js';
 import { ItemModel } from './models/item.js';
 
@@ -29,10 +31,6 @@ const INSERT = {
   name: 'items_insert',
   text: `INSERT INTO items (name, description, price, sentiment, sentiment_score) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMN_LIST}`,
 };
-
-interface DriverConnection {
-  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-}
 
 interface ItemRow extends Omit<Item, 'created_at'> {
   created_at: Date;
@@ -68,20 +66,21 @@ function mapModelError(err: unknown, fields: object): never {
 
 export class KnexItemsRepository implements ItemsRepository {
   private readonly model: typeof ItemModel;
+  private readonly knex: Knex;
+  private readonly pool: pg.Pool;
 
-  constructor(private readonly knex: Knex) {
-    this.model = ItemModel.bindKnex(knex);
+  constructor(db: Pick<Database, 'knex' | 'pool'>) {
+    this.knex = db.knex;
+    this.pool = db.pool;
+    this.model = ItemModel.bindKnex(db.knex);
   }
 
-  /** Runs a named prepared statement on a pooled connection (Postgres caches its plan per connection). */
+  /**
+   * A named prepared statement (Postgres keeps its plan per connection). pool.query checks a
+   * connection out and back in, and destroys it if the query failed (e.g. timed out).
+   */
   private async prepared(statement: { name: string; text: string }, values: unknown[]): Promise<ItemRow[]> {
-    const client = this.knex.client as { acquireConnection(): Promise<DriverConnection>; releaseConnection(c: DriverConnection): Promise<void> };
-    const conn = await client.acquireConnection();
-    try {
-      return (await conn.query({ ...statement, values })).rows as ItemRow[];
-    } finally {
-      await client.releaseConnection(conn);
-    }
+    return (await guard(this.pool.query<ItemRow>({ ...statement, values }))).rows;
   }
 
   async create(fields: ItemFields): Promise<Item> {
@@ -90,12 +89,12 @@ export class KnexItemsRepository implements ItemsRepository {
     } catch (err) {
       mapModelError(err, fields);
     }
-    const rows = await guard(this.prepared(INSERT, [fields.name, fields.description, fields.price, fields.sentiment, fields.sentiment_score]));
+    const rows = await this.prepared(INSERT, [fields.name, fields.description, fields.price, fields.sentiment, fields.sentiment_score]);
     return toItem(rows[0] as ItemRow);
   }
 
   async findById(id: number): Promise<Item | undefined> {
-    const row = (await guard(this.prepared(SELECT_BY_ID, [id])))[0];
+    const row = (await this.prepared(SELECT_BY_ID, [id]))[0];
     return row ? toItem(row) : undefined;
   }
 
