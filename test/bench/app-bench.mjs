@@ -154,6 +154,12 @@ const ENDPOINTS = {
 const DEPTH_ROWS = 100_000;
 const DEPTHS = [0, 1_000, 10_000, 50_000, 99_000];
 
+/** The middle value (of an even count, the upper of the two in the middle). */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 /** Median of `n` sequential requests, ms. */
 async function medianMs(url, n) {
   const t = [];
@@ -164,8 +170,7 @@ async function medianMs(url, n) {
     await res.arrayBuffer();
     t.push(performance.now() - t0);
   }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(n / 2)];
+  return median(t);
 }
 
 /** Postgres's own execution time of a page query (EXPLAIN ANALYZE), median of 5. */
@@ -175,7 +180,7 @@ async function sqlMs(c, where, offset) {
     const plan = (await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM items ${where} ORDER BY id LIMIT 100 OFFSET ${offset}`)).rows[0]['QUERY PLAN'][0];
     t.push(plan['Execution Time']);
   }
-  return t.sort((a, b) => a - b)[2];
+  return median(t);
 }
 
 /**
@@ -380,27 +385,33 @@ async function main() {
       const ep = ENDPOINTS[key];
       if (!ep) throw new Error(`unknown endpoint ${key}; choose from ${Object.keys(ENDPOINTS).join(',')}`);
       // Interleaved rounds, best kept per server: other load on the machine only ever slows a run down.
+      // The best of each server may come from different rounds, so the ratios are also taken within
+      // each round (ceiling and app back to back, under the same neighbours) and their median reported.
       const result = {};
+      const pairs = [];
       for (let round = 1; round <= ROUNDS; round += 1) {
+        const pair = {};
         for (const name of ['ceiling', 'app']) {
           load(servers[name], ep, 3, scriptDir, pids[name]); // warm-up: JIT, pool connections, prepared statements
           const r = load(servers[name], ep, DURATION, scriptDir, pids[name]);
           console.error(`${ep.label} ${name} round ${round}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(0)} µs CPU/req`);
           if (!result[name] || r.rps > result[name].rps) result[name] = r;
+          pair[name] = r;
         }
+        pairs.push({ rps: pair.app.rps / pair.ceiling.rps, cpu: pair.app.cpuUs / pair.ceiling.cpuUs });
       }
-      rows.push({ label: ep.label, ...result });
+      rows.push({ label: ep.label, ...result, roundRps: median(pairs.map((p) => p.rps)), roundCpu: median(pairs.map((p) => p.cpu)) });
     }
     rmSync(scriptDir, { recursive: true, force: true });
 
     const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     console.log(`\nApp benchmark: Node ${nodeVersion}, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved ${DURATION} s runs, load by ${hasWrk ? 'wrk' : 'autocannon'}, ${os.cpus().length} CPUs, app LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`);
-    console.log('| endpoint | app req/s | app p50 ms | app p99 ms | ceiling req/s | ceiling p50 ms | ceiling p99 ms | app/ceiling req/s | server CPU µs/req app / ceiling | ceiling/app CPU | errors app/ceiling |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| endpoint | app req/s | app p50 ms | app p99 ms | ceiling req/s | ceiling p50 ms | ceiling p99 ms | app/ceiling req/s | server CPU µs/req app / ceiling | ceiling/app CPU | per round, median: app/ceiling req/s | per round, median: app/ceiling CPU | errors app/ceiling |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
       console.log(
         `| ${r.label} | ${f(r.app.rps)} | ${f(r.app.p50, 2)} | ${f(r.app.p99, 2)} | ${f(r.ceiling.rps)} | ${f(r.ceiling.p50, 2)} | ${f(r.ceiling.p99, 2)} | ` +
-          `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${r.app.errors}/${r.ceiling.errors} |`,
+          `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${f(r.roundRps, 2)} | ${f(r.roundCpu, 2)}x | ${r.app.errors}/${r.ceiling.errors} |`,
       );
     }
     if (depths) {
