@@ -1,19 +1,17 @@
 // A known path with an unknown method answers 405 with `Allow`, as FastAPI does, instead of 404.
-// Built from the routers' own route tables, so the Allow header can never disagree with them; mounted
-// after every router, so requests that match a route never pass through it.
+// Built from the router's own route table, so the Allow header can never disagree with it; mounted
+// after every route, so requests that match a route never pass through it.
 import { Router } from 'express';
 
-export function methodNotAllowed(routers: readonly Router[]): Router {
+export function methodNotAllowed(routes: Router): Router {
   const allowed = new Map<string, Set<string>>();
-  for (const router of routers) {
-    for (const layer of router.stack) {
-      if (!layer.route) continue;
-      const paths = ([] as string[]).concat(layer.route.path);
-      for (const p of paths) {
-        const methods = allowed.get(p) ?? new Set<string>();
-        for (const handler of layer.route.stack) if (handler.method) methods.add(handler.method.toUpperCase());
-        allowed.set(p, methods);
-      }
+  for (const layer of routes.stack) {
+    if (!layer.route) continue;
+    const paths = ([] as string[]).concat(layer.route.path);
+    for (const p of paths) {
+      const methods = allowed.get(p) ?? new Set<string>();
+      for (const handler of layer.route.stack) if (handler.method) methods.add(handler.method.toUpperCase());
+      allowed.set(p, methods);
     }
   }
   const r = Router();

@@ -1,6 +1,6 @@
 // /openapi.json and /docs (Swagger UI served from the swagger-ui-dist package: no CDN).
 import path from 'node:path';
-import express, { Router } from 'express';
+import express, { type IRouter } from 'express';
 import { openApiDocument } from '../openapi.js';
 
 const PAGE = `<!doctype html>
@@ -15,9 +15,8 @@ const ASSETS = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });`;
 
-export function docsRouter(info: { service: string; version: string }): Router {
+export function docsRoutes(r: IRouter, info: { service: string; version: string }): void {
   const doc = JSON.stringify(openApiDocument(info));
-  const r = Router();
   r.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(doc);
   });
@@ -35,5 +34,4 @@ export function docsRouter(info: { service: string; version: string }): Router {
     },
     express.static(ASSETS, { index: false, maxAge: '1h' }),
   );
-  return r;
 }

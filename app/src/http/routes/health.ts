@@ -1,10 +1,9 @@
 // Service status: `/` and `/health` (the lab's), `/livez` and `/readyz` (Kubernetes probes).
 // The database probe is bounded, so these answer within ~2 s even when Postgres is unreachable.
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { AppDeps } from '../deps.js';
 
-export function healthRouter(deps: Pick<AppDeps, 'database' | 'sentiment' | 'info' | 'readiness'>): Router {
-  const r = Router();
+export function healthRoutes(r: IRouter, deps: Pick<AppDeps, 'database' | 'sentiment' | 'info' | 'readiness'>): void {
   r.get('/', (_req, res) => {
     res.json({ status: 'online', service: deps.info.service, version: deps.info.version });
   });
@@ -39,5 +38,4 @@ export function healthRouter(deps: Pick<AppDeps, 'database' | 'sentiment' | 'inf
       model: deps.sentiment.loaded ? 'loaded' : 'not loaded',
     });
   });
-  return r;
 }

@@ -1,12 +1,11 @@
 // /items: CRUD. POST answers 201 Created with a Location header (the lab answered 200; see README).
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { ItemsService } from '../../domain/items.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { sendJson } from '../respond.js';
 import { parseItemChanges, parseItemId, parseListQuery, parseNewItem } from '../validation.js';
 
-export function itemsRouter(items: ItemsService): Router {
-  const r = Router();
+export function itemsRoutes(r: IRouter, items: ItemsService): void {
   r.post('/items', jsonBody, async (req, res) => {
     const item = await items.create(parseNewItem(req.body));
     res.setHeader('Location', `/items/${item.id}`);
@@ -30,5 +29,4 @@ export function itemsRouter(items: ItemsService): Router {
     await items.remove(parseItemId(req.params.id));
     res.status(204).end();
   });
-  return r;
 }

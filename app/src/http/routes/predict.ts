@@ -1,13 +1,12 @@
 // Sentiment predictions and model information.
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { SentimentService } from '../../domain/sentiment/service.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { clientGone } from '../middleware/request-context.js';
 import { sendJson } from '../respond.js';
 import { parsePredict, parsePredictBatch } from '../validation.js';
 
-export function predictRouter(sentiment: SentimentService): Router {
-  const r = Router();
+export function predictRoutes(r: IRouter, sentiment: SentimentService): void {
   r.post('/predict', jsonBody, async (req, res) => {
     sendJson(res, 200, await sentiment.score(parsePredict(req.body), clientGone(res)));
   });
@@ -17,5 +16,4 @@ export function predictRouter(sentiment: SentimentService): Router {
   r.get('/model/info', (_req, res) => {
     res.json(sentiment.info());
   });
-  return r;
 }
