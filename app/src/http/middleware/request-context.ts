@@ -25,6 +25,8 @@ declare module 'express-serve-static-core' {
     error?: unknown;
     /** Route label override for handlers that are not Express routes (static files). */
     routeLabel?: string;
+    /** performance.now() when the request arrived, for its duration. */
+    startedMs?: number;
   }
 }
 
@@ -43,34 +45,40 @@ export function clientGone(res: Response): AbortSignal {
 }
 
 export function requestContext(metrics: Metrics, log: Logger): RequestHandler {
+  // One listener for every response (`this` is the response), not a closure per request.
+  // 'close' comes after every response, and also when the client went away before it: 499, as nginx logs it.
+  function onClose(this: Response): void {
+    record(this);
+  }
+  function record(res: Response): void {
+    const req = res.req;
+    const seconds = (performance.now() - (res.locals.startedMs ?? 0)) / 1000;
+    const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+    const route = routeLabel(req, res);
+    const labels = { method: req.method, route, status_code: String(status) };
+    const probe = PROBE_ROUTES.has(route);
+    if (!probe) metrics.httpDuration.observe(labels, seconds);
+    const entry = { reqId: req.id, method: req.method, route, path: req.path, status, ms: Math.round(seconds * 1e5) / 100 };
+    if (status === CLIENT_CLOSED) {
+      log.warn(entry, 'client closed the connection before the response');
+    } else if (status >= 500) {
+      const e = res.locals.error as { name?: string; message?: string; stack?: string; code?: string; cause?: { message?: string; code?: string } } | undefined;
+      // The cause sits beside `err`: pino's err serializer folds a nested cause into the message, dropping its code.
+      const cause = e?.cause && { message: e.cause.message, code: e.cause.code };
+      log.error({ ...entry, err: e && { name: e.name, message: e.message, code: e.code, stack: e.stack }, cause }, 'request failed');
+    } else if (probe) {
+      log.debug(entry, 'request');
+    } else if (log.isLevelEnabled('info')) {
+      log.info(entry, 'request');
+    }
+  }
   return (req: Request, res: Response, next: NextFunction) => {
-    const start = process.hrtime.bigint();
+    res.locals.startedMs = performance.now();
     const header = req.headers['x-request-id'];
     const reqId = typeof header === 'string' && SANE_ID.test(header) ? header : randomUUID();
     req.id = reqId;
     res.setHeader('X-Request-Id', reqId);
-    // 'close' comes after every response, and also when the client went away before it: 499, as nginx logs it.
-    res.on('close', () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
-      const route = routeLabel(req, res);
-      const labels = { method: req.method, route, status_code: String(status) };
-      const probe = PROBE_ROUTES.has(route);
-      if (!probe) metrics.httpDuration.observe(labels, seconds);
-      const entry = { reqId, method: req.method, route, path: req.path, status, ms: Math.round(seconds * 1e5) / 100 };
-      if (status === CLIENT_CLOSED) {
-        log.warn(entry, 'client closed the connection before the response');
-      } else if (status >= 500) {
-        const e = res.locals.error as { name?: string; message?: string; stack?: string; code?: string; cause?: { message?: string; code?: string } } | undefined;
-        // The cause sits beside `err`: pino's err serializer folds a nested cause into the message, dropping its code.
-        const cause = e?.cause && { message: e.cause.message, code: e.cause.code };
-        log.error({ ...entry, err: e && { name: e.name, message: e.message, code: e.code, stack: e.stack }, cause }, 'request failed');
-      } else if (probe) {
-        log.debug(entry, 'request');
-      } else if (log.isLevelEnabled('info')) {
-        log.info(entry, 'request');
-      }
-    });
+    res.on('close', onClose);
     next();
   };
 }
