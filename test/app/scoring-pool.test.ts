@@ -90,7 +90,11 @@ describe('the pool', () => {
     expect(answers.n).toBe(2); // the running batch and 'after': the aborted one never reached the worker
   });
 
-  it('when closed while busy, then queued batches are rejected and every worker has exited within a second', async () => {
+  // The workers run at nice 19: with both cores saturated by normal-priority work (the process
+  // tests and CI's Go builds beside this file) a terminated worker waited 2 s for a CPU to reach
+  // its interrupt check. The bound is for "terminated, not left to finish"; the outcomes below
+  // show that even the running batches were cut off.
+  it('when closed while busy, then queued batches are rejected and every worker has exited within a few seconds', async () => {
     const big = new ScoringPool({ size: 2, file: workerFile });
     await Promise.all([big.run(['a']), big.run(['b'])]);
     const gone = big.threads.map(exited);
@@ -99,7 +103,7 @@ describe('the pool', () => {
     const start = Date.now();
     await big.close();
     await Promise.all(gone);
-    expect(Date.now() - start).toBeLessThan(1000);
+    expect(Date.now() - start).toBeLessThan(5000);
     expect(big.threads).toHaveLength(0);
     const outcomes = await Promise.all(batches);
     expect(outcomes.every((o) => o instanceof ServiceUnavailableError)).toBe(true); // queued and running alike: none left hanging
