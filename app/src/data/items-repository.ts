@@ -79,8 +79,8 @@ export class KnexItemsRepository implements ItemsRepository {
    * A named prepared statement (Postgres keeps its plan per connection). pool.query checks a
    * connection out and back in, and destroys it if the query failed (e.g. timed out).
    */
-  private async prepared(statement: { name: string; text: string }, values: unknown[]): Promise<ItemRow[]> {
-    return (await guard(this.pool.query<ItemRow>({ ...statement, values }))).rows;
+  private prepared(statement: { name: string; text: string }, values: unknown[]): Promise<pg.QueryResult<ItemRow>> {
+    return guard(this.pool.query<ItemRow>({ ...statement, values }));
   }
 
   async create(fields: ItemFields): Promise<Item> {
@@ -89,12 +89,12 @@ export class KnexItemsRepository implements ItemsRepository {
     } catch (err) {
       mapModelError(err, fields);
     }
-    const rows = await this.prepared(INSERT, [fields.name, fields.description, fields.price, fields.sentiment, fields.sentiment_score]);
+    const { rows } = await this.prepared(INSERT, [fields.name, fields.description, fields.price, fields.sentiment, fields.sentiment_score]);
     return toItem(rows[0] as ItemRow);
   }
 
   async findById(id: number): Promise<Item | undefined> {
-    const row = (await this.prepared(SELECT_BY_ID, [id]))[0];
+    const row = (await this.prepared(SELECT_BY_ID, [id])).rows[0];
     return row ? toItem(row) : undefined;
   }
 
