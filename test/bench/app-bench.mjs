@@ -405,14 +405,16 @@ async function main() {
     rmSync(scriptDir, { recursive: true, force: true });
 
     const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
-    console.log(`\nApp benchmark: Node ${nodeVersion}, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved ${DURATION} s runs, load by ${hasWrk ? 'wrk' : 'autocannon'}, ${os.cpus().length} CPUs, app LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`);
-    console.log('| endpoint | app req/s | app p50 ms | app p99 ms | ceiling req/s | ceiling p50 ms | ceiling p99 ms | app/ceiling req/s | server CPU µs/req app / ceiling | ceiling/app CPU | per round, median: app/ceiling req/s | per round, median: app/ceiling CPU | errors app/ceiling |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of rows) {
-      console.log(
-        `| ${r.label} | ${f(r.app.rps)} | ${f(r.app.p50, 2)} | ${f(r.app.p99, 2)} | ${f(r.ceiling.rps)} | ${f(r.ceiling.p50, 2)} | ${f(r.ceiling.p99, 2)} | ` +
-          `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${f(r.roundRps, 2)} | ${f(r.roundCpu, 2)}x | ${r.app.errors}/${r.ceiling.errors} |`,
-      );
+    if (rows.length > 0) {
+      console.log(`\nApp benchmark: Node ${nodeVersion}, ${CONNECTIONS} connections, best of ${ROUNDS} interleaved ${DURATION} s runs, load by ${hasWrk ? 'wrk' : 'autocannon'}, ${os.cpus().length} CPUs, app LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`);
+      console.log('| endpoint | app req/s | app p50 ms | app p99 ms | ceiling req/s | ceiling p50 ms | ceiling p99 ms | app/ceiling req/s | server CPU µs/req app / ceiling | ceiling/app CPU | per round, median: app/ceiling req/s | per round, median: app/ceiling CPU | errors app/ceiling |');
+      console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const r of rows) {
+        console.log(
+          `| ${r.label} | ${f(r.app.rps)} | ${f(r.app.p50, 2)} | ${f(r.app.p99, 2)} | ${f(r.ceiling.rps)} | ${f(r.ceiling.p50, 2)} | ${f(r.ceiling.p99, 2)} | ` +
+            `${f(r.app.rps / r.ceiling.rps, 2)} | ${f(r.app.cpuUs)} / ${f(r.ceiling.cpuUs)} | ${f(r.ceiling.cpuUs / r.app.cpuUs, 2)} | ${f(r.roundRps, 2)} | ${f(r.roundCpu, 2)}x | ${r.app.errors}/${r.ceiling.errors} |`,
+        );
+      }
     }
     if (depths) {
       console.log(`\nGET /items?limit=100 at depth N of ${DEPTH_ROWS.toLocaleString('en')} rows: ?offset=N against the keyset cursor ?after_id=<id before the page> (median of 21 sequential requests; Postgres execution time from EXPLAIN ANALYZE, median of 5)`);
