@@ -1,6 +1,7 @@
 // Builds the object graph: database (pool + Knex) -> repository -> use cases -> HTTP app, plus metrics sources.
 // Shared by start.ts and the tests, so both run exactly the same wiring.
 import { existsSync, readFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
@@ -11,12 +12,16 @@ import { createDatabase, pingDatabase } from './data/database.js';
 import { ItemsService } from './domain/items.js';
 import { createSentimentModel } from './domain/sentiment/model.js';
 import { ScoringPool } from './domain/sentiment/pool.js';
-import { SentimentService } from './domain/sentiment/service.js';
+import { SentimentService, type ScoringLimits } from './domain/sentiment/service.js';
 import type { DomainObserver, SentimentModel } from './domain/types.js';
 import { createApp } from './http/app.js';
+import { TokenVerifier } from './http/auth/verifier.js';
+import { metricsListener } from './http/metrics-server.js';
+import type { AccessDeps } from './http/middleware/access.js';
 import { Readiness } from './http/readiness.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import type { AuthConfig, RateLimitConfig } from './security-config.js';
 
 export const SERVICE_NAME = 'fastapiapp';
 
@@ -34,10 +39,18 @@ export interface ComposeOptions {
   sentimentWorkers?: number;
   /** The compiled worker entry; default: worker.js beside this file's build (absent when run from TypeScript sources). */
   sentimentWorkerFile?: string;
+  /** Bearer tokens for writes (and reads/predict when required); absent: open (logged loudly). */
+  auth?: AuthConfig;
+  /** Per-client limits; absent: unlimited. */
+  rateLimit?: RateLimitConfig;
+  /** Bounds on handed-off scoring work; default generous (DEFAULT_SCORING_LIMITS). */
+  scoring?: ScoringLimits;
 }
 
 export interface Composition {
   app: Express;
+  /** Serves /metrics only: listened on METRICS_PORT, never on the public port. */
+  metricsApp: RequestListener;
   knex: Knex;
   metrics: Metrics;
   sentiment: SentimentService;
@@ -84,6 +97,19 @@ function loadSentiment(load: () => SentimentModel, log: Logger): SentimentModel 
   }
 }
 
+function accessDeps(opts: ComposeOptions, log: Logger): AccessDeps {
+  if (opts.auth) {
+    const { issuer, audience, reads, predict } = opts.auth;
+    log.info({ issuer, audience, reads, predict }, 'auth: bearer tokens required for item writes');
+  } else {
+    log.warn('auth: AUTH_ISSUER is not set, so the API is OPEN: anyone who reaches it can create, change and delete every item');
+  }
+  return {
+    ...(opts.auth ? { auth: { config: opts.auth, verifier: new TokenVerifier(opts.auth, log) } } : {}),
+    ...(opts.rateLimit ? { rateLimit: opts.rateLimit } : {}),
+  };
+}
+
 export function compose(opts: ComposeOptions): Composition {
   const log = opts.logger;
   const metrics = createMetrics();
@@ -92,15 +118,16 @@ export function compose(opts: ComposeOptions): Composition {
   const observer: DomainObserver = {
     itemCreated: () => metrics.itemsCreated.inc(),
     predicted: (label) => metrics.sentimentPredictions.inc({ sentiment: label }),
+    scoringRejected: (reason) => metrics.scoringRejections.inc({ reason }),
   };
   const model = loadSentiment(opts.loadModel ?? (() => createSentimentModel()), log);
   const workerFile = opts.sentimentWorkerFile ?? path.join(__dirname, 'domain/sentiment/worker.js');
   const scoringPool = model ? startScoringPool(opts.sentimentWorkers ?? 0, workerFile, log, metrics) : undefined;
-  const sentiment = new SentimentService(model, observer, scoringPool);
+  const sentiment = new SentimentService(model, observer, scoringPool, opts.scoring);
   const items = new ItemsService(new KnexItemsRepository(db), sentiment, observer);
   const probe = new HealthProbe(() => pingDatabase(db.pool, healthTimeoutMs));
   const database = { ping: () => probe.check() };
-  metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok });
+  metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok, scoringPending: () => sentiment.pending });
   const readiness = new Readiness();
   const app = createApp({
     items,
@@ -111,9 +138,11 @@ export function compose(opts: ComposeOptions): Composition {
     logger: log,
     info: { service: SERVICE_NAME, version: packageVersion() },
     corsOrigins: opts.corsOrigins,
+    access: accessDeps(opts, log),
   });
   return {
     app,
+    metricsApp: metricsListener(metrics),
     knex: db.knex,
     metrics,
     sentiment,

@@ -1,6 +1,7 @@
 // Configuration: read from the environment once at startup, validated, typed and frozen.
 // An invalid value throws ConfigError naming the variable; start.ts turns that into exit 1.
 import path from 'node:path';
+import { securityConfig, type SecurityConfig } from './security-config.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -61,16 +62,18 @@ export interface Config {
   healthTimeoutMs: number;
   /** Worker threads scoring sentiment of long texts; 0 scores them on the event loop, in slices. */
   sentimentWorkers: number;
+  /** Auth, rate limits, scoring bounds, metrics port (security-config.ts). */
+  security: SecurityConfig;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-function str(env: Env, name: string): string | undefined {
+export function str(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-function int(env: Env, name: string, def: number, min: number, max: number): number {
+export function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = str(env, name);
   if (raw === undefined) return def;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -134,8 +137,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const poolMax = int(env, 'DB_POOL_MAX', 10, 1, 100);
   if (poolMin > poolMax) throw new ConfigError('DB_POOL_MIN', `must not exceed DB_POOL_MAX (${poolMax})`);
   const url = databaseUrl(env);
+  const port = int(env, 'PORT', 8000, 0, 65535);
   const config: Config = {
-    port: int(env, 'PORT', 8000, 0, 65535),
+    port,
     host: str(env, 'HOST') ?? '0.0.0.0',
     logLevel: logLevel as LogLevel,
     corsOrigins,
@@ -162,6 +166,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
     healthTimeoutMs: int(env, 'HEALTH_TIMEOUT_MS', 1500, 100, 30000),
     sentimentWorkers: int(env, 'SENTIMENT_WORKERS', 1, 0, 32),
+    security: securityConfig(env, port),
   };
   return Object.freeze(config);
 }

@@ -1,6 +1,7 @@
 // Entry point: validate config, get a database (configured, or embedded for local use), apply
 // migrations when asked (always for the embedded one), compose the app, listen, shut down gracefully
 // (shutdown.ts: not ready at once, keep serving SHUTDOWN_DELAY_MS, drain, exit 0).
+import http from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { EmbeddedDatabase } from './data/embedded-postgres.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
     url = embedded.url;
   }
 
-  const runtime = compose({ db: { ...config.db, url }, logger: log, corsOrigins: config.corsOrigins, healthTimeoutMs: config.healthTimeoutMs, sentimentWorkers: config.sentimentWorkers });
+  const runtime = compose({ db: { ...config.db, url }, logger: log, corsOrigins: config.corsOrigins, healthTimeoutMs: config.healthTimeoutMs, sentimentWorkers: config.sentimentWorkers,
+    auth: config.security.auth, rateLimit: config.security.rateLimit, scoring: config.security.scoring });
   if (embedded || config.migrateOnStart) {
     // Its own pool: no serving statement timeout, a lock_timeout, retries (config.migration).
     const { createMigrationKnex } = await import('./data/database.js');
@@ -58,6 +60,17 @@ async function main(): Promise<void> {
   });
   // Keep-alive idle sockets must not outlive a load balancer's idle timeout by much.
   server.keepAliveTimeout = 65_000;
+  // /metrics only, on its own port: the Service's public port never exposes it.
+  const metricsServer = http.createServer(runtime.metricsApp);
+  metricsServer.listen(config.security.metricsPort, config.host, () => {
+    const addr = metricsServer.address();
+    log.info({ address: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr }, 'metrics listening');
+  });
+  metricsServer.on('error', (err) => {
+    log.fatal({ err }, 'metrics server error');
+    process.exit(1);
+  });
+  metricsServer.unref(); // the app server's lifetime decides the process's
 
   installCrashHandlers(log);
   installShutdown({

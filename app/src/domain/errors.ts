@@ -10,6 +10,9 @@ export interface ValidationIssue {
 }
 
 export class AppError extends Error {
+  /** Response headers that belong to this error (WWW-Authenticate, Retry-After). */
+  headers?: Readonly<Record<string, string>>;
+
   constructor(
     readonly status: number,
     /** Client-facing `detail`: never internals. */
@@ -34,8 +37,9 @@ export class NotFoundError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(detail: string, override readonly cause?: unknown) {
+  constructor(detail: string, override readonly cause?: unknown, retryAfterSeconds?: number) {
     super(503, detail);
+    if (retryAfterSeconds !== undefined) this.headers = { 'Retry-After': String(retryAfterSeconds) };
   }
 }
 
@@ -56,6 +60,20 @@ export class ModelUnavailableError extends ServiceUnavailableError {
 export class ScoringFailedError extends ServiceUnavailableError {
   constructor(cause?: unknown) {
     super('Sentiment scoring failed (worker stopped); retry the request', cause);
+  }
+}
+
+/** Too many batches are waiting to be scored (SCORING_QUEUE_MAX): shed load instead of queueing without bound. */
+export class ScoringBusyError extends ServiceUnavailableError {
+  constructor() {
+    super('Sentiment scoring is at capacity; retry later', undefined, 1);
+  }
+}
+
+/** A batch was not scored within its deadline (SCORING_DEADLINE_MS). */
+export class ScoringTimeoutError extends ServiceUnavailableError {
+  constructor() {
+    super('Sentiment scoring took too long; retry later', undefined, 1);
   }
 }
 

@@ -36,4 +36,6 @@ export interface BatchScorer {
 export interface DomainObserver {
   itemCreated(): void;
   predicted(label: SentimentLabel): void;
+  /** A batch was refused scoring: too many waiting, or past its deadline. */
+  scoringRejected?(reason: 'queue_full' | 'deadline'): void;
 }

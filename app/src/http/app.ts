@@ -1,15 +1,19 @@
 // createApp(deps): the Express application, without listening (tests use supertest / port 0).
-// Reads like a table of contents: settings, per-request context, CORS, routes, 405, 404, errors.
+// Reads like a table of contents: settings, per-request context, security headers, CORS, access
+// control (tokens, rate limits), routes, 405, 404, errors. /metrics is not here: metrics-server.ts.
 import cors from 'cors';
 import express, { type Express } from 'express';
+import { withSecurity } from './auth/openapi-security.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFound } from './errors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { accessControl } from './middleware/access.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { requestContext } from './middleware/request-context.js';
+import { openApiDocument } from './openapi.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { itemsRoutes } from './routes/items.js';
-import { metricsRoutes } from './routes/metrics.js';
 import { predictRoutes } from './routes/predict.js';
 
 export type { AppDeps } from './deps.js';
@@ -20,17 +24,19 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false); // hashing every body costs throughput; clients of this API do not revalidate
 
   app.use(requestContext(deps.metrics, deps.logger));
+  app.use(securityHeaders());
   if (deps.corsOrigins && deps.corsOrigins.length > 0) {
     app.use(cors({ origin: deps.corsOrigins.includes('*') ? '*' : [...deps.corsOrigins] }));
   }
+
+  accessControl(app, deps.access ?? {});
 
   // Routes on the app's own router, hot ones first (each route a request passes costs a path
   // match); a sub-router per module would add a whole router dispatch to every request.
   itemsRoutes(app, deps.items);
   predictRoutes(app, deps.sentiment);
   healthRoutes(app, deps);
-  metricsRoutes(app, deps.metrics);
-  docsRoutes(app, deps.info);
+  docsRoutes(app, withSecurity(openApiDocument(deps.info) as Parameters<typeof withSecurity>[0], deps.access ?? {}));
 
   app.use(methodNotAllowed(app.router));
   app.use(notFound);

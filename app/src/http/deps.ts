@@ -4,6 +4,7 @@ import type { SentimentService } from '../domain/sentiment/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { Readiness } from './readiness.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AccessDeps } from './middleware/access.js';
 
 export type PingResult = { ok: true } | { ok: false; error: string };
 
@@ -19,4 +20,6 @@ export interface AppDeps {
   info: { service: string; version: string };
   /** Allowed CORS origins; empty or absent disables CORS. */
   corsOrigins?: readonly string[];
+  /** Bearer-token scopes and rate limits; absent: open and unlimited. */
+  access?: AccessDeps;
 }

@@ -35,6 +35,7 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     return;
   }
   if (err instanceof AppError) {
+    if (err.headers) res.set(err.headers);
     res.status(err.status).json({ detail: err.detail });
     return;
   }

@@ -31,7 +31,6 @@ const HANDLERS: Record<string, Record<string, string>> = {
   '/predict': { post: 'predict_sentiment' },
   '/predict/batch': { post: 'predict_batch' },
   '/model/info': { get: 'model_info' },
-  '/metrics': { get: 'metrics' },
 };
 
 export function fastapiOperationId(handler: string, path: string, method: string): string {
@@ -114,7 +113,6 @@ export function openApiDocument(info: { service: string; version: string }): obj
         },
       },
       '/model/info': { get: { summary: 'Sentiment model information', responses: { 200: { description: 'Model', content: json(ref('ModelInfo')) }, 503: detail('Model not loaded') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     },
     components: { schemas: Object.fromEntries(Object.entries(NAMED_SCHEMAS).map(([name, schema]) => [name, withRefs(schema, name)])) },
   };

@@ -15,6 +15,8 @@ export interface MetricsSources {
   poolStats?: () => PoolStats;
   /** Whether the database answers: a recent health check result, else a bounded check at scrape time. */
   dbReachable?: () => Promise<boolean>;
+  /** Sentiment batches handed off for scoring (waiting or running), read at scrape time. */
+  scoringPending?: () => number;
 }
 
 export interface Metrics {
@@ -24,6 +26,8 @@ export interface Metrics {
   sentimentPredictions: Counter<'sentiment'>;
   itemsCreated: Counter;
   sentimentWorkerExits: Counter;
+  /** Batches refused scoring: queue_full (SCORING_QUEUE_MAX) or deadline (SCORING_DEADLINE_MS). */
+  scoringRejections: Counter<'reason'>;
   /** Wire the DB gauges to their sources (done once the database layer exists). */
   attach(sources: MetricsSources): void;
 }
@@ -72,6 +76,21 @@ export function createMetrics(): Metrics {
     help: 'Sentiment scoring worker threads that stopped unexpectedly (each is replaced)',
     registers: [registry],
   });
+  const scoringRejections = new Counter({
+    name: 'sentiment_scoring_rejections_total',
+    help: 'Sentiment batches answered 503 instead of scored: queue_full (too many waiting) or deadline (not done in time)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of ['queue_full', 'deadline']) scoringRejections.inc({ reason }, 0);
+  new Gauge({
+    name: 'sentiment_scoring_queue_depth',
+    help: 'Sentiment batches handed off for scoring now (waiting or being scored); bounded by SCORING_QUEUE_MAX',
+    registers: [registry],
+    collect() {
+      this.set(sources.scoringPending?.() ?? 0);
+    },
+  });
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections: total (open), idle (open and free), waiting (queued acquires)',
@@ -99,6 +118,7 @@ export function createMetrics(): Metrics {
     sentimentPredictions,
     itemsCreated,
     sentimentWorkerExits,
+    scoringRejections,
     attach(s) {
       Object.assign(sources, s);
     },

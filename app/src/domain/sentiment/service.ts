@@ -6,7 +6,10 @@
 // turns through a FIFO gate in slices of at most SLICE_CHARS with a yield between them (long
 // texts parsed piece by piece: the model's predictSteps), so one event-loop turn runs at most
 // ~1 ms of scoring.
-import { ModelUnavailableError } from '../errors.js';
+// Handed-off batches are bounded (limits.maxPending waiting or running; beyond it ScoringBusyError,
+// a 503 with Retry-After) and each has a deadline (limits.deadlineMs; then ScoringTimeoutError): a
+// flood sheds load at once instead of queueing texts in memory and answering minutes late.
+import { ModelUnavailableError, RequestAbortedError, ScoringBusyError, ScoringTimeoutError } from '../errors.js';
 import type { BatchScorer, DomainObserver, ModelInfo, Prediction, SentimentModel } from '../types.js';
 import { PIECE_CHARS } from './features.js';
 
@@ -18,13 +21,37 @@ const SLICE_CHARS = PIECE_CHARS;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** One holder at a time, served in arrival order. */
+/** Defaults when no limits are given (tests, tools): generous enough never to matter for them. */
+export const DEFAULT_SCORING_LIMITS: ScoringLimits = { maxPending: 1000, deadlineMs: 60_000 };
+
+export interface ScoringLimits {
+  /** Batches handed off (waiting or being scored) at once. */
+  maxPending: number;
+  /** A handed-off batch not done by then is answered 503. */
+  deadlineMs: number;
+}
+
+/** One holder at a time, served in arrival order; an abort while waiting leaves the line. */
 class Gate {
   #busy = false;
   readonly #waiting: (() => void)[] = [];
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#busy) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#busy) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const i = this.#waiting.indexOf(enter);
+          if (i >= 0) this.#waiting.splice(i, 1);
+          reject(new RequestAbortedError());
+        };
+        const enter = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#waiting.push(enter);
+      });
+    }
     this.#busy = true;
     try {
       return await work();
@@ -38,13 +65,20 @@ class Gate {
 
 export class SentimentService {
   readonly #gate = new Gate();
+  #pending = 0;
 
   constructor(
     private readonly model: SentimentModel | undefined,
     private readonly observer: DomainObserver,
     /** Worker threads for requests over INLINE_CHARS; absent: sliced scoring on the event loop. */
     private readonly pool?: BatchScorer,
+    private readonly limits: ScoringLimits = DEFAULT_SCORING_LIMITS,
   ) {}
+
+  /** Batches handed off for scoring now (waiting or running): the queue depth. */
+  get pending(): number {
+    return this.#pending;
+  }
 
   get loaded(): boolean {
     return this.model !== undefined;
@@ -75,14 +109,36 @@ export class SentimentService {
     let total = 0;
     for (const t of texts) total += t.length;
     if (total <= INLINE_CHARS) return texts.map((t) => this.predict(t));
-    if (!this.pool) return this.#sliced(this.model, texts);
-    const out = await this.pool.run(texts, signal);
-    for (const p of out) this.observer.predicted(p.sentiment);
-    return out;
+    return this.#handOff(this.model, texts, signal);
+  }
+
+  /** Off the caller's turn, bounded in number and time. */
+  async #handOff(model: SentimentModel, texts: readonly string[], signal?: AbortSignal): Promise<Prediction[]> {
+    if (this.#pending >= this.limits.maxPending) {
+      this.observer.scoringRejected?.('queue_full');
+      throw new ScoringBusyError();
+    }
+    this.#pending += 1;
+    const deadline = AbortSignal.timeout(this.limits.deadlineMs);
+    const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    try {
+      // A batch already on a worker when the deadline passes finishes there (at most ~50 ms).
+      const out = this.pool ? await this.pool.run(texts, stop) : await this.#sliced(model, texts, stop);
+      if (this.pool) for (const p of out) this.observer.predicted(p.sentiment);
+      return out;
+    } catch (err) {
+      if (err instanceof RequestAbortedError && deadline.aborted && !signal?.aborted) {
+        this.observer.scoringRejected?.('deadline');
+        throw new ScoringTimeoutError();
+      }
+      throw err;
+    } finally {
+      this.#pending -= 1;
+    }
   }
 
   /** Scores in slices of at most SLICE_CHARS characters, yielding between them, one batch at a time. */
-  #sliced(model: SentimentModel, texts: readonly string[]): Promise<Prediction[]> {
+  #sliced(model: SentimentModel, texts: readonly string[], signal: AbortSignal): Promise<Prediction[]> {
     return this.#gate.run(async () => {
       const out: Prediction[] = [];
       let sliced = SLICE_CHARS; // the first slice runs on a turn of its own, after the request's parsing
@@ -92,6 +148,7 @@ export class SentimentService {
         while (!r.done) {
           if (sliced + r.value > SLICE_CHARS) {
             await nextTurn();
+            if (signal.aborted) throw new RequestAbortedError();
             sliced = 0;
           }
           sliced += r.value;
@@ -101,6 +158,6 @@ export class SentimentService {
         out.push(r.value);
       }
       return out;
-    });
+    }, signal);
   }
 }
