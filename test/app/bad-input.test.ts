@@ -104,7 +104,7 @@ describe('transport-level errors', () => {
     ['delete', '/items', 'GET, HEAD, POST'],
     ['post', '/items/1', 'DELETE, GET, HEAD, PATCH, PUT'],
     ['put', '/predict', 'POST'],
-    ['patch', '/metrics', 'GET, HEAD'],
+    ['patch', '/openapi.json', 'GET, HEAD'],
   ] as const)('when %s %s (a known path, another method), then 405 {"detail":"Method Not Allowed"} with Allow: %s', async (method, path, allow) => {
     const res = await request(t.app)[method](path).expect(405);
     expectClean(res);

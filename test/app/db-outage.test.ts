@@ -54,7 +54,7 @@ it('when Postgres stops, then requests get 503 fast, /health reports it within 2
   await request(c.app).get('/livez').expect(200);
   await request(c.app).post('/predict').send({ text: 'still works' }).expect(200); // no DB needed
 
-  const metrics = (await request(c.app).get('/metrics').expect(200)).text;
+  const metrics = (await request(c.metricsApp).get('/metrics').expect(200)).text;
   expect(metrics).toMatch(/^db_up 0$/m);
   expect(logs.some((l) => l.level === 'error' && l.status === 503 && l.route === '/items/:id')).toBe(true);
 });
@@ -71,5 +71,5 @@ it('when Postgres comes back, then the same app serves again without a restart',
   expect(status).toBe(200);
   expect((await request(c.app).get(`/items/${itemId}`).expect(200)).body.name).toBe('kept');
   await request(c.app).post('/items').send({ name: 'after', description: 'recovered' }).expect(201);
-  expect((await request(c.app).get('/metrics')).text).toMatch(/^db_up 1$/m);
+  expect((await request(c.metricsApp).get('/metrics')).text).toMatch(/^db_up 1$/m);
 });

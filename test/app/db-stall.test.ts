@@ -89,7 +89,7 @@ it('when every Postgres process is frozen, then each request answers 503 within 
     expect(r.ms).toBeLessThan(STATEMENT_TIMEOUT_MS + 1000 + 1500);
   }
   await request(c.app).get('/readyz').expect(503);
-  expect((await request(c.app).get('/metrics').expect(200)).text).toMatch(/^db_up 0$/m);
+  expect((await request(c.metricsApp).get('/metrics').expect(200)).text).toMatch(/^db_up 0$/m);
 }, 30000);
 
 it('when the processes are resumed, then the same app serves again without a restart', async () => {

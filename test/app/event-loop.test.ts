@@ -36,7 +36,7 @@ it('when the client closes the connection while its request waits on the databas
     await locker.end();
     await new Promise((r) => server.close(r));
   }
-  const m = (await request(t.app).get('/metrics')).text;
+  const m = (await request(t.metricsApp).get('/metrics')).text;
   expect(m).toMatch(/^http_requests_total\{method="GET",route="\/items\/:id",status_code="499"\} 1$/m);
   expect(t.logs.find((l) => l.reqId === 'gone-early')).toMatchObject({ level: 'warn', status: 499, route: '/items/:id' });
 });

@@ -141,7 +141,7 @@ describe('the app with SENTIMENT_WORKERS=1', () => {
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ detail: 'Sentiment scoring failed (worker stopped); retry the request' });
     expect(t.logs.find((l) => l.msg === 'sentiment worker stopped: replacing it')).toMatchObject({ level: 'error', exitCode: 1, busy: true });
-    expect((await request(t.app).get('/metrics')).text).toMatch(/^sentiment_worker_exits_total 1$/m);
+    expect((await request(t.metricsApp).get('/metrics')).text).toMatch(/^sentiment_worker_exits_total 1$/m);
     await until(() => pool.threads.length === 1 && pool.threads[0] !== worker, 'a replacement worker');
     expect((await request(t.app).post('/predict/batch').send({ texts: LARGEST }).expect(200)).body.predictions).toHaveLength(5);
   });
@@ -152,7 +152,7 @@ describe('the app with SENTIMENT_WORKERS=1', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const answers = countAnswers(t.scoringPool!.threads[0] as Worker);
-      const before = (await request(t.app).get('/metrics')).text.match(/^http_requests_total\{method="POST",route="\/predict\/batch",status_code="499"\} (\d+)$/m)?.[1] ?? '0';
+      const before = (await request(t.metricsApp).get('/metrics')).text.match(/^http_requests_total\{method="POST",route="\/predict\/batch",status_code="499"\} (\d+)$/m)?.[1] ?? '0';
       const body = JSON.stringify({ texts: LARGEST });
       const busy = Array.from({ length: 2 }, () => fetch(`http://127.0.0.1:${port}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
       await until(() => t.scoringPool!.queued === 1, 'one batch running, one queued');
@@ -165,7 +165,7 @@ describe('the app with SENTIMENT_WORKERS=1', () => {
       expect(t.scoringPool!.queued).toBe(1);
       for (const r of await Promise.all(busy)) expect(r.status).toBe(200);
       expect(answers.n).toBe(2);
-      const m = (await request(t.app).get('/metrics')).text;
+      const m = (await request(t.metricsApp).get('/metrics')).text;
       expect(m).toContain(`http_requests_total{method="POST",route="/predict/batch",status_code="499"} ${Number(before) + 1}`);
       expect(t.logs.find((l) => l.reqId === 'left-queued')).toMatchObject({ level: 'warn', status: 499, route: '/predict/batch' });
     } finally {
