@@ -12,13 +12,8 @@ class TooManyRequestsError extends AppError {
   }
 }
 
-export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * A limiter named `name` (the RateLimit-Policy name) of `limit` requests per `windowMs`;
- * `unsafeOnly` leaves GET/HEAD/OPTIONS alone. Undefined when limit is 0 (unlimited).
- */
-export function perClientLimit(name: string, limit: number, windowMs: number, unsafeOnly: boolean): RequestHandler | undefined {
+/** A limiter named `name` (the RateLimit-Policy name) of `limit` requests per `windowMs`; undefined when limit is 0 (unlimited). */
+export function perClientLimit(name: string, limit: number, windowMs: number): RequestHandler | undefined {
   if (limit === 0) return undefined;
   return rateLimit({
     windowMs,
@@ -26,7 +21,6 @@ export function perClientLimit(name: string, limit: number, windowMs: number, un
     identifier: name,
     standardHeaders: 'draft-8', // RateLimit-Policy + RateLimit; Retry-After on a 429
     legacyHeaders: false,
-    skip: unsafeOnly ? (req) => SAFE_METHODS.has(req.method) : undefined,
     keyGenerator: (req, res) => {
       const subject = res.locals.principal?.subject;
       return subject !== undefined ? `sub:${subject}` : `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown', 56)}`;
