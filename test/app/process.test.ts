@@ -59,7 +59,7 @@ interface Started {
 function spawnServer(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [path.join(build, 'start.js')], {
     cwd: root,
-    env: { ...baseEnv, PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { ...baseEnv, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', ...env },
   });
   children.push(child);
   const logs: Record<string, unknown>[] = [];

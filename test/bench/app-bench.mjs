@@ -107,10 +107,12 @@ const SERVERS = {
 async function startBenchServer(node, name, dbUrl, env = {}, nodeFlags = []) {
   const { script, ready, env: own } = SERVERS[name];
   const port = await freePort();
-  const child = startServer(node, script, { DATABASE_URL: dbUrl, PORT: String(port), ...own, ...env }, nodeFlags);
+  const metricsPort = await freePort();
+  // Limits off: the bench measures throughput, not the per-client rate limits (RATE_LIMIT_*).
+  const child = startServer(node, script, { DATABASE_URL: dbUrl, PORT: String(port), METRICS_PORT: String(metricsPort), RATE_LIMIT_WRITES: '0', RATE_LIMIT_PREDICT: '0', ...own, ...env }, nodeFlags);
   const base = `http://127.0.0.1:${port}`;
   await waitFor(base + ready, child);
-  return { child, base };
+  return { child, base, metricsBase: `http://127.0.0.1:${metricsPort}` };
 }
 
 async function stopServer(child) {
@@ -267,15 +269,15 @@ async function allocationPerRequest(node, dbUrl, scriptDir) {
   const result = {};
   for (const name of ['app', 'ceiling']) {
     const out = path.join(scriptDir, `alloc-${name}.json`);
-    const { child, base } = await startBenchServer(node, name, dbUrl, { ALLOC_PROFILE_OUT: out }, ['--require', path.join(root, 'test/bench/alloc-sampler.cjs')]);
+    const { child, base, metricsBase } = await startBenchServer(node, name, dbUrl, { ALLOC_PROFILE_OUT: out }, ['--require', path.join(root, 'test/bench/alloc-sampler.cjs')]);
     loadOnce(base, ep, 3, scriptDir); // warm-up
-    const gc0 = name === 'app' ? await gcSeconds(base) : 0;
+    const gc0 = name === 'app' ? await gcSeconds(metricsBase) : 0;
     child.kill('SIGUSR2');
     await new Promise((r) => setTimeout(r, 200));
     const r = loadOnce(base, ep, DURATION, scriptDir);
     child.kill('SIGUSR2');
     const requests = r.rps * DURATION;
-    const gcUs = name === 'app' ? ((await gcSeconds(base)) - gc0) * 1e6 / requests : NaN;
+    const gcUs = name === 'app' ? ((await gcSeconds(metricsBase)) - gc0) * 1e6 / requests : NaN;
     const deadline = Date.now() + 30000;
     while (!existsSync(out) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
     if (!existsSync(out)) throw new Error(`${name}: no allocation profile in ${out} within 30 s`);
@@ -372,11 +374,11 @@ async function main() {
       if (key === 'livez-flood') {
         if (!hasWrk) throw new Error('livez-flood needs wrk');
         for (const workers of args['flood-workers'].split(',')) {
-          const { child, base } = await startBenchServer(node, 'app', db.url, { SENTIMENT_WORKERS: workers, SHUTDOWN_DELAY_MS: '0' });
+          const { child, base, metricsBase } = await startBenchServer(node, 'app', db.url, { SENTIMENT_WORKERS: workers, SHUTDOWN_DELAY_MS: '0' });
           const idleRss = rssMiB(child.pid);
-          await eventLoopDelayP99(base); // prom-client resets its histogram at every scrape
+          await eventLoopDelayP99(metricsBase); // prom-client resets its histogram at every scrape
           const r = await livezUnderFlood(base, DURATION, scriptDir);
-          floods.push({ workers, idleRss, rss: rssMiB(child.pid), load: os.loadavg()[0], loopP99: await eventLoopDelayP99(base), ...r });
+          floods.push({ workers, idleRss, rss: rssMiB(child.pid), load: os.loadavg()[0], loopP99: await eventLoopDelayP99(metricsBase), ...r });
           console.error(`livez-flood SENTIMENT_WORKERS=${workers}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.floodRps} batches/s`);
           await stopServer(child);
         }

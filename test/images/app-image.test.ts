@@ -100,7 +100,7 @@ describe('Dockerfile.app', () => {
 
     beforeAll(async () => {
       port = await freePort();
-      env = { DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+      env = { DATABASE_URL: db.url, PORT: String(port), METRICS_PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     });
 
     afterAll(() => {

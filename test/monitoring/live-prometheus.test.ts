@@ -160,7 +160,7 @@ describe('a real Prometheus scraping the app and the operator', () => {
 
   it('when dashboards and rules name metrics, then the app or the operator exposes each of them', async () => {
     const [appText, operatorText] = await Promise.all([
-      fetch(`${app!.url}/metrics`).then((r) => r.text()),
+      fetch(`http://${app!.address}/metrics`).then((r) => r.text()),
       fetch(`http://${operator!.address}/metrics`).then((r) => r.text()),
     ]);
     const known = new Set([...exposedNames(appText), ...exposedNames(operatorText), ...SCRAPE_SERIES,

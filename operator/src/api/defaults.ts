@@ -18,6 +18,10 @@ export const DEFAULT_MIGRATION_DEADLINE_SECONDS = 600;
 /** Finished migration Jobs kept per app (the Job of the current spec always is). */
 export const DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT = 3;
 export const DEFAULT_MONITORING_PATH = '/metrics';
+/** The app's METRICS_PORT: /metrics is served there only, never on the Service's port. */
+export const DEFAULT_METRICS_PORT = 9464;
+/** spec.auth.reads / spec.auth.predict: tokens required for item reads / predictions, or not. */
+export const DEFAULT_AUTH_REQUIREMENT = 'open';
 /** Spread app pods across zones, then nodes, without blocking scheduling when it cannot. */
 export const DEFAULT_TOPOLOGY_SPREAD = [
   { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' },
@@ -29,4 +33,6 @@ export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 export const DEFAULT_MONITORING_INTERVAL = '30s';
 
 /** Env var names the operator sets itself; spec.env may not override them. */
-export const RESERVED_ENV_NAMES: readonly string[] = ['DATABASE_URL', 'PORT'];
+export const RESERVED_ENV_NAMES: readonly string[] = ['DATABASE_URL', 'PORT', 'METRICS_PORT'];
+/** Env vars the operator sets from spec.auth; spec.env may not set them while spec.auth is set. */
+export const AUTH_ENV_NAMES: readonly string[] = ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI', 'AUTH_READS', 'AUTH_PREDICT'];

@@ -2,6 +2,8 @@
 // (crds/fastapiapp.yaml is generated from it by `npm run synth`). Every field has a description so
 // `kubectl explain fastapiapp.spec.migration` is useful; defaults come from ./defaults.ts.
 import {
+  AUTH_ENV_NAMES,
+  DEFAULT_AUTH_REQUIREMENT,
   DEFAULT_DATABASE_SECRET_KEY,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
@@ -9,6 +11,7 @@ import {
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
+  DEFAULT_METRICS_PORT,
   DEFAULT_PDB_MAX_UNAVAILABLE,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_TOPOLOGY_SPREAD,
@@ -249,6 +252,29 @@ const disruptionBudget: SchemaProps = {
   },
 };
 
+/** https, or http to localhost only (the app refuses anything else). */
+const ISSUER_URL = '^(https://[^\\s]+|http://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?(/[^\\s]*)?)$';
+const requirement = (what: string): SchemaProps => ({
+  description: `"required": ${what} need a token with the scope; "open": they do not.`,
+  type: 'string',
+  enum: ['open', 'required'],
+  default: DEFAULT_AUTH_REQUIREMENT,
+});
+
+const auth: SchemaProps = {
+  description: 'OAuth2 bearer tokens (RFC 6750) for the app, verified against the issuer\'s JWKS (its AUTH_* settings). ' +
+    'Once set, item writes need scope items:write. Absent: the API is open (the app logs a warning).',
+  type: 'object',
+  required: ['issuer', 'audience'],
+  properties: {
+    issuer: { description: 'Token issuer (the `iss` claim); its OIDC discovery document names the JWKS unless jwksUri is set.', type: 'string', maxLength: 2048, pattern: ISSUER_URL },
+    audience: { description: 'Accepted audience (the `aud` claim).', type: 'string', minLength: 1, maxLength: 512 },
+    jwksUri: { description: 'JWKS URL; default: from the issuer\'s discovery document.', type: 'string', maxLength: 2048, pattern: ISSUER_URL },
+    reads: requirement('item reads (GET /items, GET /items/{id})'),
+    predict: requirement('predictions (/predict, /predict/batch)'),
+  },
+};
+
 const reservedList = RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ');
 
 const spec: SchemaProps = {
@@ -332,7 +358,7 @@ const spec: SchemaProps = {
       'x-kubernetes-validations': [
         {
           rule: `self.all(e, !(e.name in [${reservedList}]))`,
-          message: `env must not set ${RESERVED_ENV_NAMES.join(' or ')}: the operator sets them from databaseSecretRef and port`,
+          message: `env must not set ${RESERVED_ENV_NAMES.join(' or ')}: the operator sets them from databaseSecretRef, port and monitoring.port`,
         },
       ],
     },
@@ -438,6 +464,15 @@ const spec: SchemaProps = {
           pattern: '^/[^\\s]*$',
           default: DEFAULT_MONITORING_PATH,
         },
+        port: {
+          description: 'Container port the app serves /metrics on (its METRICS_PORT), named `metrics`. The Service does ' +
+            'not expose it: the ServiceMonitor scrapes it on each pod. Must differ from port.',
+          type: 'integer',
+          format: 'int32',
+          minimum: 1,
+          maximum: 65535,
+          default: DEFAULT_METRICS_PORT,
+        },
         interval: {
           description: 'Scrape interval, as a Prometheus duration (e.g. 30s, 1m).',
           type: 'string',
@@ -455,6 +490,7 @@ const spec: SchemaProps = {
         },
       },
     },
+    auth,
     pod,
     disruptionBudget,
     progressDeadlineSeconds: {
@@ -473,6 +509,16 @@ const spec: SchemaProps = {
       default: false,
     },
   },
+  'x-kubernetes-validations': [
+    {
+      rule: '!has(self.monitoring) || !has(self.monitoring.port) || !has(self.port) || self.monitoring.port != self.port',
+      message: 'monitoring.port must differ from port: /metrics is not served on the app port',
+    },
+    {
+      rule: `!has(self.auth) || !has(self.env) || self.env.all(e, !(e.name in [${AUTH_ENV_NAMES.map((n) => `'${n}'`).join(', ')}]))`,
+      message: `env must not set ${AUTH_ENV_NAMES.join(', ')} while auth is set: the operator sets them from auth`,
+    },
+  ],
 };
 
 const condition: SchemaProps = {

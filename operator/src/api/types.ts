@@ -56,6 +56,20 @@ export interface PodSpecOptions {
   annotations?: Record<string, string>;
 }
 
+export type AuthRequirement = 'open' | 'required';
+
+/** OAuth2 bearer tokens for the app (its AUTH_* settings): writes need items:write once set. */
+export interface AuthSpec {
+  issuer: string;
+  audience: string;
+  /** default: from the issuer's OIDC discovery document */
+  jwksUri?: string;
+  /** default open */
+  reads?: AuthRequirement;
+  /** default open */
+  predict?: AuthRequirement;
+}
+
 export interface FastApiAppSpec {
   image: string;
   tag: string;
@@ -66,7 +80,8 @@ export interface FastApiAppSpec {
   resources?: ResourceRequirements;
   service?: { type?: ServiceType; port?: number };
   migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number; jobsHistoryLimit?: number };
-  monitoring?: { enabled?: boolean; path?: string; interval?: string; labels?: Record<string, string> };
+  monitoring?: { enabled?: boolean; path?: string; interval?: string; labels?: Record<string, string>; port?: number };
+  auth?: AuthSpec;
   paused?: boolean;
   pod?: PodSpecOptions;
   /** seconds without rollout progress before RolloutStuck (Deployment progressDeadlineSeconds) */

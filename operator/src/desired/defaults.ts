@@ -2,6 +2,7 @@
 // (both read operator/src/api/defaults.ts). Builders call this, so they also work on specs
 // that never went through the API server (unit tests, dry runs).
 import {
+  DEFAULT_AUTH_REQUIREMENT,
   DEFAULT_DATABASE_SECRET_KEY,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
@@ -9,6 +10,7 @@ import {
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
   DEFAULT_MONITORING_PATH,
+  DEFAULT_METRICS_PORT,
   DEFAULT_PDB_MAX_UNAVAILABLE,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_TOPOLOGY_SPREAD,
@@ -18,7 +20,7 @@ import {
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
 } from '../api/defaults';
-import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
+import type { AuthRequirement, EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
 
 /** A spec with every defaulted field filled in. */
 export interface DefaultedSpec {
@@ -31,7 +33,9 @@ export interface DefaultedSpec {
   resources: ResourceRequirements;
   service: { type: ServiceType; port: number };
   migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number; jobsHistoryLimit: number };
-  monitoring: { enabled: boolean; path: string; interval: string; labels: Record<string, string> };
+  monitoring: { enabled: boolean; path: string; interval: string; labels: Record<string, string>; port: number };
+  /** absent: the app runs open (and logs so) */
+  auth?: { issuer: string; audience: string; jwksUri?: string; reads: AuthRequirement; predict: AuthRequirement };
   paused: boolean;
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
@@ -76,7 +80,17 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       path: monitoring.path ?? DEFAULT_MONITORING_PATH,
       interval: monitoring.interval ?? DEFAULT_MONITORING_INTERVAL,
       labels: { ...(monitoring.labels ?? {}) },
+      port: monitoring.port ?? DEFAULT_METRICS_PORT,
     },
+    ...(spec.auth ? {
+      auth: {
+        issuer: spec.auth.issuer,
+        audience: spec.auth.audience,
+        ...(spec.auth.jwksUri ? { jwksUri: spec.auth.jwksUri } : {}),
+        reads: spec.auth.reads ?? DEFAULT_AUTH_REQUIREMENT,
+        predict: spec.auth.predict ?? DEFAULT_AUTH_REQUIREMENT,
+      },
+    } : {}),
     paused: spec.paused ?? false,
     pod: {
       ...(pod.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}),

@@ -8,10 +8,11 @@ import { DATABASE_SECRET_HASH_ANNOTATION } from './secret-hash';
 import { commonLabels, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
-import { baseContainer, databaseEnv, podPlacement, podSecurityContext, tmpVolume } from './pod';
+import { appEnv, baseContainer, databaseEnv, podPlacement, podSecurityContext, tmpVolume } from './pod';
 
 export const APP_CONTAINER = 'app';
 export const HTTP_PORT_NAME = 'http';
+export const METRICS_PORT_NAME = 'metrics';
 /**
  * On SIGTERM the app turns /readyz 503 and keeps serving for SHUTDOWN_DELAY_MS (default 5 s) so
  * endpoints drop it before it closes; the grace period leaves room for that plus draining.
@@ -61,8 +62,12 @@ export function buildDeployment(app: FastApiApp, runImageRef: string, secretHash
       containers: [
         {
           ...baseContainer(APP_CONTAINER, runImageRef, spec),
-          ports: [{ name: HTTP_PORT_NAME, containerPort: spec.port, protocol: 'TCP' }],
-          env: [{ name: 'PORT', value: String(spec.port) }, ...databaseEnv(spec)],
+          // The Service exposes only `http`; Prometheus scrapes `metrics` on each pod (service-monitor.ts).
+          ports: [
+            { name: HTTP_PORT_NAME, containerPort: spec.port, protocol: 'TCP' },
+            { name: METRICS_PORT_NAME, containerPort: spec.monitoring.port, protocol: 'TCP' },
+          ],
+          env: [{ name: 'PORT', value: String(spec.port) }, ...appEnv(spec), ...databaseEnv(spec)],
           // up to 3 + 2 x 30 = 63 s to start; liveness only begins once this passed
           startupProbe: { ...probe('/livez', 2, 30), initialDelaySeconds: STARTUP_INITIAL_DELAY_SECONDS },
           livenessProbe: probe('/livez', 10, 3),

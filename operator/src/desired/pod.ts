@@ -56,6 +56,18 @@ export function databaseEnv(spec: DefaultedSpec): V1EnvVar[] {
   ];
 }
 
+/** The app's own settings the spec decides: the metrics port, and bearer-token auth when spec.auth is set. */
+export function appEnv(spec: DefaultedSpec): V1EnvVar[] {
+  const env: V1EnvVar[] = [{ name: 'METRICS_PORT', value: String(spec.monitoring.port) }];
+  const auth = spec.auth;
+  if (auth) {
+    env.push({ name: 'AUTH_ISSUER', value: auth.issuer }, { name: 'AUTH_AUDIENCE', value: auth.audience });
+    if (auth.jwksUri) env.push({ name: 'AUTH_JWKS_URI', value: auth.jwksUri });
+    env.push({ name: 'AUTH_READS', value: auth.reads }, { name: 'AUTH_PREDICT', value: auth.predict });
+  }
+  return env;
+}
+
 /** Resource quantities as strings (the spec allows plain numbers). */
 export function resources(spec: DefaultedSpec): V1ResourceRequirements {
   const out: V1ResourceRequirements = {};

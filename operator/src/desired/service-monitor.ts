@@ -1,9 +1,12 @@
-// prometheus-operator ServiceMonitor scraping the app's Service.
+// prometheus-operator ServiceMonitor scraping the app's pods behind its Service. It names the pods'
+// `metrics` container port (targetPort), which the Service does not expose: /metrics is never
+// reachable through the Service, only pod to pod (Prometheus's endpoints discovery lists every
+// container port of the pods behind a Service).
 // runningRef is the image the Deployment runs, for the version label.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
-import { HTTP_PORT_NAME } from './deployment';
+import { METRICS_PORT_NAME } from './deployment';
 import { commonLabels, INSTANCE_LABEL, NAME_LABEL, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
@@ -22,7 +25,7 @@ export interface ServiceMonitor {
     targetLabels: string[];
     selector: { matchLabels: Record<string, string> };
     namespaceSelector: { matchNames: string[] };
-    endpoints: { port: string; path: string; interval: string; scheme: 'http' }[];
+    endpoints: { targetPort: string; path: string; interval: string; scheme: 'http' }[];
   };
 }
 
@@ -42,7 +45,7 @@ export function buildServiceMonitor(app: FastApiApp, runningRef: string | undefi
       selector: { matchLabels: selectorLabels(app) },
       namespaceSelector: { matchNames: [app.metadata.namespace] },
       endpoints: [
-        { port: HTTP_PORT_NAME, path: spec.monitoring.path, interval: spec.monitoring.interval, scheme: 'http' },
+        { targetPort: METRICS_PORT_NAME, path: spec.monitoring.path, interval: spec.monitoring.interval, scheme: 'http' },
       ],
     },
   };

@@ -1,6 +1,6 @@
 // The real app, in-process on a loopback port, against a fresh test database; plus a traffic driver.
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { compose, type Composition } from '../../../app/src/compose';
 import { loadConfig } from '../../../app/src/config';
 import { migrateLatest } from '../../../app/src/data/migrations';
@@ -8,8 +8,9 @@ import { createLogger } from '../../../app/src/observability/logger';
 import { createTestDatabase, type TestDatabase } from '../../harness/postgres';
 
 export interface AppTarget {
-  /** host:port Prometheus scrapes */
+  /** host:port Prometheus scrapes: the metrics listener (METRICS_PORT), not the app's port */
   address: string;
+  /** The app's own (public) port */
   url: string;
   stop(): Promise<void>;
 }
@@ -18,10 +19,16 @@ export async function startAppTarget(): Promise<AppTarget> {
   const db: TestDatabase = await createTestDatabase('monitoring');
   let composition: Composition | undefined;
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
+  const listen = (s: Server) => new Promise<Server>((resolve, reject) => {
+    s.listen(0, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
   const stop = async () => {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server?.close(r));
+    for (const s of [server, metricsServer]) {
+      if (!s) continue;
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
     }
     await composition?.close();
     await db.drop();
@@ -30,17 +37,14 @@ export async function startAppTarget(): Promise<AppTarget> {
     const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
     composition = compose({ db: { ...config.db, url: db.url }, logger: createLogger('silent') });
     await migrateLatest(composition.knex);
-    const app = composition.app;
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-      s.once('error', reject);
-    });
+    server = await listen(createServer(composition.app));
+    metricsServer = await listen(createServer(composition.metricsApp));
   } catch (err) {
     await stop();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
-  return { address: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, stop };
+  return { address: `127.0.0.1:${(metricsServer.address() as AddressInfo).port}`, url: `http://127.0.0.1:${port}`, stop };
 }
 
 const TEXTS = [
