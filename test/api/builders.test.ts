@@ -20,7 +20,7 @@ import {
   wantsDisruptionBudget,
   withDefaults,
 } from '../../operator/src/desired';
-import type { FastApiApp } from '../../operator/src/api/types';
+import type { AuthSpec, FastApiApp } from '../../operator/src/api/types';
 import { DNS1123_LABEL, deepFreeze, fastApiApp, IMAGE } from './fixtures';
 
 const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) =>
@@ -129,9 +129,11 @@ describe('desired-state builders', () => {
     const { deployment, service, job, serviceMonitor } = children(app);
     const container = deployment.spec!.template.spec!.containers[0]!;
     expect(deployment.spec!.replicas).toBe(2);
-    expect(container.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }, { name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
     expect(container.env![0]).toEqual({ name: 'PORT', value: '8000' });
-    expect(container.env![1]!.valueFrom!.secretKeyRef!.key).toBe('DATABASE_URL');
+    expect(container.env![1]).toEqual({ name: 'METRICS_PORT', value: '9464' });
+    expect(container.env![2]!.valueFrom!.secretKeyRef!.key).toBe('DATABASE_URL');
+    expect(container.env!.some((e) => e.name.startsWith('AUTH_'))).toBe(false); // no spec.auth: the app runs open
     expect(container.resources).toEqual({
       requests: { cpu: '250m', memory: '256Mi' },
       limits: { cpu: '500m', memory: '512Mi' },
@@ -144,7 +146,8 @@ describe('desired-state builders', () => {
     expect(job.spec!.activeDeadlineSeconds).toBe(600);
     expect(job.spec!.template.spec!.restartPolicy).toBe('Never');
     expect(job.spec!.template.spec!.containers[0]!.command).toEqual(['node', 'dist/app/src/migrate.js', 'latest']);
-    expect(serviceMonitor.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scheme: 'http' }]);
+    // The Service exposes only the app port; Prometheus scrapes each pod's metrics port.
+    expect(serviceMonitor.spec.endpoints).toEqual([{ targetPort: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' }]);
     expect(withDefaults(app.spec)).toMatchObject({ paused: false, migration: { enabled: true }, monitoring: { enabled: true } });
   });
 
@@ -172,13 +175,16 @@ describe('desired-state builders', () => {
       resources: { requests: { cpu: 1, memory: '1Gi' } },
       service: { type: 'LoadBalancer', port: 8080 },
       migration: { command: ['npm', 'run', 'migrate'], backoffLimit: 0, activeDeadlineSeconds: 60 },
-      monitoring: { path: '/prom', interval: '1m' },
+      monitoring: { path: '/prom', interval: '1m', port: 9100 },
     });
     const { deployment, service, job, serviceMonitor } = children(app);
     const container = deployment.spec!.template.spec!.containers[0]!;
     expect(deployment.spec!.replicas).toBe(5);
+    expect(container.ports!.find((p) => p.name === 'metrics')!.containerPort).toBe(9100);
+    expect(service.spec!.ports!.map((p) => p.name)).toEqual(['http']);
     expect(container.env).toEqual([
       { name: 'PORT', value: '9000' },
+      { name: 'METRICS_PORT', value: '9100' },
       { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'items-db', key: 'DATABASE_URL' } } },
       { name: 'LOG_LEVEL', value: 'debug' },
     ]);
@@ -188,6 +194,20 @@ describe('desired-state builders', () => {
     expect(job.spec!.template.spec!.containers[0]!.command).toEqual(['npm', 'run', 'migrate']);
     expect(job.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toEqual(['DATABASE_URL', 'LOG_LEVEL']);
     expect(serviceMonitor.spec.endpoints[0]).toMatchObject({ path: '/prom', interval: '1m' });
+  });
+
+  it('when spec.auth is set, then the app container gets AUTH_* (requirements only when set: the app\'s default is open) and the migration Job none', () => {
+    const env = (auth: AuthSpec) => {
+      const { deployment, job } = children(fastApiApp({ auth }));
+      expect(job.spec!.template.spec!.containers[0]!.env!.some((e) => e.name.startsWith('AUTH_'))).toBe(false);
+      return Object.fromEntries(deployment.spec!.template.spec!.containers[0]!.env!.filter((e) => e.name.startsWith('AUTH_')).map((e) => [e.name, e.value]));
+    };
+    expect(env({ issuer: 'https://id.example/realm', audience: 'items' })).toEqual({
+      AUTH_ISSUER: 'https://id.example/realm', AUTH_AUDIENCE: 'items',
+    });
+    expect(env({ issuer: 'https://id.example', audience: 'a', jwksUri: 'https://id.example/keys', reads: 'required', predict: 'required' })).toEqual({
+      AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'a', AUTH_JWKS_URI: 'https://id.example/keys', AUTH_READS: 'required', AUTH_PREDICT: 'required',
+    });
   });
 
   it('when built, then the ServiceMonitor gives each app its own job, labels series for the rules and carries spec.monitoring.labels under the operator\'s own', () => {

@@ -66,6 +66,8 @@ describe('FastApiApp CRD on the API server', () => {
     ['a minimal spec', minimalSpec()],
     ['partial nested objects', minimalSpec({ service: { port: 8080 }, migration: { enabled: false }, monitoring: { interval: '1m' } })],
     ['own resources and a secret key', minimalSpec({ resources: { limits: { cpu: 1 } }, databaseSecretRef: { name: 'db', key: 'url' } })],
+    ['auth with its requirements defaulted', minimalSpec({ auth: { issuer: 'https://id.example/realms/shop', audience: 'items' } })],
+    ['auth, a JWKS URL and a metrics port', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a', jwksUri: 'https://id.example/jwks', reads: 'required' }, monitoring: { port: 9100 } })],
     ['ServiceMonitor labels for a Prometheus release', minimalSpec({ monitoring: { labels: { release: 'kube-prometheus-stack', 'team.example.com/owner': 'shop' } } })],
   ])('when %s is stored, then the server fills in exactly what withDefaults does', async (_label, spec) => {
     const name = `defaults-${Object.keys(spec).length}-${JSON.stringify(spec).length}`;
@@ -119,6 +121,12 @@ describe('FastApiApp CRD on the API server', () => {
     ['a spread constraint with maxSkew 0', minimalSpec({ pod: { topologySpreadConstraints: [{ topologyKey: 'kubernetes.io/hostname', maxSkew: 0 }] } }), 'spec.pod.topologySpreadConstraints[0].maxSkew'],
     ['pod labels overriding the selector', minimalSpec({ pod: { labels: { 'app.kubernetes.io/instance': 'other' } } }), 'spec.pod.labels', 'the operator sets them and selects its pods by them'],
     ['pod annotations in the operator\'s prefix', minimalSpec({ pod: { annotations: { 'fastapiapp.io/template-hash': 'x' } } }), 'spec.pod.annotations', 'must not set fastapiapp.io/ keys'],
+    ['auth without audience', minimalSpec({ auth: { issuer: 'https://id.example' } as { issuer: string; audience: string } }), 'spec.auth.audience: Required value'],
+    ['an auth issuer over plain http', minimalSpec({ auth: { issuer: 'http://id.example', audience: 'a' } }), 'spec.auth.issuer'],
+    ['an unknown auth requirement', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a', reads: 'sometimes' as 'open' } }), 'spec.auth.reads', 'Unsupported value'],
+    ['env setting AUTH_ISSUER beside auth', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a' }, env: [{ name: 'AUTH_ISSUER', value: 'https://evil.example' }] }), 'spec', 'the operator sets them from auth'],
+    ['env overriding METRICS_PORT', minimalSpec({ env: [{ name: 'METRICS_PORT', value: '8000' }] }), 'spec.env', 'the operator sets them'],
+    ['the metrics port equal to the app port', minimalSpec({ port: 9000, monitoring: { port: 9000 } }), 'spec', 'monitoring.port must differ from port'],
     ['maxUnavailable 0', minimalSpec({ disruptionBudget: { maxUnavailable: 0 } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
     ['maxUnavailable 0%', minimalSpec({ disruptionBudget: { maxUnavailable: '0%' } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
   ];

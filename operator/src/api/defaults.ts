@@ -20,8 +20,6 @@ export const DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT = 3;
 export const DEFAULT_MONITORING_PATH = '/metrics';
 /** The app's METRICS_PORT: /metrics is served there only, never on the Service's port. */
 export const DEFAULT_METRICS_PORT = 9464;
-/** spec.auth.reads / spec.auth.predict: tokens required for item reads / predictions, or not. */
-export const DEFAULT_AUTH_REQUIREMENT = 'open';
 /** Spread app pods across zones, then nodes, without blocking scheduling when it cannot. */
 export const DEFAULT_TOPOLOGY_SPREAD = [
   { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' },

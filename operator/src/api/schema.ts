@@ -3,7 +3,6 @@
 // `kubectl explain fastapiapp.spec.migration` is useful; defaults come from ./defaults.ts.
 import {
   AUTH_ENV_NAMES,
-  DEFAULT_AUTH_REQUIREMENT,
   DEFAULT_DATABASE_SECRET_KEY,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
@@ -254,11 +253,12 @@ const disruptionBudget: SchemaProps = {
 
 /** https, or http to localhost only (the app refuses anything else). */
 const ISSUER_URL = '^(https://[^\\s]+|http://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?(/[^\\s]*)?)$';
+// No schema default: an absent auth must stay absent (auth: {} would be invalid), and the app
+// itself treats an unset requirement as open.
 const requirement = (what: string): SchemaProps => ({
-  description: `"required": ${what} need a token with the scope; "open": they do not.`,
+  description: `"required": ${what} need a token with the scope; "open" (the default): they do not.`,
   type: 'string',
   enum: ['open', 'required'],
-  default: DEFAULT_AUTH_REQUIREMENT,
 });
 
 const auth: SchemaProps = {

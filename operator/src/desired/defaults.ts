@@ -2,7 +2,6 @@
 // (both read operator/src/api/defaults.ts). Builders call this, so they also work on specs
 // that never went through the API server (unit tests, dry runs).
 import {
-  DEFAULT_AUTH_REQUIREMENT,
   DEFAULT_DATABASE_SECRET_KEY,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
@@ -20,7 +19,7 @@ import {
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
 } from '../api/defaults';
-import type { AuthRequirement, EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
+import type { AuthSpec, EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
 
 /** A spec with every defaulted field filled in. */
 export interface DefaultedSpec {
@@ -34,8 +33,8 @@ export interface DefaultedSpec {
   service: { type: ServiceType; port: number };
   migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number; jobsHistoryLimit: number };
   monitoring: { enabled: boolean; path: string; interval: string; labels: Record<string, string>; port: number };
-  /** absent: the app runs open (and logs so) */
-  auth?: { issuer: string; audience: string; jwksUri?: string; reads: AuthRequirement; predict: AuthRequirement };
+  /** absent: the app runs open (and logs so). No defaults inside: an unset requirement is the app's "open". */
+  auth?: AuthSpec;
   paused: boolean;
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
@@ -82,15 +81,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       labels: { ...(monitoring.labels ?? {}) },
       port: monitoring.port ?? DEFAULT_METRICS_PORT,
     },
-    ...(spec.auth ? {
-      auth: {
-        issuer: spec.auth.issuer,
-        audience: spec.auth.audience,
-        ...(spec.auth.jwksUri ? { jwksUri: spec.auth.jwksUri } : {}),
-        reads: spec.auth.reads ?? DEFAULT_AUTH_REQUIREMENT,
-        predict: spec.auth.predict ?? DEFAULT_AUTH_REQUIREMENT,
-      },
-    } : {}),
+    ...(spec.auth ? { auth: copy(spec.auth) } : {}),
     paused: spec.paused ?? false,
     pod: {
       ...(pod.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}),

@@ -63,7 +63,8 @@ export function appEnv(spec: DefaultedSpec): V1EnvVar[] {
   if (auth) {
     env.push({ name: 'AUTH_ISSUER', value: auth.issuer }, { name: 'AUTH_AUDIENCE', value: auth.audience });
     if (auth.jwksUri) env.push({ name: 'AUTH_JWKS_URI', value: auth.jwksUri });
-    env.push({ name: 'AUTH_READS', value: auth.reads }, { name: 'AUTH_PREDICT', value: auth.predict });
+    if (auth.reads) env.push({ name: 'AUTH_READS', value: auth.reads });
+    if (auth.predict) env.push({ name: 'AUTH_PREDICT', value: auth.predict });
   }
   return env;
 }
