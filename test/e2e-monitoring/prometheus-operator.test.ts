@@ -22,6 +22,7 @@ import { substitute } from '../monitoring/support/promql';
 import { dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from '../monitoring/support/sources';
 import { RELEASE_LABELS } from '../../cdk8s/charts/monitoring';
 import { LEASE_NAME, METRICS_PORT } from '../../cdk8s/charts/operator';
+import { DEFAULT_METRICS_PORT } from '../../operator/src/api/defaults';
 
 jest.setTimeout(40 * 60_000);
 
@@ -64,7 +65,7 @@ let trafficError: unknown;
 const serving = new Map<string, string>();
 
 interface Sample { metric: Record<string, string>; value: [number, string] }
-interface Target { labels: Record<string, string>; health: string; lastError: string; scrapePool: string }
+interface Target { labels: Record<string, string>; health: string; lastError: string; scrapePool: string; scrapeUrl: string }
 interface AlertState { labels: Record<string, string>; state: 'pending' | 'firing' }
 
 async function promGet<T>(apiPath: string): Promise<T> {
@@ -291,6 +292,12 @@ test('1. targets: every app pod (one job per FastApiApp, two in one namespace) a
   // The rules select app series by this label (ServiceMonitor targetLabels) and aggregate by namespace/job.
   const appTargets = (await targets()).filter((t) => t.labels.namespace === NS);
   for (const t of appTargets) expect(t.labels).toMatchObject({ app_kubernetes_io_name: 'fastapiapp', namespace: NS, job: expect.stringMatching(/^(items|orders)$/), pod: expect.any(String) });
+  // Scraped on each pod's metrics port (METRICS_PORT), which the app's Service does not expose; its public port has no /metrics.
+  for (const t of appTargets.filter((x) => x.health === 'up')) expect(new URL(t.scrapeUrl).port).toBe(String(DEFAULT_METRICS_PORT));
+  for (const name of Object.keys(APPS)) {
+    const svc = await kube.get('v1', 'Service', NS, name);
+    expect(svc!.spec.ports.map((p: { name: string }) => p.name)).toEqual(['http']);
+  }
   const jobs = await query(`count by (job) (up{namespace="${NS}", app_kubernetes_io_name="fastapiapp"} == 1)`);
   expect(Object.fromEntries(jobs.map((s) => [s.metric.job, Number(s.value[1])]))).toEqual(APPS);
 }));
