@@ -105,7 +105,7 @@ export function securityConfig(env: Env, port: number): SecurityConfig {
       predict: int(env, 'RATE_LIMIT_PREDICT', 300, 0, 1_000_000),
     },
     scoring: {
-      maxPending: int(env, 'SCORING_QUEUE_MAX', 64, 1, 100_000),
+      maxPending: int(env, 'SCORING_QUEUE_MAX', 16, 1, 100_000),
       deadlineMs: int(env, 'SCORING_DEADLINE_MS', 5000, 10, 600_000),
     },
     metricsPort,

@@ -10,7 +10,7 @@ describe('security settings', () => {
     expect(security).toEqual({
       auth: undefined,
       rateLimit: { windowMs: 60_000, writes: 300, predict: 300 },
-      scoring: { maxPending: 64, deadlineMs: 5000 },
+      scoring: { maxPending: 16, deadlineMs: 5000 },
       metricsPort: 9464,
     });
   });
