@@ -16,6 +16,7 @@ const UNIT = [
   'test/cicd/ci-workflow.test.ts',
   'test/cicd/deploy-path.test.ts',
   'test/cicd/pins.test.ts',
+  'test/docs/links.test.ts',
   'test/infra/config.test.ts',
   'test/infra/custom-config.test.ts',
   'test/infra/database.test.ts',
