@@ -11,6 +11,7 @@ const UNIT = [
   'test/app/http-server.test.ts',
   'test/app/one-schema.test.ts',
   'test/app/postgres-access.test.ts',
+  'test/app/security-config.test.ts',
   'test/app/sentiment.test.ts',
   'test/cdk8s/synth.test.ts',
   'test/cicd/ci-workflow.test.ts',

@@ -106,7 +106,7 @@ describe('rule unit tests can fail', () => {
 describe('compose prometheus.yml', () => {
   const config = parse(fs.readFileSync(path.join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8'));
 
-  it('when read, then it scrapes the app's metrics port app:9464 (not its public 8000) with the label the app rules select (no job is hard-coded)', () => {
+  it('when read, then it scrapes the app metrics port app:9464 (not its public 8000) with the label the app rules select (no job is hard-coded)', () => {
     const job = config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'fastapiapp');
     expect(job.static_configs[0].targets).toEqual(['app:9464']);
     expect(job.static_configs[0].labels).toMatchObject({ [APP_SELECTOR_LABEL]: 'fastapiapp' });
