@@ -1,4 +1,4 @@
-// Which test files belong to which jest project (jest.config.js). A new test file lands in the
+// Which test files belong to which jest project (jest.config.cjs). A new test file lands in the
 // integration tier unless it is listed here: list it under UNIT only when it needs no Postgres,
 // no API server, no root, no Go and no Debian tool (.ci/run proves it: it runs `npm run test:unit`
 // as the unprivileged user `nobody` with only /usr/bin and /bin on PATH).
