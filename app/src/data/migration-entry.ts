@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 export type Phase = 'pre' | 'post';
 
 /** What a migration module may export besides up/down: `phase`, and `lintAllow` (migration-lint.ts). */
-export type MigrationModule = Knex.Migration & { phase?: unknown; lintAllow?: unknown };
+export type MigrationModule = Knex.Migration & { phase?: unknown; lintAllow?: unknown; config?: { transaction?: boolean } };
 
 export interface MigrationEntry {
   name: string;

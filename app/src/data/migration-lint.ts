@@ -99,11 +99,18 @@ function skipNonTransactional(conn: PgConn): () => void {
   };
 }
 
-/** The SQL each migration sends, from running them all in one transaction that is rolled back. */
-async function captureSql(knex: Knex, entries: readonly MigrationEntry[]): Promise<Map<string, string[]>> {
-  const captured = new Map<string, string[]>(entries.map((e) => [e.name, []]));
+interface Capture {
+  /** The SQL each migration sent, by migration name (a failing statement included: it is emitted before it runs). */
+  sql: Map<string, string[]>;
+  /** The dry run stopped at this migration's error, if it did. */
+  failure?: { migration: string; error: Error };
+}
+
+/** Runs the migrations in one transaction that is always rolled back, recording the SQL each sends. */
+async function captureSql(knex: Knex, entries: readonly MigrationEntry[]): Promise<Capture> {
+  const capture: Capture = { sql: new Map(entries.map((e) => [e.name, []])) };
   const trx = await knex.transaction();
-  const conn = (await (trx.client as { acquireConnection(): Promise<PgConn> }).acquireConnection());
+  const conn = await (trx.client as { acquireConnection(): Promise<PgConn> }).acquireConnection();
   const restore = skipNonTransactional(conn);
   let current: string[] = [];
   const onQuery = (q: { sql?: string }) => {
@@ -112,15 +119,20 @@ async function captureSql(knex: Knex, entries: readonly MigrationEntry[]): Promi
   trx.on('query', onQuery);
   try {
     for (const entry of entries) {
-      current = captured.get(entry.name)!;
-      await entry.migration.up(trx);
+      current = capture.sql.get(entry.name)!;
+      try {
+        await entry.migration.up(trx);
+      } catch (err) {
+        capture.failure = { migration: entry.name, error: err as Error };
+        break;
+      }
     }
   } finally {
     trx.off('query', onQuery);
     restore();
     await trx.rollback().catch(() => undefined);
   }
-  return captured;
+  return capture;
 }
 
 /** Names of volatile functions (pg_proc.provolatile = 'v'), for the volatile-default rule. */
@@ -162,7 +174,13 @@ export async function lintMigrations(knex: Knex, entries: readonly MigrationEntr
   entries.forEach(allowancesOf); // a malformed allowance fails before anything runs
   await loadModule();
   const volatile = await volatileFunctions(knex);
-  const report = checkCaptured(entries, await captureSql(knex, entries), (name) => volatile.has(name.toLowerCase()));
+  const capture = await captureSql(knex, entries);
+  // A lock timeout is retried by the caller; any other failure of the dry run would fail the real
+  // run too, but a rule the SQL breaks up to that point is the better message.
+  if ((capture.failure?.error as { code?: string } | undefined)?.code === '55P03') throw capture.failure!.error;
+  const checked = capture.failure ? entries.slice(0, entries.findIndex((e) => e.name === capture.failure!.migration) + 1) : entries;
+  const report = checkCaptured(checked, capture.sql, (name) => volatile.has(name.toLowerCase()));
   if (report.violations.length) throw new MigrationLintError(report);
+  if (capture.failure) throw capture.failure.error;
   return report;
 }
