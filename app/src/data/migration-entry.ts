@@ -6,6 +6,9 @@ import type { Knex } from 'knex';
 
 export type Phase = 'pre' | 'post';
 
+/** Knex's record of applied migrations. */
+export const MIGRATIONS_TABLE = 'knex_migrations';
+
 /** What a migration module may export besides up/down: `phase`, and `lintAllow` (migration-lint.ts). */
 export type MigrationModule = Knex.Migration & { phase?: unknown; lintAllow?: unknown; config?: { transaction?: boolean } };
 

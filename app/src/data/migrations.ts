@@ -6,15 +6,14 @@
 // migrations it does not ship were contract migrations, which it cannot run against.
 import type { Knex } from 'knex';
 import { migrations as shipped } from '../../migrations/index.js';
-import { phaseOf, type MigrationEntry, type Phase } from './migration-entry.js';
+import { MIGRATIONS_TABLE, phaseOf, type MigrationEntry, type Phase } from './migration-entry.js';
 import { lintMigrations, type LintReport } from './migration-lint.js';
 
-export { MigrationDefinitionError, phaseOf, type MigrationEntry, type Phase } from './migration-entry.js';
+export { MIGRATIONS_TABLE, MigrationDefinitionError, phaseOf, type MigrationEntry, type Phase } from './migration-entry.js';
 
 /** The image's migrations, in order (app/migrations/index.ts; test images replace its compiled index.js). */
 export const migrations: readonly MigrationEntry[] = shipped;
 
-export const MIGRATIONS_TABLE = 'knex_migrations';
 /** The app's own record of each applied migration's phase. */
 export const PHASES_TABLE = 'fastapiapp_migration_phases';
 
