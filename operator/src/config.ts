@@ -34,6 +34,8 @@ export interface OperatorConfig {
   crdPollMs: number;
   /** transient API errors (429, 5xx, timeouts) are reported in status and Events only once they persist this long */
   transientErrorThresholdMs: number;
+  /** base URL of the runbooks the generated SLO alerts link to (runbook_url = <base>/<Alert>.md); undefined = the repository path */
+  runbookBaseUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +101,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     problems.push(`KUBECONFIG="${env.KUBECONFIG}": cannot read ${listed.length > 1 ? 'any of these files' : 'it'}`);
   }
 
+  const runbookBaseUrl = env.RUNBOOK_BASE_URL?.trim().replace(/\/+$/, '') || undefined;
+  if (runbookBaseUrl && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(runbookBaseUrl)) {
+    problems.push(`RUNBOOK_BASE_URL="${env.RUNBOOK_BASE_URL}": expected an http(s) URL, e.g. https://github.com/OWNER/REPO/blob/main/docs/operations/runbooks`);
+  }
+
   const proxyEnv = readProxyEnv(env);
   for (const [name, value] of [['HTTPS_PROXY', proxyEnv.httpsProxy], ['HTTP_PROXY', proxyEnv.httpProxy]] as const) {
     try {
@@ -136,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     resyncPeriodMs: int('RESYNC_PERIOD_SECONDS', 600, 1, 86_400) * 1000,
     crdPollMs: int('CRD_POLL_SECONDS', 10, 1, 3600) * 1000,
     transientErrorThresholdMs: int('TRANSIENT_ERROR_THRESHOLD_SECONDS', 60, 0, 3600) * 1000,
+    ...(runbookBaseUrl ? { runbookBaseUrl } : {}),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
