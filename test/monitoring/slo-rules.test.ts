@@ -166,6 +166,10 @@ test('when two versions serve, then the per-version recording rules keep them ap
         { labels: '{namespace="shop", job="items", app_kubernetes_io_version="1.0.0"}', value: 900 },
         { labels: '{namespace="shop", job="items", app_kubernetes_io_version="1.1.0"}', value: 100 },
       ] },
+      { expr: `round(${RECORD.objective} * 1000)`, eval_time: '30m', exp_samples: [
+        { labels: '{namespace="shop", job="items", slo="availability"}', value: 999 },
+        { labels: '{namespace="shop", job="items", slo="latency"}', value: 990 },
+      ] },
       // (9 + 20) / 1000
       { expr: `round(${RECORD.appErrorRatio('1h')} * 1000)`, eval_time: '90m', exp_samples: [{ labels: '{namespace="shop", job="items"}', value: 29 }] },
     ],

@@ -18,7 +18,7 @@ export const PROMETHEUS_RULE_KIND = 'PrometheusRule';
  */
 export const DEFAULT_RUNBOOK_BASE = 'docs/operations/runbooks';
 
-export interface RecordingRule { record: string; expr: string }
+export interface RecordingRule { record: string; expr: string; labels?: Record<string, string> }
 export interface AlertingRule { alert: string; expr: string; labels: Record<string, string>; annotations: Record<string, string> }
 export interface RuleGroup { name: string; rules: Array<RecordingRule | AlertingRule> }
 
@@ -60,6 +60,8 @@ export const RECORD = {
   versionP99: (w: string) => `app_version:http_request_duration_seconds:p99_rate${w}`,
   appErrorRatio: (w: string) => `app:http_request_errors:ratio_rate${w}`,
   appLatencyMissRatio: (w: string) => `app:http_request_latency_misses:ratio_rate${w}`,
+  /** the objective as a ratio, labelled namespace, job and slo (availability or latency): for dashboards */
+  objective: 'app:slo_objective:ratio',
 } as const;
 
 export const ERROR_BUDGET_ALERT = 'FastApiAppErrorBudgetBurn';
@@ -96,6 +98,14 @@ export function buildPrometheusRule(app: FastApiApp, runbookBase: string = DEFAU
     if (slo.availability) recording.push({ record: RECORD.appErrorRatio(w), expr: ratio(sumApp(RECORD.versionErrors(w)), sumApp(RECORD.versionRequests(w))) });
     if (slo.latency) recording.push({ record: RECORD.appLatencyMissRatio(w), expr: ratio(sumApp(RECORD.versionLatencyMisses(w)), sumApp(RECORD.versionRequests(w))) });
   }
+
+  // The objectives as series, so dashboards can show budgets and burn rates without knowing the spec.
+  const objectiveRecord = (kind: string, objective: string): RecordingRule => ({
+    record: RECORD.objective, expr: `vector(${objective} / 100)`,
+    labels: { namespace: app.metadata.namespace, job: app.metadata.name, slo: kind },
+  });
+  if (slo.availability) recording.push(objectiveRecord('availability', slo.availability.objective));
+  if (slo.latency) recording.push(objectiveRecord('latency', slo.latency.objective));
 
   const days = Number(slo.window.replace(/d$/, ''));
   const alerts: AlertingRule[] = [];
