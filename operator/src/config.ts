@@ -36,6 +36,8 @@ export interface OperatorConfig {
   transientErrorThresholdMs: number;
   /** base URL of the runbooks the generated SLO alerts link to (runbook_url = <base>/<Alert>.md); undefined = the repository path */
   runbookBaseUrl?: string;
+  /** Prometheus HTTP API for release analysis (analysis/); undefined = no analysis */
+  prometheusUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -101,10 +103,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     problems.push(`KUBECONFIG="${env.KUBECONFIG}": cannot read ${listed.length > 1 ? 'any of these files' : 'it'}`);
   }
 
-  const runbookBaseUrl = env.RUNBOOK_BASE_URL?.trim().replace(/\/+$/, '') || undefined;
-  if (runbookBaseUrl && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(runbookBaseUrl)) {
-    problems.push(`RUNBOOK_BASE_URL="${env.RUNBOOK_BASE_URL}": expected an http(s) URL, e.g. https://github.com/OWNER/REPO/blob/main/docs/operations/runbooks`);
-  }
+  /** An optional http(s) URL, without trailing slashes. */
+  const httpUrl = (name: string, example: string): string | undefined => {
+    const v = env[name]?.trim().replace(/\/+$/, '') || undefined;
+    if (v && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(v)) problems.push(`${name}="${env[name]}": expected an http(s) URL, e.g. ${example}`);
+    return v;
+  };
+  const runbookBaseUrl = httpUrl('RUNBOOK_BASE_URL', 'https://github.com/OWNER/REPO/blob/main/docs/operations/runbooks');
+  const prometheusUrl = httpUrl('PROMETHEUS_URL', 'http://prometheus-operated.monitoring.svc:9090');
 
   const proxyEnv = readProxyEnv(env);
   for (const [name, value] of [['HTTPS_PROXY', proxyEnv.httpsProxy], ['HTTP_PROXY', proxyEnv.httpProxy]] as const) {
@@ -144,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     crdPollMs: int('CRD_POLL_SECONDS', 10, 1, 3600) * 1000,
     transientErrorThresholdMs: int('TRANSIENT_ERROR_THRESHOLD_SECONDS', 60, 0, 3600) * 1000,
     ...(runbookBaseUrl ? { runbookBaseUrl } : {}),
+    ...(prometheusUrl ? { prometheusUrl } : {}),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
