@@ -50,7 +50,12 @@ export const CLUSTER_RULES = [
   // list, so it needs no CRD access.
   {
     apiGroups: ['monitoring.coreos.com'],
-    resources: ['servicemonitors', 'prometheusrules'],
+    resources: ['servicemonitors'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+  },
+  {
+    apiGroups: ['monitoring.coreos.com'],
+    resources: ['prometheusrules'],
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
