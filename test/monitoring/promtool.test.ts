@@ -146,11 +146,6 @@ describe('rule conventions', () => {
     expect(a.annotations?.description?.length).toBeGreaterThan(20);
   });
 
-  it.each(alerts.filter((a) => a.annotations?.runbook_url).map((a) => [a.alert as string, a.annotations!.runbook_url!] as const))(
-    'alert %s links a runbook that exists (%s)', (_n, url) => {
-      expect(fs.existsSync(path.join(PROMETHEUS_DIR, '..', '..', url))).toBe(true);
-    });
-
   it('when the unit tests are read, then every alert is tested both firing and not firing', () => {
     const text = ruleTests.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
     const firing = new Set<string>();
