@@ -291,11 +291,10 @@ const slo: SchemaProps = {
       },
     },
     window: {
-      description: 'SLO period in days, from 7d to 90d (e.g. 28d, 30d). The alerts keep the workbook\'s share of ' +
+      description: `SLO period in days, from 7d to 90d (e.g. 28d); ${DEFAULT_SLO_WINDOW} when unset. The alerts keep the workbook's share of ` +
         'the budget per alert window (2% in 1h, 5% in 6h, 10% in 1d and in 3d), so their burn rates scale with it.',
       type: 'string',
       pattern: '^([7-9]|[1-8][0-9]|90)d$',
-      default: DEFAULT_SLO_WINDOW,
     },
   },
   'x-kubernetes-validations': [

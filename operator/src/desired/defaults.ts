@@ -17,7 +17,6 @@ import {
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
-  DEFAULT_SLO_WINDOW,
 } from '../api/defaults';
 import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, SloSpec, TopologySpread } from '../api/types';
 
@@ -37,8 +36,8 @@ export interface DefaultedSpec {
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
   progressDeadlineSeconds: number;
-  /** absent: no SLO (no PrometheusRule) */
-  slo?: Omit<SloSpec, 'window'> & { window: string };
+  /** absent: no SLO (no PrometheusRule); the window is defaulted by the builder, not the schema (slo has no {} default) */
+  slo?: SloSpec;
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -97,6 +96,6 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       enabled: spec.disruptionBudget?.enabled ?? true,
       maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,
     },
-    ...(spec.slo ? { slo: { ...copy(spec.slo), window: spec.slo.window ?? DEFAULT_SLO_WINDOW } } : {}),
+    ...(spec.slo ? { slo: copy(spec.slo) } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // and for the whole app) and the SRE workbook's multi-window, multi-burn-rate alerts
 // (https://sre.google/workbook/alerting-on-slos/, "Multiwindow, Multi-Burn-Rate Alerts").
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import { DEFAULT_SLO_WINDOW } from '../api/defaults';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { commonLabels } from './labels';
@@ -80,8 +81,8 @@ export function wantsPrometheusRule(app: FastApiApp): boolean {
 
 export function buildPrometheusRule(app: FastApiApp, runbookBase: string = DEFAULT_RUNBOOK_BASE): PrometheusRule {
   const spec = withDefaults(app.spec);
-  const slo = spec.slo;
-  if (!slo) throw new Error(`FastApiApp ${app.metadata.namespace}/${app.metadata.name} has no spec.slo`);
+  if (!spec.slo) throw new Error(`FastApiApp ${app.metadata.namespace}/${app.metadata.name} has no spec.slo`);
+  const slo = { ...spec.slo, window: spec.slo.window ?? DEFAULT_SLO_WINDOW };
   const m = appMatchers(app);
   const own = `{namespace=${JSON.stringify(app.metadata.namespace)}, job=${JSON.stringify(app.metadata.name)}}`;
   const sumApp = (record: string): string => `sum by (${APP_GROUPING.join(', ')}) (${record}${own})`;
