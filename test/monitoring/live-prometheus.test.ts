@@ -33,7 +33,9 @@ const dashboards = loadDashboards();
 const rules = loadRules();
 // The PrometheusRule the operator would generate for spec.slo of the scraped app (job fastapiapp in
 // shop), loaded beside the committed rules: the SLO row of the service dashboard reads its records.
-const sloRule = buildPrometheusRule(fastApiApp({ slo: { availability: { objective: '99.9' }, latency: { threshold: '0.5', objective: '99' } } }, 'fastapiapp', 'shop'));
+// Loose objectives (50%): on a loaded test machine more than 14.4% of requests took over 0.5 s, which
+// paged a 99%-under-0.5s objective, and this test wants no alert but the migration's.
+const sloRule = buildPrometheusRule(fastApiApp({ slo: { availability: { objective: '50' }, latency: { threshold: '5', objective: '50' } } }, 'fastapiapp', 'shop'));
 const sloRecords = sloRule.spec.groups.flatMap((g) => g.rules).filter((r): r is RecordingRule => 'record' in r).map((r) => r.record);
 let sloDir: string | undefined;
 /**
