@@ -7,6 +7,7 @@
 /** Pure code, files and in-process servers. */
 const UNIT = [
   'test/api/builders.test.ts',
+  'test/api/prometheus-rule.test.ts',
   'test/api/schema.test.ts',
   'test/app/http-server.test.ts',
   'test/app/one-schema.test.ts',
@@ -22,6 +23,7 @@ const UNIT = [
   'test/infra/database.test.ts',
   'test/infra/stack.test.ts',
   'test/monitoring/monitoring-chart.test.ts',
+  'test/operator/analysis-gates.test.ts',
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
   'test/operator/status.test.ts',
