@@ -8,6 +8,7 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/types';
 import { containerSecurityContext, podSecurityContext } from '../../operator/src/desired/pod';
+import { SECRET_READER_ROLE } from '../../operator/src/desired/secret-hash';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 
 export const OPERATOR_NAMESPACE = 'fastapiapp-system';
@@ -42,9 +43,8 @@ export const CLUSTER_RULES = [
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   // delete: the budget goes when replicas drop to 1 or it is disabled.
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-  // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
-  // a hash per key in memory, never the values.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+  // delete: the policy goes when spec.networkPolicy.enabled turns false.
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false. The operator notices
   // the ServiceMonitor CRD being installed by retrying this list, so it needs no CRD access.
   {
@@ -54,6 +54,14 @@ export const CLUSTER_RULES = [
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
+
+/**
+ * Secret read is not cluster-wide: this ClusterRole is bound per namespace by a RoleBinding
+ * (SecretReaderBinding; the example app ships one), and the operator lists only Secrets labelled
+ * platform.fastapiapp.io/secret=true there, keeping a hash per key, never the values. A change of
+ * an app's database Secret rolls its pods.
+ */
+export const SECRET_READER_RULES = [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }];
 
 /** Leader election on one Lease in the operator's namespace. */
 export const LEASE_RULES = [
@@ -113,6 +121,8 @@ export class OperatorChart extends Chart {
     for (const rule of CLUSTER_RULES) clusterRole.allow(rule.verbs, ...apiResources(rule));
     new kplus.ClusterRoleBinding(this, 'cluster-role-binding', { metadata: { name: OPERATOR_NAME, labels }, role: clusterRole })
       .addSubjects(serviceAccount);
+    const secretReader = new kplus.ClusterRole(this, 'secret-reader-role', { metadata: { name: SECRET_READER_ROLE, labels } });
+    for (const rule of SECRET_READER_RULES) secretReader.allow(rule.verbs, ...apiResources(rule));
     const leaseRole = new kplus.Role(this, 'leader-election-role', { metadata: meta(`${OPERATOR_NAME}-leader-election`) });
     for (const rule of LEASE_RULES) leaseRole.allow(rule.verbs, ...apiResources(rule));
     new kplus.RoleBinding(this, 'leader-election-role-binding', { metadata: meta(`${OPERATOR_NAME}-leader-election`), role: leaseRole })
@@ -182,6 +192,20 @@ export class OperatorChart extends Chart {
       spec: { minAvailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
   }
+}
+
+/**
+ * The RoleBinding that lets the operator watch the marked Secrets of the namespace it is applied
+ * in (no namespace of its own: `kubectl apply -n <app namespace>`).
+ */
+export function secretReaderBinding(scope: Construct, id: string): ApiObject {
+  return new ApiObject(scope, id, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: SECRET_READER_ROLE, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: SECRET_READER_ROLE },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE }],
+  });
 }
 
 export interface OperatorMonitoringChartProps {

@@ -2,20 +2,21 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
+import { canonicalJson, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { DEFAULT_RETRY, Transport } from './kube/transport';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
-import { objectKey, type Deployment, type Job, type KubeObject, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { objectKey, type Deployment, type Job, type KubeObject, type NetworkPolicy, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
 import { InformerSet } from './runtime/informer-set';
 import { LeaderElector } from './runtime/leader';
 import { OperatorMetrics } from './runtime/metrics';
+import { SecretWatches } from './runtime/secret-watches';
 import { startProbeServer } from './runtime/server';
 import { WorkQueue } from './runtime/workqueue';
 
@@ -61,10 +62,9 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const services = informer<Service>(SERVICES, MANAGED_BY_SELECTOR);
   const jobs = informer<Job>(JOBS, MANAGED_BY_SELECTOR);
   const disruptionBudgets = informer<PodDisruptionBudget>(PDBS, MANAGED_BY_SELECTOR);
+  const networkPolicies = informer<NetworkPolicy>(NETWORKPOLICIES, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
-  // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
-  const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
-  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets];
+  const all = [apps, deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -92,16 +92,20 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
       }
     },
   });
-  for (const children of [deployments, services, jobs, disruptionBudgets, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  for (const children of [deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
   const enqueueReaders = (s: KubeObject): void => {
     for (const a of apps.list()) {
       if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
     }
   };
-  secrets.on({
+  // Marked Secrets, kept as hashes per key (digestSecret): a database URL change rolls the pods.
+  // Watched per namespace from the first reconcile of an app there (see secret-watches.ts).
+  const secrets = new SecretWatches(client, {
     upsert: (s, old) => { if (!old || canonicalJson(old.keyHashes) !== canonicalJson(s.keyHashes)) enqueueReaders(s); },
     delete: enqueueReaders,
-  });
+    // access granted or withdrawn: the namespace's apps' SecretWatched condition changes
+    accessChanged: (ns) => { for (const a of apps.list()) if (a.metadata.namespace === ns) queue.add(objectKey(a)); },
+  }, log);
   // The ServiceMonitor CRD appeared or went away: every app's monitoring changes.
   serviceMonitors.on({
     availabilityIn: (ns) => {
@@ -110,7 +114,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
+  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, networkPolicies, secrets },
     new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
@@ -140,7 +144,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     clearInterval(resync);
     elector?.stop();
     // Stop watches and in-flight reconciles together; reconciles read from the caches only.
-    await Promise.all([controller.stop(), ...all.map((i) => i.stop())]);
+    await Promise.all([controller.stop(), ...all.map((i) => i.stop()), secrets.stop()]);
     if (releaseLease && elector) {
       try {
         await elector.release();

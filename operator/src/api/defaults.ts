@@ -30,3 +30,7 @@ export const DEFAULT_MONITORING_INTERVAL = '30s';
 
 /** Env var names the operator sets itself; spec.env may not override them. */
 export const RESERVED_ENV_NAMES: readonly string[] = ['DATABASE_URL', 'PORT'];
+/** Where Prometheus runs (the namespace the NetworkPolicy lets reach the metrics port). */
+export const DEFAULT_MONITORING_NAMESPACE = 'monitoring';
+export const DEFAULT_DATABASE_PORT = 5432;
+export const DEFAULT_ISSUER_PORT = 443;

@@ -2,12 +2,15 @@
 // (both read operator/src/api/defaults.ts). Builders call this, so they also work on specs
 // that never went through the API server (unit tests, dry runs).
 import {
+  DEFAULT_DATABASE_PORT,
   DEFAULT_DATABASE_SECRET_KEY,
+  DEFAULT_ISSUER_PORT,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
+  DEFAULT_MONITORING_NAMESPACE,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
@@ -36,6 +39,11 @@ export interface DefaultedSpec {
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
   progressDeadlineSeconds: number;
+  networkPolicy: {
+    enabled: boolean; allowedNamespaces: string[]; allowedPodLabels?: Record<string, string>; allowedCIDRs: string[]; monitoringNamespace: string;
+    database?: { cidr?: string; podLabels?: Record<string, string>; port: number };
+    issuer: { cidrs: string[]; port: number };
+  };
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -49,6 +57,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
   const migration = spec.migration ?? {};
   const monitoring = spec.monitoring ?? {};
   const pod = spec.pod ?? {};
+  const np = spec.networkPolicy ?? {};
   return {
     image: spec.image,
     tag: spec.tag,
@@ -93,6 +102,15 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
     disruptionBudget: {
       enabled: spec.disruptionBudget?.enabled ?? true,
       maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,
+    },
+    networkPolicy: {
+      enabled: np.enabled ?? true,
+      allowedNamespaces: [...(np.allowedNamespaces ?? [])],
+      ...(np.allowedPodLabels ? { allowedPodLabels: { ...np.allowedPodLabels } } : {}),
+      allowedCIDRs: [...(np.allowedCIDRs ?? [])],
+      monitoringNamespace: np.monitoringNamespace ?? DEFAULT_MONITORING_NAMESPACE,
+      ...(np.database ? { database: { ...copy(np.database), port: np.database.port ?? DEFAULT_DATABASE_PORT } } : {}),
+      issuer: { cidrs: [...(np.issuer?.cidrs ?? [])], port: np.issuer?.port ?? DEFAULT_ISSUER_PORT },
     },
   };
 }

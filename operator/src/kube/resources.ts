@@ -20,6 +20,7 @@ export const JOBS = rt('batch', 'v1', 'jobs', 'Job');
 export const PODS = rt('', 'v1', 'pods', 'Pod');
 export const SECRETS = rt('', 'v1', 'secrets', 'Secret');
 export const PDBS = rt('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget');
+export const NETWORKPOLICIES = rt('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy');
 export const SERVICEMONITORS = rt('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor');
 export const EVENTS = rt('', 'v1', 'events', 'Event');
 export const LEASES = rt('coordination.k8s.io', 'v1', 'leases', 'Lease');
