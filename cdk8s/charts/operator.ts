@@ -15,7 +15,12 @@ export const OPERATOR_NAMESPACE = 'fastapiapp-system';
 export const OPERATOR_NAME = 'fastapiapp-operator';
 /** Placeholder the deploy workflow replaces with the pushed image (e.g. an ECR reference). */
 export const OPERATOR_IMAGE_PLACEHOLDER = 'fastapiapp-operator:dev';
-export const METRICS_PORT = 8080;
+/** /metrics over HTTPS, for callers the API server authorises (TokenReview + SubjectAccessReview). */
+export const METRICS_PORT = 8443;
+/** /healthz and /readyz, plain HTTP for the kubelet. */
+export const PROBE_PORT = 8080;
+/** The non-resource URL a scraper needs `get` on; METRICS_READER_ROLE grants it. */
+export const METRICS_READER_ROLE = 'fastapiapp-operator-metrics-reader';
 export const LEASE_NAME = 'fastapiapp-operator-leader';
 
 const selector = { 'app.kubernetes.io/name': OPERATOR_NAME };
@@ -53,6 +58,9 @@ export const CLUSTER_RULES = [
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  // who may read /metrics: the bearer token's user (TokenReview), then its right to get /metrics (SubjectAccessReview)
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
 ];
 
 /**
@@ -75,7 +83,8 @@ export const OPERATOR_ENV: Record<string, kplus.EnvValue> = {
   LEADER_ELECTION_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
   LEADER_ELECTION_ID: kplus.EnvValue.fromValue(LEASE_NAME),
   POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
-  METRICS_ADDR: kplus.EnvValue.fromValue(`:${METRICS_PORT}`),
+  METRICS_ADDR: kplus.EnvValue.fromValue(`:${PROBE_PORT}`),
+  METRICS_SECURE_ADDR: kplus.EnvValue.fromValue(`:${METRICS_PORT}`),
   LOG_LEVEL: kplus.EnvValue.fromValue('info'),
 };
 
@@ -121,6 +130,9 @@ export class OperatorChart extends Chart {
     for (const rule of CLUSTER_RULES) clusterRole.allow(rule.verbs, ...apiResources(rule));
     new kplus.ClusterRoleBinding(this, 'cluster-role-binding', { metadata: { name: OPERATOR_NAME, labels }, role: clusterRole })
       .addSubjects(serviceAccount);
+    // For the scraper's ServiceAccount (bound by whoever runs Prometheus; kube-prometheus-stack's role already has it).
+    new kplus.ClusterRole(this, 'metrics-reader-role', { metadata: { name: METRICS_READER_ROLE, labels } })
+      .allow(['get'], kplus.NonApiResource.of('/metrics'));
     const secretReader = new kplus.ClusterRole(this, 'secret-reader-role', { metadata: { name: SECRET_READER_ROLE, labels } });
     for (const rule of SECRET_READER_RULES) secretReader.allow(rule.verbs, ...apiResources(rule));
     const leaseRole = new kplus.Role(this, 'leader-election-role', { metadata: meta(`${OPERATOR_NAME}-leader-election`) });
@@ -130,7 +142,7 @@ export class OperatorChart extends Chart {
 
     const probe = (path: string) =>
       kplus.Probe.fromHttpGet(path, {
-        port: METRICS_PORT,
+        port: PROBE_PORT,
         scheme: kplus.ConnectionScheme.HTTP,
         periodSeconds: Duration.seconds(10),
         timeoutSeconds: Duration.seconds(2),
@@ -156,7 +168,10 @@ export class OperatorChart extends Chart {
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           envVariables: OPERATOR_ENV,
           // `ports`, not `portNumber`: the latter also adds a default TCP startup probe.
-          ports: [{ name: 'metrics', number: METRICS_PORT, protocol: kplus.Protocol.TCP }],
+          ports: [
+            { name: 'metrics', number: METRICS_PORT, protocol: kplus.Protocol.TCP },
+            { name: 'probes', number: PROBE_PORT, protocol: kplus.Protocol.TCP },
+          ],
           liveness: probe('/healthz'),
           readiness: probe('/readyz'),
           resources: {
@@ -225,7 +240,13 @@ export class OperatorMonitoringChart extends Chart {
         jobLabel: 'app.kubernetes.io/name',
         selector: { matchLabels: { ...selector, 'app.kubernetes.io/component': 'operator' } },
         namespaceSelector: { matchNames: [OPERATOR_NAMESPACE] },
-        endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scheme: ServiceMonitorSpecEndpointsScheme.HTTP }],
+        // HTTPS with Prometheus's ServiceAccount token, which the operator reviews with the API server. The
+        // certificate is self-signed at start (kubebuilder's default); mount one in METRICS_CERT_DIR to verify it.
+        endpoints: [{
+          port: 'metrics', path: '/metrics', interval: '30s', scheme: ServiceMonitorSpecEndpointsScheme.HTTPS,
+          bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+          tlsConfig: { insecureSkipVerify: true },
+        }],
       },
     });
   }

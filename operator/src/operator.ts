@@ -2,7 +2,7 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { canonicalJson, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
+import { canonicalJson, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
@@ -18,6 +18,8 @@ import { LeaderElector } from './runtime/leader';
 import { OperatorMetrics } from './runtime/metrics';
 import { SecretWatches } from './runtime/secret-watches';
 import { startProbeServer } from './runtime/server';
+import { loadOrGenerateTls, METRICS_PATH, startSecureMetricsServer } from './runtime/secure-metrics';
+import { reviewNonResourceAccess } from './kube/access-review';
 import { WorkQueue } from './runtime/workqueue';
 
 export const CONTROLLER_NAME = 'fastapiapp';
@@ -32,6 +34,8 @@ export interface StartOptions {
 export interface OperatorHandle {
   /** host:port the probe/metrics server listens on */
   readonly metricsAddress: string;
+  /** host:port of the HTTPS /metrics server, when config.secureMetricsAddr is set */
+  readonly secureMetricsAddress?: string;
   readonly client: KubeClient;
   readonly metrics: OperatorMetrics;
   readonly identity: string;
@@ -119,7 +123,11 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
 
-  const server = await startProbeServer(config.metricsAddr, metrics.registry, synced);
+  const secureMetrics = config.secureMetricsAddr ? await startSecureMetricsServer({
+    addr: config.secureMetricsAddr, registry: metrics.registry, tls: await loadOrGenerateTls(config.metricsCertDir),
+    review: (token) => reviewNonResourceAccess(client, token, METRICS_PATH), log,
+  }) : undefined;
+  const server = await startProbeServer(config.metricsAddr, secureMetrics ? undefined : metrics.registry, synced);
   for (const i of all) i.start();
 
   const resync = setInterval(() => {
@@ -153,7 +161,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
       }
     }
     metrics.leader.set({ name: config.leaderElection.name }, 0);
-    await server.close();
+    await Promise.all([server.close(), secureMetrics?.close()]);
     client.close();
     log.info({ reason }, 'operator stopped');
     resolveDone(reason);
@@ -178,9 +186,10 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     stopping ??= shutdown(false, 'stopped');
   });
 
-  log.info({ identity, leaderElect: config.leaderElect, metrics: server.address }, 'operator started');
+  log.info({ identity, leaderElect: config.leaderElect, probes: server.address, metrics: secureMetrics ? `https://${secureMetrics.address}` : server.address }, 'operator started');
   return {
     metricsAddress: server.address,
+    ...(secureMetrics ? { secureMetricsAddress: secureMetrics.address } : {}),
     client,
     metrics,
     identity,

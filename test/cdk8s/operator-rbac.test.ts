@@ -13,7 +13,7 @@ import { fastApiApp, minimalSpec } from '../api/fixtures';
 import { appsPath, kubeOk, kubeRequest } from '../api/kube-http';
 import { waitFor } from '../harness/wait';
 import { memoryLogger } from '../operator/support/informer-kit';
-import { applyManifest, documents } from './manifests';
+import { applyManifest, documents, type Manifest } from './manifests';
 
 const OPERATOR_NAMESPACE = 'fastapiapp-system';
 
@@ -115,7 +115,7 @@ describe('the operator running with only the shipped RBAC', () => {
 
 describe('the shipped RBAC', () => {
   it('grants no cluster-wide Secret access: only the secret-reader ClusterRole names Secrets, and no ClusterRoleBinding binds it', () => {
-    const secretRules = (m: Record<string, any>) => (m.rules ?? []).filter((r: { resources?: string[] }) => r.resources?.some((x) => x === 'secrets' || x === '*'));
+    const secretRules = (m: Manifest) => (m.rules ?? []).filter((r: { resources?: string[] }) => r.resources?.some((x) => x === 'secrets' || x === '*'));
     const roles = install.filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role');
     expect(roles.filter((m) => secretRules(m).length > 0).map((m) => m.metadata.name)).toEqual(['fastapiapp-operator-secret-reader']);
     expect(secretRules(roles.find((m) => m.metadata.name === 'fastapiapp-operator-secret-reader')!).flatMap((r: { verbs: string[] }) => r.verbs).sort()).toEqual(['list', 'watch']);

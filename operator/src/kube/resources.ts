@@ -24,6 +24,8 @@ export const NETWORKPOLICIES = rt('networking.k8s.io', 'v1', 'networkpolicies', 
 export const SERVICEMONITORS = rt('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor');
 export const EVENTS = rt('', 'v1', 'events', 'Event');
 export const LEASES = rt('coordination.k8s.io', 'v1', 'leases', 'Lease');
+export const TOKENREVIEWS = rt('authentication.k8s.io', 'v1', 'tokenreviews', 'TokenReview', false);
+export const SUBJECTACCESSREVIEWS = rt('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false);
 export const CRDS = rt('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false);
 
 export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/${r.version}` : r.version);
