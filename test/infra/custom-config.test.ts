@@ -58,8 +58,11 @@ test('when endpoint CIDRs, log retention, admins and app namespaces are configur
   expect(ofType('aws:cloudwatch/logGroup:LogGroup')[0]!.inputs).toMatchObject({ name: '/aws/eks/prod-eks/cluster', retentionInDays: 90 });
   const admin = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'cluster-admin')!.inputs.assumeRolePolicy as string);
   expect(admin.Statement[0].Principal.AWS).toEqual(['arn:aws:iam::123456789012:role/ci-infra', 'arn:aws:iam::123456789012:role/sso-admin']);
-  const namespaces = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').map((b) => (b.inputs.metadata as { namespace: string }).namespace);
-  expect(namespaces.sort()).toEqual(['fastapiapp-system', 'monitoring', 'team-a', 'team-b']);
+  const bindings = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
+  const namespaces = (deployer: boolean) => bindings.filter((b) => (b.inputs.roleRef as { name: string }).name.startsWith('fastapiapp:deployer') === deployer)
+    .map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort();
+  expect(namespaces(true)).toEqual(['fastapiapp-system', 'monitoring', 'team-a', 'team-b']);
+  expect(namespaces(false)).toEqual(['team-a', 'team-b']); // the operator's secret reader, per app namespace
 });
 
 test('when sizes, instance type and CIDR are configured, then the node group and subnets follow them', () => {

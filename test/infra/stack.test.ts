@@ -103,7 +103,15 @@ describe('EKS', () => {
     expect(kubeconfig.users[0].user.exec.args).toEqual(expect.arrayContaining(['--role-arn', `arn:aws:iam::${ACCOUNT}:role/cluster-admin`, '--cluster-name', 'fastapiapp-dev']));
     expect(kubeconfig.clusters[0].cluster.server).toBe('https://fastapiapp-dev.gr7.eu-west-1.eks.amazonaws.com');
     const bindings = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
-    expect(bindings.map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort()).toEqual(['default', 'fastapiapp-system']);
+    const namespacesOf = (role: string) => bindings.filter((b) => (b.inputs.roleRef as { name: string }).name === role)
+      .map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort();
+    expect(namespacesOf('fastapiapp:deployer:operator-namespace')).toEqual(['fastapiapp-system']);
+    expect(namespacesOf('fastapiapp:deployer:app-namespace')).toEqual(['default']);
+    // the operator reads marked Secrets in the app namespaces only (no cluster-wide Secret access)
+    expect(namespacesOf('fastapiapp-operator-secret-reader')).toEqual(['default']);
+    expect(bindings.find((b) => (b.inputs.roleRef as { name: string }).name === 'fastapiapp-operator-secret-reader')!.inputs.subjects)
+      .toEqual([{ kind: 'ServiceAccount', name: 'fastapiapp-operator', namespace: 'fastapiapp-system' }]);
+    expect(bindings).toHaveLength(3);
     expect(one('kubernetes:core/v1:Namespace').inputs.metadata).toEqual({ name: 'fastapiapp-system' });
   });
 
