@@ -4,7 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import type { FastApiApp, NetworkPolicyOptions } from '../../operator/src/api/types';
-import { buildNetworkPolicy, imageRef } from '../../operator/src/desired';
+import { buildNetworkPolicy, imageRef, withDefaults } from '../../operator/src/desired';
 import { fastApiApp, minimalSpec } from './fixtures';
 import { appsPath, kubeOk, kubeRequest } from './kube-http';
 
@@ -69,7 +69,8 @@ describe('spec.networkPolicy and the built policy on the real API server', () =>
     });
     expect(res.status).toBe(201);
     const app = res.body as FastApiApp;
-    expect(app.spec.networkPolicy).toMatchObject({ enabled: true, monitoringNamespace: 'monitoring', database: { port: 5432 }, issuer: { port: 443 } });
+    expect(app.spec.networkPolicy).toMatchObject({ enabled: true, monitoringNamespace: 'monitoring', database: { cidr: '10.1.0.0/24' }, issuer: { port: 443 } });
+    expect(app.spec.networkPolicy).toEqual(withDefaults(app.spec).networkPolicy); // the API server's defaults are the builders'
     for (const stored of [app, await kubeOk(kc, 'POST', appsPath(ns), { body: { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: 'netpol-default' }, spec: minimalSpec() } }) as FastApiApp]) {
       const policy = buildNetworkPolicy(stored, imageRef(stored));
       const dry = await kubeRequest(kc, 'POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies?dryRun=All&fieldValidation=Strict`, { body: policy });

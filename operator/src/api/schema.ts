@@ -293,7 +293,8 @@ const networkPolicy: SchemaProps = {
       properties: {
         cidr: { description: 'Database address range, e.g. the RDS subnets.', type: 'string', maxLength: 43, 'x-kubernetes-validations': [{ rule: 'isCIDR(self)', message: 'database.cidr must be a CIDR' }] },
         podLabels: labelSelector('Labels of database pods in the app\'s namespace.'),
-        port: portNumber('Database port.', DEFAULT_DATABASE_PORT),
+        // no schema default: an absent database must stay absent (it is what turns egress rules on)
+        port: { description: `Database port (default ${DEFAULT_DATABASE_PORT}).`, type: 'integer', format: 'int32', minimum: 1, maximum: 65535 },
       },
       'x-kubernetes-validations': [{ rule: 'has(self.cidr) != has(self.podLabels)', message: 'networkPolicy.database must set exactly one of cidr and podLabels' }],
     },

@@ -2,7 +2,6 @@
 // (both read operator/src/api/defaults.ts). Builders call this, so they also work on specs
 // that never went through the API server (unit tests, dry runs).
 import {
-  DEFAULT_DATABASE_PORT,
   DEFAULT_DATABASE_SECRET_KEY,
   DEFAULT_ISSUER_PORT,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
@@ -41,7 +40,8 @@ export interface DefaultedSpec {
   progressDeadlineSeconds: number;
   networkPolicy: {
     enabled: boolean; allowedNamespaces: string[]; allowedPodLabels?: Record<string, string>; allowedCIDRs: string[]; monitoringNamespace: string;
-    database?: { cidr?: string; podLabels?: Record<string, string>; port: number };
+    /** port has no schema default (an absent database stays absent): the builder defaults it */
+    database?: { cidr?: string; podLabels?: Record<string, string>; port?: number };
     issuer: { cidrs: string[]; port: number };
   };
 }
@@ -109,7 +109,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       ...(np.allowedPodLabels ? { allowedPodLabels: { ...np.allowedPodLabels } } : {}),
       allowedCIDRs: [...(np.allowedCIDRs ?? [])],
       monitoringNamespace: np.monitoringNamespace ?? DEFAULT_MONITORING_NAMESPACE,
-      ...(np.database ? { database: { ...copy(np.database), port: np.database.port ?? DEFAULT_DATABASE_PORT } } : {}),
+      ...(np.database ? { database: copy(np.database) } : {}),
       issuer: { cidrs: [...(np.issuer?.cidrs ?? [])], port: np.issuer?.port ?? DEFAULT_ISSUER_PORT },
     },
   };

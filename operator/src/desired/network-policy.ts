@@ -6,6 +6,7 @@
 // the app off from a database the operator cannot know). Enforced only by a CNI that implements
 // NetworkPolicy (Calico, Cilium, the VPC CNI with network policies on); others accept and ignore it.
 import type { V1NetworkPolicy, V1NetworkPolicyEgressRule, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import { DEFAULT_DATABASE_PORT } from '../api/defaults';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { HTTP_PORT_NAME } from './deployment';
@@ -48,7 +49,7 @@ export function buildNetworkPolicy(app: FastApiApp, runningRef: string | undefin
   if (np.database) {
     const db = np.database;
     const egress: V1NetworkPolicyEgressRule[] = [
-      { to: [db.cidr ? { ipBlock: { cidr: db.cidr } } : { podSelector: { matchLabels: { ...db.podLabels } } }], ports: [{ protocol: 'TCP', port: db.port }] },
+      { to: [db.cidr ? { ipBlock: { cidr: db.cidr } } : { podSelector: { matchLabels: { ...db.podLabels } } }], ports: [{ protocol: 'TCP', port: db.port ?? DEFAULT_DATABASE_PORT }] },
       { to: [DNS_PEER], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
     ];
     if (np.issuer.cidrs.length > 0) egress.push({ to: np.issuer.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: np.issuer.port }] });
