@@ -6,14 +6,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { generate } from 'selfsigned';
 import type { AccessDecision } from '../kube/access-review';
-import { parseListenAddress, type ProbeServer } from './server';
+import { listen, type ProbeServer } from './server';
 
 export const METRICS_PATH = '/metrics';
 /** How long a review's answer is reused for the same token (each scrape would otherwise cost two API calls). */
@@ -79,17 +78,5 @@ export async function startSecureMetricsServer(opts: SecureMetricsOptions): Prom
       text(res, 503, 'cannot review the request with the API server', { 'retry-after': '5' });
     });
   });
-  const { host, port } = parseListenAddress(opts.addr);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const a = server.address() as AddressInfo;
-  return {
-    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return listen(server, opts.addr);
 }

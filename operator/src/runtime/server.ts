@@ -40,6 +40,11 @@ export async function startProbeServer(addr: string, registry: Registry | undefi
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
   });
+  return listen(server, addr);
+}
+
+/** Starts `server` (HTTP or HTTPS) on addr; close() drops open connections too. */
+export async function listen(server: http.Server, addr: string): Promise<ProbeServer> {
   const { host, port } = parseListenAddress(addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
