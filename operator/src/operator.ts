@@ -2,14 +2,16 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
+import {
+  canonicalJson, COMPONENT_LABEL, digestSecret, INSTANCE_LABEL, MANAGED_BY_SELECTOR, MIGRATION_COMPONENT, RETRY_MIGRATION_ANNOTATION, type SecretDigest,
+} from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { DEFAULT_RETRY, Transport } from './kube/transport';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
-import { objectKey, type Deployment, type Job, type KubeObject, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { objectKey, type Deployment, type Job, type KubeObject, type Pod, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
@@ -48,6 +50,17 @@ export interface OperatorHandle {
 
 type App = FastApiApp & KubeObject;
 
+/** A migration pod without its spec and managed fields: the cache keeps metadata and status. */
+function slimPod(pod: Pod): Pod {
+  const { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp, deletionTimestamp } = pod.metadata;
+  const out: Pod = {
+    metadata: { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp },
+    status: { phase: pod.status?.phase, containerStatuses: pod.status?.containerStatuses },
+  };
+  if (deletionTimestamp) out.metadata.deletionTimestamp = deletionTimestamp;
+  return out;
+}
+
 export async function startOperator(options: StartOptions): Promise<OperatorHandle> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
@@ -64,7 +77,11 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
   const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
-  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets];
+  // Migration pods only (label-selected), reduced to what is read: why one cannot start, the
+  // digest it ran, the migrate CLI's termination message.
+  const pods = new InformerSet<Pod>(client, namespaces,
+    { resource: PODS, labelSelector: `${MANAGED_BY_SELECTOR},${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`, transform: slimPod }, log);
+  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets, pods];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -93,6 +110,12 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     },
   });
   for (const children of [deployments, services, jobs, disruptionBudgets, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  // a migration pod carries its app's name (instance label); the Job owns it, the app owns the Job
+  const enqueueApp = (p: KubeObject): void => {
+    const app = p.metadata.labels?.[INSTANCE_LABEL];
+    if (app && p.metadata.namespace) queue.add(`${p.metadata.namespace}/${app}`);
+  };
+  pods.on({ upsert: enqueueApp, delete: enqueueApp });
   const enqueueReaders = (s: KubeObject): void => {
     for (const a of apps.list()) {
       if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
@@ -110,7 +133,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
+  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets, pods },
     new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));

@@ -5,6 +5,8 @@ import {
   DEFAULT_DATABASE_SECRET_KEY,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
+  DEFAULT_POST_DEPLOY_COMMAND,
+  DEFAULT_POST_DEPLOY_DELAY_SECONDS,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
@@ -387,6 +389,25 @@ const spec: SchemaProps = {
           items: { type: 'string', minLength: 1, maxLength: 1024 },
           default: [...DEFAULT_MIGRATION_COMMAND],
         },
+        postDeployCommand: {
+          description: 'Command of the post-deploy (contract) migration Job: drops, renames, NOT NULL, type changes. It ' +
+            'runs once the new release is fully rolled out (no pod of the old template left) and ' +
+            'postDeployDelaySeconds have passed, and only when the pre-deploy run reported pending post-deploy ' +
+            'migrations (or could not say). A failure is Degraded=True PostDeployMigrationFailed; the app keeps serving.',
+          type: 'array',
+          maxItems: 32,
+          items: { type: 'string', minLength: 1, maxLength: 1024 },
+          default: [...DEFAULT_POST_DEPLOY_COMMAND],
+        },
+        postDeployDelaySeconds: {
+          description: 'Bake time: seconds between the rollout completing and the post-deploy migration Job starting, ' +
+            'so a rollback before it stays possible without crossing a contract migration.',
+          type: 'integer',
+          format: 'int32',
+          minimum: 0,
+          maximum: 604800,
+          default: DEFAULT_POST_DEPLOY_DELAY_SECONDS,
+        },
         backoffLimit: {
           description: 'Retries of the migration Job before it is marked failed.',
           type: 'integer',
@@ -522,7 +543,35 @@ const status: SchemaProps = {
       'x-kubernetes-list-map-keys': ['type'],
     },
     image: { description: 'Image reference the Deployment runs: image:tag, or image:tag@sha256:... once pinned.', type: 'string' },
-    migratedImage: { description: 'Last image reference whose migration Job succeeded.', type: 'string' },
+    migratedImage: { description: 'Last image reference whose migration succeeded (informational: migratedInputs decides).', type: 'string' },
+    migratedInputs: {
+      description: "Hash of the pre-deploy migration Job's inputs (image, command, env, database Secret reference and " +
+        "the hash of its value, retry annotation) that last succeeded. Any change of them runs a new Job before pods use them.",
+      type: 'string',
+    },
+    history: {
+      description: 'Revisions migrated, newest first (at most 10). Setting the tag back to one of them with unchanged ' +
+        'Job inputs rolls the Deployment at once without a Job, unless a contract migration was applied since ' +
+        '(then Degraded=True RollbackBlocked and the running pods keep serving).',
+      type: 'array',
+      maxItems: 10,
+      items: {
+        type: 'object',
+        required: ['image', 'inputs', 'migratedAt'],
+        properties: {
+          image: { description: 'image:tag of the revision.', type: 'string' },
+          digest: { description: 'Registry digest its migration pod ran, when known.', type: 'string' },
+          inputs: { description: "Hash of its pre-deploy migration Job's inputs.", type: 'string' },
+          migratedAt: { description: 'When its pre-deploy migration succeeded.', type: 'string', format: 'date-time' },
+          schemaHead: { description: 'Last applied migration after its migration ran (from the migration pod).', type: 'string' },
+          pendingPost: { description: 'Post-deploy migrations its pre-deploy run reported pending.', type: 'array', items: { type: 'string' } },
+          postMigrated: { description: 'Whether its post-deploy migration succeeded or had nothing to do.', type: 'boolean' },
+          contract: { description: 'Contract migrations its post-deploy Job applied.', type: 'array', items: { type: 'string' } },
+          firstServed: { description: 'When its rollout first completed.', type: 'string', format: 'date-time' },
+          lastServed: { description: "When another revision's rollout replaced it.", type: 'string', format: 'date-time' },
+        },
+      },
+    },
     imageDigest: {
       description: 'Registry digest (sha256:...) of the image the last successful migration pod ran, read from its ' +
         'imageID; the Deployment runs image:tag@digest so migration and serving run the same bytes. Absent when ' +
