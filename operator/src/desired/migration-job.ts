@@ -1,7 +1,7 @@
 // The migration Jobs for the spec's image: pre-deploy (expand, before the rollout) and post-deploy
-// (contract, after it). A Job's name hashes its inputs: the pod template (image, command, env,
-// Secret reference, and the hash of the referenced Secret value, so a URL to another database
-// migrates it first) and the retry annotation's value. Changed inputs or an explicit retry get a
+// (contract, after it). A Job's name hashes its inputs: image, command, env (with the Secret
+// reference), the hash of the referenced Secret value (a URL to another database migrates it
+// first) and the retry annotation's value; not placement or resources. Changed inputs or an explicit retry get a
 // new Job; an unchanged failed Job is kept (no TTL) for its logs and not rerun.
 import type { V1Job, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
@@ -75,7 +75,9 @@ export function buildMigrationJob(app: FastApiApp, secretHash?: string, phase: M
       volumes: [tmpVolume()],
     },
   };
-  const inputs = objectHash({ template, retry }, 16);
+  // What the migration does and against which database; not how its pod is placed or sized.
+  const container = template.spec!.containers[0]!;
+  const inputs = objectHash({ image: ref, command: container.command, env: container.env, secretHash: secretHash ?? null, retry }, 16);
   annotations[INPUTS_ANNOTATION] = inputs;
   annotations[PHASE_ANNOTATION] = phase;
   return {
