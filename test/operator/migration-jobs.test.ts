@@ -109,7 +109,8 @@ test('when the migration pod ran a registry digest, then the Deployment runs ima
   // the pod the Job controller would have made, with the container status the kubelet reports
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   await t.world.jobPod(job, 'Succeeded', {
-    imageID: `registry.example/items@${digest}`, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
+    imageID: `registry.example/items@${digest}`,
+    state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now, message: '{"command":"pre","result":"applied","pendingPost":[]}' } },
   });
   await t.world.finishJob(job.metadata.name, 'succeeded');
   const d = await eventually(async () => { const x = await t.world.deployment('pinned'); return x && image(x) === `${ref('v1')}@${digest}` && x; }, 'pinned Deployment');

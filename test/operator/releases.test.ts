@@ -62,15 +62,15 @@ test('when the tag goes back to a migrated revision, then no Job runs, and Ready
 });
 
 test('when contract migrations are pending, then the post-deploy Job starts only after the full rollout; a contract applied blocks the rollback to before it', async () => {
-  const app = await t.world.createApp('contract');
+  const app = await t.world.createApp('contract', { tag: 'v5' });
   await release(app, 'v5');
   await t.world.patchSpec('contract', { tag: 'v6' });
   const pre = await eventually(() => t.world.jobFor(app, ref('v6')), 'pre-deploy Job for v6');
   await t.world.jobPod(pre, 'Succeeded', terminated(0, { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost: ['006_drop_c1'] }));
   await t.world.finishJob(pre.metadata.name, 'succeeded');
   await eventually(async () => image(await t.world.deployment('contract')) === ref('v6'), 'Deployment on v6');
-  const pending = await eventually(async () => { const a = await appNow('contract'); return condition(a, 'PostMigrated')?.reason === 'PostDeployMigrationPending' && a; }, 'post-deploy pending');
-  expect(condition(pending, 'PostMigrated')?.message).toContain('fully rolled out');
+  const pending = await eventually(async () => { const a = await appNow('contract'); return condition(a, 'Migrated')?.status === 'True' && a; }, 'v6 migrated');
+  expect(condition(pending, 'PostMigrated')).toMatchObject({ status: 'False', reason: 'PostDeployMigrationPending', message: expect.stringContaining('fully rolled out') });
   const isPost = (j: Loose) => j.metadata.annotations?.['fastapiapp.io/migration-phase'] === 'post';
   expect((await t.world.jobsOf(app)).some(isPost)).toBe(false);
   await t.world.rollOut('contract');
@@ -133,7 +133,7 @@ test('when the migration pod cannot pull its image, then ImagePullFailed names i
 });
 
 test('when a Job for a revision not in history exits 3, then RollbackBlocked names the contract migration from its termination message', async () => {
-  const app = await t.world.createApp('exit3');
+  const app = await t.world.createApp('exit3', { tag: 'v7' });
   await release(app, 'v7');
   await t.world.patchSpec('exit3', { tag: 'v0' });
   const job = await eventually(() => t.world.jobFor(app, ref('v0')), 'Job for v0');

@@ -140,9 +140,21 @@ export class World {
     return pod;
   }
 
-  /** Plays the Job controller: marks the Job Complete (or Failed). */
+  /**
+   * Plays the Job controller: marks the Job Complete (or Failed). A Job without a pod yet gets one
+   * that ran the migrate CLI, with its one-line summary as the termination message (nothing pending).
+   */
   async finishJob(name: string, outcome: 'succeeded' | 'failed'): Promise<void> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const job = await this.job(name);
+    const pods = job ? (await this.client.list<Loose>(PODS, this.namespace)).items.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === job.metadata.uid)) : [];
+    if (job && pods.length === 0) {
+      const command = job.metadata.annotations?.['fastapiapp.io/migration-phase'] ?? 'pre';
+      const summary = { command, result: outcome === 'succeeded' ? 'upToDate' : 'failed', applied: [], head: null, pendingPost: [], message: outcome };
+      await this.jobPod(job, outcome === 'succeeded' ? 'Succeeded' : 'Failed', {
+        state: { terminated: { exitCode: outcome === 'succeeded' ? 0 : 1, reason: outcome === 'succeeded' ? 'Completed' : 'Error', message: JSON.stringify(summary) } },
+      });
+    }
     const conditions = outcome === 'succeeded'
       ? [{ type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: now, lastTransitionTime: now },
         { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: now, lastTransitionTime: now }]
