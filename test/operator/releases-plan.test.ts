@@ -8,18 +8,8 @@ import { postState } from '../../operator/src/reconcile/post-deploy';
 import { contractSince, markServed, putFirst } from '../../operator/src/reconcile/revisions';
 import { computeStatus } from '../../operator/src/reconcile/status';
 import type { Loose } from './support/world';
+import { app, T0, T1 } from './support/pure';
 
-const T0 = '2026-01-01T00:00:00.000Z';
-const T1 = '2026-01-01T00:05:00.000Z';
-
-function app(over: Partial<FastApiApp['spec']> = {}, status?: FastApiApp['status']): FastApiApp {
-  return {
-    apiVersion: 'platform.fastapiapp.io/v1alpha1', kind: 'FastApiApp',
-    metadata: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 3 },
-    spec: { image: 'reg/items', tag: 'v2', databaseSecretRef: { name: 'db' }, ...over },
-    status,
-  };
-}
 const inputs = (tag: string) => ({ pre: `in-${tag}`, post: `post-${tag}` });
 const seen = (o: Partial<Observed> = {}): Observed => ({ monitoringServed: true, jobs: o.targetJob ? [o.targetJob] : [], inputs: inputs('v2'), ...o });
 const job = (name: string, status: unknown): Loose => ({ metadata: { name, uid: `${name}-uid` }, spec: {}, status });

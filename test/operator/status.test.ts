@@ -6,18 +6,8 @@ import { jobState, rolloutState, serving, type Observed } from '../../operator/s
 import { plan } from '../../operator/src/reconcile/plan';
 import { computeStatus, pausedStatus, sameStatus } from '../../operator/src/reconcile/status';
 import type { Loose } from './support/world';
+import { app, T0, T1 } from './support/pure';
 
-const T0 = '2026-01-01T00:00:00.000Z';
-const T1 = '2026-01-01T00:05:00.000Z';
-
-function app(over: Partial<FastApiApp['spec']> = {}, status?: FastApiApp['status']): FastApiApp {
-  return {
-    apiVersion: 'platform.fastapiapp.io/v1alpha1', kind: 'FastApiApp',
-    metadata: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 3 },
-    spec: { image: 'reg/items', tag: 'v2', databaseSecretRef: { name: 'db' }, ...over },
-    status,
-  };
-}
 const job = (status: unknown): Loose => ({ metadata: { name: 'j' }, spec: {}, status });
 type Cond = { type: string; status: string; reason?: string; message?: string };
 /** A Deployment as the Deployment controller leaves it; `s` is its status (counts and conditions). */
