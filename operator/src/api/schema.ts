@@ -367,10 +367,11 @@ const spec: SchemaProps = {
       },
     },
     migration: {
-      description: 'Database migration run as a Job before each new image is rolled out. The Deployment keeps ' +
-        'the previous image until the Job for the new one succeeds, then runs image:tag@digest with the digest the ' +
-        'migration pod ran. A failed Job is kept for its logs and not rerun; a new Job runs when the tag or the ' +
-        "Job's inputs (command, env, Secret reference) change, or when the annotation " +
+      description: 'Database migration run as a Job before each new image is rolled out (pre-deploy, expand), and ' +
+        'a post-deploy (contract) Job after it. The Deployment keeps its pod template until the pre-deploy Job for ' +
+        'the new inputs succeeds, then runs image:tag@digest with the digest the migration pod ran. A failed Job is ' +
+        "kept for its logs and not rerun; a new Job runs when the Job's inputs (image, command, env, database Secret " +
+        'reference or the value of its key) change, or when the annotation ' +
         'platform.fastapiapp.io/retry-migration on the FastApiApp is set to a new value. A Job superseded by a newer ' +
         'spec while it runs is deleted before the next one starts.',
       type: 'object',
