@@ -24,6 +24,7 @@ const UNIT = [
   'test/monitoring/monitoring-chart.test.ts',
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
+  'test/operator/releases-plan.test.ts',
   'test/operator/status.test.ts',
   'test/operator/workqueue.test.ts',
 ];
