@@ -138,6 +138,25 @@ describe('rollback (item 1)', () => {
     expect(s.migratedInputs).toBe('in-v2');
   });
 
+  test('when a post-deploy Job is stopped while it runs (the tag moved on), then its release is marked interrupted and a rollback past it runs a Job', () => {
+    const postJob: Loose = {
+      metadata: { name: 'shop-migrate-post6', annotations: { 'fastapiapp.io/migration-phase': 'post', 'fastapiapp.io/release-inputs': 'in-v6' } },
+      spec: {}, status: running,
+    };
+    const h = [rev('v6', { pendingPost: ['006_drop_c1'], firstServed: T0 }), rev('v5', { firstServed: T0, lastServed: T0 })];
+    const a = app({ tag: 'v5' }, { image: 'reg/items:v6', migratedInputs: 'in-v6', history: h });
+    const o = seen({ inputs: inputs('v5'), jobs: [postJob] });
+    const p = plan(a, withDefaults(a.spec), o);
+    expect(p.migration.phase).toBe('stopping');
+    expect(p.foreground).toEqual(['shop-migrate-post6']);
+    const s = statusOf(a, o);
+    expect(s.history![0]).toMatchObject({ inputs: 'in-v6', postInterrupted: true });
+    expect(s.history![0]!.postMigrated).toBeUndefined();
+    // the Job is gone: v5 is in history, but what v6's post-deploy Job committed is unknown
+    const after = app({ tag: 'v5' }, s);
+    expect(plan(after, withDefaults(after.spec), seen({ inputs: inputs('v5') })).migration.phase).toBe('needsJob');
+  });
+
   test('markServed: the rolled-out revision serves from now, the one before served until now', () => {
     const h = putFirst([rev('v1', { firstServed: T0 })], rev('v2'));
     expect(markServed(h, 'in-v2', T1)).toEqual([rev('v2', { firstServed: T1 }), rev('v1', { firstServed: T0, lastServed: T1 })]);

@@ -567,6 +567,11 @@ const status: SchemaProps = {
           schemaHead: { description: 'Last applied migration after its migration ran (from the migration pod).', type: 'string' },
           pendingPost: { description: 'Post-deploy migrations its pre-deploy run reported pending.', type: 'array', items: { type: 'string' } },
           postMigrated: { description: 'Whether its post-deploy migration succeeded or had nothing to do.', type: 'boolean' },
+          postInterrupted: {
+            description: 'Its post-deploy Job was stopped while it ran (superseded): what it applied is unknown, so a ' +
+              'rollback past it runs a migration Job, which refuses a contract migration it does not ship.',
+            type: 'boolean',
+          },
           contract: { description: 'Contract migrations its post-deploy Job applied.', type: 'array', items: { type: 'string' } },
           firstServed: { description: 'When its rollout first completed.', type: 'string', format: 'date-time' },
           lastServed: { description: "When another revision's rollout replaced it.", type: 'string', format: 'date-time' },

@@ -133,6 +133,8 @@ export interface Revision {
   pendingPost?: string[];
   /** whether its post-deploy migration succeeded (or had nothing to do) */
   postMigrated?: boolean;
+  /** its post-deploy Job was stopped while it ran: what it applied is unknown (a rollback past it runs a Job) */
+  postInterrupted?: boolean;
   /** contract migrations its post-deploy Job applied: rolling back past them is refused */
   contract?: string[];
   /** when its rollout first completed, and when another revision's rollout replaced it */

@@ -31,6 +31,8 @@ export const RETRY_ANNOTATION = 'fastapiapp.io/retry';
 export const GENERATION_ANNOTATION = 'fastapiapp.io/generation';
 /** Annotation on migration Jobs: the hash of their inputs (status.migratedInputs, status.history[].inputs). */
 export const INPUTS_ANNOTATION = 'fastapiapp.io/inputs-hash';
+/** Annotation on migration Jobs: the pre-deploy inputs hash of the release they belong to. */
+export const RELEASE_ANNOTATION = 'fastapiapp.io/release-inputs';
 /** Annotation on migration Jobs: pre or post (deploy). */
 export const PHASE_ANNOTATION = 'fastapiapp.io/migration-phase';
 /**
@@ -77,9 +79,12 @@ export function buildMigrationJob(app: FastApiApp, secretHash?: string, phase: M
   };
   // What the migration does and against which database; not how its pod is placed or sized.
   const container = template.spec!.containers[0]!;
-  const inputs = objectHash({ image: ref, command: container.command, env: container.env, secretHash: secretHash ?? null, retry }, 16);
+  const hashOf = (command: string[] | undefined) => objectHash({ image: ref, command, env: container.env, secretHash: secretHash ?? null, retry }, 16);
+  const inputs = hashOf(container.command);
   annotations[INPUTS_ANNOTATION] = inputs;
   annotations[PHASE_ANNOTATION] = phase;
+  // the release (pre-deploy inputs) a post-deploy Job belongs to: status.history's key
+  annotations[RELEASE_ANNOTATION] = phase === 'pre' ? inputs : hashOf(spec.migration.command);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',

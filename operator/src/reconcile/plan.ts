@@ -9,7 +9,7 @@
 import type { FastApiApp, Revision } from '../api/types';
 import type { DefaultedSpec } from '../desired/defaults';
 import { digestOf, imageRef, pinnedRef } from '../desired/image';
-import { GENERATION_ANNOTATION, MIGRATION_CONTAINER } from '../desired/migration-job';
+import { GENERATION_ANNOTATION, MIGRATION_CONTAINER, PHASE_ANNOTATION, RELEASE_ANNOTATION } from '../desired/migration-job';
 import type { Job } from '../kube/types';
 import {
   deploymentImage, jobFinished, jobState, migratedImageID, migrationResult, podProblem, type MigrationResult, type Observed,
@@ -44,6 +44,8 @@ export interface Plan {
   deleteJobs: string[];
   /** of deleteJobs, those deleted with Foreground propagation (still running: their pods must end first) */
   foreground: string[];
+  /** releases (pre-deploy inputs) whose post-deploy Job is being stopped while it ran */
+  interruptedPost: string[];
   /** registry digest the target's migration ran, when it succeeded and the digest is known */
   digest?: string;
   /** the migrate CLI's summary of the target's pre-deploy Job, when its pod left one */
@@ -139,9 +141,12 @@ export function plan(app: FastApiApp, spec: DefaultedSpec, observed: Observed): 
   // undoes an edit of the Deployment's image; fall back to the live Deployment if status is gone.
   const runImage = migrated ? pinnedRef(target, pin) : (app.status?.image ?? deploymentImage(observed.deployment));
   const monitoring = !spec.monitoring.enabled ? 'disabled' : observed.monitoringServed ? 'apply' : 'unavailable';
-  const foreground = supersededJobs(observed).filter((j) => !j.metadata.deletionTimestamp).map((j) => j.metadata.name);
+  const superseded = supersededJobs(observed);
+  const foreground = superseded.filter((j) => !j.metadata.deletionTimestamp).map((j) => j.metadata.name);
+  const interruptedPost = superseded.filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] === 'post')
+    .map((j) => j.metadata.annotations?.[RELEASE_ANNOTATION]).filter((r): r is string => r !== undefined);
   const deleteJobs = [...foreground, ...expiredJobs(observed, spec.migration.jobsHistoryLimit).map((j) => j.metadata.name)];
-  const out: Plan = { target, migration, runImage, holdTemplate: !migrated, monitoring, deleteJobs, foreground };
+  const out: Plan = { target, migration, runImage, holdTemplate: !migrated, monitoring, deleteJobs, foreground, interruptedPost };
   if (inputs !== undefined) out.inputs = inputs;
   if (pin) out.digest = pin;
   const result = observed.targetJob && migration.phase === 'succeeded' && migration.from === 'job'

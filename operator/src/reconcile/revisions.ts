@@ -17,7 +17,7 @@ export function contractSince(history: readonly Revision[] | undefined, inputs: 
   const at = list.findIndex((r) => r.inputs === inputs);
   if (at <= 0) return [];
   const newer = list.slice(0, at);
-  if (newer.some((r) => r.postMigrated && r.contract === undefined && r.pendingPost?.length !== 0)) return 'unknown';
+  if (newer.some((r) => r.postInterrupted || (r.postMigrated && r.contract === undefined && r.pendingPost?.length !== 0))) return 'unknown';
   const own = new Set(list[at]!.contract ?? []);
   return [...new Set(newer.flatMap((r) => r.contract ?? []))].filter((m) => !own.has(m));
 }

@@ -127,7 +127,10 @@ function postCondition(post: PostState | undefined): ConditionInput {
 function history(app: FastApiApp, plan: Plan, post: PostState | undefined, complete: boolean, now: string): Revision[] | undefined {
   const { migration, inputs } = plan;
   let list = app.status?.history;
-  if (migration.phase !== 'succeeded' || inputs === undefined) return list;
+  if (migration.phase !== 'succeeded' || inputs === undefined) {
+    for (const job of plan.interruptedPost) list = update(list, job, (r) => (r.postMigrated ? r : { ...r, postInterrupted: true }));
+    return list;
+  }
   if (migration.from !== 'recorded' || !findRevision(list, inputs)) {
     const rev: Revision = { image: plan.target, inputs, migratedAt: findRevision(list, inputs)?.migratedAt ?? now };
     const digest = plan.digest ?? (migration.from === 'legacy' ? app.status?.imageDigest : undefined);
@@ -141,10 +144,16 @@ function history(app: FastApiApp, plan: Plan, post: PostState | undefined, compl
     list = update(list, inputs, (r) => {
       const applied = post.result?.applied;
       const contract = applied && (r.pendingPost ? applied.filter((m) => r.pendingPost!.includes(m)) : applied);
-      return { ...r, postMigrated: true, ...(contract ? { contract } : {}) };
+      const { postInterrupted: _done, ...rest } = r;
+      return { ...rest, postMigrated: true, ...(contract ? { contract } : {}) };
     });
   } else if (post?.phase === 'notNeeded' && post.reason === 'NoPostDeployMigrations') {
     list = update(list, inputs, (r) => (r.postMigrated ? r : { ...r, postMigrated: true }));
+  }
+  // A post-deploy Job stopped while it ran may have committed its contract migrations: what it
+  // applied is unknown, so a rollback past its release goes through a Job (whose exit 3 decides).
+  for (const job of plan.interruptedPost) {
+    list = update(list, job, (r) => (r.postMigrated ? r : { ...r, postInterrupted: true }));
   }
   return list;
 }
