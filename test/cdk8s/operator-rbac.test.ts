@@ -56,7 +56,7 @@ const exists = (p: string) => async () => ((await kubeRequest(admin, 'GET', p)).
 
 describe('the operator running with only the shipped RBAC', () => {
   it('when FastApiApps are created, then it leads, creates every kind of child and writes status without a forbidden request', async () => {
-    const direct = fastApiApp({ migration: { enabled: false } }, 'direct', ns);
+    const direct = fastApiApp({ migration: { enabled: false }, slo: { availability: { objective: '99.9' } } }, 'direct', ns);
     const migrated = fastApiApp({}, 'migrated', ns);
     // the database Secret both apps reference (without it the operator reports SecretNotFound and starts nothing)
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-db', namespace: ns }, data: { DATABASE_URL: Buffer.from('postgres://app:pw@db/items').toString('base64') } };
@@ -70,6 +70,7 @@ describe('the operator running with only the shipped RBAC', () => {
     await eventually('Deployment', exists(`/apis/apps/v1/namespaces/${ns}/deployments/${name}`));
     await eventually('Service', exists(`/api/v1/namespaces/${ns}/services/${name}`));
     await eventually('ServiceMonitor', exists(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/${name}`));
+    await eventually('PrometheusRule (spec.slo)', exists(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/prometheusrules/${name}`));
     await eventually('migration Job', exists(`/apis/batch/v1/namespaces/${ns}/jobs/${buildMigrationJob(migrated, secretHash).metadata!.name}`));
     const status = await eventually('status', async () => (await kubeOk(admin, 'GET', appsPath(ns, name))).status?.observedGeneration);
     expect(status).toBeGreaterThanOrEqual(1);

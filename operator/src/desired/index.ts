@@ -15,3 +15,5 @@ export {
 export * from './service-monitor';
 export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, type SecretDigest } from './secret-hash';
 export { canonicalJson, objectHash } from './hash';
+export * from './prometheus-rule';
+export * from './sli';
