@@ -26,6 +26,7 @@ const UNIT = [
   'test/operator/analysis-gates.test.ts',
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
+  'test/operator/releases-plan.test.ts',
   'test/operator/status.test.ts',
   'test/operator/workqueue.test.ts',
 ];

@@ -131,25 +131,35 @@ test('when the migration fails, then the Deployment stays, Degraded=True Migrati
   expect(await world.job(bad.metadata.name)).toBeDefined();
 });
 
-test('when replicas, env, resources or the service change, then they are applied without a migration', async () => {
-  await createMigrated('tweak');
-  const jobsBefore = (await world.jobs()).length;
+test('when replicas, resources or the service change, then they are applied without a migration; an env change migrates first', async () => {
+  const app = await createMigrated('tweak');
+  const jobsBefore = (await world.jobsOf(app)).length;
   await world.patchSpec('tweak', {
-    replicas: 3, env: [{ name: 'FEATURE', value: 'on' }],
+    replicas: 3,
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } },
     service: { type: 'NodePort', port: 8080 },
   });
   const d = await eventually(async () => { const x = await world.deployment('tweak'); return x?.spec.replicas === 3 && x; }, 'replicas 3');
   const c = d.spec.template.spec.containers[0];
-  expect(c.env).toEqual(expect.arrayContaining([{ name: 'FEATURE', value: 'on' }]));
   expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } });
   const svc = await eventually(async () => { const s = await world.service('tweak'); return s?.spec.type === 'NodePort' && s; }, 'NodePort Service');
   expect(svc.spec.ports[0].port).toBe(8080);
   expect(image(d)).toBe(ref('v1'));
-  expect((await world.jobs()).length).toBe(jobsBefore);
-  // removing env again removes it from the Deployment (we own the field)
+  expect((await world.jobsOf(app)).length).toBe(jobsBefore);
+
+  // env is a Job input: the migration runs with it before the pods get it
+  const withEnv = await world.patchSpec('tweak', { env: [{ name: 'FEATURE', value: 'on' }] });
+  const job = await eventually(async () => (await world.jobsOf(app)).find((j) => j.spec.template.spec.containers[0].env.some((e: { name: string }) => e.name === 'FEATURE')), 'Job with the new env');
+  await eventually(async () => (await appNow('tweak')).status?.observedGeneration === withEnv.metadata.generation, 'the env change processed');
+  const held = (await world.deployment('tweak'))!;
+  expect(held.spec.template.spec.containers[0].env.some((e: { name: string }) => e.name === 'FEATURE')).toBe(false);
+  expect(held.spec.replicas).toBe(3);
+  await world.finishJob(job.metadata.name, 'succeeded');
+  await eventually(async () => (await world.deployment('tweak'))!.spec.template.spec.containers[0].env.some((e: { name: string }) => e.name === 'FEATURE'), 'FEATURE applied after the Job');
+  // removing env again: the first inputs are in status.history, so no Job; the field is removed (we own it)
   await world.patchSpec('tweak', { env: null });
   await eventually(async () => !(await world.deployment('tweak'))!.spec.template.spec.containers[0].env.some((e: { name: string }) => e.name === 'FEATURE'), 'FEATURE removed');
+  expect((await world.jobsOf(app)).length).toBe(jobsBefore + 1);
 });
 
 test('when someone edits the Deployment image or replicas or deletes the Service, then it is put back', async () => {
