@@ -12,11 +12,11 @@ import { requireRoot } from '../images/support/buildah';
 import { APP_REPO, buildE2eImages, VARIANTS } from './support/images';
 import { installOperator, OPERATOR_NS, startBridgePostgres } from './support/install';
 import { condition, diagnose, Kube, type Obj } from './support/kube';
+import { GROUP, waitRolledOut as rolledOut } from './support/rollout';
 import { call, startTraffic, type TrafficReport } from './support/traffic';
 
 jest.setTimeout(40 * 60_000);
 
-const GROUP = 'platform.fastapiapp.io/v1alpha1';
 const NS = `e2e-${process.pid}`;
 const APP = 'items';
 
@@ -45,27 +45,7 @@ const migrationJobs = () => kube.list('batch/v1', 'Job', NS, `app.kubernetes.io/
 const servingPods = () => kube.pods(NS, `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=server`);
 const imageOf = (tag: string) => `${APP_REPO}:${tag}`;
 
-/**
- * The spec is fully rolled out to `tag`: Ready=True for the current generation (the operator's
- * word), and, checked independently, the Deployment runs that release (the tag, or the digest the
- * operator pinned it to) on every replica, with no old pod left.
- */
-async function waitRolledOut(tag: string, timeoutMs = 240_000): Promise<Obj> {
-  return waitFor(`FastApiApp Ready on ${tag}`, async () => {
-    const app = await getApp();
-    const ready = condition(app, 'Ready');
-    if (ready?.status !== 'True' || ready.observedGeneration !== app?.metadata?.generation) return undefined;
-    const deployment = await getDeployment();
-    const image: string = deployment?.spec?.template?.spec?.containers?.[0]?.image ?? '';
-    const digest: string | undefined = app?.status?.imageDigest;
-    if (image !== imageOf(tag) && !(digest && image === `${APP_REPO}@${digest}`)) return undefined;
-    const st = deployment!.status ?? {};
-    if (st.observedGeneration !== deployment!.metadata!.generation || st.updatedReplicas !== deployment!.spec.replicas
-      || st.availableReplicas !== deployment!.spec.replicas || (st.replicas ?? 0) !== deployment!.spec.replicas) return undefined;
-    const pods = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp);
-    return pods.length === deployment!.spec.replicas && pods.every((p) => p.spec?.containers[0]?.image === image) ? app : undefined;
-  }, timeoutMs, 250);
-}
+const waitRolledOut = (tag: string, timeoutMs?: number): Promise<Obj> => rolledOut(kube, { namespace: NS, name: APP, repo: APP_REPO }, tag, timeoutMs);
 
 /** `kubectl patch --type merge -p '{"spec":{"tag":...}}'`, as the deploy workflow does. */
 async function setTag(tag: string, more: Record<string, unknown> = {}): Promise<void> {
