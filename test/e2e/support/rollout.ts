@@ -13,8 +13,8 @@ export interface AppRef {
 
 /**
  * The spec is fully rolled out to `tag`: Ready=True for the current generation (the operator's
- * word), and, checked independently, the Deployment runs that release (the tag, or the digest the
- * operator pinned it to) on every replica, with no old pod left. Resolves with the FastApiApp.
+ * word), and, checked independently, the Deployment runs that release (the tag, or the tag pinned
+ * to the digest the migration ran) on every replica, with no old pod left. Resolves with the FastApiApp.
  */
 export function waitRolledOut(kube: Kube, ref: AppRef, tag: string, timeoutMs = 240_000): Promise<Obj> {
   const { namespace, name, repo } = ref;
@@ -25,7 +25,8 @@ export function waitRolledOut(kube: Kube, ref: AppRef, tag: string, timeoutMs = 
     const deployment = await kube.get('apps/v1', 'Deployment', namespace, name);
     const image: string = deployment?.spec?.template?.spec?.containers?.[0]?.image ?? '';
     const digest: string | undefined = app?.status?.imageDigest;
-    if (image !== `${repo}:${tag}` && !(digest && image === `${repo}@${digest}`)) return undefined;
+    // image:tag, pinned to image:tag@digest once the migration pod reported a registry digest
+    if (image !== `${repo}:${tag}` && !(digest && image === `${repo}:${tag}@${digest}`)) return undefined;
     const st = deployment!.status ?? {};
     if (st.observedGeneration !== deployment!.metadata!.generation || st.updatedReplicas !== deployment!.spec.replicas
       || st.availableReplicas !== deployment!.spec.replicas || (st.replicas ?? 0) !== deployment!.spec.replicas) return undefined;

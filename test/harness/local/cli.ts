@@ -104,7 +104,7 @@ async function setTag(state: LocalState, tag: string, tags: string[]): Promise<v
   const target = await serviceTarget(kube);
   const list = await call(target, 'GET', '/items');
   if (list.status !== 200) throw new Error(`local: GET /items through the Service answered ${list.status}`);
-  console.log(`local: ${APP_NAME} Ready on ${APP_REPO}:${tag} (${app.status?.imageDigest ?? 'no digest'}); GET /items -> ${list.status}, ${list.json.length} items`);
+  console.log(`local: ${APP_NAME} Ready on ${APP_REPO}:${tag}${app.status?.imageDigest ? ` (${app.status.imageDigest})` : ''}; GET /items through its Service -> ${list.status}, ${list.json.length} items`);
 }
 
 async function release(tag: string | undefined): Promise<void> {
