@@ -12,7 +12,7 @@ import { condition, Kube } from '../e2e/support/kube';
 import { GROUP } from '../e2e/support/rollout';
 import { call } from '../e2e/support/traffic';
 import { hostSnapshot } from '../harness/cluster';
-import { APP_REPO, DIR, NAMESPACE, readState, type LocalState } from '../harness/local/state';
+import { APP_REPO, DIR, NAMESPACE, ownerPid, readState, type LocalState } from '../harness/local/state';
 import { isAlive } from '../harness/processes.cjs';
 
 jest.setTimeout(60 * 60_000);
@@ -99,7 +99,7 @@ const checks: [RegExp, (stdout: string) => Promise<void>][] = [
 
 afterAll(async () => {
   // A failed run must not leave the cluster behind for the next suite.
-  if (readState()) await exec('npm', ['run', '-s', 'local', '--', 'down'], { cwd: REPO }).catch(() => undefined);
+  if (ownerPid()) await exec('npm', ['run', '-s', 'local', '--', 'down'], { cwd: REPO }).catch(() => undefined);
 });
 
 test('the block holds the whole path: up, deploy, a release, a rollback, down', () => {

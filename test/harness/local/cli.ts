@@ -20,7 +20,7 @@ import { call } from '../../e2e/support/traffic';
 import { buildah, requireRoot } from '../../images/support/buildah';
 import { isAlive } from '../processes.cjs';
 import { waitFor } from '../wait';
-import { APP_REPO, DIR, FIRST_TAG, LOG_FILE, NAMESPACE, readState, RESULT_FILE, STATE_FILE, writeState, type LocalState } from './state';
+import { APP_REPO, DIR, FIRST_TAG, LOG_FILE, NAMESPACE, ownerPid, PID_FILE, readState, RESULT_FILE, writeState, type LocalState } from './state';
 
 const usage = 'usage: npm run local -- up|deploy|release TAG|rollback|status|kubectl ARGS...|env|down';
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -58,16 +58,16 @@ async function serviceTarget(kube: Kube): Promise<{ host: string; port: number }
 
 async function up(): Promise<void> {
   requireRoot();
-  const state = readState();
-  if (state && isAlive(state.pid)) return console.log(`local: already up (owner pid ${state.pid})`);
+  const owner = ownerPid();
+  if (owner) return console.log(`local: already running (owner pid ${owner}; npm run local -- down first)`);
+  fs.rmSync(DIR, { recursive: true, force: true });
   fs.mkdirSync(DIR, { recursive: true });
-  fs.rmSync(RESULT_FILE, { force: true });
-  fs.rmSync(STATE_FILE, { force: true });
   const out = fs.openSync(LOG_FILE, 'w');
   const daemon = spawn(process.execPath, [path.join(REPO, 'cdk8s/run.cjs'), path.join(__dirname, 'daemon.ts')],
     { cwd: REPO, detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   daemon.unref();
+  fs.writeFileSync(PID_FILE, String(daemon.pid));
   console.log(`local: starting in the background (pid ${daemon.pid}); progress: tail -f ${LOG_FILE}`);
   let shown = 0;
   for (;;) {
@@ -142,14 +142,13 @@ async function status(): Promise<void> {
 }
 
 async function down(): Promise<void> {
-  const state = readState();
-  if (!state || !isAlive(state.pid)) {
-    // Nothing of ours running; a cluster left by a killed owner is still cleaned up.
-    execFileSync(process.execPath, [path.join(REPO, 'test/harness/cluster/cli.mjs'), 'down'], { stdio: 'inherit' });
+  const pid = ownerPid();
+  if (!pid) {
+    // Its cluster tears itself down when the owner dies (it watches the owner's PID); the one-node
+    // cluster may be another user's (test suites), so it is not stopped from here.
     fs.rmSync(DIR, { recursive: true, force: true });
-    return;
+    return console.log('local: nothing running');
   }
-  const { pid } = state;
   process.kill(pid, 'SIGTERM');
   await waitFor('the local cluster and Postgres torn down', async () => (isAlive(pid) ? undefined : true), 300_000, 200);
   const result = fs.existsSync(RESULT_FILE) ? JSON.parse(fs.readFileSync(RESULT_FILE, 'utf8')) as { left: string[] } : { left: ['no teardown result'] };

@@ -2,10 +2,13 @@
 // cluster and the Postgres writes once they are up, its log, and the result of its teardown.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../processes.cjs';
 
 export const DIR = '/run/fastapiapp-local';
 export const STATE_FILE = path.join(DIR, 'state.json');
 export const LOG_FILE = path.join(DIR, 'daemon.log');
+/** The owner's PID, written by `up` as soon as it is started (the state file only once it is ready). */
+export const PID_FILE = path.join(DIR, 'daemon.pid');
 /** Written by the owner when it has torn everything down: what (if anything) was left behind. */
 export const RESULT_FILE = path.join(DIR, 'down.json');
 
@@ -26,6 +29,12 @@ export interface LocalState {
   tags: string[];
   /** hostSnapshot() taken under the cluster lock before the cluster changed anything: what `down` restores. */
   hostBefore: Record<string, unknown>;
+}
+
+/** The owner process when it is running (starting, ready or tearing down). */
+export function ownerPid(): number | undefined {
+  const pid = fs.existsSync(PID_FILE) ? Number(fs.readFileSync(PID_FILE, 'utf8')) : 0;
+  return pid && isAlive(pid) ? pid : undefined;
 }
 
 export const readState = (): LocalState | undefined =>
