@@ -13,5 +13,5 @@ export default tseslint.config(
     },
   },
   // CommonJS files (harness pieces shared by .mjs and TypeScript, preload hooks) use require().
-  { files: ['**/*.cjs', 'jest.config.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
