@@ -1,6 +1,6 @@
 // The built server and migrate CLI as real processes: config errors exit 1 naming the variable,
 // the migrate command (what the operator's Job runs), and rollout-safe SIGTERM (keep-alive traffic, in-flight requests).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,13 +10,14 @@ import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
 import { PostgresCluster } from '../harness/postgres/cluster';
 import { freePort } from '../harness/free-port.cjs';
+import { compiledApp } from './app-build';
 
 const root = path.resolve(__dirname, '../..');
-const build = path.join(root, '.cache/app-build/app/src');
+let build: string;
 
-beforeAll(() => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.spawn.json')], { cwd: root, stdio: 'pipe' });
-}, 180000);
+beforeAll(async () => {
+  build = path.join(await compiledApp(), 'app/src');
+}, 300000);
 
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info' };
 

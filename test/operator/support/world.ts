@@ -8,6 +8,7 @@ import { DEPLOYMENTS, EVENTS, FASTAPIAPPS, JOBS, PODS, SECRETS, SERVICEMONITORS,
 import type { KubeObject } from '../../../operator/src/kube/types';
 import { IMAGE_ANNOTATION, WATCHED_SECRET_LABEL } from '../../../operator/src/desired';
 import { newestFirst } from '../../../operator/src/reconcile/plan';
+import { waitFor } from '../../harness/wait';
 
 export type App = FastApiApp & KubeObject;
 
@@ -21,20 +22,9 @@ export type Loose = KubeObject & { [key: string]: any };
 /** Polls fn until it returns a truthy value (which it returns); fails with the last value/error. */
 export type Truthy<T> = Exclude<T, false | '' | 0 | null | undefined>;
 
-export async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000, intervalMs = 100): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as Truthy<T>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+/** waitFor (the one polling helper) for a truthy value: the operator suites' form. */
+export function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000, intervalMs = 100): Promise<Truthy<T>> {
+  return waitFor(what, async () => ((await fn()) || undefined) as Truthy<T> | undefined, timeoutMs, intervalMs);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
