@@ -11,7 +11,7 @@ import { createTestDatabase } from '../harness/postgres';
 import { dbConfig, memoryLogger } from './support';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
-const ALL = ['001_create_items', '002_add_price', '003_add_sentiment'];
+const ALL = ['001_create_items', '002_add_price', '003_add_sentiment', '004_add_updated_at', '005_create_idempotency_keys'];
 
 const variants: [string, string[], boolean][] = [
   ['its first Alembic revision', ['lab-schema.sql'], false],

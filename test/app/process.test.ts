@@ -131,7 +131,7 @@ describe('migrate command', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     const status = await run('migrate.js', ['status'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment');
+    expect(status.stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment, 004_add_updated_at, 005_create_idempotency_keys');
     expect(status.stdout).toContain('pending: (none)');
   });
 
