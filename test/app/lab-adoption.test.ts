@@ -46,6 +46,7 @@ describe.each(variants)('a lab database (%s)', (_name, ddl, hasPrice) => {
       expect(cols).toEqual([
         { column_name: 'created_at', is_nullable: 'NO' }, { column_name: 'description', is_nullable: 'NO' }, { column_name: 'id', is_nullable: 'NO' },
         { column_name: 'name', is_nullable: 'NO' }, { column_name: 'price', is_nullable: 'NO' }, { column_name: 'sentiment', is_nullable: 'YES' }, { column_name: 'sentiment_score', is_nullable: 'YES' },
+        { column_name: 'updated_at', is_nullable: 'NO' },
       ]);
       await expect(admin.query(`INSERT INTO items (name, description, price) VALUES ('n', 'd', -1)`)).rejects.toThrow(/items_price_non_negative/);
 

@@ -27,7 +27,8 @@ const ALL = ['001_create_items', '002_add_price', '003_add_sentiment', '004_add_
 it('when migrating up, down and up again, then the schema follows and status says so', async () => {
   expect(await migrationStatus(knex)).toEqual({ applied: [], pending: ALL });
   expect(await migrateLatest(knex)).toEqual(ALL);
-  expect(await columns()).toEqual(['created_at', 'description', 'id', 'name', 'price', 'sentiment', 'sentiment_score']);
+  expect(await columns()).toEqual(['created_at', 'description', 'id', 'name', 'price', 'sentiment', 'sentiment_score', 'updated_at']);
+  expect(await knex.schema.hasTable('idempotency_keys')).toBe(true);
   const indexes = (await knex.raw("select indexname from pg_indexes where tablename = 'items'")).rows.map((r: { indexname: string }) => r.indexname);
   expect(indexes).toEqual(expect.arrayContaining(['items_pkey', 'ix_items_name', 'ix_items_sentiment']));
   await expect(knex('items').insert({ name: 'x', description: 'y', price: -1 })).rejects.toThrow(/items_price_non_negative/);
