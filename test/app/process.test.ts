@@ -149,6 +149,31 @@ describe('migrate command', () => {
   });
 });
 
+describe('crash-only', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase('crash');
+    // Preloaded into the server: on SIGUSR2, a promise rejection that nothing handles.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-only-'));
+    fs.writeFileSync(path.join(dir, 'reject.cjs'), "process.on('SIGUSR2', () => { Promise.reject(new Error('nobody handles this')); });\n");
+  });
+  afterAll(async () => {
+    await db.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when a promise rejection goes unhandled, then it is logged as fatal and the process exits 1', async () => {
+    const s = await spawnServer({ DATABASE_URL: db.url, MIGRATE_ON_START: 'true', NODE_OPTIONS: `--require ${path.join(dir, 'reject.cjs')}` });
+    expect((await fetch(`http://127.0.0.1:${s.port}/livez`)).status).toBe(200);
+    s.child.kill('SIGUSR2');
+    const code = await Promise.race([s.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    expect(code).toBe(1);
+    const fatal = s.logs.find((l) => l.level === 'fatal');
+    expect(fatal).toMatchObject({ msg: 'unhandled promise rejection: exiting', err: expect.objectContaining({ message: 'nobody handles this' }) });
+  });
+});
+
 describe('graceful shutdown', () => {
   let db: TestDatabase;
   beforeAll(async () => {
