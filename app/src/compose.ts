@@ -98,7 +98,7 @@ export function compose(opts: ComposeOptions): Composition {
   const scoringPool = model ? startScoringPool(opts.sentimentWorkers ?? 0, workerFile, log, metrics) : undefined;
   const sentiment = new SentimentService(model, observer, scoringPool);
   const items = new ItemsService(new KnexItemsRepository(db), sentiment, observer);
-  const probe = new HealthProbe(() => pingDatabase(db.pool, healthTimeoutMs));
+  const probe = new HealthProbe(() => pingDatabase(db.probePool, healthTimeoutMs)); // its own connection: never queued behind requests
   const database = { ping: () => probe.check() };
   metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok });
   const readiness = new Readiness();
