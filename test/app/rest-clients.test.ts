@@ -119,6 +119,9 @@ describe('conditional requests (item 3)', () => {
 });
 
 describe('API versioning (item 1)', () => {
+  /** The URLs the generated client called, in order. */
+  const called: string[] = [];
+
   /** A client generated from the served OpenAPI document: one function per operationId, URLs from its servers. */
   async function generatedClient(): Promise<Record<string, (args?: { path?: Record<string, string | number>; query?: string; body?: object }) => request.Test>> {
     const doc = (await request(t.app).get('/openapi.json').expect(200)).body as {
@@ -132,6 +135,7 @@ describe('API versioning (item 1)', () => {
         if (method === 'servers' || method === 'parameters') continue;
         ops[(op as { operationId: string }).operationId] = (args = {}) => {
           const url = server + path.replace(/\{(\w+)\}/g, (_, k: string) => String(args.path?.[k])) + (args.query ? `?${args.query}` : '');
+          called.push(url);
           const req = (request(t.app) as unknown as Record<string, (u: string) => request.Test>)[method]!(url);
           return args.body ? req.send(args.body) : req;
         };
@@ -146,15 +150,15 @@ describe('API versioning (item 1)', () => {
     expect(created.headers.location).toBe(`/v1/items/${created.body.id}`);
     expect(created.headers.deprecation).toBeUndefined();
     const read = await api.read_item_items__item_id__get!({ path: { item_id: created.body.id } }).expect(200);
-    expect(read.req.path).toBe(`/v1/items/${created.body.id}`);
+    expect(called[1]).toBe(`/v1/items/${created.body.id}`);
     expect(read.body).toEqual(created.body);
     expect(read.headers.deprecation).toBeUndefined();
     await api.patch_item_items__item_id__patch!({ path: { item_id: created.body.id }, body: { price: 2 } }).expect(200);
     expect((await api.read_items_items_get!({ query: 'name=generated' }).expect(200)).body).toHaveLength(1);
     expect((await api.predict_sentiment_predict_post!({ body: { text: 'Nothing works' } }).expect(200)).body.sentiment).toBe('negative');
     expect((await api.model_info_model_info_get!().expect(200)).body.labels).toHaveLength(3);
-    const health = await api.health_check_health_get!().expect(200);
-    expect(health.req.path).toBe('/health');
+    await api.health_check_health_get!().expect(200);
+    expect(called[called.length - 1]).toBe('/health');
     await api.readyz_readyz_get!().expect(200);
     await api.delete_item_items__item_id__delete!({ path: { item_id: created.body.id } }).expect(204);
   });

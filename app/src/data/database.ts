@@ -11,6 +11,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig, MigrationConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { outsideRequest } from '../observability/request-scope.js';
 import type { PoolStats } from '../observability/metrics.js';
 
 type Db = DatabaseConfig & { url: string };
@@ -52,7 +53,8 @@ function knexLog(log?: Logger): Knex.Config['log'] {
 }
 
 function logConnectionErrors(conn: pg.Client, log?: Logger): void {
-  conn.on('error', (err) => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection error'));
+  // A pooled connection serves many requests: its events are no single request's.
+  conn.on('error', (err) => outsideRequest(() => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection error')));
 }
 
 /**
