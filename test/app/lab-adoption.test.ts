@@ -64,3 +64,32 @@ describe.each(variants)('a lab database (%s)', (_name, ddl, hasPrice) => {
     }
   });
 });
+
+describe('a lab database with negative prices (the lab allowed them)', () => {
+  it('when `migrate latest` runs, then it refuses naming how many items and which ids, changing nothing; once they are fixed, it succeeds', async () => {
+    const db = await createTestDatabase('labneg');
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    const c = compose({ db: dbConfig(db.url), logger: memoryLogger().logger });
+    try {
+      await admin.query(fixture('lab-schema.sql'));
+      await admin.query(fixture('lab-add-price.sql'));
+      await admin.query(`INSERT INTO items (name, description, price) VALUES ('fine', 'd', 5), ('refund', 'd', -3), ('typo', 'd', -100), ('unpriced', 'd', NULL)`);
+      const ids = (await admin.query(`SELECT id FROM items WHERE price < 0 ORDER BY id`)).rows.map((r: { id: number }) => r.id);
+      await expect(migrateLatest(c.knex)).rejects.toThrow(new RegExp(`2 item\\(s\\).*negative price.*ids ${ids.join(', ')}\\.`));
+      // Nothing changed: the NULL price is still NULL, no constraint, 002 not recorded.
+      expect((await admin.query(`SELECT price FROM items WHERE name = 'unpriced'`)).rows[0].price).toBeNull();
+      expect((await migrationStatus(c.knex)).applied).not.toContain('002_add_price');
+      await admin.query('UPDATE items SET price = 0 WHERE price < 0');
+      expect((await migrateLatest(c.knex)).length).toBeGreaterThan(0);
+      expect((await migrationStatus(c.knex)).pending).toEqual([]);
+      expect((await admin.query(`SELECT name, price FROM items ORDER BY id`)).rows).toEqual([
+        { name: 'fine', price: 5 }, { name: 'refund', price: 0 }, { name: 'typo', price: 0 }, { name: 'unpriced', price: 0 },
+      ]);
+    } finally {
+      await c.close();
+      await admin.end();
+      await db.drop();
+    }
+  });
+});
