@@ -45,6 +45,8 @@ export interface Composition {
   scoringPool?: ScoringPool;
   /** Drained on shutdown: /readyz turns 503. */
   readiness: Readiness;
+  /** Scores adopted lab rows that have no sentiment, in batches (start.ts runs it after listening). */
+  backfillSentiment(batchSize?: number): Promise<number>;
   /** Closes the database pool and terminates the scoring workers. */
   close(): Promise<void>;
 }
@@ -119,6 +121,7 @@ export function compose(opts: ComposeOptions): Composition {
     sentiment,
     scoringPool,
     readiness,
+    backfillSentiment: (batchSize) => items.backfillSentiment(batchSize),
     close: async () => {
       const workers = scoringPool?.threads.length ?? 0;
       const stopWorkers = scoringPool?.close().then(() => log.info({ workers }, 'sentiment workers terminated'));

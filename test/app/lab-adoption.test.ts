@@ -93,3 +93,35 @@ describe('a lab database with negative prices (the lab allowed them)', () => {
     }
   });
 });
+
+describe('adopted lab rows without sentiment', () => {
+  it('when the backfill runs in batches, then every adopted row gets its sentiment and ?sentiment= finds it; a row written meanwhile keeps its own', async () => {
+    const db = await createTestDatabase('labfill');
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    const c = compose({ db: dbConfig(db.url), logger: memoryLogger().logger });
+    try {
+      await admin.query(fixture('lab-schema.sql'));
+      const texts = ['Great product, works well', 'I love it', 'Terrible, it broke', 'Awful.', 'The box is blue.'];
+      for (const [i, d] of texts.entries()) await admin.query('INSERT INTO items (name, description) VALUES ($1, $2)', [`lab ${i}`, d]);
+      await migrateLatest(c.knex);
+      // Failure case before the backfill: adopted rows have no sentiment, so the filter misses them.
+      expect((await request(c.app).get('/items?sentiment=positive').expect(200)).body).toEqual([]);
+      const rewritten = (await admin.query(`SELECT id FROM items WHERE name = 'lab 1'`)).rows[0].id as number;
+      await request(c.app).patch(`/items/${rewritten}`).send({ description: 'Nothing works' }).expect(200);
+
+      expect(await c.backfillSentiment(2)).toBe(4); // 3 batches of at most 2; the rewritten row is skipped
+      const rows = (await admin.query('SELECT name, sentiment FROM items ORDER BY id')).rows;
+      expect(rows).toEqual([
+        { name: 'lab 0', sentiment: 'positive' }, { name: 'lab 1', sentiment: 'negative' }, { name: 'lab 2', sentiment: 'negative' },
+        { name: 'lab 3', sentiment: 'negative' }, { name: 'lab 4', sentiment: 'neutral' },
+      ]);
+      expect((await request(c.app).get('/items?sentiment=positive').expect(200)).body.map((i: { name: string }) => i.name)).toEqual(['lab 0']);
+      expect(await c.backfillSentiment(2)).toBe(0);
+    } finally {
+      await c.close();
+      await admin.end();
+      await db.drop();
+    }
+  });
+});

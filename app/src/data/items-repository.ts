@@ -180,6 +180,23 @@ export class KnexItemsRepository implements ItemsRepository {
     return row ? toVersioned(row) : undefined;
   }
 
+  async withoutSentiment(afterId: number, limit: number): Promise<Pick<Item, 'id' | 'description'>[]> {
+    return guard(this.knex('items').select('id', 'description').whereNull('sentiment').where('id', '>', afterId).orderBy('id').limit(limit));
+  }
+
+  async fillSentiment(rows: Pick<Item, 'id' | 'sentiment' | 'sentiment_score'>[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const values = rows.map(() => '(?::int, ?::varchar, ?::float8)').join(', ');
+    const result = await guard(
+      this.knex.raw<{ rowCount: number }>(
+        `UPDATE items SET sentiment = v.sentiment, sentiment_score = v.score FROM (VALUES ${values}) AS v(id, sentiment, score)
+          WHERE items.id = v.id AND items.sentiment IS NULL`,
+        rows.flatMap((r) => [r.id, r.sentiment, r.sentiment_score]),
+      ),
+    );
+    return result.rowCount;
+  }
+
   async delete(id: number, expected?: ExpectedVersions): Promise<boolean> {
     const query = this.knex('items').where('id', id);
     if (expected) query.whereRaw(`${VERSION}::text = ANY(?)`, [[...expected]]);

@@ -76,6 +76,28 @@ export class ItemsService {
     await this.written(id, undefined, expected);
   }
 
+  /**
+   * Scores the items that have no sentiment (rows adopted from the lab database) in batches, with
+   * a turn of the event loop between them so serving goes on; safe to run on every replica at
+   * once (a row already filled, or rewritten by a request, is left alone). Returns how many it filled.
+   */
+  async backfillSentiment(batchSize = 100): Promise<number> {
+    let filled = 0;
+    let afterId = 0;
+    for (;;) {
+      const batch = await this.repo.withoutSentiment(afterId, batchSize);
+      if (batch.length === 0) return filled;
+      const scored = [];
+      for (const row of batch) {
+        const p = await this.sentiment.score(row.description);
+        scored.push({ id: row.id, sentiment: p.sentiment, sentiment_score: p.score });
+      }
+      filled += await this.repo.fillSentiment(scored);
+      afterId = (batch[batch.length - 1] as { id: number }).id;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
   /** A write that matched no row: 412 if the item exists at another version (If-Match), else 404. */
   private async written(id: number, result: VersionedItem | undefined, expected?: ExpectedVersions): Promise<VersionedItem> {
     if (result) return result;

@@ -34,6 +34,10 @@ export interface ItemsRepository {
   /** Undefined when the id is missing or, with `expected`, at another version. */
   update(id: number, fields: Partial<ItemFields>, expected?: ExpectedVersions): Promise<VersionedItem | undefined>;
   delete(id: number, expected?: ExpectedVersions): Promise<boolean>;
+  /** Up to `limit` items above `afterId` with no sentiment yet (rows adopted from the lab), lowest ids first. */
+  withoutSentiment(afterId: number, limit: number): Promise<Pick<Item, 'id' | 'description'>[]>;
+  /** Stores scores for rows that still have none (a write in between wins); returns how many. */
+  fillSentiment(rows: Pick<Item, 'id' | 'sentiment' | 'sentiment_score'>[]): Promise<number>;
 }
 
 export interface SentimentModel {
