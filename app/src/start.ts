@@ -60,13 +60,6 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
 
   installCrashHandlers(log);
-  // Adopted lab rows have no sentiment (so ?sentiment= missed them): scored in the background, in batches.
-  if (runtime.sentiment.loaded) {
-    runtime
-      .backfillSentiment()
-      .then((items) => items > 0 && log.info({ items }, 'sentiment backfilled for items without one'))
-      .catch((err: unknown) => log.warn({ err }, 'sentiment backfill stopped; the next start resumes it'));
-  }
   installShutdown({
     server,
     readiness: runtime.readiness,
