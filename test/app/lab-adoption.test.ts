@@ -67,12 +67,7 @@ describe.each(variants)('a lab database (%s)', (_name, ddl, hasPrice) => {
 
 describe('a lab database with negative prices (the lab allowed them)', () => {
   it('when `migrate latest` runs, then it refuses naming how many items and which ids, changing nothing; once they are fixed, it succeeds', async () => {
-    const db = await createTestDatabase('labneg');
-    const admin = new Client({ connectionString: db.url });
-    await admin.connect();
-    const c = compose({ db: dbConfig(db.url), logger: memoryLogger().logger });
-    try {
-      await admin.query(fixture('lab-schema.sql'));
+    await onLabDatabase('labneg', async (admin, c) => {
       await admin.query(fixture('lab-add-price.sql'));
       await admin.query(`INSERT INTO items (name, description, price) VALUES ('fine', 'd', 5), ('refund', 'd', -3), ('typo', 'd', -100), ('unpriced', 'd', NULL)`);
       const ids = (await admin.query(`SELECT id FROM items WHERE price < 0 ORDER BY id`)).rows.map((r: { id: number }) => r.id);
@@ -86,22 +81,13 @@ describe('a lab database with negative prices (the lab allowed them)', () => {
       expect((await admin.query(`SELECT name, price FROM items ORDER BY id`)).rows).toEqual([
         { name: 'fine', price: 5 }, { name: 'refund', price: 0 }, { name: 'typo', price: 0 }, { name: 'unpriced', price: 0 },
       ]);
-    } finally {
-      await c.close();
-      await admin.end();
-      await db.drop();
-    }
+    });
   });
 });
 
 describe('adopted lab rows without sentiment', () => {
   it('when the backfill runs in batches, then every adopted row gets its sentiment and ?sentiment= finds it; a row written meanwhile keeps its own', async () => {
-    const db = await createTestDatabase('labfill');
-    const admin = new Client({ connectionString: db.url });
-    await admin.connect();
-    const c = compose({ db: dbConfig(db.url), logger: memoryLogger().logger });
-    try {
-      await admin.query(fixture('lab-schema.sql'));
+    await onLabDatabase('labfill', async (admin, c) => {
       const texts = ['Great product, works well', 'I love it', 'Terrible, it broke', 'Awful.', 'The box is blue.'];
       for (const [i, d] of texts.entries()) await admin.query('INSERT INTO items (name, description) VALUES ($1, $2)', [`lab ${i}`, d]);
       await migrateLatest(c.knex);
@@ -118,10 +104,22 @@ describe('adopted lab rows without sentiment', () => {
       ]);
       expect((await request(c.app).get('/items?sentiment=positive').expect(200)).body.map((i: { name: string }) => i.name)).toEqual(['lab 0']);
       expect(await c.backfillSentiment(2)).toBe(0);
-    } finally {
-      await c.close();
-      await admin.end();
-      await db.drop();
-    }
+    });
   });
 });
+
+/** A fresh database holding the lab's first schema, an admin connection to it and the app composed on it. */
+async function onLabDatabase(prefix: string, fn: (admin: Client, c: ReturnType<typeof compose>) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase(prefix);
+  const admin = new Client({ connectionString: db.url });
+  await admin.connect();
+  const c = compose({ db: dbConfig(db.url), logger: memoryLogger().logger });
+  try {
+    await admin.query(fixture('lab-schema.sql'));
+    await fn(admin, c);
+  } finally {
+    await c.close();
+    await admin.end();
+    await db.drop();
+  }
+}
