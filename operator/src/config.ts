@@ -24,8 +24,12 @@ export interface OperatorConfig {
     renewDeadlineMs: number;
     retryPeriodMs: number;
   };
-  /** host:port of /metrics, /healthz and /readyz */
+  /** host:port of /healthz and /readyz, and of plain-HTTP /metrics unless secureMetricsAddr is set */
   metricsAddr: string;
+  /** host:port of /metrics over HTTPS, authorised through the API server (TokenReview + SubjectAccessReview) */
+  secureMetricsAddr?: string;
+  /** directory with tls.crt and tls.key for the HTTPS metrics server; default: a self-signed certificate made at start */
+  metricsCertDir?: string;
   logLevel: LogLevel;
   maxConcurrentReconciles: number;
   /** every FastApiApp is reconciled at least this often, even without events */
@@ -34,6 +38,10 @@ export interface OperatorConfig {
   crdPollMs: number;
   /** transient API errors (429, 5xx, timeouts) are reported in status and Events only once they persist this long */
   transientErrorThresholdMs: number;
+  /** base URL of the runbooks the generated SLO alerts link to (runbook_url = <base>/<Alert>.md); undefined = the repository path */
+  runbookBaseUrl?: string;
+  /** Prometheus HTTP API for release analysis (analysis/); undefined = no analysis */
+  prometheusUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +92,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   const metricsAddr = env.METRICS_ADDR?.trim() || ':8080';
   const m = /^(.*):(\d{1,5})$/.exec(metricsAddr);
   if (!m || Number(m[2]) > 65535) problems.push(`METRICS_ADDR="${metricsAddr}": expected [host]:port, e.g. :8080`);
+  const secureMetricsAddr = env.METRICS_SECURE_ADDR?.trim() || undefined;
+  const sm = secureMetricsAddr ? /^(.*):(\d{1,5})$/.exec(secureMetricsAddr) : undefined;
+  if (secureMetricsAddr && (!sm || Number(sm[2]) > 65535)) problems.push(`METRICS_SECURE_ADDR="${secureMetricsAddr}": expected [host]:port, e.g. :8443`);
+  const metricsCertDir = env.METRICS_CERT_DIR?.trim() || undefined;
+  for (const f of metricsCertDir ? ['tls.crt', 'tls.key'] : []) {
+    try {
+      readFileSync(`${metricsCertDir}/${f}`);
+    } catch {
+      problems.push(`METRICS_CERT_DIR="${metricsCertDir}": cannot read ${f}`);
+    }
+  }
 
   // kubectl skips files of the list that do not exist; none readable at all is an error here
   const listed = (env.KUBECONFIG ?? '').split(':').filter(Boolean);
@@ -98,6 +117,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   if (listed.length > 0 && kubeconfigPaths.length === 0) {
     problems.push(`KUBECONFIG="${env.KUBECONFIG}": cannot read ${listed.length > 1 ? 'any of these files' : 'it'}`);
   }
+
+  /** An optional http(s) URL, without trailing slashes. */
+  const httpUrl = (name: string, example: string): string | undefined => {
+    const v = env[name]?.trim().replace(/\/+$/, '') || undefined;
+    if (v && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(v)) problems.push(`${name}="${env[name]}": expected an http(s) URL, e.g. ${example}`);
+    return v;
+  };
+  const runbookBaseUrl = httpUrl('RUNBOOK_BASE_URL', 'https://github.com/OWNER/REPO/blob/main/docs/operations/runbooks');
+  const prometheusUrl = httpUrl('PROMETHEUS_URL', 'http://prometheus-operated.monitoring.svc:9090');
 
   const proxyEnv = readProxyEnv(env);
   for (const [name, value] of [['HTTPS_PROXY', proxyEnv.httpsProxy], ['HTTP_PROXY', proxyEnv.httpProxy]] as const) {
@@ -131,11 +159,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
       retryPeriodMs,
     },
     metricsAddr,
+    ...(secureMetricsAddr ? { secureMetricsAddr } : {}),
+    ...(metricsCertDir ? { metricsCertDir } : {}),
     logLevel,
     maxConcurrentReconciles: int('MAX_CONCURRENT_RECONCILES', 8, 1, 256),
     resyncPeriodMs: int('RESYNC_PERIOD_SECONDS', 600, 1, 86_400) * 1000,
     crdPollMs: int('CRD_POLL_SECONDS', 10, 1, 3600) * 1000,
     transientErrorThresholdMs: int('TRANSIENT_ERROR_THRESHOLD_SECONDS', 60, 0, 3600) * 1000,
+    ...(runbookBaseUrl ? { runbookBaseUrl } : {}),
+    ...(prometheusUrl ? { prometheusUrl } : {}),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -150,7 +182,10 @@ export const CONFIG_HELP = `Environment:
   LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: POD_NAMESPACE, the service account's, or default)
   LEADER_ELECTION_ID          name of the Lease (default fastapiapp-operator-leader)
   POD_NAME                    leader identity (default hostname + random suffix)
-  METRICS_ADDR                [host]:port for /metrics, /healthz, /readyz (default :8080)
+  METRICS_ADDR                [host]:port for /healthz, /readyz and (without METRICS_SECURE_ADDR) /metrics (default :8080)
+  METRICS_SECURE_ADDR         [host]:port for /metrics over HTTPS, only for callers the API server authorises
+                              (TokenReview + SubjectAccessReview: get on the non-resource URL /metrics) (default: unset)
+  METRICS_CERT_DIR            tls.crt and tls.key for METRICS_SECURE_ADDR (default: self-signed at start)
   LOG_LEVEL                   ${LOG_LEVELS.join('|')} (default info)
   MAX_CONCURRENT_RECONCILES   parallel reconciles, 1-256 (default 8)
   RESYNC_PERIOD_SECONDS       reconcile every FastApiApp at least this often (default 600)

@@ -56,6 +56,40 @@ export interface PodSpecOptions {
   annotations?: Record<string, string>;
 }
 
+/** A percentage as a string, e.g. "99.9" (the API avoids floats, as Kubernetes APIs do). */
+export type Percent = string;
+
+/**
+ * Service level objectives over the app's own request metrics. When set (and monitoring is
+ * enabled), the operator generates a PrometheusRule with recording rules and burn-rate alerts.
+ */
+export interface SloSpec {
+  /** share of requests answered without a 5xx */
+  availability?: { objective: Percent };
+  /** share of requests answered within threshold (seconds, a bucket boundary of http_request_duration_seconds) */
+  latency?: { threshold: string; objective: Percent };
+  /** SLO period, in days (e.g. 30d); default 30d */
+  window?: string;
+}
+
+/** Ingress to the app port and, once a database is named, egress of the app pods. */
+export interface NetworkPolicyOptions {
+  /** default true */
+  enabled?: boolean;
+  /** namespaces (by name) whose pods may reach the app port; the app's own namespace always may */
+  allowedNamespaces?: string[];
+  /** labels of the pods of the app's namespace that may reach the app port; default: every pod there */
+  allowedPodLabels?: Record<string, string>;
+  /** source CIDRs (e.g. load balancer subnets) that may reach the app port */
+  allowedCIDRs?: string[];
+  /** namespace of the Prometheus that scrapes the metrics port; default monitoring */
+  monitoringNamespace?: string;
+  /** the database: when set, egress is limited to it, cluster DNS and the issuer */
+  database?: { cidr?: string; podLabels?: Record<string, string>; port?: number };
+  /** the auth issuer (JWKS): CIDRs and port the pods may reach when egress is limited */
+  issuer?: { cidrs?: string[]; port?: number };
+}
+
 export interface FastApiAppSpec {
   image: string;
   tag: string;
@@ -73,6 +107,8 @@ export interface FastApiAppSpec {
   progressDeadlineSeconds?: number;
   /** PodDisruptionBudget while replicas > 1 */
   disruptionBudget?: { enabled?: boolean; maxUnavailable?: number | string };
+  slo?: SloSpec;
+  networkPolicy?: NetworkPolicyOptions;
 }
 
 export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';

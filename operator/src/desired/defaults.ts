@@ -3,11 +3,13 @@
 // that never went through the API server (unit tests, dry runs).
 import {
   DEFAULT_DATABASE_SECRET_KEY,
+  DEFAULT_ISSUER_PORT,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
+  DEFAULT_MONITORING_NAMESPACE,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
@@ -18,7 +20,7 @@ import {
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
 } from '../api/defaults';
-import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
+import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, SloSpec, TopologySpread } from '../api/types';
 
 /** A spec with every defaulted field filled in. */
 export interface DefaultedSpec {
@@ -36,6 +38,14 @@ export interface DefaultedSpec {
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
   progressDeadlineSeconds: number;
+  /** absent: no SLO (no PrometheusRule); the window is defaulted by the builder, not the schema (slo has no {} default) */
+  slo?: SloSpec;
+  networkPolicy: {
+    enabled: boolean; allowedNamespaces: string[]; allowedPodLabels?: Record<string, string>; allowedCIDRs: string[]; monitoringNamespace: string;
+    /** port has no schema default (an absent database stays absent): the builder defaults it */
+    database?: { cidr?: string; podLabels?: Record<string, string>; port?: number };
+    issuer: { cidrs: string[]; port: number };
+  };
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -49,6 +59,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
   const migration = spec.migration ?? {};
   const monitoring = spec.monitoring ?? {};
   const pod = spec.pod ?? {};
+  const np = spec.networkPolicy ?? {};
   return {
     image: spec.image,
     tag: spec.tag,
@@ -93,6 +104,16 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
     disruptionBudget: {
       enabled: spec.disruptionBudget?.enabled ?? true,
       maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,
+    },
+    ...(spec.slo ? { slo: copy(spec.slo) } : {}),
+    networkPolicy: {
+      enabled: np.enabled ?? true,
+      allowedNamespaces: [...(np.allowedNamespaces ?? [])],
+      ...(np.allowedPodLabels ? { allowedPodLabels: { ...np.allowedPodLabels } } : {}),
+      allowedCIDRs: [...(np.allowedCIDRs ?? [])],
+      monitoringNamespace: np.monitoringNamespace ?? DEFAULT_MONITORING_NAMESPACE,
+      ...(np.database ? { database: copy(np.database) } : {}),
+      issuer: { cidrs: [...(np.issuer?.cidrs ?? [])], port: np.issuer?.port ?? DEFAULT_ISSUER_PORT },
     },
   };
 }

@@ -4,16 +4,17 @@
 import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
-  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, digestOf, MIGRATION_CONTAINER, withDefaults,
+  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildNetworkPolicy, buildPrometheusRule, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, wantsPrometheusRule, digestOf, MIGRATION_CONTAINER, withDefaults,
   type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { Condition } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { isTransient } from '../kube/errors';
 import type { EventRecorder, EventType } from '../kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
-import type { Deployment, Job, KubeObject, Pod, PodDisruptionBudget, Service, Unstructured } from '../kube/types';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PODS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import type { Deployment, Job, KubeObject, NetworkPolicy, Pod, PodDisruptionBudget, Service, Unstructured } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
+import type { SecretAccess } from '../runtime/secret-watches';
 import { findCondition, transitions } from './conditions';
 import { NameConflictError } from './errors';
 import { needsApply, withAppliedHash } from './diff';
@@ -28,9 +29,11 @@ export interface Caches {
   services: CacheView<Service>;
   jobs: CacheView<Job> & { ownedBy(namespace: string, uid: string): Job[] };
   serviceMonitors: CacheView<Unstructured> & { isServed(namespace: string): boolean };
+  prometheusRules: CacheView<Unstructured> & { isServed(namespace: string): boolean };
   disruptionBudgets: CacheView<PodDisruptionBudget>;
-  /** Secrets as hashes per key (no values) */
-  secrets: { get(namespace: string, name: string): SecretDigest | undefined };
+  networkPolicies: CacheView<NetworkPolicy>;
+  /** marked Secrets as hashes per key (no values); watch() starts a namespace's watch and waits for its first list */
+  secrets: { get(namespace: string, name: string): SecretDigest | undefined; watch(namespace: string): Promise<SecretAccess> };
 }
 
 /** The children as the caches hold them, whoever controls them. */
@@ -51,6 +54,8 @@ export interface ReconcilerOptions {
    * touching status or emitting Events until they have lasted this long; then ReconcileError.
    */
   transientErrorThresholdMs: number;
+  /** base URL of the runbooks linked from the SLO alerts (default: the repository path) */
+  runbookBaseUrl?: string;
 }
 
 export class Reconciler {
@@ -90,6 +95,9 @@ export class Reconciler {
     }
 
     const spec = withDefaults(app.spec);
+    // Before building the Deployment: its pod template carries the Secret's hash once it is known.
+    const secretAccess = await this.caches.secrets.watch(namespace);
+    const secret = secretAccess === 'denied' ? 'denied' : this.secretHash(app, spec) === undefined ? 'unmarked' : 'watched';
     const desiredJob = buildMigrationJob(app);
     const { observed, live } = this.observe(app, desiredJob.metadata!.name!);
     const digest = observed.targetJob && needsDigest(app, spec, observed) ? await this.migratedDigest(observed.targetJob, log) : undefined;
@@ -107,6 +115,7 @@ export class Reconciler {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
       steps.push(this.client.delete(SERVICEMONITORS, namespace, childName(app)).then(() => { after.serviceMonitor = undefined; }));
     }
+    steps.push(this.ensureSloRule(app, log));
     const ownBudget = live.disruptionBudget && controlledBy(live.disruptionBudget, app) ? live.disruptionBudget : undefined;
     if (wantsDisruptionBudget(app)) {
       steps.push(this.ensure(app, PDBS, this.caches.disruptionBudgets, buildDisruptionBudget(app, plan.runImage) as PodDisruptionBudget, live.disruptionBudget, log)
@@ -114,6 +123,14 @@ export class Reconciler {
     } else if (ownBudget) {
       log.info({ child: `PodDisruptionBudget/${childName(app)}` }, 'one replica or disabled: deleting the PodDisruptionBudget');
       steps.push(this.client.delete(PDBS, namespace, childName(app)).then(() => undefined));
+    }
+    const policy = this.caches.networkPolicies.get(namespace, childName(app));
+    if (spec.networkPolicy.enabled) {
+      steps.push(this.ensure(app, NETWORKPOLICIES, this.caches.networkPolicies, buildNetworkPolicy(app, plan.runImage) as NetworkPolicy, policy, log)
+        .then(() => undefined));
+    } else if (policy && controlledBy(policy, app)) {
+      log.info({ child: `NetworkPolicy/${childName(app)}` }, 'networkPolicy disabled: deleting the NetworkPolicy');
+      steps.push(this.client.delete(NETWORKPOLICIES, namespace, childName(app)).then(() => undefined));
     }
     for (const job of plan.deleteJobs) {
       log.info({ child: `Job/${job}` }, 'deleting a migration Job (superseded while running, or beyond the history limit)');
@@ -137,7 +154,7 @@ export class Reconciler {
     if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
     if (!error) this.transientSince.delete(key);
 
-    const status = computeStatus(app, spec, { plan, observed: after, error }, now);
+    const status = computeStatus(app, spec, { plan, observed: after, error, secret }, now);
     await this.announce(app, this.announced.get(key) ?? app.status?.conditions, status, log);
     this.announced.set(key, status.conditions ?? []);
     try {
@@ -148,6 +165,22 @@ export class Reconciler {
       log.error({ err: statusErr }, 'could not record the failure in status');
     }
     if (error) throw error;
+  }
+
+  /**
+   * The PrometheusRule of spec.slo, when its CRD is served; deleted (if ours) when spec.slo or
+   * monitoring is turned off. Nothing else depends on it, so status does not track it.
+   */
+  private async ensureSloRule(app: FastApiApp & KubeObject, log: Logger): Promise<void> {
+    const { namespace } = app.metadata;
+    if (!this.caches.prometheusRules.isServed(namespace)) return;
+    const live = this.caches.prometheusRules.get(namespace, childName(app));
+    if (wantsPrometheusRule(app)) {
+      await this.ensure(app, PROMETHEUSRULES, this.caches.prometheusRules, buildPrometheusRule(app, this.options.runbookBaseUrl) as Unstructured, live, log);
+    } else if (live && controlledBy(live, app)) {
+      log.info({ child: `PrometheusRule/${childName(app)}` }, 'spec.slo or monitoring off: deleting the PrometheusRule');
+      await this.client.delete(PROMETHEUSRULES, namespace, childName(app));
+    }
   }
 
   /**
