@@ -22,7 +22,7 @@ it('when requests hit templated, unmatched and failing routes, then labels use t
   await request(t.app).get('/items/abc').expect(422);
   await request(t.app).get('/no/such/route/12345').expect(404);
   await request(t.app).post('/predict').send({ text: 'Nothing works' }).expect(200);
-  await request(t.app).post('/items').set('Content-Type', 'application/json').send('{bad').expect(400);
+  await request(t.app).post('/items').set('Content-Type', 'application/json').send('{bad').expect(422);
   await request(t.app).get('/docs/').expect(200);
   await request(t.app).get('/docs/swagger-ui.css').expect(200);
 
@@ -32,7 +32,7 @@ it('when requests hit templated, unmatched and failing routes, then labels use t
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/items/:id', status_code: '404' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/items/:id', status_code: '422' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: UNMATCHED_ROUTE, status_code: '404' })).toBe(1);
-  expect(sample(m, 'http_requests_total', { method: 'POST', route: '/items', status_code: '400' })).toBe(1);
+  expect(sample(m, 'http_requests_total', { method: 'POST', route: '/items', status_code: '422' })).toBe(1);
   expect(sample(m, 'http_request_duration_seconds_count', { method: 'POST', route: '/items', status_code: '201' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/docs', status_code: '200' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/docs/*', status_code: '200' })).toBe(1);

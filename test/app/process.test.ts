@@ -132,7 +132,7 @@ describe('migrate command', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     const status = await run('migrate.js', ['status'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment');
+    expect(status.stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment, 004_add_updated_at, 005_create_idempotency_keys');
     expect(status.stdout).toContain('pending: (none)');
   });
 
@@ -147,6 +147,31 @@ describe('migrate command', () => {
     const r = await run('migrate.js', ['sideways'], { DATABASE_URL: db.url });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('usage');
+  });
+});
+
+describe('crash-only', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase('crash');
+    // Preloaded into the server: on SIGUSR2, a promise rejection that nothing handles.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-only-'));
+    fs.writeFileSync(path.join(dir, 'reject.cjs'), "process.on('SIGUSR2', () => { Promise.reject(new Error('nobody handles this')); });\n");
+  });
+  afterAll(async () => {
+    await db.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when a promise rejection goes unhandled, then it is logged as fatal and the process exits 1', async () => {
+    const s = await spawnServer({ DATABASE_URL: db.url, MIGRATE_ON_START: 'true', NODE_OPTIONS: `--require ${path.join(dir, 'reject.cjs')}` });
+    expect((await fetch(`http://127.0.0.1:${s.port}/livez`)).status).toBe(200);
+    s.child.kill('SIGUSR2');
+    const code = await Promise.race([s.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    expect(code).toBe(1);
+    const fatal = s.logs.find((l) => l.level === 'fatal');
+    expect(fatal).toMatchObject({ msg: 'unhandled promise rejection: exiting', err: expect.objectContaining({ message: 'nobody handles this' }) });
   });
 });
 

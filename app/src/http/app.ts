@@ -1,10 +1,11 @@
 // createApp(deps): the Express application, without listening (tests use supertest / port 0).
-// Reads like a table of contents: settings, per-request context, CORS, routes, 405, 404, errors.
+// Reads like a table of contents: settings, per-request context, CORS, API version, routes, 405, 404, errors.
 import cors from 'cors';
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFound } from './errors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { apiVersion } from './middleware/api-version.js';
 import { requestContext } from './middleware/request-context.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,12 +18,14 @@ export type { AppDeps } from './deps.js';
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('etag', false); // hashing every body costs throughput; clients of this API do not revalidate
+  app.set('etag', false); // hashing every body costs throughput; items carry their version as ETag (conditional.ts)
 
   app.use(requestContext(deps.metrics, deps.logger));
   if (deps.corsOrigins && deps.corsOrigins.length > 0) {
     app.use(cors({ origin: deps.corsOrigins.includes('*') ? '*' : [...deps.corsOrigins] }));
   }
+
+  app.use(apiVersion);
 
   // Routes on the app's own router, hot ones first (each route a request passes costs a path
   // match); a sub-router per module would add a whole router dispatch to every request.
