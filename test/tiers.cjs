@@ -27,12 +27,14 @@ const UNIT = [
   'test/operator/analysis-gates.test.ts',
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
+  'test/operator/releases-plan.test.ts',
   'test/operator/status.test.ts',
   'test/operator/workqueue.test.ts',
 ];
 
 /** The real one-node cluster: one suite at a time (each holds the machine-wide cluster lock). */
 const CLUSTER = [
+  'test/docs/local-quickstart.test.ts',
   'test/e2e/whole-path.test.ts',
   'test/e2e-monitoring/prometheus-operator.test.ts',
 ];

@@ -1,7 +1,25 @@
 // The lab's schema-evolution exercise: items gain an integer price (>= 0, default 0).
 // A lab database that did the exercise already has `price` (nullable): NULLs become 0, and the
-// column gets this schema's type, default, NOT NULL and check.
+// column gets this schema's type, default, NOT NULL and check. The lab allowed negative prices,
+// which the check forbids: rather than guess a value for them, the migration refuses, naming how
+// many and which ids (docs/app/migrations.md), and changes nothing.
 import type { Knex } from 'knex';
+
+/** Ids named in the refusal (all are counted). */
+const SHOWN_IDS = 20;
+
+async function refuseNegativePrices(knex: Knex): Promise<void> {
+  const { rows } = await knex.raw<{ rows: { n: string; ids: number[] | null }[] }>(
+    `SELECT count(*) AS n, (array_agg(id ORDER BY id))[1:${SHOWN_IDS}] AS ids FROM items WHERE price < 0`,
+  );
+  const n = Number(rows[0]?.n ?? 0);
+  if (n === 0) return;
+  const ids = (rows[0]?.ids ?? []).join(', ') + (n > SHOWN_IDS ? ', ...' : '');
+  throw new Error(
+    `002_add_price: ${n} item(s) of the lab database have a negative price, which this schema forbids (CHECK price >= 0); ids ${ids}. ` +
+      'Decide what they should be (e.g. UPDATE items SET price = 0 WHERE price < 0) and run the migration again; it changed nothing.',
+  );
+}
 
 // The type change and NOT NULL run only on the lab-adoption path (before this app serves the
 // table); the check is added with the column, in the release that introduced price.
@@ -13,6 +31,7 @@ export const lintAllow = {
 
 export async function up(knex: Knex): Promise<void> {
   if (await knex.schema.hasColumn('items', 'price')) {
+    await refuseNegativePrices(knex);
     await knex.raw('UPDATE items SET price = 0 WHERE price IS NULL');
     await knex.raw('ALTER TABLE items ALTER COLUMN price TYPE integer USING round(price)::integer, ALTER COLUMN price SET DEFAULT 0, ALTER COLUMN price SET NOT NULL');
   } else {

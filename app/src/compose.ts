@@ -63,6 +63,8 @@ export interface Composition {
   scoringPool?: ScoringPool;
   /** Drained on shutdown: /readyz turns 503. */
   readiness: Readiness;
+  /** Scores adopted lab rows that have no sentiment, in batches (start.ts runs it after listening). */
+  backfillSentiment(batchSize?: number): Promise<number>;
   /** Closes the database pool and terminates the scoring workers. */
   close(): Promise<void>;
 }
@@ -130,7 +132,7 @@ export function compose(opts: ComposeOptions): Composition {
   const scoringPool = model ? startScoringPool(opts.sentimentWorkers ?? 0, workerFile, log, metrics) : undefined;
   const sentiment = new SentimentService(model, observer, scoringPool, opts.scoring);
   const items = new ItemsService(new KnexItemsRepository(db), sentiment, observer);
-  const probe = new HealthProbe(() => pingDatabase(db.pool, healthTimeoutMs));
+  const probe = new HealthProbe(() => pingDatabase(db.probePool, healthTimeoutMs)); // its own connection: never queued behind requests
   const database = { ping: () => probe.check() };
   const schema = new SchemaCheck(appliedMigrationNames(db.pool, healthTimeoutMs), requiredMigrations(opts.migrations ?? migrations));
   metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok, scoringPending: () => sentiment.pending });
@@ -155,6 +157,7 @@ export function compose(opts: ComposeOptions): Composition {
     sentiment,
     scoringPool,
     readiness,
+    backfillSentiment: (batchSize) => items.backfillSentiment(batchSize),
     close: async () => {
       const workers = scoringPool?.threads.length ?? 0;
       const stopWorkers = scoringPool?.close().then(() => log.info({ workers }, 'sentiment workers terminated'));

@@ -86,14 +86,19 @@ async function main(): Promise<void> {
   });
 }
 
-/** Crash-only for the unexpected: state may be corrupt, so log and exit; the orchestrator restarts us. */
+/**
+ * Crash-only for the unexpected: state may be corrupt, so log and exit; the orchestrator restarts
+ * us. A rejection nobody handled is such a case too (a lost error, a request left hanging). The
+ * fatal line is written before the exit (the log destination flushes on 'exit').
+ */
 function installCrashHandlers(log: Logger): void {
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception: exiting');
     process.exit(1);
   });
   process.on('unhandledRejection', (reason) => {
-    log.error({ err: reason }, 'unhandled promise rejection');
+    log.fatal({ err: reason }, 'unhandled promise rejection: exiting');
+    process.exit(1);
   });
 }
 

@@ -44,8 +44,10 @@ export const CLUSTER_RULES = [
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   // delete: a migration Job superseded while it runs, and finished ones beyond the history limit.
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-  // list: once a migration Job succeeded, its pod's imageID gives the digest the Deployment pins.
-  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+  // list/watch, label-selected (component=migration): why a migration pod cannot start
+  // (ImagePullFailed, MigrationPodFailed), the digest it ran (its imageID, pinned by the Deployment)
+  // and the migrate CLI's result (its termination message).
+  { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
   // delete: the budget goes when replicas drop to 1 or it is disabled.
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   // delete: the policy goes when spec.networkPolicy.enabled turns false.

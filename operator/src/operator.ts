@@ -2,14 +2,16 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { canonicalJson, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION } from './desired/index';
+import {
+  canonicalJson, COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_SELECTOR, MIGRATION_COMPONENT, RETRY_MIGRATION_ANNOTATION,
+} from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { DEFAULT_RETRY, Transport } from './kube/transport';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
-import { objectKey, type Deployment, type Job, type KubeObject, type NetworkPolicy, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PODS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { objectKey, type Deployment, type Job, type KubeObject, type NetworkPolicy, type Pod, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
@@ -53,6 +55,17 @@ export interface OperatorHandle {
 
 type App = FastApiApp & KubeObject;
 
+/** A migration pod without its spec and managed fields: the cache keeps metadata and status. */
+function slimPod(pod: Pod): Pod {
+  const { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp, deletionTimestamp } = pod.metadata;
+  const out: Pod = {
+    metadata: { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp },
+    status: { phase: pod.status?.phase, containerStatuses: pod.status?.containerStatuses },
+  };
+  if (deletionTimestamp) out.metadata.deletionTimestamp = deletionTimestamp;
+  return out;
+}
+
 export async function startOperator(options: StartOptions): Promise<OperatorHandle> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
@@ -69,7 +82,11 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const networkPolicies = informer<NetworkPolicy>(NETWORKPOLICIES, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   const prometheusRules = informer<Unstructured>(PROMETHEUSRULES, MANAGED_BY_SELECTOR, config.crdPollMs);
-  const all = [apps, deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors, prometheusRules];
+  // Migration pods only (label-selected), reduced to what is read: why one cannot start, the
+  // digest it ran, the migrate CLI's termination message.
+  const pods = new InformerSet<Pod>(client, namespaces,
+    { resource: PODS, labelSelector: `${MANAGED_BY_SELECTOR},${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`, transform: slimPod }, log);
+  const all = [apps, deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors, prometheusRules, pods];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -98,6 +115,12 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     },
   });
   for (const children of [deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors, prometheusRules]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  // a migration pod carries its app's name (instance label); the Job owns it, the app owns the Job
+  const enqueueApp = (p: KubeObject): void => {
+    const app = p.metadata.labels?.[INSTANCE_LABEL];
+    if (app && p.metadata.namespace) queue.add(`${p.metadata.namespace}/${app}`);
+  };
+  pods.on({ upsert: enqueueApp, delete: enqueueApp });
   const enqueueReaders = (s: KubeObject): void => {
     for (const a of apps.list()) {
       if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
@@ -121,7 +144,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   }
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, networkPolicies, secrets },
+  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, networkPolicies, secrets, pods },
     new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs, runbookBaseUrl: config.runbookBaseUrl });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));

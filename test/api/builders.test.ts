@@ -145,7 +145,7 @@ describe('desired-state builders', () => {
     expect(job.spec!.backoffLimit).toBe(2);
     expect(job.spec!.activeDeadlineSeconds).toBe(600);
     expect(job.spec!.template.spec!.restartPolicy).toBe('Never');
-    expect(job.spec!.template.spec!.containers[0]!.command).toEqual(['node', 'dist/app/src/migrate.js', 'latest']);
+    expect(job.spec!.template.spec!.containers[0]!.command).toEqual(['node', 'dist/app/src/migrate.js', 'pre']);
     // The Service exposes only the app port; Prometheus scrapes each pod's metrics port.
     expect(serviceMonitor.spec.endpoints).toEqual([{ targetPort: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' }]);
     expect(withDefaults(app.spec)).toMatchObject({ paused: false, migration: { enabled: true }, monitoring: { enabled: true } });
@@ -236,6 +236,8 @@ describe('desired-state builders', () => {
       fastApiApp({ service: { type: 'NodePort' } }),
       fastApiApp({ monitoring: { interval: '1m' } }),
       fastApiApp({ paused: true }),
+      fastApiApp({ resources: { requests: { cpu: '2' } } }),
+      fastApiApp({ pod: { nodeSelector: { pool: 'b' } } }),
       { ...base, metadata: { ...base.metadata, annotations: { unrelated: 'x' } } },
     ];
     for (const app of unrelated) expect(buildMigrationJob(app).metadata!.name).toBe(name);
@@ -249,6 +251,22 @@ describe('desired-state builders', () => {
     expect(new Set([name, ...names]).size).toBe(inputs.length + 1);
     expect(buildMigrationJob(retried('2')).metadata!.annotations).toMatchObject({ 'fastapiapp.io/retry': '2' });
     for (const n of [name, ...names]) expect(n).toMatch(/^items-migrate-[0-9a-f]{10}$/);
+  });
+
+  it('when the referenced Secret value changes (another database), then the Job inputs change; the post-deploy Job runs the post command under its own name', () => {
+    const app = fastApiApp();
+    const one = buildMigrationJob(app, 'hash-one');
+    const two = buildMigrationJob(app, 'hash-two');
+    expect(one.metadata!.name).not.toBe(two.metadata!.name);
+    expect(one.metadata!.annotations!['fastapiapp.io/inputs-hash']).not.toBe(two.metadata!.annotations!['fastapiapp.io/inputs-hash']);
+    expect(one.spec!.template.metadata!.annotations).toMatchObject({ 'fastapiapp.io/database-secret-hash': 'hash-one' });
+    const post = buildMigrationJob(app, 'hash-one', 'post');
+    expect(post.metadata!.name).not.toBe(one.metadata!.name);
+    expect(post.metadata!.annotations).toMatchObject({ 'fastapiapp.io/migration-phase': 'post' });
+    expect(one.spec!.template.spec!.containers[0]!.command).toEqual(['node', 'dist/app/src/migrate.js', 'pre']);
+    expect(post.spec!.template.spec!.containers[0]!.command).toEqual(['node', 'dist/app/src/migrate.js', 'post']);
+    // exit 3 (rollback blocked) and 4 (lint failed) fail the Job at once: no retry can fix them
+    expect(one.spec!.podFailurePolicy!.rules).toEqual([{ action: 'FailJob', onExitCodes: { containerName: 'migrate', operator: 'In', values: [3, 4] } }]);
   });
 
   it('when pod settings are given, then the app pods (and the migration pod where it matters) carry them; spreading defaults to zones and nodes', () => {

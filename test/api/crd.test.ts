@@ -55,7 +55,7 @@ describe('FastApiApp CRD on the API server', () => {
     expect(stored.spec).toMatchObject({
       port: 8000,
       service: { type: 'ClusterIP', port: 80 },
-      migration: { enabled: true, command: ['node', 'dist/app/src/migrate.js', 'latest'], backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 },
+      migration: { enabled: true, command: ['node', 'dist/app/src/migrate.js', 'pre'], postDeployCommand: ['node', 'dist/app/src/migrate.js', 'post'], postDeployDelaySeconds: 0, backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 },
       monitoring: { enabled: true, path: '/metrics', interval: '30s' },
       paused: false,
       databaseSecretRef: { name: 'items-app-database', key: 'DATABASE_URL' },
@@ -154,7 +154,7 @@ describe('FastApiApp CRD on the API server', () => {
   it('when migration is disabled, then an empty command is accepted', async () => {
     const res = await create('no-migration', minimalSpec({ migration: { enabled: false, command: [] } }));
     expect(res.status).toBe(201);
-    expect(res.body.spec.migration).toEqual({ enabled: false, command: [], backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 });
+    expect(res.body.spec.migration).toEqual({ enabled: false, command: [], postDeployCommand: ['node', 'dist/app/src/migrate.js', 'post'], postDeployDelaySeconds: 0, backoffLimit: 2, activeDeadlineSeconds: 600, jobsHistoryLimit: 3 });
   });
 
   it('when the name is not a DNS-1035 label, then it is rejected naming metadata.name', async () => {

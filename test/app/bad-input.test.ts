@@ -70,10 +70,19 @@ describe('POST /items validation (422, FastAPI shape)', () => {
 });
 
 describe('transport-level errors', () => {
-  it('when the JSON is malformed, then 400', async () => {
-    const res = await request(t.app).post('/items').set('Content-Type', 'application/json').send('{"name": "x",').expect(400);
+  it('when the JSON is malformed, then 422 json_invalid at the position of the error, as FastAPI answers, and nothing is stored', async () => {
+    const before = await t.knex('items').count<{ count: string }[]>('* as count');
+    const res = await request(t.app).post('/items').set('Content-Type', 'application/json').send('{"name": "x",').expect(422);
     expectClean(res);
-    expect(res.body.detail).toMatch(/JSON/);
+    expect(res.body).toEqual({ detail: [{ loc: ['body', expect.any(Number)], msg: 'JSON decode error', type: 'json_invalid' }] });
+    const at = (await request(t.app).post('/items').set('Content-Type', 'application/json').send('{"name" "x"}').expect(422)).body.detail[0].loc;
+    expect(at).toEqual(['body', 8]);
+    for (const path of ['/items/1', '/predict']) {
+      const method = path === '/predict' ? 'post' : 'put';
+      expect((await request(t.app)[method](path).set('Content-Type', 'application/json').send('nope').expect(422)).body.detail[0].type).toBe('json_invalid');
+    }
+    const after = await t.knex('items').count<{ count: string }[]>('* as count');
+    expect(after[0]?.count).toBe(before[0]?.count);
   });
 
   it('when the body is over 1 MB, then 413', async () => {

@@ -36,8 +36,8 @@ it('when 200 items are created in parallel, then 200 distinct ids exist and each
 
 it('when served by createHttpServer, then Express features still work (errors, 404, headers, docs)', async () => {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const bad = await request(base).post('/items').set('Content-Type', 'application/json').send('{oops').expect(400);
-  expect(bad.body).toEqual({ detail: 'Malformed JSON body' });
+  const bad = await request(base).post('/items').set('Content-Type', 'application/json').send('{oops').expect(422);
+  expect(bad.body).toEqual({ detail: [{ loc: ['body', 1], msg: 'JSON decode error', type: 'json_invalid' }] });
   expect(bad.headers['x-powered-by']).toBeUndefined();
   await request(base).get('/nope').expect(404, { detail: 'Not Found' });
   await request(base).get('/items?limit=2&sentiment=positive').expect(200);

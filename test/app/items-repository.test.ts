@@ -49,10 +49,10 @@ it('when rows hold timestamps of any precision and offset, and the session time 
 
     const repo = new KnexItemsRepository(database);
     expect((await knex.raw('SHOW timezone')).rows[0].TimeZone).toBe('America/New_York');
-    expect(await Promise.all(ids.map(async (id) => (await repo.findById(id))!.created_at))).toEqual(expected);
+    expect(await Promise.all(ids.map(async (id) => (await repo.findById(id))!.item.created_at))).toEqual(expected);
     expect((await repo.list({ limit: 1000, offset: 0, after_id: ids[0]! - 1 })).map((i) => i.created_at)).toEqual(expected);
-    expect((await repo.update(ids[4]!, { price: 1 }))!.created_at).toBe(expected[4]);
-    const created = await repo.create({ name: 'n', description: 'd', price: 0, sentiment: 'neutral', sentiment_score: 0 });
+    expect((await repo.update(ids[4]!, { price: 1 }))!.item.created_at).toBe(expected[4]);
+    const { item: created } = await repo.create({ name: 'n', description: 'd', price: 0, sentiment: 'neutral', sentiment_score: 0 });
     const stored = (await pg.query('SELECT created_at FROM items WHERE id = $1', [created.id])).rows[0].created_at as Date;
     expect(created.created_at).toBe(stored.toISOString());
   } finally {

@@ -11,7 +11,7 @@ import { createTestDatabase } from '../harness/postgres';
 import { dbConfig, memoryLogger } from './support';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
-const ALL = ['001_create_items', '002_add_price', '003_add_sentiment'];
+const ALL = ['001_create_items', '002_add_price', '003_add_sentiment', '004_add_updated_at', '005_create_idempotency_keys'];
 
 const variants: [string, string[], boolean][] = [
   ['its first Alembic revision', ['lab-schema.sql'], false],
@@ -46,6 +46,7 @@ describe.each(variants)('a lab database (%s)', (_name, ddl, hasPrice) => {
       expect(cols).toEqual([
         { column_name: 'created_at', is_nullable: 'NO' }, { column_name: 'description', is_nullable: 'NO' }, { column_name: 'id', is_nullable: 'NO' },
         { column_name: 'name', is_nullable: 'NO' }, { column_name: 'price', is_nullable: 'NO' }, { column_name: 'sentiment', is_nullable: 'YES' }, { column_name: 'sentiment_score', is_nullable: 'YES' },
+        { column_name: 'updated_at', is_nullable: 'NO' },
       ]);
       await expect(admin.query(`INSERT INTO items (name, description, price) VALUES ('n', 'd', -1)`)).rejects.toThrow(/items_price_non_negative/);
 
@@ -63,3 +64,62 @@ describe.each(variants)('a lab database (%s)', (_name, ddl, hasPrice) => {
     }
   });
 });
+
+describe('a lab database with negative prices (the lab allowed them)', () => {
+  it('when `migrate latest` runs, then it refuses naming how many items and which ids, changing nothing; once they are fixed, it succeeds', async () => {
+    await onLabDatabase('labneg', async (admin, c) => {
+      await admin.query(fixture('lab-add-price.sql'));
+      await admin.query(`INSERT INTO items (name, description, price) VALUES ('fine', 'd', 5), ('refund', 'd', -3), ('typo', 'd', -100), ('unpriced', 'd', NULL)`);
+      const ids = (await admin.query(`SELECT id FROM items WHERE price < 0 ORDER BY id`)).rows.map((r: { id: number }) => r.id);
+      await expect(migrateLatest(c.knex)).rejects.toThrow(new RegExp(`2 item\\(s\\).*negative price.*ids ${ids.join(', ')}\\.`));
+      // Nothing changed: the NULL price is still NULL, no constraint, 002 not recorded.
+      expect((await admin.query(`SELECT price FROM items WHERE name = 'unpriced'`)).rows[0].price).toBeNull();
+      expect((await migrationStatus(c.knex)).applied).not.toContain('002_add_price');
+      await admin.query('UPDATE items SET price = 0 WHERE price < 0');
+      expect((await migrateLatest(c.knex)).length).toBeGreaterThan(0);
+      expect((await migrationStatus(c.knex)).pending).toEqual([]);
+      expect((await admin.query(`SELECT name, price FROM items ORDER BY id`)).rows).toEqual([
+        { name: 'fine', price: 5 }, { name: 'refund', price: 0 }, { name: 'typo', price: 0 }, { name: 'unpriced', price: 0 },
+      ]);
+    });
+  });
+});
+
+describe('adopted lab rows without sentiment', () => {
+  it('when the backfill runs in batches, then every adopted row gets its sentiment and ?sentiment= finds it; a row written meanwhile keeps its own', async () => {
+    await onLabDatabase('labfill', async (admin, c) => {
+      const texts = ['Great product, works well', 'I love it', 'Terrible, it broke', 'Awful.', 'The box is blue.'];
+      for (const [i, d] of texts.entries()) await admin.query('INSERT INTO items (name, description) VALUES ($1, $2)', [`lab ${i}`, d]);
+      await migrateLatest(c.knex);
+      // Failure case before the backfill: adopted rows have no sentiment, so the filter misses them.
+      expect((await request(c.app).get('/items?sentiment=positive').expect(200)).body).toEqual([]);
+      const rewritten = (await admin.query(`SELECT id FROM items WHERE name = 'lab 1'`)).rows[0].id as number;
+      await request(c.app).patch(`/items/${rewritten}`).send({ description: 'Nothing works' }).expect(200);
+
+      expect(await c.backfillSentiment(2)).toBe(4); // 3 batches of at most 2; the rewritten row is skipped
+      const rows = (await admin.query('SELECT name, sentiment FROM items ORDER BY id')).rows;
+      expect(rows).toEqual([
+        { name: 'lab 0', sentiment: 'positive' }, { name: 'lab 1', sentiment: 'negative' }, { name: 'lab 2', sentiment: 'negative' },
+        { name: 'lab 3', sentiment: 'negative' }, { name: 'lab 4', sentiment: 'neutral' },
+      ]);
+      expect((await request(c.app).get('/items?sentiment=positive').expect(200)).body.map((i: { name: string }) => i.name)).toEqual(['lab 0']);
+      expect(await c.backfillSentiment(2)).toBe(0);
+    });
+  });
+});
+
+/** A fresh database holding the lab's first schema, an admin connection to it and the app composed on it. */
+async function onLabDatabase(prefix: string, fn: (admin: Client, c: ReturnType<typeof compose>) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase(prefix);
+  const admin = new Client({ connectionString: db.url });
+  await admin.connect();
+  const c = compose({ db: dbConfig(db.url), logger: memoryLogger().logger });
+  try {
+    await admin.query(fixture('lab-schema.sql'));
+    await fn(admin, c);
+  } finally {
+    await c.close();
+    await admin.end();
+    await db.drop();
+  }
+}

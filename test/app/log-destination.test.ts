@@ -1,18 +1,18 @@
 // The default log destination batches a turn's lines into one write: nothing may be lost or reordered
 // by that, not at a burst, not at process.exit, a crash or a fatal line followed by SIGKILL.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../app/src/observability/logger';
 import { lineBatchingDestination } from '../../app/src/observability/log-destination';
+import { compiledApp } from './app-build';
 
-const root = path.resolve(__dirname, '../..');
-const build = path.join(root, '.cache/app-build/app/src/observability');
+let build: string;
 
-beforeAll(() => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.spawn.json')], { cwd: root, stdio: 'pipe' });
-}, 180000);
+beforeAll(async () => {
+  build = path.join(await compiledApp(), 'app/src/observability');
+}, 300000);
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logdest-'))));

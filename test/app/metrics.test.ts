@@ -2,6 +2,7 @@
 import { Client } from 'pg';
 import request from 'supertest';
 import { UNMATCHED_ROUTE } from '../../app/src/observability/metrics';
+import { metricValue as sample } from '../harness/metrics.cjs';
 import { adminUrl } from '../harness/postgres';
 import { startTestApp, type TestApp } from './support';
 
@@ -13,13 +14,6 @@ afterAll(async () => {
   await t.stop();
 });
 
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.split(' ').pop());
-  }
-  return undefined;
-}
 
 it('when requests hit templated, unmatched and failing routes, then labels use templates and fixed values', async () => {
   const id = (await request(t.app).post('/items').send({ name: 'a', description: 'I love it' })).body.id;
@@ -28,7 +22,7 @@ it('when requests hit templated, unmatched and failing routes, then labels use t
   await request(t.app).get('/items/abc').expect(422);
   await request(t.app).get('/no/such/route/12345').expect(404);
   await request(t.app).post('/predict').send({ text: 'Nothing works' }).expect(200);
-  await request(t.app).post('/items').set('Content-Type', 'application/json').send('{bad').expect(400);
+  await request(t.app).post('/items').set('Content-Type', 'application/json').send('{bad').expect(422);
   await request(t.app).get('/docs/').expect(200);
   await request(t.app).get('/docs/swagger-ui.css').expect(200);
 
@@ -38,7 +32,7 @@ it('when requests hit templated, unmatched and failing routes, then labels use t
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/items/:id', status_code: '404' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/items/:id', status_code: '422' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: UNMATCHED_ROUTE, status_code: '404' })).toBe(1);
-  expect(sample(m, 'http_requests_total', { method: 'POST', route: '/items', status_code: '400' })).toBe(1);
+  expect(sample(m, 'http_requests_total', { method: 'POST', route: '/items', status_code: '422' })).toBe(1);
   expect(sample(m, 'http_request_duration_seconds_count', { method: 'POST', route: '/items', status_code: '201' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/docs', status_code: '200' })).toBe(1);
   expect(sample(m, 'http_requests_total', { method: 'GET', route: '/docs/swagger-ui.css', status_code: '200' })).toBe(1);
@@ -57,10 +51,19 @@ it('when requests hit templated, unmatched and failing routes, then labels use t
   expect(m).toMatch(/^process_cpu_user_seconds_total /m);
 });
 
-it('when the app is created twice in one process, then registries do not collide', async () => {
+it('when the app is created twice in one process, then registries do not collide: each counts only its own requests, each family once', async () => {
   const other = await startTestApp('metrics2');
   try {
-    await request(other.metricsApp).get('/metrics').expect(200);
+    const mine = async (app: TestApp) => sample((await request(app.metricsApp).get('/metrics').expect(200)).text, 'http_requests_total', { route: '/health', status_code: '200' }) ?? 0;
+    const [firstBefore, otherBefore] = [await mine(t), await mine(other)];
+    await request(other.app).get('/health').expect(200);
+    await request(other.app).get('/health').expect(200);
+    expect(await mine(other)).toBe(otherBefore + 2);
+    expect(await mine(t)).toBe(firstBefore);
+    const text = (await request(other.metricsApp).get('/metrics').expect(200)).text;
+    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    expect(families.length).toBeGreaterThan(10);
+    expect(new Set(families).size).toBe(families.length);
   } finally {
     await other.stop();
   }

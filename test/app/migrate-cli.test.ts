@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres';
 
 const root = path.resolve(__dirname, '../..');
 const builds = path.join(root, '.cache/migrate-cli', String(process.pid));
-const SHIPPED = ['001_create_items', '002_add_price', '003_add_sentiment'];
+const SHIPPED = ['001_create_items', '002_add_price', '003_add_sentiment', '004_add_updated_at', '005_create_idempotency_keys'];
 
 const addColumn = (column: string) => `exports.up = (knex) => knex.schema.alterTable('items', (t) => { t.text('${column}'); });
 exports.down = (knex) => knex.schema.alterTable('items', (t) => { t.dropColumn('${column}'); });
@@ -40,9 +40,9 @@ let bad: string;
 beforeAll(() => {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.spawn.json'), '--outDir', path.join(builds, 'base')], { cwd: root, stdio: 'pipe' });
   r1 = path.join(builds, 'base');
-  r2 = release('r2', { '004_add_note': addColumn('note'), '005_add_rating': addColumn('rating') });
-  r3 = release('r3', { '004_add_note': addColumn('note'), '005_add_rating': addColumn('rating'), '006_drop_note': dropColumn('note') });
-  bad = release('bad', { '004_drop_description': dropColumnPre('description') });
+  r2 = release('r2', { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating') });
+  r3 = release('r3', { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating'), '106_drop_note': dropColumn('note') });
+  bad = release('bad', { '104_drop_description': dropColumnPre('description') });
 }, 180000);
 afterAll(() => {
   fs.rmSync(builds, { recursive: true, force: true });
@@ -102,26 +102,26 @@ describe('a release history r1 -> r2 -> r3 (r3 has a contract migration), then r
     const r = await migrate(r1, 'pre', db);
     expect(r.code).toBe(0);
     expect(r.resultText!.trim().split('\n')).toHaveLength(1);
-    expect(r.result).toEqual({ command: 'pre', result: 'applied', applied: SHIPPED, head: '003_add_sentiment', aheadBy: 0, blockedBy: null, pendingPost: [], message: `applied ${SHIPPED.join(', ')}` });
-    expect((await migrate(r1, 'pre', db)).result).toMatchObject({ result: 'upToDate', applied: [], head: '003_add_sentiment' });
+    expect(r.result).toEqual({ command: 'pre', result: 'applied', applied: SHIPPED, head: '005_create_idempotency_keys', aheadBy: 0, blockedBy: null, pendingPost: [], message: `applied ${SHIPPED.join(', ')}` });
+    expect((await migrate(r1, 'pre', db)).result).toMatchObject({ result: 'upToDate', applied: [], head: '005_create_idempotency_keys' });
   });
 
   it('when r2 runs pre and r1 is rolled back to, then r1 exits 0: "ahead", nothing to do', async () => {
-    expect((await migrate(r2, 'pre', db)).result).toMatchObject({ result: 'applied', applied: ['004_add_note', '005_add_rating'] });
+    expect((await migrate(r2, 'pre', db)).result).toMatchObject({ result: 'applied', applied: ['104_add_note', '105_add_rating'] });
     const r = await migrate(r1, 'pre', db);
     expect(r.code).toBe(0);
-    expect(r.result).toEqual({ command: 'pre', result: 'ahead', applied: [], head: '005_add_rating', aheadBy: 2, blockedBy: null, pendingPost: [], message: 'database is 2 migrations ahead of this image; nothing to do' });
+    expect(r.result).toEqual({ command: 'pre', result: 'ahead', applied: [], head: '105_add_rating', aheadBy: 2, blockedBy: null, pendingPost: [], message: 'database is 2 migrations ahead of this image; nothing to do' });
     expect(r.stdout).toContain('database is 2 migrations ahead of this image; nothing to do');
   });
 
   it('when r3 runs pre, then its contract migration waits; post applies it', async () => {
     const pre = await migrate(r3, 'pre', db);
     expect(pre.code).toBe(0);
-    expect(pre.result).toMatchObject({ result: 'upToDate', applied: [], pendingPost: ['006_drop_note'] });
+    expect(pre.result).toMatchObject({ result: 'upToDate', applied: [], pendingPost: ['106_drop_note'] });
     expect(await columns(db)).toContain('note');
     const post = await migrate(r3, 'post', db);
     expect(post.code).toBe(0);
-    expect(post.result).toMatchObject({ command: 'post', result: 'applied', applied: ['006_drop_note'], head: '006_drop_note', pendingPost: [] });
+    expect(post.result).toMatchObject({ command: 'post', result: 'applied', applied: ['106_drop_note'], head: '106_drop_note', pendingPost: [] });
     expect(await columns(db)).not.toContain('note');
   });
 
@@ -129,9 +129,9 @@ describe('a release history r1 -> r2 -> r3 (r3 has a contract migration), then r
     const before = await columns(db);
     const r = await migrate(name === 'r1' ? r1 : r2, 'pre', db);
     expect(r.code).toBe(3);
-    expect(r.result).toMatchObject({ command: 'pre', result: 'blocked', applied: [], head: '006_drop_note', blockedBy: '006_drop_note' });
-    expect(r.result!.message).toMatch(/^rollback blocked by contract migration 006_drop_note, applied \d{4}-\d\d-\d\dT/);
-    expect(r.stdout).toContain('rollback blocked by contract migration 006_drop_note');
+    expect(r.result).toMatchObject({ command: 'pre', result: 'blocked', applied: [], head: '106_drop_note', blockedBy: '106_drop_note' });
+    expect(r.result!.message).toMatch(/^rollback blocked by contract migration 106_drop_note, applied \d{4}-\d\d-\d\dT/);
+    expect(r.stdout).toContain('rollback blocked by contract migration 106_drop_note');
     expect(await columns(db)).toEqual(before);
   });
 });
@@ -150,16 +150,16 @@ describe('a destructive pre-deploy migration', () => {
     const r = await migrate(bad, command, db);
     expect(r.code).toBe(4);
     expect(r.result).toMatchObject({ command, result: 'lintFailed', applied: [] });
-    expect(r.result!.message).toContain('migration 004_drop_description: rule drop-column on items: alter table "items" drop column "description"');
-    expect(r.stderr).toContain('migration 004_drop_description: rule drop-column on table items');
+    expect(r.result!.message).toContain('migration 104_drop_description: rule drop-column on items: alter table "items" drop column "description"');
+    expect(r.stderr).toContain('migration 104_drop_description: rule drop-column on table items');
     expect(await columns(db)).toContain('description');
-    expect((await migrate(r1, 'status', db)).stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment\npending: (none)');
+    expect((await migrate(r1, 'status', db)).stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment, 004_add_updated_at, 005_create_idempotency_keys\npending: (none)');
   });
 
   it('when the safe release lints, then it exits 0', async () => {
     const r = await migrate(r2, 'lint', db);
     expect(r.code).toBe(0);
-    expect(r.result).toMatchObject({ command: 'lint', result: 'lintPassed', message: 'lint passed: 004_add_note, 005_add_rating' });
+    expect(r.result).toMatchObject({ command: 'lint', result: 'lintPassed', message: 'lint passed: 104_add_note, 105_add_rating' });
     expect(await columns(db)).not.toContain('note');
   });
 });

@@ -22,12 +22,13 @@ async function columns(): Promise<string[]> {
   return rows.map((r: { column_name: string }) => r.column_name).sort();
 }
 
-const ALL = ['001_create_items', '002_add_price', '003_add_sentiment'];
+const ALL = ['001_create_items', '002_add_price', '003_add_sentiment', '004_add_updated_at', '005_create_idempotency_keys'];
 
 it('when migrating up, down and up again, then the schema follows and status says so', async () => {
   expect(await migrationStatus(knex)).toEqual({ applied: [], pending: ALL, ahead: [], pendingPost: [] });
   expect(await migrateLatest(knex)).toEqual(ALL);
-  expect(await columns()).toEqual(['created_at', 'description', 'id', 'name', 'price', 'sentiment', 'sentiment_score']);
+  expect(await columns()).toEqual(['created_at', 'description', 'id', 'name', 'price', 'sentiment', 'sentiment_score', 'updated_at']);
+  expect(await knex.schema.hasTable('idempotency_keys')).toBe(true);
   const indexes = (await knex.raw("select indexname from pg_indexes where tablename = 'items'")).rows.map((r: { indexname: string }) => r.indexname);
   expect(indexes).toEqual(expect.arrayContaining(['items_pkey', 'ix_items_name', 'ix_items_sentiment']));
   await expect(knex('items').insert({ name: 'x', description: 'y', price: -1 })).rejects.toThrow(/items_price_non_negative/);
@@ -88,7 +89,8 @@ describe('migrations beside serving traffic', () => {
 
   it('when a long transaction holds a lock the migration needs, then serving reads wait at most about lock_timeout, the migration retries and succeeds once the lock is gone', async () => {
     await migrateLatest(mk);
-    await mk.migrate.down(migratorConfig); // 003 pending again: it ALTERs items, which needs ACCESS EXCLUSIVE
+    await mk.migrate.down(migratorConfig); // 005 (a new table), then
+    await mk.migrate.down(migratorConfig); // 004 pending again: it ALTERs items, which needs ACCESS EXCLUSIVE
     await holder.query('BEGIN');
     await holder.query('SELECT count(*) FROM items'); // ACCESS SHARE until COMMIT
 
@@ -105,7 +107,7 @@ describe('migrations beside serving traffic', () => {
     }
     await reader.end();
     await holder.query('COMMIT');
-    expect(await running).toEqual(['003_add_sentiment']);
+    expect(await running).toEqual(['004_add_updated_at', '005_create_idempotency_keys']);
     expect(retries).toBeGreaterThanOrEqual(1);
     expect(Math.max(...waits)).toBeLessThan(migration.lockTimeoutMs + 400);
   });

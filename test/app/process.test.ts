@@ -1,6 +1,6 @@
 // The built server and migrate CLI as real processes: config errors exit 1 naming the variable,
 // the migrate command (what the operator's Job runs), and rollout-safe SIGTERM (keep-alive traffic, in-flight requests).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,13 +10,14 @@ import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
 import { PostgresCluster } from '../harness/postgres/cluster';
 import { freePort } from '../harness/free-port.cjs';
+import { compiledApp } from './app-build';
 
 const root = path.resolve(__dirname, '../..');
-const build = path.join(root, '.cache/app-build/app/src');
+let build: string;
 
-beforeAll(() => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.spawn.json')], { cwd: root, stdio: 'pipe' });
-}, 180000);
+beforeAll(async () => {
+  build = path.join(await compiledApp(), 'app/src');
+}, 300000);
 
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info' };
 
@@ -131,7 +132,7 @@ describe('migrate command', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     const status = await run('migrate.js', ['status'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment');
+    expect(status.stdout).toContain('applied: 001_create_items, 002_add_price, 003_add_sentiment, 004_add_updated_at, 005_create_idempotency_keys');
     expect(status.stdout).toContain('pending: (none)');
   });
 
@@ -146,6 +147,31 @@ describe('migrate command', () => {
     const r = await run('migrate.js', ['sideways'], { DATABASE_URL: db.url });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('usage');
+  });
+});
+
+describe('crash-only', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase('crash');
+    // Preloaded into the server: on SIGUSR2, a promise rejection that nothing handles.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-only-'));
+    fs.writeFileSync(path.join(dir, 'reject.cjs'), "process.on('SIGUSR2', () => { Promise.reject(new Error('nobody handles this')); });\n");
+  });
+  afterAll(async () => {
+    await db.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when a promise rejection goes unhandled, then it is logged as fatal and the process exits 1', async () => {
+    const s = await spawnServer({ DATABASE_URL: db.url, MIGRATE_ON_START: 'true', NODE_OPTIONS: `--require ${path.join(dir, 'reject.cjs')}` });
+    expect((await fetch(`http://127.0.0.1:${s.port}/livez`)).status).toBe(200);
+    s.child.kill('SIGUSR2');
+    const code = await Promise.race([s.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    expect(code).toBe(1);
+    const fatal = s.logs.find((l) => l.level === 'fatal');
+    expect(fatal).toMatchObject({ msg: 'unhandled promise rejection: exiting', err: expect.objectContaining({ message: 'nobody handles this' }) });
   });
 });
 

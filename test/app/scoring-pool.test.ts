@@ -3,7 +3,6 @@
 // client left while it was queued is dropped unscored (and the request counted as 499); close()
 // terminates the workers. Real worker threads running the compiled worker (a worker cannot load
 // TypeScript), real Postgres behind the app.
-import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -13,16 +12,15 @@ import { RequestAbortedError, ScoringFailedError, ServiceUnavailableError } from
 import { createSentimentModel } from '../../app/src/domain/sentiment/model';
 import { ScoringPool } from '../../app/src/domain/sentiment/pool';
 import { createHttpServer } from '../../app/src/http/server';
+import { metricValue } from '../harness/metrics.cjs';
 import { postBatches, startTestApp, type TestApp } from './support';
+import { compiledApp } from './app-build';
 
-const root = path.resolve(__dirname, '../..');
-// Its own output directory: process.test.ts compiles into .cache/app-build at the same time.
-const outDir = path.join(root, '.cache/app-build-pool');
-const workerFile = path.join(outDir, 'app/src/domain/sentiment/worker.js');
+let workerFile: string;
 
-beforeAll(() => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.spawn.json'), '--outDir', outDir], { cwd: root, stdio: 'pipe' });
-}, 180000);
+beforeAll(async () => {
+  workerFile = path.join(await compiledApp(), 'app/src/domain/sentiment/worker.js');
+}, 300000);
 
 const model = createSentimentModel();
 const longText = (i: number) => `${i} The battery life is great but the screen cracked after two days. `.repeat(160).slice(0, 10000);
@@ -152,7 +150,8 @@ describe('the app with SENTIMENT_WORKERS=1', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const answers = countAnswers(t.scoringPool!.threads[0] as Worker);
-      const before = (await request(t.metricsApp).get('/metrics')).text.match(/^http_requests_total\{method="POST",route="\/predict\/batch",status_code="499"\} (\d+)$/m)?.[1] ?? '0';
+      const cancelled = async () => metricValue((await request(t.metricsApp).get('/metrics')).text, 'http_requests_total', { method: 'POST', route: '/predict/batch', status_code: '499' }) ?? 0;
+      const before = await cancelled();
       const body = JSON.stringify({ texts: LARGEST });
       const busy = Array.from({ length: 2 }, () => fetch(`http://127.0.0.1:${port}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
       await until(() => t.scoringPool!.queued === 1, 'one batch running, one queued');
@@ -165,8 +164,7 @@ describe('the app with SENTIMENT_WORKERS=1', () => {
       expect(t.scoringPool!.queued).toBe(1);
       for (const r of await Promise.all(busy)) expect(r.status).toBe(200);
       expect(answers.n).toBe(2);
-      const m = (await request(t.metricsApp).get('/metrics')).text;
-      expect(m).toContain(`http_requests_total{method="POST",route="/predict/batch",status_code="499"} ${Number(before) + 1}`);
+      expect(await cancelled()).toBe(before + 1);
       expect(t.logs.find((l) => l.reqId === 'left-queued')).toMatchObject({ level: 'warn', status: 499, route: '/predict/batch' });
     } finally {
       await new Promise((r) => server.close(r));

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../harness/free-port.cjs';
+import { metricSum } from '../harness/metrics.cjs';
 import { cpuSeconds, rssMiB } from './proc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -253,10 +254,7 @@ async function livezUnderFlood(base, seconds, scriptDir) {
 
 /** Total GC pause seconds so far, from the app's own nodejs_gc_duration_seconds. */
 async function gcSeconds(base) {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  let sum = 0;
-  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) sum += Number(m[1]);
-  return sum;
+  return metricSum(await (await fetch(`${base}/metrics`)).text(), 'nodejs_gc_duration_seconds_sum');
 }
 
 /**

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort } from '../harness/free-port.cjs';
+import { metricSum, parseMetrics } from '../harness/metrics.cjs';
 import { numberFlags } from './flags.mjs';
 import sidecar from '../operator/support/sidecar-injector.cjs';
 import { operatorCommand, startBenchControlPlane, waitReady } from './control-plane.mjs';
@@ -58,16 +59,14 @@ function startOperator(kubeconfig, port) {
 
 async function metrics(port) {
   const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const gauge = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(body)?.[1] ?? NaN) / 2 ** 20;
+  const samples = parseMetrics(body);
+  const gauge = (name) => (samples.find((s) => s.name === name)?.value ?? NaN) / 2 ** 20;
   const byVerb = {};
-  let reconciles = 0;
-  for (const m of body.matchAll(/^rest_client_requests_total\{([^}]*)\} (\d+)/gm)) {
-    const verb = /verb="([^"]+)"/.exec(m[1])[1];
-    const resource = /resource="([^"]+)"/.exec(m[1])[1];
-    const key = `${verb} ${resource}`;
-    byVerb[key] = (byVerb[key] ?? 0) + Number(m[2]);
+  for (const s of samples.filter((x) => x.name === 'rest_client_requests_total')) {
+    const key = `${s.labels.verb} ${s.labels.resource}`;
+    byVerb[key] = (byVerb[key] ?? 0) + s.value;
   }
-  for (const m of body.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)) reconciles += Number(m[1]);
+  const reconciles = metricSum(body, 'controller_runtime_reconcile_total');
   return { byVerb, reconciles, heapUsedMb: gauge('nodejs_heap_size_used_bytes'), heapTotalMb: gauge('nodejs_heap_size_total_bytes'), externalMb: gauge('nodejs_external_memory_bytes') };
 }
 
@@ -211,6 +210,8 @@ const kc = new KubeConfig();
 kc.loadFromFile(plane.kubeconfig);
 const client = new KubeClient(kc);
 await client.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name: NS } });
+// the apps' database Secret (the operator starts nothing for an app whose Secret is missing)
+await client.create(R.SECRETS, { metadata: { name: 'db', namespace: NS }, data: { DATABASE_URL: Buffer.from('postgres://app:pw@db/items').toString('base64') } });
 
 const port = await freePort();
 const op = startOperator(plane.kubeconfig, port);

@@ -8,7 +8,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
 import { loadConfig } from '../../operator/src/config';
 import { startOperator, type OperatorHandle } from '../../operator/src/operator';
-import { buildMigrationJob, childName } from '../../operator/src/desired';
+import { buildMigrationJob, childName, digestSecret } from '../../operator/src/desired';
 import { fastApiApp, minimalSpec } from '../api/fixtures';
 import { appsPath, kubeOk, kubeRequest } from '../api/kube-http';
 import { waitFor } from '../harness/wait';
@@ -65,6 +65,10 @@ describe('the operator running with only the shipped RBAC', () => {
   it('when FastApiApps are created, then it leads, creates every kind of child and writes status without a forbidden request', async () => {
     const direct = fastApiApp({ migration: { enabled: false }, slo: { availability: { objective: '99.9' } } }, 'direct', ns);
     const migrated = fastApiApp({}, 'migrated', ns);
+    // the database Secret both apps reference (without it the operator reports SecretNotFound and starts nothing)
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-db', namespace: ns }, data: { DATABASE_URL: Buffer.from('postgres://app:pw@db/items').toString('base64') } };
+    await kubeOk(admin, 'POST', `/api/v1/namespaces/${ns}/secrets`, { body: secret });
+    const secretHash = digestSecret(secret).keyHashes.DATABASE_URL;
     for (const app of [direct, migrated]) {
       await kubeOk(admin, 'POST', appsPath(ns), { body: { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name }, spec: minimalSpec(app.spec) } });
     }
@@ -74,7 +78,7 @@ describe('the operator running with only the shipped RBAC', () => {
     await eventually('Service', exists(`/api/v1/namespaces/${ns}/services/${name}`));
     await eventually('ServiceMonitor', exists(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/${name}`));
     await eventually('PrometheusRule (spec.slo)', exists(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/prometheusrules/${name}`));
-    await eventually('migration Job', exists(`/apis/batch/v1/namespaces/${ns}/jobs/${buildMigrationJob(migrated).metadata!.name}`));
+    await eventually('migration Job', exists(`/apis/batch/v1/namespaces/${ns}/jobs/${buildMigrationJob(migrated, secretHash).metadata!.name}`));
     const status = await eventually('status', async () => (await kubeOk(admin, 'GET', appsPath(ns, name))).status?.observedGeneration);
     expect(status).toBeGreaterThanOrEqual(1);
     const lease = await kubeOk(admin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/rbac-test-${ns}`);

@@ -1,8 +1,10 @@
 // Migration Jobs against the real API server: one running Job per app, history limit, retry,
 // and digest pinning from the migration pod's imageID. The test plays the Job controller (Job
-// status, and the migration pod with its container status) since no controllers run here.
+// status, and the migration pod with its container status) and the garbage collector (a Job
+// deleted with Foreground propagation keeps the foregroundDeletion finalizer until its pods are
+// gone) since no controllers run here.
 import { RETRY_MIGRATION_ANNOTATION } from '../../operator/src/desired';
-import { FASTAPIAPPS, JOBS, PODS } from '../../operator/src/kube/resources';
+import { FASTAPIAPPS } from '../../operator/src/kube/resources';
 import { jobFinished } from '../../operator/src/reconcile/observed';
 import { operatorSuite, ref } from './support/suite';
 import { condition, eventually, image, sleep, type App, type Loose } from './support/world';
@@ -22,23 +24,23 @@ async function migrate(app: App, tag: string): Promise<void> {
   await eventually(async () => (await appNow(app.metadata.name)).status?.migratedImage === ref(tag), `${tag} migrated`);
 }
 
-test('when the tag moves A→B→C while B\'s Job runs, then B\'s Job is deleted before C\'s is created: never two running Jobs', async () => {
+test('when the tag moves A→B→C while B\'s Job runs, then B\'s Job is deleted with Foreground propagation and C\'s is created only once B is gone', async () => {
   const app = await t.world.createApp('abc');
   await migrate(app, 'v1');
   await t.world.patchSpec('abc', { tag: 'v2' });
   const b = await eventually(() => t.world.jobFor(app, ref('v2')), 'Job for B');
-  let maxRunning = 0;
-  const sample = setInterval(() => { void t.world.jobsOf(app).then((j) => { maxRunning = Math.max(maxRunning, running(j).length); }).catch(() => undefined); }, 10);
-  try {
-    await t.world.patchSpec('abc', { tag: 'v3' });
-    const c = await eventually(() => t.world.jobFor(app, ref('v3')), 'Job for C');
-    expect(await t.world.job(b.metadata.name)).toBeUndefined();
-    expect(c.metadata.name).not.toBe(b.metadata.name);
-    await sleep(200);
-  } finally {
-    clearInterval(sample);
-  }
-  expect(maxRunning).toBe(1);
+  await t.world.patchSpec('abc', { tag: 'v3' });
+  // the API server keeps B, being deleted, until the garbage collector removed its pods
+  const held = await eventually(async () => { const j = await t.world.job(b.metadata.name); return j?.metadata.deletionTimestamp && j; }, 'B being deleted');
+  expect(held.metadata.finalizers).toEqual(['foregroundDeletion']);
+  const waiting = await eventually(async () => { const a = await appNow('abc'); return condition(a, 'Migrated')?.reason === 'StoppingSupersededJob' && a; }, 'StoppingSupersededJob');
+  expect(condition(waiting, 'Migrated')?.message).toContain(b.metadata.name);
+  expect(await t.world.jobFor(app, ref('v3'))).toBeUndefined();
+  // B's pods are gone: the collector drops the finalizer, B goes, C starts
+  await t.world.collectForeground(b.metadata.name);
+  const c = await eventually(() => t.world.jobFor(app, ref('v3')), 'Job for C');
+  expect(await t.world.job(b.metadata.name)).toBeUndefined();
+  expect(c.metadata.name).not.toBe(b.metadata.name);
   expect(running(await t.world.jobsOf(app)).map((j) => j.metadata.annotations?.['fastapiapp.io/image'])).toEqual([ref('v3')]);
   await migrate(app, 'v3');
   await eventually(async () => image(await t.world.deployment('abc')) === ref('v3'), 'Deployment on C');
@@ -49,11 +51,10 @@ test('when the tag goes back A→B→A while B\'s Job runs, then A is not migrat
   await migrate(app, 'v1');
   await t.world.patchSpec('aba', { tag: 'v2' });
   const b = await eventually(() => t.world.jobFor(app, ref('v2')), 'Job for B');
-  // hold B's deletion with a finalizer, as a Job whose pods still terminate would be
-  await t.world.mergePatch(JOBS, b.metadata.name, { metadata: { finalizers: ['test.fastapiapp.io/hold'] } });
   await t.world.patchSpec('aba', { tag: 'v1' });
+  // Foreground: B stays, being deleted, while its pods terminate (no garbage collector runs here)
   const held = await eventually(async () => { const j = await t.world.job(b.metadata.name); return j?.metadata.deletionTimestamp && j; }, 'B being deleted');
-  expect(held.metadata.deletionTimestamp).toBeDefined();
+  expect(held.metadata.finalizers).toEqual(['foregroundDeletion']);
   const waiting = await eventually(async () => { const a = await appNow('aba'); return condition(a, 'Migrated')?.reason === 'StoppingSupersededJob' && a; }, 'Migrated=False StoppingSupersededJob');
   expect(condition(waiting, 'Migrated')).toMatchObject({ status: 'False', message: expect.stringContaining(b.metadata.name) });
   expect(condition(waiting, 'Ready')?.status).toBe('False');
@@ -61,7 +62,7 @@ test('when the tag goes back A→B→A while B\'s Job runs, then A is not migrat
   expect(condition(await appNow('aba'), 'Migrated')?.status).toBe('False');
   // B finally goes: A counts as migrated again, without a new Job
   const jobsBefore = (await t.world.jobsOf(app)).length;
-  await t.world.mergePatch(JOBS, b.metadata.name, { metadata: { finalizers: null } });
+  await t.world.collectForeground(b.metadata.name);
   await eventually(async () => condition(await appNow('aba'), 'Migrated')?.status === 'True', 'Migrated=True for A');
   expect((await t.world.jobsOf(app)).length).toBe(jobsBefore - 1);
   expect(image(await t.world.deployment('aba'))).toBe(ref('v1'));
@@ -106,20 +107,11 @@ test('when the migration pod ran a registry digest, then the Deployment runs ima
   const app = await t.world.createApp('pinned');
   const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'Job');
   // the pod the Job controller would have made, with the container status the kubelet reports
-  const pod = await t.world.client.create(PODS, {
-    metadata: { name: `${job.metadata.name}-x7k2p`, namespace: t.ns, labels: job.spec.template.metadata.labels },
-    spec: { ...job.spec.template.spec },
-  } as Loose);
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  await t.world.mergePatch(PODS, pod.metadata.name, {
-    status: {
-      phase: 'Succeeded',
-      containerStatuses: [{
-        name: 'migrate', image: ref('v1'), imageID: `registry.example/items@${digest}`, ready: false, restartCount: 0,
-        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
-      }],
-    },
-  }, 'status');
+  await t.world.jobPod(job, 'Succeeded', {
+    imageID: `registry.example/items@${digest}`,
+    state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now, message: '{"command":"pre","result":"applied","pendingPost":[]}' } },
+  });
   await t.world.finishJob(job.metadata.name, 'succeeded');
   const d = await eventually(async () => { const x = await t.world.deployment('pinned'); return x && image(x) === `${ref('v1')}@${digest}` && x; }, 'pinned Deployment');
   expect(d.metadata.labels?.['app.kubernetes.io/version']).toBe('v1');

@@ -2,7 +2,7 @@
 // adopted (NameConflict), and fields other actors add (a sidecar injector, an extra env var,
 // normalised quantities) cause no re-applies, so steady state stays at zero writes.
 import { DEPLOYMENTS, SERVICES } from '../../operator/src/kube/resources';
-import { operatorSuite, reconcileCount, ref } from './support/suite';
+import { afterReconcile, operatorSuite, reconcileCount, ref } from './support/suite';
 import { injectSidecar } from './support/sidecar-injector.cjs';
 import { condition, eventually, image, sleep, type Loose } from './support/world';
 
@@ -29,7 +29,8 @@ test('when a Service with the child\'s name exists without this app\'s owner ref
   expect(condition(a, 'Ready')).toMatchObject({ status: 'False', reason: 'NameConflict' });
   const events = await eventually(async () => { const e = await t.world.events('taken'); return e.some((x) => x.reason === 'NameConflict') && e; }, 'NameConflict Event');
   expect(events.find((e) => e.reason === 'NameConflict')?.type).toBe('Warning');
-  await sleep(1000); // retried with backoff: still untouched
+  // retried with backoff (a reconcile finished after the Event): still untouched
+  await afterReconcile(t.op, 'the NameConflict Event', async () => undefined);
   const svc = (await t.world.service('taken'))!;
   expect(svc.metadata.resourceVersion).toBe(theirs.metadata.resourceVersion);
   expect(svc.metadata.ownerReferences).toBeUndefined();

@@ -6,7 +6,8 @@ import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { LEASES } from '../../operator/src/kube/resources';
 import type { Lease } from '../../operator/src/kube/types';
 import { startTestOperator, type TestOperator } from './support/operator';
-import { condition, eventually, image, sleep, World } from './support/world';
+import { reconcileCount } from './support/suite';
+import { condition, eventually, image, World } from './support/world';
 
 let kc: KubeConfig;
 let ns: string;
@@ -31,6 +32,13 @@ async function start(identity: string, leaderElect = false): Promise<TestOperato
 }
 
 const ref = (tag: string) => `registry.example/items:${tag}`;
+
+/** The standby read the Lease once more (a retry period) and found it held: only then is "not leader" a result. */
+async function standbyRetried(op: TestOperator): Promise<void> {
+  const reads = () => op.client.requests.counts()['get leases'] ?? 0;
+  const before = reads();
+  await eventually(() => reads() > before, 'the standby retried for the Lease', 10_000);
+}
 const ownedJobs = async (app: string) => (await world.jobs()).filter((j) => j.metadata.ownerReferences?.[0]?.name === app);
 
 test('when the operator is stopped mid-migration and started again, then it finds the running Job, creates no duplicate, and converges', async () => {
@@ -42,7 +50,7 @@ test('when the operator is stopped mid-migration and started again, then it find
   const second = await start('restart-2');
   await eventually(() => second.isReady(), 'second operator synced');
   await eventually(async () => condition(await world.app('restart'), 'Migrated')?.reason === 'MigrationRunning', 'status still MigrationRunning');
-  await sleep(500);
+  await eventually(async () => (await reconcileCount(second)) >= 1, 'the second operator reconciled the app');
   expect(await ownedJobs('restart')).toHaveLength(1);
   expect(second.client.requests.counts()['apply jobs'] ?? 0).toBe(0);
 
@@ -55,7 +63,7 @@ test('when the operator is stopped mid-migration and started again, then it find
   await second.stop({ releaseLease: false });
   const third = await start('restart-3');
   await eventually(() => third.isReady(), 'third operator synced');
-  await sleep(500);
+  await eventually(async () => (await reconcileCount(third)) >= 1, 'the third operator reconciled the app');
   expect(await ownedJobs('restart')).toHaveLength(2);
   expect(image(await world.deployment('restart'))).toBe(ref('v1'));
   await world.finishJob((await world.jobFor(app, ref('v2')))!.metadata.name, 'succeeded');
@@ -71,7 +79,7 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
 
   await world.createApp('led', { migration: { enabled: false } });
   await eventually(() => world.deployment('led'), 'Deployment from the leader');
-  await sleep(2500); // a renew period: the standby keeps trying
+  await standbyRetried(b);
   expect(b.isLeader()).toBe(false);
   expect(b.client.requests.writes(['leases'])).toBe(0);
   expect(a.client.requests.writes(['leases'])).toBeGreaterThan(0);
@@ -92,7 +100,7 @@ test('when two replicas run, then only the leader writes; a clean stop releases 
   // crash: the Lease is not released; the standby waits for it to expire
   const c = await start('replica-c', true);
   await eventually(() => c.isReady(), 'replica-c synced');
-  await sleep(2500);
+  await standbyRetried(c);
   expect(c.isLeader()).toBe(false);
   const crashedAt = Date.now();
   await b.stop({ releaseLease: false });

@@ -110,7 +110,7 @@ test('when the first migration has not finished, then the Service carries no ver
   expect(condition(a, 'Available')).toMatchObject({ status: 'False', reason: 'NoDeployment' });
 });
 
-test('when the database Secret is marked and its referenced key changes, then the pods roll and the migration is not run again', async () => {
+test('when the database Secret is unlabelled, then SecretNotFound says to label it; once labelled and its referenced key changes, the migration runs first (it may name another database), then the pods roll', async () => {
   const annotation = (d: Loose | undefined) => d?.spec.template.metadata.annotations?.[DATABASE_SECRET_HASH_ANNOTATION];
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   await t.world.client.create(SECRETS, {
@@ -118,15 +118,17 @@ test('when the database Secret is marked and its referenced key changes, then th
     data: { DATABASE_URL: b64('postgres://app:one@db/items'), OTHER: b64('x') },
   } as Loose);
   const app = await t.world.createApp('rotate', { databaseSecretRef: { name: 'rotating-db' } });
-  const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'Job');
-  await t.world.finishJob(job.metadata.name, 'succeeded');
-  // not labelled: the operator does not see it, says so, and the pod template carries no hash
+  // not labelled: the operator does not see it, says how to fix it, and starts nothing (its value's hash is a migration input)
   const unmarked = await eventually(async () => { const a = await appNow('rotate'); return condition(a, 'SecretWatched')?.status === 'False' && a; }, 'SecretWatched=False');
   expect(condition(unmarked, 'SecretWatched')).toMatchObject({ reason: 'SecretNotWatched', observedGeneration: unmarked.metadata.generation });
   expect(condition(unmarked, 'SecretWatched')!.message).toContain(`kubectl label secret rotating-db ${WATCHED_SECRET_SELECTOR}`);
-  expect(annotation(await eventually(() => t.world.deployment('rotate'), 'Deployment'))).toBeUndefined();
+  expect(condition(unmarked, 'Degraded')).toMatchObject({ status: 'True', reason: 'SecretNotFound' });
+  expect(condition(unmarked, 'Degraded')!.message).toContain(`kubectl label secret rotating-db ${WATCHED_SECRET_SELECTOR}`);
+  expect(await t.world.jobsOf(app)).toHaveLength(0);
 
   await t.world.mergePatch(SECRETS, 'rotating-db', { metadata: { labels: { [WATCHED_SECRET_LABEL]: 'true' } } });
+  const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'Job');
+  await t.world.finishJob(job.metadata.name, 'succeeded');
   const first = await eventually(async () => { const d = await t.world.deployment('rotate'); return annotation(d) && d; }, 'Deployment with the Secret hash');
   await eventually(async () => condition(await appNow('rotate'), 'SecretWatched')?.reason === 'SecretWatched', 'SecretWatched=True');
   await t.world.rollOut('rotate');
@@ -137,14 +139,18 @@ test('when the database Secret is marked and its referenced key changes, then th
   await sleep(500);
   expect(annotation(await t.world.deployment('rotate'))).toBe(annotation(first));
 
-  // the password in DATABASE_URL changes: a new pod template, Ready=False until it rolled, no new Job
+  // the value of DATABASE_URL changes: a new Job first (the pods keep the old template), then a new pod template
   await t.world.mergePatch(SECRETS, 'rotating-db', { data: { DATABASE_URL: b64('postgres://app:two@db/items') } });
+  const second = await eventually(async () => (await t.world.jobsOf(app)).find((j) => j.metadata.name !== job.metadata.name), 'a Job for the new value');
+  await eventually(async () => condition(await appNow('rotate'), 'Migrated')?.reason === 'MigrationRunning', 'Migrated=False MigrationRunning');
+  expect(annotation(await t.world.deployment('rotate'))).toBe(annotation(first));
+  await t.world.finishJob(second.metadata.name, 'succeeded');
   const rolled = await eventually(async () => { const d = await t.world.deployment('rotate'); return annotation(d) !== annotation(first) && d; }, 'new Secret hash');
   expect(rolled.metadata.generation).toBeGreaterThan(first.metadata.generation!);
   await eventually(async () => condition(await appNow('rotate'), 'Ready')?.reason === 'RollingOut', 'Ready=False RollingOut');
   await t.world.rollOut('rotate');
   await eventually(async () => condition(await appNow('rotate'), 'Ready')?.status === 'True', 'Ready after the rollout');
-  expect(await t.world.jobsOf(app)).toHaveLength(1);
+  expect(await t.world.jobsOf(app)).toHaveLength(2);
   // the hash is not the value
   expect(JSON.stringify(rolled)).not.toContain(b64('postgres://app:two@db/items'));
 });

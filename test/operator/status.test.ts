@@ -6,18 +6,8 @@ import { jobState, rolloutState, serving, type Observed } from '../../operator/s
 import { plan } from '../../operator/src/reconcile/plan';
 import { computeStatus, pausedStatus, sameStatus } from '../../operator/src/reconcile/status';
 import type { Loose } from './support/world';
+import { app, T0, T1 } from './support/pure';
 
-const T0 = '2026-01-01T00:00:00.000Z';
-const T1 = '2026-01-01T00:05:00.000Z';
-
-function app(over: Partial<FastApiApp['spec']> = {}, status?: FastApiApp['status']): FastApiApp {
-  return {
-    apiVersion: 'platform.fastapiapp.io/v1alpha1', kind: 'FastApiApp',
-    metadata: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 3 },
-    spec: { image: 'reg/items', tag: 'v2', databaseSecretRef: { name: 'db' }, ...over },
-    status,
-  };
-}
 const job = (status: unknown): Loose => ({ metadata: { name: 'j' }, spec: {}, status });
 type Cond = { type: string; status: string; reason?: string; message?: string };
 /** A Deployment as the Deployment controller leaves it; `s` is its status (counts and conditions). */
@@ -114,14 +104,21 @@ describe('plan (migrate, then roll out)', () => {
   test('when the migration succeeded and its pod ran a registry digest, then the Deployment runs image:tag@digest', () => {
     const digest = `sha256:${'b'.repeat(64)}`;
     const a = app({}, { image: 'reg/items:v1', migratedImage: 'reg/items:v1' });
-    const target = job({ succeeded: 1 });
-    const p = plan(a, withDefaults(a.spec), seen({ targetJob: target }), digest);
+    const target: Loose = { ...job({ succeeded: 1 }), metadata: { name: 'j', uid: 'job-uid' } };
+    // the migration pod as the cache keeps it: owned by the Job, with the kubelet's imageID
+    const pod: Loose = {
+      metadata: { name: 'j-x1', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'job-uid', controller: true }] },
+      status: { phase: 'Succeeded', containerStatuses: [{ name: 'migrate', imageID: `reg/items@${digest}` }] },
+    };
+    const observed = seen({ targetJob: target, pods: [pod], inputs: { pre: 'in-v2', post: 'post-v2' } });
+    const p = plan(a, withDefaults(a.spec), observed);
     expect(p.runImage).toBe(`reg/items:v2@${digest}`);
-    const s = computeStatus(a, withDefaults(a.spec), { plan: p, observed: seen({ targetJob: target }) }, T0);
+    const s = computeStatus(a, withDefaults(a.spec), { plan: p, observed }, T0);
+    expect(s.history).toEqual([{ image: 'reg/items:v2', inputs: 'in-v2', digest, migratedAt: T0 }]);
     expect(s).toMatchObject({ migratedImage: 'reg/items:v2', imageDigest: digest });
     // later passes read the recorded digest
     const later = app({}, s);
-    expect(plan(later, withDefaults(later.spec), seen()).runImage).toBe(`reg/items:v2@${digest}`);
+    expect(plan(later, withDefaults(later.spec), seen({ inputs: { pre: 'in-v2', post: 'post-v2' } })).runImage).toBe(`reg/items:v2@${digest}`);
     // without migrations there is no digest: the tag
     const off = app({ migration: { enabled: false } }, s);
     expect(plan(off, withDefaults(off.spec), seen()).runImage).toBe('reg/items:v2');
@@ -199,7 +196,7 @@ describe('computeStatus', () => {
   });
 
   test('when a rolled-out app loses its pods, then Ready stays True (the spec is rolled out) and Available=False says it does not serve', () => {
-    const a = app({}, { migratedImage: 'reg/items:v2' });
+    const a = app({}, { migratedImage: 'reg/items:v2', templateHash: 'tpl-1' });
     const down = statusOf(a, seen({ deployment: deployment('reg/items:v2', { replicas: 2, conditions: [unavailable, complete] }) }));
     expect(condition(down, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
     expect(condition(down, 'Ready').status).toBe('True');

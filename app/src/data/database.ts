@@ -11,6 +11,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig, MigrationConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { outsideRequest } from '../observability/request-scope.js';
 import type { PoolStats } from '../observability/metrics.js';
 
 type Db = DatabaseConfig & { url: string };
@@ -52,7 +53,8 @@ function knexLog(log?: Logger): Knex.Config['log'] {
 }
 
 function logConnectionErrors(conn: pg.Client, log?: Logger): void {
-  conn.on('error', (err) => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection error'));
+  // A pooled connection serves many requests: its events are no single request's.
+  conn.on('error', (err) => outsideRequest(() => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection error')));
 }
 
 /**
@@ -84,6 +86,12 @@ function disposeAfterQueryTimeouts(conn: pg.Client): void {
 /** The serving database: the pool, Knex on top of it, its occupancy, and closing both. */
 export interface Database {
   readonly pool: pg.Pool;
+  /**
+   * One connection of its own for health checks: a ping never queues behind the serving pool, so a
+   * slow database (queries held by a lock, long statements, every connection busy) does not make
+   * every replica unready at once; an unreachable one still does.
+   */
+  readonly probePool: pg.Pool;
   readonly knex: Knex;
   stats(): PoolStats;
   close(): Promise<void>;
@@ -115,15 +123,19 @@ export function createDatabase(db: Db, log?: Logger): Database {
   // re-emits the error here, where an unhandled 'error' would end the process.
   pool.on('error', () => undefined);
   const knex = knexFactory({ client: 'pg', connectionPool: pool, log: knexLog(log) });
+  const probePool = new pg.Pool({ ...settings, application_name: 'fastapiapp-probe', max: 1, idleTimeoutMillis: 0 });
+  probePool.on('connect', (conn) => logConnectionErrors(conn, log));
+  probePool.on('error', () => undefined);
   return {
     pool,
+    probePool,
     knex,
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     // Knex does not end a pool it was given. pool.end() waits only for checked-out connections
     // (bounded by the query timeout); closing one to a stalled server is not waited for.
     close: async () => {
       await knex.destroy();
-      await pool.end();
+      await Promise.all([pool.end(), probePool.end()]);
     },
   };
 }

@@ -43,6 +43,27 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+/** A conditional write (If-Match) named a version the item no longer has: someone else changed it. */
+export class PreconditionFailedError extends AppError {
+  constructor() {
+    super(412, 'Precondition Failed: the item changed since that version (read it again)');
+  }
+}
+
+/** Idempotency-Key: a request with this key is still being processed (retry later). */
+export class IdempotencyConflictError extends AppError {
+  constructor() {
+    super(409, 'A request with this Idempotency-Key is still being processed; retry later');
+  }
+}
+
+/** Idempotency-Key reused with a different request body. */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(422, 'This Idempotency-Key was already used with a different request body');
+  }
+}
+
 /** The database could not be reached (refused, timed out, restarting). */
 export class DatabaseUnavailableError extends ServiceUnavailableError {
   constructor(cause?: unknown) {

@@ -54,6 +54,8 @@ export const ListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: LIMITS.listMax, default: LIMITS.listDefault }),
   offset: Int32(0, { default: 0 }),
   sentiment: Type.Optional(Sentiment),
+  // Not in the lab's API: an exact-name filter (served by the index ix_items_name).
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameMax, pattern: STORABLE, description: 'Only items with exactly this name.' })),
   // Not in the lab's API: a keyset cursor, whose cost does not grow with the depth of the page as offset's does.
   after_id: Type.Optional(
     Int32(0, { description: 'Keyset cursor: only items with an id above this one (pass the last id of the previous page). Costs the same at any depth, where offset costs grow with it; offset, if given too, skips rows after the cursor.' }),

@@ -1,6 +1,6 @@
 // createApp(deps): the Express application, without listening (tests use supertest / port 0).
-// Reads like a table of contents: settings, per-request context, security headers, CORS, access
-// control (tokens, rate limits), routes, 405, 404, errors. /metrics is not here: metrics-server.ts.
+// Reads like a table of contents: settings, per-request context, security headers, CORS, API version,
+// access control (tokens, rate limits), routes, 405, 404, errors. /metrics is not here: metrics-server.ts.
 import cors from 'cors';
 import express, { type Express } from 'express';
 import { withSecurity } from './auth/openapi-security.js';
@@ -9,6 +9,7 @@ import { errorHandler, notFound } from './errors.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { accessControl } from './middleware/access.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { apiVersion } from './middleware/api-version.js';
 import { requestContext } from './middleware/request-context.js';
 import { openApiDocument } from './openapi.js';
 import { docsRoutes } from './routes/docs.js';
@@ -21,7 +22,7 @@ export type { AppDeps } from './deps.js';
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('etag', false); // hashing every body costs throughput; clients of this API do not revalidate
+  app.set('etag', false); // hashing every body costs throughput; items carry their version as ETag (conditional.ts)
 
   app.use(requestContext(deps.metrics, deps.logger));
   app.use(securityHeaders());
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
     app.use(cors({ origin: deps.corsOrigins.includes('*') ? '*' : [...deps.corsOrigins] }));
   }
 
+  app.use(apiVersion);
   accessControl(app, deps.access ?? {});
 
   // Routes on the app's own router, hot ones first (each route a request passes costs a path

@@ -1,7 +1,8 @@
 // The one error handler for every route: AppErrors become their status and `detail`; body-parser
-// errors their 4xx; anything else a bare 500. No stack traces or SQL ever reach the client.
+// errors their 4xx (malformed JSON a FastAPI-shaped 422, as the lab answered); anything else a bare
+// 500. No stack traces or SQL ever reach the client.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, ValidationError } from '../domain/errors.js';
+import { AppError, ValidationError, type ValidationIssue } from '../domain/errors.js';
 
 /** Unknown route (FastAPI's body for it). */
 export const notFound: RequestHandler = (_req, res) => {
@@ -16,7 +17,6 @@ interface HttpishError {
 }
 
 const PARSER_ERRORS: Record<string, [number, string]> = {
-  'entity.parse.failed': [400, 'Malformed JSON body'],
   'entity.too.large': [413, 'Request body too large (limit 1 MB)'],
   'encoding.unsupported': [415, 'Unsupported content encoding'],
   'charset.unsupported': [415, 'Unsupported charset: send UTF-8 JSON'],
@@ -40,6 +40,10 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     return;
   }
   const e = err as HttpishError;
+  if (e?.type === 'entity.parse.failed') {
+    res.status(422).json({ detail: [jsonDecodeIssue(err)] });
+    return;
+  }
   const known = e?.type ? PARSER_ERRORS[e.type] : undefined;
   if (known) {
     res.status(known[0]).json({ detail: known[1] });
@@ -53,3 +57,12 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   }
   res.status(500).json({ detail: 'Internal Server Error' });
 };
+
+/**
+ * FastAPI's answer to a body that is not JSON: 422 with one `json_invalid` issue at
+ * ["body", <character position>] (the parser's position, when it names one; else 0).
+ */
+export function jsonDecodeIssue(err: unknown): ValidationIssue {
+  const at = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return { loc: ['body', at ? Number(at[1]) : 0], msg: 'JSON decode error', type: 'json_invalid' };
+}

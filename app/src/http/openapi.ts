@@ -1,5 +1,7 @@
 // The OpenAPI 3.1 document served at /openapi.json (the lab's users had FastAPI's generated docs).
 // Every schema in it is one of domain/schemas.ts, the same values the requests are validated with.
+// The API's paths are listed once, under `servers: /v1` (the lab's unversioned spellings are
+// deprecated aliases, not listed); service endpoints override it with the server root.
 import type { TSchema } from '@sinclair/typebox';
 import { ItemId, LIMITS, ListQuery, NAMED_SCHEMAS } from '../domain/schemas.js';
 
@@ -9,12 +11,20 @@ const detail = (description: string) => ({ description, content: json(ref('Detai
 const idParam = { name: 'item_id', in: 'path', required: true, schema: ItemId };
 const invalid = { description: 'Validation error', content: json(ref('HTTPValidationError')) };
 const bodyErrors = {
-  400: detail('Malformed JSON'),
   413: detail('Body over 1 MB'),
   415: detail('Content type is not application/json'),
-  422: invalid,
+  422: { description: 'Validation error, or a body that is not JSON (type json_invalid)', content: json(ref('HTTPValidationError')) },
 };
 const dbDown = { 503: detail('Database unavailable') };
+/** Service endpoints: not versioned (a path-level server overrides the document's /v1). */
+const unversioned = [{ url: '/', description: 'Service endpoints are not versioned' }];
+const header = (name: string, description: string) => ({ name, in: 'header', required: false, schema: { type: 'string' }, description });
+const etagHeader = { ETag: { description: "The item's version (changes on every write)", schema: { type: 'string' } } };
+const ifMatch = header('If-Match', 'Apply only if the item is still at this ETag (else 412: lost-update protection)');
+const conditional = {
+  404: detail('Item not found'),
+  412: detail('If-Match named a version the item no longer has'),
+};
 
 /**
  * The lab's handler names. FastAPI names an operation `{handler}{path}` with every non-word
@@ -40,7 +50,7 @@ export function fastapiOperationId(handler: string, path: string, method: string
 function withOperationIds(paths: Record<string, Record<string, Record<string, unknown>>>): typeof paths {
   for (const [path, ops] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(ops)) {
-      if (method === 'parameters') continue;
+      if (method === 'parameters' || method === 'servers') continue;
       const handler = HANDLERS[path]?.[method];
       if (!handler) throw new Error(`openapi: no handler name for ${method.toUpperCase()} ${path}`);
       op.operationId = fastapiOperationId(handler, path, method);
@@ -52,28 +62,45 @@ function withOperationIds(paths: Record<string, Record<string, Record<string, un
 export function openApiDocument(info: { service: string; version: string }): object {
   const doc = {
     openapi: '3.1.0',
-    info: { title: info.service, version: info.version, description: 'Items with sentiment analysis (wire-compatible with the FastAPI lab).' },
+    info: {
+      title: info.service,
+      version: info.version,
+      description:
+        'Items with sentiment analysis (wire-compatible with the FastAPI lab). The API is served under /v1; ' +
+        "the lab's unversioned paths (/items, /predict, /model/info) still answer, as deprecated aliases (Deprecation and Link headers).",
+    },
+    servers: [{ url: '/v1', description: 'API version 1' }],
     paths: {
-      '/': { get: { summary: 'Service status', responses: { 200: { description: 'Online', content: json(ref('Root')) } } } },
-      '/health': {
+      '/': { servers: unversioned, get: { summary: 'Service status', responses: { 200: { description: 'Online', content: json(ref('Root')) } } } },
+      '/health': { servers: unversioned,
         get: {
           summary: 'Health (database and model)',
           responses: { 200: { description: 'Healthy', content: json(ref('Health')) }, 503: { description: 'Unhealthy', content: json(ref('Health')) } },
         },
       },
-      '/livez': { get: { summary: 'Liveness probe', responses: { 200: { description: 'Alive' } } } },
-      '/readyz': { get: { summary: 'Readiness probe (database and model)', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
+      '/livez': { servers: unversioned, get: { summary: 'Liveness probe', responses: { 200: { description: 'Alive' } } } },
+      '/readyz': { servers: unversioned, get: { summary: 'Readiness probe (database and model)', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
       '/items': {
         get: {
           summary: 'List items',
           parameters: Object.entries(ListQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
-          responses: { 200: { description: 'Items ordered by id', content: json({ type: 'array', items: ref('Item') }) }, 422: invalid, ...dbDown },
+          responses: {
+            200: {
+              description: 'Items ordered by id',
+              headers: { Link: { description: 'On a full page: `<...?after_id=N>; rel="next"`, the next page by keyset cursor', schema: { type: 'string' } } },
+              content: json({ type: 'array', items: ref('Item') }),
+            },
+            422: invalid,
+            ...dbDown,
+          },
         },
         post: {
           summary: 'Create an item (sentiment of the description computed and stored)',
+          parameters: [header('Idempotency-Key', 'Retry-safe creation: the same key and body within 24 h return the first response (Idempotent-Replayed: true)')],
           requestBody: { required: true, content: json(ref('ItemCreate')) },
           responses: {
-            201: { description: 'Created; Location header names the new item', headers: { Location: { schema: { type: 'string' } } }, content: json(ref('Item')) },
+            201: { description: 'Created; Location header names the new item', headers: { Location: { schema: { type: 'string' } }, ...etagHeader }, content: json(ref('Item')) },
+            409: detail('A request with this Idempotency-Key is still being processed'),
             ...bodyErrors,
             ...dbDown,
           },
@@ -81,18 +108,30 @@ export function openApiDocument(info: { service: string; version: string }): obj
       },
       '/items/{item_id}': {
         parameters: [idParam],
-        get: { summary: 'Read an item', responses: { 200: { description: 'The item', content: json(ref('Item')) }, 404: detail('Item not found'), 422: invalid, ...dbDown } },
+        get: {
+          summary: 'Read an item',
+          parameters: [header('If-None-Match', 'ETags the client holds: 304 Not Modified if the item is still at one of them')],
+          responses: {
+            200: { description: 'The item', headers: etagHeader, content: json(ref('Item')) },
+            304: { description: 'Not modified (If-None-Match)', headers: etagHeader },
+            404: detail('Item not found'),
+            422: invalid,
+            ...dbDown,
+          },
+        },
         put: {
           summary: 'Replace an item',
+          parameters: [ifMatch],
           requestBody: { required: true, content: json(ref('ItemCreate')) },
-          responses: { 200: { description: 'The item', content: json(ref('Item')) }, 404: detail('Item not found'), ...bodyErrors, ...dbDown },
+          responses: { 200: { description: 'The item', headers: etagHeader, content: json(ref('Item')) }, ...conditional, ...bodyErrors, ...dbDown },
         },
         patch: {
           summary: 'Update some fields of an item',
+          parameters: [ifMatch],
           requestBody: { required: true, content: json(ref('ItemUpdate')) },
-          responses: { 200: { description: 'The item', content: json(ref('Item')) }, 404: detail('Item not found'), ...bodyErrors, ...dbDown },
+          responses: { 200: { description: 'The item', headers: etagHeader, content: json(ref('Item')) }, ...conditional, ...bodyErrors, ...dbDown },
         },
-        delete: { summary: 'Delete an item', responses: { 204: { description: 'Deleted' }, 404: detail('Item not found'), 422: invalid, ...dbDown } },
+        delete: { summary: 'Delete an item', parameters: [ifMatch], responses: { 204: { description: 'Deleted' }, ...conditional, 422: invalid, ...dbDown } },
       },
       '/predict': {
         post: {

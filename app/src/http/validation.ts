@@ -87,6 +87,7 @@ export function parseListQuery(query: Record<string, unknown>): Static<typeof Li
   if (query.limit !== undefined) q.limit = asInt(query.limit);
   if (query.offset !== undefined) q.offset = asInt(query.offset);
   if (query.sentiment !== undefined) q.sentiment = query.sentiment;
+  if (query.name !== undefined) q.name = query.name;
   if (query.after_id !== undefined) q.after_id = asInt(query.after_id);
   if (!validateListQuery(q)) fail(validateListQuery, 'query', q);
   return q as Static<typeof ListQuery>;

@@ -11,8 +11,13 @@ export const DEFAULT_RESOURCES = {
 } as const;
 export const DEFAULT_SERVICE_TYPE = 'ClusterIP';
 export const DEFAULT_SERVICE_PORT = 80;
-/** The app image's migrate command (WORKDIR /app). */
-export const DEFAULT_MIGRATION_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'latest'];
+/** The app image's pre-deploy (expand) migrate command (WORKDIR /app); see docs/app/migrations.md. */
+export const DEFAULT_MIGRATION_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'pre'];
+/** The post-deploy (contract) migrate command, run once the release is fully rolled out. */
+export const DEFAULT_POST_DEPLOY_COMMAND: readonly string[] = ['node', 'dist/app/src/migrate.js', 'post'];
+export const DEFAULT_POST_DEPLOY_DELAY_SECONDS = 0;
+/** Revisions kept in status.history (rollback without a Job is possible to these). */
+export const REVISION_HISTORY_LIMIT = 10;
 export const DEFAULT_MIGRATION_BACKOFF_LIMIT = 2;
 export const DEFAULT_MIGRATION_DEADLINE_SECONDS = 600;
 /** Finished migration Jobs kept per app (the Job of the current spec always is). */

@@ -8,6 +8,8 @@ import {
   DEFAULT_ISSUER_PORT,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
+  DEFAULT_POST_DEPLOY_COMMAND,
+  DEFAULT_POST_DEPLOY_DELAY_SECONDS,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
@@ -502,10 +504,11 @@ const spec: SchemaProps = {
       },
     },
     migration: {
-      description: 'Database migration run as a Job before each new image is rolled out. The Deployment keeps ' +
-        'the previous image until the Job for the new one succeeds, then runs image:tag@digest with the digest the ' +
-        'migration pod ran. A failed Job is kept for its logs and not rerun; a new Job runs when the tag or the ' +
-        "Job's inputs (command, env, Secret reference) change, or when the annotation " +
+      description: 'Database migration run as a Job before each new image is rolled out (pre-deploy, expand), and ' +
+        'a post-deploy (contract) Job after it. The Deployment keeps its pod template until the pre-deploy Job for ' +
+        'the new inputs succeeds, then runs image:tag@digest with the digest the migration pod ran. A failed Job is ' +
+        "kept for its logs and not rerun; a new Job runs when the Job's inputs (image, command, env, database Secret " +
+        'reference or the value of its key) change, or when the annotation ' +
         'platform.fastapiapp.io/retry-migration on the FastApiApp is set to a new value. A Job superseded by a newer ' +
         'spec while it runs is deleted before the next one starts.',
       type: 'object',
@@ -523,6 +526,25 @@ const spec: SchemaProps = {
           maxItems: 32,
           items: { type: 'string', minLength: 1, maxLength: 1024 },
           default: [...DEFAULT_MIGRATION_COMMAND],
+        },
+        postDeployCommand: {
+          description: 'Command of the post-deploy (contract) migration Job: drops, renames, NOT NULL, type changes. It ' +
+            'runs once the new release is fully rolled out (no pod of the old template left) and ' +
+            'postDeployDelaySeconds have passed, and only when the pre-deploy run reported pending post-deploy ' +
+            'migrations (or could not say). A failure is Degraded=True PostDeployMigrationFailed; the app keeps serving.',
+          type: 'array',
+          maxItems: 32,
+          items: { type: 'string', minLength: 1, maxLength: 1024 },
+          default: [...DEFAULT_POST_DEPLOY_COMMAND],
+        },
+        postDeployDelaySeconds: {
+          description: 'Bake time: seconds between the rollout completing and the post-deploy migration Job starting, ' +
+            'so a rollback before it stays possible without crossing a contract migration.',
+          type: 'integer',
+          format: 'int32',
+          minimum: 0,
+          maximum: 604800,
+          default: DEFAULT_POST_DEPLOY_DELAY_SECONDS,
         },
         backoffLimit: {
           description: 'Retries of the migration Job before it is marked failed.',
@@ -681,7 +703,40 @@ const status: SchemaProps = {
       'x-kubernetes-list-map-keys': ['type'],
     },
     image: { description: 'Image reference the Deployment runs: image:tag, or image:tag@sha256:... once pinned.', type: 'string' },
-    migratedImage: { description: 'Last image reference whose migration Job succeeded.', type: 'string' },
+    migratedImage: { description: 'Last image reference whose migration succeeded (informational: migratedInputs decides).', type: 'string' },
+    migratedInputs: {
+      description: "Hash of the pre-deploy migration Job's inputs (image, command, env, database Secret reference and " +
+        "the hash of its value, retry annotation) that last succeeded. Any change of them runs a new Job before pods use them.",
+      type: 'string',
+    },
+    history: {
+      description: 'Revisions migrated, newest first (at most 10). Setting the tag back to one of them with unchanged ' +
+        'Job inputs rolls the Deployment at once without a Job, unless a contract migration was applied since ' +
+        '(then Degraded=True RollbackBlocked and the running pods keep serving).',
+      type: 'array',
+      maxItems: 10,
+      items: {
+        type: 'object',
+        required: ['image', 'inputs', 'migratedAt'],
+        properties: {
+          image: { description: 'image:tag of the revision.', type: 'string' },
+          digest: { description: 'Registry digest its migration pod ran, when known.', type: 'string' },
+          inputs: { description: "Hash of its pre-deploy migration Job's inputs.", type: 'string' },
+          migratedAt: { description: 'When its pre-deploy migration succeeded.', type: 'string', format: 'date-time' },
+          schemaHead: { description: 'Last applied migration after its migration ran (from the migration pod).', type: 'string' },
+          pendingPost: { description: 'Post-deploy migrations its pre-deploy run reported pending.', type: 'array', items: { type: 'string' } },
+          postMigrated: { description: 'Whether its post-deploy migration succeeded or had nothing to do.', type: 'boolean' },
+          postInterrupted: {
+            description: 'Its post-deploy Job was stopped while it ran (superseded): what it applied is unknown, so a ' +
+              'rollback past it runs a migration Job, which refuses a contract migration it does not ship.',
+            type: 'boolean',
+          },
+          contract: { description: 'Contract migrations its post-deploy Job applied.', type: 'array', items: { type: 'string' } },
+          firstServed: { description: 'When its rollout first completed.', type: 'string', format: 'date-time' },
+          lastServed: { description: "When another revision's rollout replaced it.", type: 'string', format: 'date-time' },
+        },
+      },
+    },
     imageDigest: {
       description: 'Registry digest (sha256:...) of the image the last successful migration pod ran, read from its ' +
         'imageID; the Deployment runs image:tag@digest so migration and serving run the same bytes. Absent when ' +

@@ -113,7 +113,17 @@ export interface FastApiAppSpec {
   env?: EnvVar[];
   resources?: ResourceRequirements;
   service?: { type?: ServiceType; port?: number };
-  migration?: { enabled?: boolean; command?: string[]; backoffLimit?: number; activeDeadlineSeconds?: number; jobsHistoryLimit?: number };
+  migration?: {
+    enabled?: boolean;
+    /** pre-deploy (expand) command, run before the rollout */
+    command?: string[];
+    /** post-deploy (contract) command, run once the release is fully rolled out and the delay passed */
+    postDeployCommand?: string[];
+    postDeployDelaySeconds?: number;
+    backoffLimit?: number;
+    activeDeadlineSeconds?: number;
+    jobsHistoryLimit?: number;
+  };
   monitoring?: { enabled?: boolean; path?: string; interval?: string; labels?: Record<string, string>; port?: number };
   auth?: AuthSpec;
   paused?: boolean;
@@ -126,7 +136,7 @@ export interface FastApiAppSpec {
   networkPolicy?: NetworkPolicyOptions;
 }
 
-export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';
+export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'PostMigrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';
 
 export interface Condition {
   type: ConditionType | string;
@@ -142,16 +152,45 @@ export interface FastApiAppStatus {
   conditions?: Condition[];
   /** image reference (image:tag) the Deployment runs */
   image?: string;
-  /** last image reference whose migration Job succeeded */
+  /** last image reference whose migration succeeded (informational; migratedInputs decides) */
   migratedImage?: string;
+  /** hash of the pre-deploy migration Job's inputs that last succeeded (or came back from history) */
+  migratedInputs?: string;
   /** registry digest (sha256:...) the migration of migratedImage ran; the Deployment runs image:tag@digest */
   imageDigest?: string;
+  /** revisions migrated, newest first (bounded): what a rollback without a Job may return to */
+  history?: Revision[];
   replicas?: number;
   readyReplicas?: number;
   /** hash of the Deployment pod template last seen rolled out (a replica change keeps Ready) */
   templateHash?: string;
   /** label selector string, for the scale subresource */
   selector?: string;
+}
+
+/** One release as the operator recorded it in status.history. */
+export interface Revision {
+  /** image:tag */
+  image: string;
+  /** registry digest its migration pod ran, when known */
+  digest?: string;
+  /** hash of its pre-deploy migration Job's inputs (image, command, env, Secret reference and value hash, retry) */
+  inputs: string;
+  /** when its pre-deploy migration succeeded */
+  migratedAt: string;
+  /** last applied migration after it ran (from the migration pod's termination message), when known */
+  schemaHead?: string;
+  /** post-deploy migrations its pre-deploy run reported pending; absent = unknown */
+  pendingPost?: string[];
+  /** whether its post-deploy migration succeeded (or had nothing to do) */
+  postMigrated?: boolean;
+  /** its post-deploy Job was stopped while it ran: what it applied is unknown (a rollback past it runs a Job) */
+  postInterrupted?: boolean;
+  /** contract migrations its post-deploy Job applied: rolling back past them is refused */
+  contract?: string[];
+  /** when its rollout first completed, and when another revision's rollout replaced it */
+  firstServed?: string;
+  lastServed?: string;
 }
 
 export interface FastApiApp {

@@ -16,6 +16,8 @@ import {
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
   DEFAULT_TOPOLOGY_SPREAD,
   DEFAULT_PORT,
+  DEFAULT_POST_DEPLOY_COMMAND,
+  DEFAULT_POST_DEPLOY_DELAY_SECONDS,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
@@ -33,7 +35,10 @@ export interface DefaultedSpec {
   env: EnvVar[];
   resources: ResourceRequirements;
   service: { type: ServiceType; port: number };
-  migration: { enabled: boolean; command: string[]; backoffLimit: number; activeDeadlineSeconds: number; jobsHistoryLimit: number };
+  migration: {
+    enabled: boolean; command: string[]; postDeployCommand: string[]; postDeployDelaySeconds: number;
+    backoffLimit: number; activeDeadlineSeconds: number; jobsHistoryLimit: number;
+  };
   monitoring: { enabled: boolean; path: string; interval: string; labels: Record<string, string>; port: number };
   /** absent: the app runs open (and logs so). No defaults inside: an unset requirement is the app's "open". */
   auth?: AuthSpec;
@@ -81,6 +86,8 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
     migration: {
       enabled: migration.enabled ?? true,
       command: [...(migration.command ?? DEFAULT_MIGRATION_COMMAND)],
+      postDeployCommand: [...(migration.postDeployCommand ?? DEFAULT_POST_DEPLOY_COMMAND)],
+      postDeployDelaySeconds: migration.postDeployDelaySeconds ?? DEFAULT_POST_DEPLOY_DELAY_SECONDS,
       backoffLimit: migration.backoffLimit ?? DEFAULT_MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: migration.activeDeadlineSeconds ?? DEFAULT_MIGRATION_DEADLINE_SECONDS,
       jobsHistoryLimit: migration.jobsHistoryLimit ?? DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,

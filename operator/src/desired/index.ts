@@ -9,7 +9,10 @@ export { APP_CONTAINER, HTTP_PORT_NAME, METRICS_PORT_NAME, TEMPLATE_HASH_ANNOTAT
 export { buildService } from './service';
 export { buildDisruptionBudget, wantsDisruptionBudget } from './disruption-budget';
 export { buildNetworkPolicy } from './network-policy';
-export { GENERATION_ANNOTATION, MIGRATION_CONTAINER, RETRY_ANNOTATION, RETRY_MIGRATION_ANNOTATION, buildMigrationJob } from './migration-job';
+export {
+  FINAL_EXIT_CODES, GENERATION_ANNOTATION, INPUTS_ANNOTATION, MIGRATION_CONTAINER, PHASE_ANNOTATION, RETRY_ANNOTATION, RETRY_MIGRATION_ANNOTATION,
+  buildMigrationJob, inputsHashOf, type MigrationPhase,
+} from './migration-job';
 export * from './service-monitor';
 export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, WATCHED_SECRET_LABEL, WATCHED_SECRET_SELECTOR, type SecretDigest } from './secret-hash';
 export { canonicalJson, objectHash } from './hash';

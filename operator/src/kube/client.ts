@@ -122,12 +122,17 @@ export class KubeClient {
     });
   }
 
-  /** Deletes; false when it was already gone. */
-  async delete(r: ResourceType, namespace: string | undefined, name: string): Promise<boolean> {
+  /**
+   * Deletes; false when it was already gone. Foreground keeps the object (deletionTimestamp, the
+   * foregroundDeletion finalizer) until the garbage collector removed its dependents: a Job
+   * stays until its pods are gone.
+   */
+  async delete(r: ResourceType, namespace: string | undefined, name: string,
+    propagationPolicy: 'Background' | 'Foreground' = 'Background'): Promise<boolean> {
     try {
       await this.request({
         verb: 'delete', resource: r.plural, method: 'DELETE', path: resourcePath(r, namespace, name),
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy },
       });
       return true;
     } catch (err) {

@@ -24,6 +24,7 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
   deletionTimestamp?: string;
   creationTimestamp?: string;
+  finalizers?: string[];
   managedFields?: unknown[];
 }
 

@@ -1,15 +1,25 @@
 // What the reconciler reads about the world, and pure interpretations of it.
 import type { V1DeploymentCondition, V1JobCondition } from '@kubernetes/client-node';
-import type { Deployment, Job, Service, Unstructured } from '../kube/types';
+import type { FastApiApp } from '../api/types';
+import { TEMPLATE_HASH_ANNOTATION } from '../desired/deployment';
+import type { Deployment, Job, Pod, Service, Unstructured } from '../kube/types';
 
 export interface Observed {
   deployment?: Deployment;
   service?: Service;
   serviceMonitor?: Unstructured;
-  /** the migration Job for the spec's current inputs (image, command, env, retry value) */
+  /** the pre-deploy migration Job for the spec's current inputs (image, command, env, Secret value, retry value) */
   targetJob?: Job;
-  /** every migration Job of the app (the target one included) */
+  /** the post-deploy migration Job for the spec's current inputs */
+  targetPostJob?: Job;
+  /** hashes of the current pre- and post-deploy Job inputs */
+  inputs?: { pre: string; post: string };
+  /** every migration Job of the app (the target ones included) */
   jobs: Job[];
+  /** the migration pods of the app (label-selected cache), for their state and termination message */
+  pods?: Pod[];
+  /** what is wrong with the database Secret reference, if anything (the Secret or its key is missing) */
+  secretProblem?: string;
   /** whether the API server serves ServiceMonitors (the CRD is installed) */
   monitoringServed: boolean;
 }
@@ -71,6 +81,39 @@ export function rolloutState(deployment: Deployment | undefined): RolloutState {
   return { phase: 'progressing' };
 }
 
+/**
+ * Whether every pod of the Deployment runs its current template: as many updated and available
+ * replicas as it wants, and none of an older ReplicaSet left (kubectl rollout status's checks;
+ * the controller's Progressing=NewReplicaSetAvailable alone can describe the previous rollout when
+ * an old ReplicaSet is reused, e.g. a tag set back).
+ */
+export function allUpdated(deployment: Deployment): boolean {
+  const want = deployment.spec?.replicas ?? 1;
+  const s = deployment.status ?? {};
+  const terminating = (s as { terminatingReplicas?: number }).terminatingReplicas ?? 0;
+  return (s.updatedReplicas ?? 0) >= want && (s.replicas ?? 0) === (s.updatedReplicas ?? 0)
+    && (s.availableReplicas ?? 0) >= want && terminating === 0;
+}
+
+const templateHash = (d: Deployment | undefined): string | undefined => d?.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
+
+/**
+ * Whether the Deployment (as this pass applied it, or as cached when nothing changed) finished
+ * rolling out `runImage`. A template other than the one last seen rolled out needs the controller's
+ * status for this very generation, complete, with every replica updated and none of the old left.
+ * The same template (a replica change from an HPA or kubectl scale) keeps Ready through the
+ * controller catching up, so scaling never flips Ready.
+ */
+export function rolledOut(app: FastApiApp, deployment: Deployment | undefined, runImage: string | undefined): boolean {
+  if (!deployment || runImage === undefined || deploymentImage(deployment) !== runImage) return false;
+  const state = rolloutState(deployment).phase;
+  const hash = templateHash(deployment);
+  if (hash !== undefined && hash === app.status?.templateHash) return state === 'complete' || state === 'stale';
+  return state === 'complete' && allUpdated(deployment);
+}
+
+export { templateHash };
+
 /** Whether pods serve: the Deployment's own Available condition (minimum replicas available). */
 export interface Serving { status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
 
@@ -81,4 +124,70 @@ export function serving(deployment: Deployment | undefined): Serving {
   if (!available) return { status: 'Unknown', reason: 'DeploymentStatusUnknown', message: `the Deployment reports no Available condition yet; ${counts}` };
   const status = available.status === 'True' ? 'True' : available.status === 'False' ? 'False' : 'Unknown';
   return { status, reason: available.reason ?? 'Deployment', message: `${available.message ?? ''}${available.message ? '; ' : ''}${counts}` };
+}
+
+/** The migrate CLI's one-line JSON summary, read from the migration pod's termination message (docs/app/migrations.md). */
+export interface MigrationResult {
+  command?: string;
+  result?: 'applied' | 'upToDate' | 'ahead' | 'blocked' | 'lintFailed' | 'failed' | string;
+  applied?: string[];
+  head?: string | null;
+  aheadBy?: number;
+  blockedBy?: string | null;
+  pendingPost?: string[];
+  message?: string;
+}
+
+const podsOf = (pods: readonly Pod[] | undefined, job: Job): Pod[] =>
+  (pods ?? []).filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === job.metadata.uid) ?? false)
+    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+
+const migrateStatus = (pod: Pod, container: string) => pod.status?.containerStatuses?.find((c) => c.name === container);
+
+/**
+ * The newest parseable result any pod of the Job left, or undefined (no pod, a command that
+ * writes none, a message that is a log tail: FallbackToLogsOnError).
+ */
+export function migrationResult(pods: readonly Pod[] | undefined, job: Job, container: string): MigrationResult | undefined {
+  for (const pod of podsOf(pods, job)) {
+    const cs = migrateStatus(pod, container);
+    for (const message of [cs?.state?.terminated?.message, cs?.lastState?.terminated?.message]) {
+      if (!message) continue;
+      try {
+        const parsed: unknown = JSON.parse(message.trim());
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as MigrationResult;
+      } catch {
+        // not the CLI's summary
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The registry digest (container imageID) a succeeded pod of the Job ran, when reported. */
+export function migratedImageID(pods: readonly Pod[] | undefined, job: Job, container: string): string | undefined {
+  const all = podsOf(pods, job).sort((a, b) => Number(b.status?.phase === 'Succeeded') - Number(a.status?.phase === 'Succeeded'));
+  return all.map((p) => migrateStatus(p, container)?.imageID).find((id) => id);
+}
+
+/** Waiting reasons of a container that will not start on its own soon. */
+const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+const START_FAILURES = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'CrashLoopBackOff']);
+
+export interface PodProblem { reason: 'ImagePullFailed' | 'MigrationPodFailed'; message: string }
+
+/** Why a running Job's pod cannot start, named (the kubelet's waiting reason and message), or undefined. */
+export function podProblem(pods: readonly Pod[] | undefined, job: Job, container: string): PodProblem | undefined {
+  for (const pod of podsOf(pods, job)) {
+    if (pod.status?.phase !== 'Pending' && pod.status?.phase !== undefined) continue;
+    const waiting = migrateStatus(pod, container)?.state?.waiting;
+    const what = `migration pod ${pod.metadata.name}`;
+    if (waiting?.reason && PULL_FAILURES.has(waiting.reason)) {
+      return { reason: 'ImagePullFailed', message: `${what} cannot pull its image (${waiting.reason}): ${waiting.message ?? ''}`.trim() };
+    }
+    if (waiting?.reason && START_FAILURES.has(waiting.reason)) {
+      return { reason: 'MigrationPodFailed', message: `${what} cannot start (${waiting.reason}): ${waiting.message ?? ''}`.trim() };
+    }
+  }
+  return undefined;
 }

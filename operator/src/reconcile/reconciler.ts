@@ -4,22 +4,25 @@
 import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
-  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildNetworkPolicy, buildPrometheusRule, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, wantsPrometheusRule, digestOf, MIGRATION_CONTAINER, withDefaults,
-  type DefaultedSpec, type SecretDigest,
+  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildNetworkPolicy, buildPrometheusRule, buildService, buildServiceMonitor, childName, inputsHashOf, wantsDisruptionBudget, wantsPrometheusRule, withDefaults,
+  TEMPLATE_HASH_ANNOTATION, type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { Condition } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { isTransient } from '../kube/errors';
 import type { EventRecorder, EventType } from '../kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PODS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
 import type { Deployment, Job, KubeObject, NetworkPolicy, Pod, PodDisruptionBudget, Service, Unstructured } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
 import type { SecretAccess } from '../runtime/secret-watches';
+import { SECRET_READER_ROLE, WATCHED_SECRET_SELECTOR } from '../desired/secret-hash';
 import { findCondition, transitions } from './conditions';
 import { NameConflictError } from './errors';
 import { needsApply, withAppliedHash } from './diff';
-import type { Observed } from './observed';
-import { plan as makePlan, needsDigest } from './plan';
+import type { ReconcileResult } from '../runtime/controller';
+import { rolledOut, type Observed } from './observed';
+import { plan as makePlan, type Plan } from './plan';
+import { postState } from './post-deploy';
 import { computeStatus, pausedStatus, sameStatus } from './status';
 
 /** Read access to the informer caches, per resource (one informer set per watched namespace). */
@@ -34,10 +37,17 @@ export interface Caches {
   networkPolicies: CacheView<NetworkPolicy>;
   /** marked Secrets as hashes per key (no values); watch() starts a namespace's watch and waits for its first list */
   secrets: { get(namespace: string, name: string): SecretDigest | undefined; watch(namespace: string): Promise<SecretAccess> };
+  /** migration pods (component=migration), by owning Job */
+  pods: { ownedBy(namespace: string, uid: string): Pod[] };
 }
 
+/** Degraded reasons announced with a Warning Event of the same reason. */
+const NAMED_FAILURES = new Set(['SecretNotFound', 'RollbackBlocked', 'ImagePullFailed', 'MigrationPodFailed', 'PostDeployMigrationFailed']);
+
 /** The children as the caches hold them, whoever controls them. */
-interface Children { deployment?: Deployment; service?: Service; serviceMonitor?: Unstructured; disruptionBudget?: PodDisruptionBudget; targetJob?: Job }
+interface Children {
+  deployment?: Deployment; service?: Service; serviceMonitor?: Unstructured; disruptionBudget?: PodDisruptionBudget; targetJob?: Job; targetPostJob?: Job;
+}
 
 const controlledBy = (o: KubeObject, app: FastApiApp): boolean =>
   o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === app.metadata.uid) ?? false;
@@ -77,7 +87,7 @@ export class Reconciler {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<ReconcileResult | void> {
     const [namespace, name] = key.split('/') as [string, string];
     const app = this.caches.apps.get(namespace, name);
     // Gone or going: children carry controller owner references; the garbage collector removes them.
@@ -95,13 +105,14 @@ export class Reconciler {
     }
 
     const spec = withDefaults(app.spec);
-    // Before building the Deployment: its pod template carries the Secret's hash once it is known.
+    // Before building the Jobs and the Deployment: both carry the Secret's hash once it is known.
     const secretAccess = await this.caches.secrets.watch(namespace);
     const secret = secretAccess === 'denied' ? 'denied' : this.secretHash(app, spec) === undefined ? 'unmarked' : 'watched';
-    const desiredJob = buildMigrationJob(app);
-    const { observed, live } = this.observe(app, desiredJob.metadata!.name!);
-    const digest = observed.targetJob && needsDigest(app, spec, observed) ? await this.migratedDigest(observed.targetJob, log) : undefined;
-    const plan = makePlan(app, spec, observed, digest);
+    const secretHash = this.secretHash(app, spec);
+    const desiredJob = buildMigrationJob(app, secretHash, 'pre');
+    const desiredPostJob = buildMigrationJob(app, secretHash, 'post');
+    const { observed, live } = this.observe(app, spec, desiredJob as Job, desiredPostJob as Job, secretAccess);
+    const plan = makePlan(app, spec, observed);
     const after: Observed = { ...observed };
     // The children do not depend on each other: apply them concurrently.
     const steps: Array<Promise<void>> = [
@@ -133,8 +144,11 @@ export class Reconciler {
       steps.push(this.client.delete(NETWORKPOLICIES, namespace, childName(app)).then(() => undefined));
     }
     for (const job of plan.deleteJobs) {
-      log.info({ child: `Job/${job}` }, 'deleting a migration Job (superseded while running, or beyond the history limit)');
-      steps.push(this.client.delete(JOBS, namespace, job).then(() => undefined));
+      // a running Job goes with Foreground propagation: it stays (and blocks the next Job) until its pods are gone
+      const foreground = plan.foreground.includes(job);
+      log.info({ child: `Job/${job}`, propagation: foreground ? 'Foreground' : 'Background' },
+        foreground ? 'deleting a superseded migration Job that still runs' : 'deleting a migration Job beyond the history limit');
+      steps.push(this.client.delete(JOBS, namespace, job, foreground ? 'Foreground' : 'Background').then(() => undefined));
     }
     if (plan.migration.phase === 'needsJob') {
       // Jobs are immutable: created once per set of inputs, never re-applied.
@@ -145,16 +159,31 @@ export class Reconciler {
       }));
     }
     if (plan.runImage) {
-      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, buildDeployment(app, plan.runImage, this.secretHash(app, spec)) as Deployment, live.deployment, log)
+      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, this.desiredDeployment(app, plan, secretHash, observed.deployment), live.deployment, log)
         .then((d) => { after.deployment = d; }));
     }
-    const failures = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const settled = await Promise.allSettled(steps);
+    // The post-deploy Job, once the Deployment as this pass left it is fully rolled out.
+    const post = settled.every((r) => r.status === 'fulfilled')
+      ? postState(app, spec, plan, after, rolledOut(app, after.deployment, plan.runImage), this.now()) : undefined;
+    if (post?.phase === 'needsJob') {
+      try {
+        after.targetPostJob = await this.ensure(app, JOBS, this.caches.jobs, desiredPostJob as Job, live.targetPostJob, log);
+        this.metrics.migrations.inc({ result: 'started' });
+        await this.event(app, 'Normal', 'PostDeployMigrationStarted', `created post-deploy migration Job ${after.targetPostJob.metadata.name} for ${plan.target}`, log);
+      } catch (err) {
+        settled.push({ status: 'rejected', reason: err });
+      }
+    }
+    const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     const error: Error | undefined = failures[0]?.reason as Error | undefined;
     for (const extra of failures.slice(1)) log.error({ err: extra.reason as Error }, 'another child failed to apply in the same pass');
     if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
     if (!error) this.transientSince.delete(key);
 
-    const status = computeStatus(app, spec, { plan, observed: after, error, secret }, now);
+    const base = { plan, observed: after, error, secret } as const;
+    const outcome = post ? { ...base, post: post.phase === 'needsJob' ? postState(app, spec, plan, after, true, this.now()) : post } : base;
+    const status = computeStatus(app, spec, outcome, now);
     await this.announce(app, this.announced.get(key) ?? app.status?.conditions, status, log);
     this.announced.set(key, status.conditions ?? []);
     try {
@@ -165,6 +194,27 @@ export class Reconciler {
       log.error({ err: statusErr }, 'could not record the failure in status');
     }
     if (error) throw error;
+    // waiting out the post-deploy bake time: nothing else would wake this app
+    if (post?.phase === 'pending' && post.afterMs !== undefined) return { requeueAfterMs: post.afterMs };
+  }
+
+  /**
+   * The Deployment to apply. Until the target's inputs are migrated, the live pod template stays
+   * (with the image last rolled out): env, Secret reference and value must not reach pods before
+   * the migration for them succeeded (a Secret switched to an empty database would serve errors).
+   */
+  private desiredDeployment(app: FastApiApp, plan: Plan, secretHash: string | undefined, live: Deployment | undefined): Deployment {
+    const desired = buildDeployment(app, plan.runImage!, secretHash) as Deployment;
+    if (!plan.holdTemplate || !live?.spec?.template) return desired;
+    const template = structuredClone(live.spec.template);
+    const container = template.spec?.containers?.[0];
+    if (container) container.image = plan.runImage!;
+    const hash = live.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
+    return {
+      ...desired,
+      metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, ...(hash ? { [TEMPLATE_HASH_ANNOTATION]: hash } : {}) } },
+      spec: { ...desired.spec!, template },
+    };
   }
 
   /**
@@ -209,7 +259,7 @@ export class Reconciler {
     return this.caches.secrets.get(app.metadata.namespace, spec.databaseSecretRef.name)?.keyHashes[spec.databaseSecretRef.key];
   }
 
-  private observe(app: FastApiApp & KubeObject, targetJobName: string): { observed: Observed; live: Children } {
+  private observe(app: FastApiApp & KubeObject, spec: DefaultedSpec, preJob: Job, postJob: Job, access: SecretAccess): { observed: Observed; live: Children } {
     const ns = app.metadata.namespace;
     const name = childName(app);
     const live: Children = {
@@ -217,34 +267,46 @@ export class Reconciler {
       service: this.caches.services.get(ns, name),
       serviceMonitor: this.caches.serviceMonitors.get(ns, name),
       disruptionBudget: this.caches.disruptionBudgets.get(ns, name),
-      targetJob: this.caches.jobs.get(ns, targetJobName),
+      targetJob: this.caches.jobs.get(ns, preJob.metadata.name),
+      targetPostJob: this.caches.jobs.get(ns, postJob.metadata.name),
     };
     const owned = <T extends KubeObject>(o: T | undefined): T | undefined => (o && controlledBy(o, app) ? o : undefined);
-    return {
-      live,
-      observed: {
-        deployment: owned(live.deployment),
-        service: owned(live.service),
-        serviceMonitor: owned(live.serviceMonitor),
-        targetJob: owned(live.targetJob),
-        jobs: this.caches.jobs.ownedBy(ns, app.metadata.uid),
-        monitoringServed: this.caches.serviceMonitors.isServed(ns),
-      },
+    const jobs = this.caches.jobs.ownedBy(ns, app.metadata.uid);
+    const observed: Observed = {
+      deployment: owned(live.deployment),
+      service: owned(live.service),
+      serviceMonitor: owned(live.serviceMonitor),
+      targetJob: owned(live.targetJob),
+      targetPostJob: owned(live.targetPostJob),
+      jobs,
+      pods: jobs.flatMap((j) => (j.metadata.uid ? this.caches.pods.ownedBy(ns, j.metadata.uid) : [])),
+      monitoringServed: this.caches.serviceMonitors.isServed(ns),
     };
+    const problem = this.secretProblem(app, spec, access);
+    if (problem) observed.secretProblem = problem;
+    else observed.inputs = { pre: inputsHashOf(preJob)!, post: inputsHashOf(postJob)! };
+    return { live, observed };
   }
 
   /**
-   * The registry digest the succeeded migration pod ran (its container's imageID), or undefined
-   * when no pod reports one (pods already gone, or a locally loaded image): then the tag is used.
+   * A database Secret or key the operator cannot see, named: no Job or pod starts without it (its
+   * value's hash is an input of the migration). The operator sees only Secrets labelled
+   * WATCHED_SECRET_SELECTOR in namespaces where it may list them, so the message says how to fix either.
    */
-  private async migratedDigest(job: Job, log: Logger): Promise<string | undefined> {
-    const pods = await this.client.list<Pod>(PODS, job.metadata.namespace, { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata.uid}` });
-    const ids = pods.items
-      .sort((a, b) => Number(b.status?.phase === 'Succeeded') - Number(a.status?.phase === 'Succeeded'))
-      .map((p) => p.status?.containerStatuses?.find((c) => c.name === MIGRATION_CONTAINER)?.imageID);
-    const digest = ids.map(digestOf).find((d) => d !== undefined);
-    log.info({ job: job.metadata.name, digest: digest ?? null }, digest ? 'pinning the migrated digest' : 'no registry digest in the migration pod; the tag is used');
-    return digest;
+  private secretProblem(app: FastApiApp, spec: DefaultedSpec, access: SecretAccess): string | undefined {
+    const { name, key } = spec.databaseSecretRef;
+    const ns = app.metadata.namespace;
+    if (access === 'denied') {
+      return `the operator may not list Secrets in namespace ${ns} to find Secret ${name} (spec.databaseSecretRef): bind ClusterRole ` +
+        `${SECRET_READER_ROLE} to its ServiceAccount with a RoleBinding there; nothing runs until it can`;
+    }
+    const secret = this.caches.secrets.get(ns, name);
+    if (!secret) {
+      return `Secret ${ns}/${name} (spec.databaseSecretRef) not found among the Secrets labelled ${WATCHED_SECRET_SELECTOR}: create it, or ` +
+        `label it (kubectl label secret ${name} ${WATCHED_SECRET_SELECTOR}); nothing runs until then`;
+    }
+    if (!(key in secret.keyHashes)) return `Secret ${ns}/${name} has no key ${key} (spec.databaseSecretRef.key); nothing runs until it does`;
+    return undefined;
   }
 
   /**
@@ -279,7 +341,13 @@ export class Reconciler {
   /** Events and migration metrics on condition transitions (not on every pass). */
   private async announce(app: FastApiApp & KubeObject, before: readonly Condition[] | undefined, status: FastApiAppStatus, log: Logger): Promise<void> {
     for (const c of transitions(before, status.conditions ?? [])) {
-      if (c.type === 'Migrated' && c.reason === 'MigrationFailed') {
+      if (c.type === 'Degraded' && c.status === 'True' && NAMED_FAILURES.has(c.reason)) {
+        log.warn({ reason: c.reason }, c.message);
+        await this.event(app, 'Warning', c.reason, c.message, log);
+      } else if (c.type === 'PostMigrated' && c.reason === 'PostDeployMigrationSucceeded') {
+        log.info(c.message);
+        await this.event(app, 'Normal', c.reason, c.message, log);
+      } else if (c.type === 'Migrated' && c.reason === 'MigrationFailed') {
         this.metrics.migrations.inc({ result: 'failed' });
         log.warn({ reason: c.reason }, c.message);
         await this.event(app, 'Warning', 'MigrationFailed', c.message, log);

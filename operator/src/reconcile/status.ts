@@ -4,17 +4,17 @@
 // - Ready: is the spec fully rolled out? (migrated, and the Deployment controller reports the
 //   new ReplicaSet available for the current template). Unknown while paused.
 // One derived phase decides Ready, Progressing and Degraded together.
-import type { FastApiApp, FastApiAppStatus } from '../api/types';
+import type { FastApiApp, FastApiAppStatus, Revision } from '../api/types';
 import type { DefaultedSpec } from '../desired/defaults';
-import { TEMPLATE_HASH_ANNOTATION } from '../desired/deployment';
 import { selectorString } from '../desired/labels';
-import type { Deployment } from '../kube/types';
 import { canonicalJson } from './diff';
 import { mergeConditions, type ConditionInput } from './conditions';
 import { NameConflictError } from './errors';
-import { deploymentImage, rolloutState, serving, type Observed } from './observed';
+import { deploymentImage, rolledOut, rolloutState, serving, templateHash, type Observed } from './observed';
 import type { Plan } from './plan';
 import { SECRET_READER_ROLE, WATCHED_SECRET_SELECTOR } from '../desired/secret-hash';
+import type { PostState } from './post-deploy';
+import { findRevision, markServed, putFirst, update } from './revisions';
 
 export interface PassOutcome {
   plan: Plan;
@@ -24,11 +24,15 @@ export interface PassOutcome {
   error?: Error;
   /** whether the operator sees the database Secret (a marked Secret with the key, in a namespace it may read) */
   secret?: 'watched' | 'unmarked' | 'denied';
+  /** the post-deploy migration, once this pass applied the children */
+  post?: PostState;
 }
 
 /** Where the app stands, most urgent first. */
 export type Phase =
   | { name: 'MigrationFailed'; message: string }
+  /** held with a named cause: SecretNotFound, RollbackBlocked, ImagePullFailed, MigrationPodFailed */
+  | { name: 'MigrationBlocked'; reason: string; message: string }
   | { name: 'RolloutStuck'; message: string }
   | { name: 'Paused'; message: string }
   | { name: 'MigrationRunning'; message: string }
@@ -38,21 +42,6 @@ export type Phase =
 type Status = ConditionInput['status'];
 const cond = (type: string, status: Status | boolean, reason: string, message: string): ConditionInput =>
   ({ type, status: typeof status === 'boolean' ? (status ? 'True' : 'False') : status, reason, message });
-
-const templateHash = (d: Deployment | undefined): string | undefined => d?.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
-
-/**
- * Whether the Deployment finished rolling out `target`. A status the controller has not caught
- * up with counts as rolled out only when the template is the one last seen rolled out (a replica
- * change from an HPA or kubectl scale), so scaling never flips Ready.
- */
-function rolledOut(app: FastApiApp, deployment: Deployment | undefined, runImage: string | undefined): boolean {
-  if (!deployment || runImage === undefined || deploymentImage(deployment) !== runImage) return false;
-  const state = rolloutState(deployment).phase;
-  if (state === 'complete') return true;
-  const hash = templateHash(deployment);
-  return state === 'stale' && hash !== undefined && hash === app.status?.templateHash;
-}
 
 export function phaseOf(app: FastApiApp, { plan, observed }: PassOutcome): Phase {
   const { migration, target } = plan;
@@ -66,6 +55,7 @@ export function phaseOf(app: FastApiApp, { plan, observed }: PassOutcome): Phase
         `${running ?? 'nothing'}; set a new tag or the retry annotation to try again`,
     };
   }
+  if (migration.phase === 'blocked') return { name: 'MigrationBlocked', reason: migration.reason, message: migration.message };
   if (rollout.phase === 'stuck') return { name: 'RolloutStuck', message: `the rollout of ${running ?? target} is stuck: ${rollout.message}` };
   if (rollout.phase === 'paused') {
     return { name: 'Paused', message: `the Deployment is paused (kubectl rollout resume deployment/${deployment!.metadata.name}); ${target} is not rolled out` };
@@ -86,6 +76,7 @@ function migratedCondition(plan: Plan, phase: Phase): ConditionInput {
     case 'succeeded': return cond('Migrated', true, 'MigrationSucceeded', `the database is migrated for ${target}`);
     case 'failed': return cond('Migrated', false, 'MigrationFailed', phase.message);
     case 'stopping': return cond('Migrated', false, 'StoppingSupersededJob', stoppingMessage(migration.jobs, target));
+    case 'blocked': return cond('Migrated', false, migration.reason, migration.message);
     default: return cond('Migrated', false, 'MigrationRunning', `the migration Job for ${target} is running`);
   }
 }
@@ -93,6 +84,7 @@ function migratedCondition(plan: Plan, phase: Phase): ConditionInput {
 /** What each phase means for Ready, Progressing and Degraded: one row per phase. */
 const PHASE_CONDITIONS: Record<Phase['name'], { ready: Status; progressing: Status; degraded: boolean; readyReason?: string }> = {
   MigrationFailed: { ready: 'False', progressing: 'False', degraded: true },
+  MigrationBlocked: { ready: 'False', progressing: 'False', degraded: true },
   RolloutStuck: { ready: 'False', progressing: 'False', degraded: true },
   Paused: { ready: 'Unknown', progressing: 'Unknown', degraded: false },
   MigrationRunning: { ready: 'False', progressing: 'True', degraded: false },
@@ -102,8 +94,9 @@ const PHASE_CONDITIONS: Record<Phase['name'], { ready: Status; progressing: Stat
 
 /** Ready, Progressing and Degraded for a phase; an error that stopped the pass (e.g. NameConflict) overrides Ready and Degraded. */
 function phaseConditions(phase: Phase, error: Error | undefined): [ConditionInput, ConditionInput, ConditionInput] {
-  const { name, message } = phase;
-  const row = PHASE_CONDITIONS[name];
+  const { message } = phase;
+  const name = phase.name === 'MigrationBlocked' ? phase.reason : phase.name;
+  const row = PHASE_CONDITIONS[phase.name];
   const progressing = cond('Progressing', row.progressing, name, message);
   if (error) {
     const reason = error instanceof NameConflictError ? 'NameConflict' : 'ReconcileError';
@@ -130,6 +123,58 @@ function secretCondition(spec: DefaultedSpec, namespace: string, secret: NonNull
   }
 }
 
+/** PostMigrated: the post-deploy (contract) phase, apart from Ready (the release is out either way). */
+function postCondition(post: PostState | undefined): ConditionInput {
+  switch (post?.phase) {
+    case undefined: return cond('PostMigrated', 'Unknown', 'PostDeployMigrationPending', 'not evaluated in this pass');
+    case 'notNeeded': return cond('PostMigrated', true, post.reason, post.message);
+    case 'succeeded': return cond('PostMigrated', true, 'PostDeployMigrationSucceeded', 'the post-deploy migration succeeded');
+    case 'pending': return cond('PostMigrated', false, 'PostDeployMigrationPending', post.message);
+    case 'needsJob': return cond('PostMigrated', false, 'PostDeployMigrationRunning', 'the post-deploy migration Job is starting');
+    case 'running': return cond('PostMigrated', false, 'PostDeployMigrationRunning', `the post-deploy migration Job ${post.job} is running`);
+    case 'failed': return cond('PostMigrated', false, post.reason === 'PostDeployMigrationFailed' ? post.reason : 'PostDeployMigrationFailed', post.message);
+  }
+}
+
+/**
+ * status.history after this pass: the target first when its migration succeeded (a new Job's
+ * result, or a revision back from history), served when its rollout completed, post-migrated
+ * when its post-deploy Job succeeded (with the contract migrations it applied).
+ */
+function history(app: FastApiApp, plan: Plan, post: PostState | undefined, complete: boolean, now: string): Revision[] | undefined {
+  const { migration, inputs } = plan;
+  let list = app.status?.history;
+  if (migration.phase !== 'succeeded' || inputs === undefined) {
+    for (const job of plan.interruptedPost) list = update(list, job, (r) => (r.postMigrated ? r : { ...r, postInterrupted: true }));
+    return list;
+  }
+  if (migration.from !== 'recorded' || !findRevision(list, inputs)) {
+    const rev: Revision = { image: plan.target, inputs, migratedAt: findRevision(list, inputs)?.migratedAt ?? now };
+    const digest = plan.digest ?? (migration.from === 'legacy' ? app.status?.imageDigest : undefined);
+    if (digest) rev.digest = digest;
+    if (plan.result?.head) rev.schemaHead = plan.result.head;
+    if (plan.result?.pendingPost) rev.pendingPost = [...plan.result.pendingPost];
+    list = putFirst(list, rev);
+  }
+  if (complete) list = markServed(list, inputs, now);
+  if (post?.phase === 'succeeded' && post.from === 'job') {
+    list = update(list, inputs, (r) => {
+      const applied = post.result?.applied;
+      const contract = applied && (r.pendingPost ? applied.filter((m) => r.pendingPost!.includes(m)) : applied);
+      const { postInterrupted: _done, ...rest } = r;
+      return { ...rest, postMigrated: true, ...(contract ? { contract } : {}) };
+    });
+  } else if (post?.phase === 'notNeeded' && post.reason === 'NoPostDeployMigrations') {
+    list = update(list, inputs, (r) => (r.postMigrated ? r : { ...r, postMigrated: true }));
+  }
+  // A post-deploy Job stopped while it ran may have committed its contract migrations: what it
+  // applied is unknown, so a rollback past its release goes through a Job (whose exit 3 decides).
+  for (const job of plan.interruptedPost) {
+    list = update(list, job, (r) => (r.postMigrated ? r : { ...r, postInterrupted: true }));
+  }
+  return list;
+}
+
 const MONITORING_CONDITIONS: Record<Plan['monitoring'], ConditionInput> = {
   apply: cond('MonitoringAvailable', true, 'ServiceMonitorApplied', 'a ServiceMonitor scrapes the app'),
   unavailable: cond('MonitoringAvailable', false, 'CRDNotInstalled', 'the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed; the ServiceMonitor is created once it is'),
@@ -137,10 +182,12 @@ const MONITORING_CONDITIONS: Record<Plan['monitoring'], ConditionInput> = {
 };
 
 export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: PassOutcome, now: string): FastApiAppStatus {
-  const { plan, observed, error } = outcome;
+  const { plan, observed, error, post } = outcome;
   const deployment = observed.deployment;
   const phase = phaseOf(app, outcome);
-  const [ready, progressing, degraded] = phaseConditions(phase, error);
+  const [ready, progressing, phaseDegraded] = phaseConditions(phase, error);
+  // a failed post-deploy migration is Degraded; the release it follows still serves (Ready, Available stay)
+  const degraded = post?.phase === 'failed' && phaseDegraded.status === 'False' ? cond('Degraded', true, post.reason, post.message) : phaseDegraded;
   const serves = serving(deployment);
   const available = cond('Available', serves.status, serves.reason, serves.message);
 
@@ -152,7 +199,7 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
   const status: FastApiAppStatus = {
     observedGeneration: generation,
     conditions: mergeConditions(app.status?.conditions,
-      [ready, available, migratedCondition(plan, phase), progressing, degraded, monitoring, paused,
+      [ready, available, migratedCondition(plan, phase), postCondition(post), progressing, degraded, monitoring, paused,
         ...(outcome.secret ? [secretCondition(spec, app.metadata.namespace!, outcome.secret)] : [])], generation, now),
     selector: selectorString(app),
     replicas: deployment?.status?.replicas ?? 0,
@@ -163,6 +210,10 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
   const succeeded = plan.migration.phase === 'succeeded';
   const migratedImage = succeeded ? plan.target : app.status?.migratedImage;
   if (migratedImage) status.migratedImage = migratedImage;
+  const migratedInputs = succeeded ? plan.inputs : app.status?.migratedInputs;
+  if (migratedInputs) status.migratedInputs = migratedInputs;
+  const revisions = history(app, plan, post, phase.name === 'RolloutComplete', now);
+  if (revisions?.length) status.history = revisions;
   // the digest belongs to migratedImage: replaced when a migration succeeds, dropped without migrations
   const digest = succeeded ? plan.digest : plan.migration.phase === 'disabled' ? undefined : app.status?.imageDigest;
   if (digest) status.imageDigest = digest;

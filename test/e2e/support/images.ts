@@ -11,7 +11,7 @@ import { buildah, buildImage } from '../../images/support/buildah';
 export const APP_REPO = 'localhost/fastapiapp-app';
 export const OPERATOR_IMAGE = 'localhost/fastapiapp-operator:e2e';
 const MIGRATIONS_DIR = '/app/dist/app/migrations';
-const SHIPPED = ['001_create_items', '002_add_price', '003_add_sentiment'];
+const SHIPPED = ['001_create_items', '002_add_price', '003_add_sentiment', '004_add_updated_at', '005_create_idempotency_keys'];
 
 export interface Variant {
   tag: string;
@@ -28,23 +28,23 @@ exports.down = (knex) => knex.schema.alterTable('items', (t) => { t.dropColumn('
 /** The releases the scenarios walk through, in order. */
 export const VARIANTS: Record<string, Variant> = {
   v1: { tag: 'e2e-v1' },
-  v2: { tag: 'e2e-v2', migrations: { '004_add_note': addColumn('note') } },
+  v2: { tag: 'e2e-v2', migrations: { '104_add_note': addColumn('note') } },
   v3: {
     tag: 'e2e-v3',
     migrations: {
-      '004_add_note': addColumn('note'),
-      '005_add_rating': "exports.up = (knex) => knex.raw('alter table no_such_table add column rating integer');\nexports.down = async () => {};\n",
+      '104_add_note': addColumn('note'),
+      '105_add_rating': "exports.up = (knex) => knex.raw('alter table no_such_table add column rating integer');\nexports.down = async () => {};\n",
     },
   },
-  v4: { tag: 'e2e-v4', migrations: { '004_add_note': addColumn('note'), '005_add_rating': addColumn('rating') } },
-  v5: { tag: 'e2e-v5', migrations: { '004_add_note': addColumn('note'), '005_add_rating': addColumn('rating') }, cmd: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] },
+  v4: { tag: 'e2e-v4', migrations: { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating') } },
+  v5: { tag: 'e2e-v5', migrations: { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating') }, cmd: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] },
   v6: {
     tag: 'e2e-v6',
     migrations: {
-      '004_add_note': addColumn('note'),
-      '005_add_rating': addColumn('rating'),
+      '104_add_note': addColumn('note'),
+      '105_add_rating': addColumn('rating'),
       // Long enough to lose the operator's leader while it runs.
-      '006_add_origin': "exports.up = async (knex) => { await knex.raw('select pg_sleep(12)'); await knex.schema.alterTable('items', (t) => { t.text('origin'); }); };\nexports.down = async () => {};\n",
+      '106_add_origin': "exports.up = async (knex) => { await knex.raw('select pg_sleep(12)'); await knex.schema.alterTable('items', (t) => { t.text('origin'); }); };\nexports.down = async () => {};\n",
     },
   },
 };

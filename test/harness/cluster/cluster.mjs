@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { freePort } from '../free-port.cjs';
+import { waitFor as poll } from '../poll.cjs';
 import { descendants, isAlive } from '../processes.cjs';
 import pki from '../envtest/pki.cjs';
 import kube from '../envtest/kubeconfig.cjs';
@@ -88,14 +89,11 @@ function writeConfigs(paths, ports) {
 }
 
 /** Polls check() until true; fails at once, with the log's tail, if the process died. */
-async function waitFor(what, proc, check, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc && !isAlive(proc.pid)) throw new ClusterError(`${what} exited before it was ready; last log lines (${proc.log}):\n${tail(proc.log)}`);
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new ClusterError(`${what} not ready after ${timeoutMs} ms${proc ? `; last log lines (${proc.log}):\n${tail(proc.log)}` : ''}`);
-    await sleep(100);
-  }
+function waitFor(what, proc, check, timeoutMs = 60_000) {
+  return poll(what, async () => ((await check()) ? true : undefined), timeoutMs, 100, {
+    stopIf: () => (proc && !isAlive(proc.pid) ? 'exited before it was ready' : undefined),
+    makeError: (m) => new ClusterError(`${m}${proc ? `; last log lines (${proc.log}):\n${tail(proc.log)}` : ''}`),
+  });
 }
 
 async function apiJson(paths, method, urlPath, body) {

@@ -14,6 +14,7 @@ import pki from './pki.cjs';
 import kube from './kubeconfig.cjs';
 import crds from './crds.cjs';
 import { freePort } from '../free-port.cjs';
+import { waitFor as poll } from '../poll.cjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -32,7 +33,6 @@ function copyCa(from, certDir) {
   return ca;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function tail(file, lines = 30) {
   try {
@@ -52,20 +52,15 @@ function signalGroup(child, signal) {
 }
 
 /** Polls check() until it returns true; fails early when `child` exits. */
-async function waitFor(what, child, logFile, check, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.spawnError || child.exitCode !== null || child.signalCode !== null) {
-      const why = child.spawnError ? `could not start: ${child.spawnError.message}` : `exited (${child.exitCode ?? child.signalCode})`;
-      throw new ControlPlaneError(`${what}: process ${why} before it was ready. `
-        + `Last log lines (${logFile}):\n${tail(logFile)}`);
-    }
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) {
-      throw new ControlPlaneError(`${what}: not ready after ${timeoutMs} ms. Last log lines (${logFile}):\n${tail(logFile)}`);
-    }
-    await sleep(50);
-  }
+function waitFor(what, child, logFile, check, timeoutMs) {
+  return poll(what, async () => ((await check()) ? true : undefined), timeoutMs, 50, {
+    stopIf: () => {
+      if (child.spawnError) return `process could not start: ${child.spawnError.message}`;
+      if (child.exitCode !== null || child.signalCode !== null) return `process exited (${child.exitCode ?? child.signalCode}) before it was ready`;
+      return undefined;
+    },
+    makeError: (m) => new ControlPlaneError(`${m}. Last log lines (${logFile}):\n${tail(logFile)}`),
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { parseAllDocuments } = require('yaml');
 const { apiRequest } = require('./kubeconfig.cjs');
+const { waitFor } = require('../poll.cjs');
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
@@ -50,18 +51,15 @@ async function applyCrd(conn, crd) {
 
 /** Polls until every named CRD has condition Established=True. */
 async function waitForCrdsEstablished(conn, names, { timeoutMs = 30000, intervalMs = 100 } = {}) {
-  const deadline = Date.now() + timeoutMs;
   const pending = new Set(names);
-  for (;;) {
+  await waitFor(`CRDs Established (${names.join(', ')})`, async () => {
     for (const name of [...pending]) {
       const crd = await apiRequest(conn, 'GET', `${CRD_PATH}/${name}`);
       const established = (crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
       if (established) pending.delete(name);
     }
-    if (pending.size === 0) return;
-    if (Date.now() > deadline) throw new CrdError(`CRDs not Established after ${timeoutMs} ms: ${[...pending].join(', ')}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+    return pending.size === 0 ? true : undefined;
+  }, timeoutMs, intervalMs, { makeError: (m) => new CrdError(`${m}; not yet: ${[...pending].join(', ')}`) });
 }
 
 /** Applies every CRD in the files and waits for all of them; returns the CRD names. */

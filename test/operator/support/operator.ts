@@ -3,6 +3,7 @@
 import type { ClusterAuth } from '../../../operator/src/kube/auth';
 import { loadConfig, type OperatorConfig } from '../../../operator/src/config';
 import { startOperator, type OperatorHandle } from '../../../operator/src/operator';
+import { metricValue as parseValue } from '../../harness/metrics.cjs';
 import { memoryLogger } from './informer-kit';
 
 export interface TestOperator extends OperatorHandle {
@@ -30,12 +31,5 @@ export async function probe(op: OperatorHandle, path: string): Promise<{ status:
 
 /** The value of one series on the operator's /metrics (labels must match exactly those given, in any order). */
 export async function metricValue(op: OperatorHandle, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const body = (await probe(op, '/metrics')).body;
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
-  for (const m of body.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/gm)) {
-    if (m[1] !== name) continue;
-    const have = (m[2] ?? '').split(',').filter(Boolean).sort().join(',');
-    if (have === want) return Number(m[3]);
-  }
-  return undefined;
+  return parseValue((await probe(op, '/metrics')).body, name, labels, { exact: true });
 }

@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../../../operator/src/config';
 import { createTestNamespace, loadKubeConfig } from '../../harness/envtest';
+import { metricSum } from '../../harness/metrics.cjs';
 import { probe, startTestOperator, type TestOperator } from './operator';
 import { eventually, World, type App } from './world';
 
@@ -38,6 +39,16 @@ export const ref = (tag: string): string => `registry.example/items:${tag}`;
 
 /** Reconciles the operator finished so far, from its /metrics. */
 export async function reconcileCount(op: TestOperator): Promise<number> {
-  const body = (await probe(op, '/metrics')).body;
-  return [...body.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  return metricSum((await probe(op, '/metrics')).body, 'controller_runtime_reconcile_total');
+}
+
+/**
+ * Runs `poke` (a change that enqueues the app) and waits until the operator finished a reconcile
+ * after it: what an absence check must wait for instead of a fixed sleep ("nothing happened"
+ * only means something once the operator has looked).
+ */
+export async function afterReconcile(op: TestOperator, what: string, poke: () => Promise<unknown>): Promise<void> {
+  const before = await reconcileCount(op);
+  await poke();
+  await eventually(async () => (await reconcileCount(op)) > before, `a reconcile after ${what}`);
 }

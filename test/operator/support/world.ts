@@ -3,10 +3,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type FastApiApp, type FastApiAppSpec, type Condition } from '../../../operator/src/api/types';
 import { KubeClient } from '../../../operator/src/kube/client';
-import { DEPLOYMENTS, EVENTS, FASTAPIAPPS, JOBS, SERVICEMONITORS, SERVICES, resourcePath, type ResourceType } from '../../../operator/src/kube/resources';
+import { isConflict } from '../../../operator/src/kube/errors';
+import { DEPLOYMENTS, EVENTS, FASTAPIAPPS, JOBS, PODS, SECRETS, SERVICEMONITORS, SERVICES, resourcePath, type ResourceType } from '../../../operator/src/kube/resources';
 import type { KubeObject } from '../../../operator/src/kube/types';
-import { IMAGE_ANNOTATION } from '../../../operator/src/desired';
+import { IMAGE_ANNOTATION, WATCHED_SECRET_LABEL } from '../../../operator/src/desired';
 import { newestFirst } from '../../../operator/src/reconcile/plan';
+import { waitFor } from '../../harness/wait';
 
 export type App = FastApiApp & KubeObject;
 
@@ -20,20 +22,9 @@ export type Loose = KubeObject & { [key: string]: any };
 /** Polls fn until it returns a truthy value (which it returns); fails with the last value/error. */
 export type Truthy<T> = Exclude<T, false | '' | 0 | null | undefined>;
 
-export async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000, intervalMs = 100): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as Truthy<T>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+/** waitFor (the one polling helper) for a truthy value: the operator suites' form. */
+export function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 20_000, intervalMs = 100): Promise<Truthy<T>> {
+  return waitFor(what, async () => ((await fn()) || undefined) as Truthy<T> | undefined, timeoutMs, intervalMs);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,7 +40,18 @@ export class World {
     this.client.close();
   }
 
+  /** A database Secret (DATABASE_URL) in the namespace, labelled for the operator; an existing one is left as it is. */
+  async ensureSecret(name: string, url = `postgres://app:pw@db/${name}`): Promise<void> {
+    try {
+      await this.client.create(SECRETS, { metadata: { name, namespace: this.namespace, labels: { [WATCHED_SECRET_LABEL]: 'true' } }, data: { DATABASE_URL: Buffer.from(url).toString('base64') } } as KubeObject);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+
+  /** Creates the FastApiApp; with the default databaseSecretRef (db) the Secret is made first, as a user would. */
   async createApp(name: string, spec: Partial<FastApiAppSpec> = {}): Promise<App> {
+    if (!spec.databaseSecretRef) await this.ensureSecret('db');
     return this.client.create<App>(FASTAPIAPPS, {
       apiVersion: API_VERSION, kind: KIND,
       metadata: { name, namespace: this.namespace },
@@ -102,9 +104,47 @@ export class World {
     return list.items.filter((e) => e.involvedObject?.name === involvedName);
   }
 
-  /** Plays the Job controller: marks the Job Complete (or Failed). */
+  /**
+   * Plays the garbage collector for a Job deleted with Foreground propagation (its pods are gone):
+   * drops the foregroundDeletion finalizer the API server put on it, so the Job goes.
+   */
+  async collectForeground(name: string): Promise<void> {
+    await this.mergePatch(JOBS, name, { metadata: { finalizers: null } });
+  }
+
+  /**
+   * Plays the Job controller and kubelet: a pod of the Job with the migrate container in `state`
+   * (waiting / terminated with a termination message), as the pod cache would see it.
+   */
+  async jobPod(job: Loose, phase: string, container: Record<string, unknown>, suffix = 'p1'): Promise<Loose> {
+    const pod = await this.client.create<Loose>(PODS, {
+      metadata: {
+        name: `${job.metadata.name}-${suffix}`, namespace: this.namespace, labels: job.spec.template.metadata.labels,
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { ...job.spec.template.spec },
+    } as Loose);
+    await this.mergePatch(PODS, pod.metadata.name, {
+      status: { phase, containerStatuses: [{ name: 'migrate', image: job.spec.template.spec.containers[0].image, imageID: '', ready: false, restartCount: 0, ...container }] },
+    }, 'status');
+    return pod;
+  }
+
+  /**
+   * Plays the Job controller: marks the Job Complete (or Failed). A Job without a pod yet gets one
+   * that ran the migrate CLI, with its one-line summary as the termination message (nothing pending).
+   */
   async finishJob(name: string, outcome: 'succeeded' | 'failed'): Promise<void> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const job = await this.job(name);
+    const pods = job ? (await this.client.list<Loose>(PODS, this.namespace)).items.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === job.metadata.uid)) : [];
+    if (job && pods.length === 0) {
+      const command = job.metadata.annotations?.['fastapiapp.io/migration-phase'] ?? 'pre';
+      const summary = { command, result: outcome === 'succeeded' ? 'upToDate' : 'failed', applied: [], head: null, pendingPost: [], message: outcome };
+      await this.jobPod(job, outcome === 'succeeded' ? 'Succeeded' : 'Failed', {
+        state: { terminated: { exitCode: outcome === 'succeeded' ? 0 : 1, reason: outcome === 'succeeded' ? 'Completed' : 'Error', message: JSON.stringify(summary) } },
+      });
+    }
     const conditions = outcome === 'succeeded'
       ? [{ type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: now, lastTransitionTime: now },
         { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: now, lastTransitionTime: now }]

@@ -30,7 +30,8 @@ export function withSecurity(doc: { paths: Paths; components: Record<string, unk
   };
   const limited = (path: string, method: string) =>
     rateLimit !== undefined && method !== 'get' && ((path.startsWith('/items') && rateLimit.writes > 0) || (path.startsWith('/predict') && rateLimit.predict > 0));
-  for (const [path, ops] of Object.entries(doc.paths)) {
+  for (const [documented, ops] of Object.entries(doc.paths)) {
+    const path = documented.replace(/^\/v1(?=\/)/, ''); // /v1/items is /items (middleware/api-version.ts)
     for (const [method, value] of Object.entries(ops)) {
       if (method === 'parameters') continue;
       const op = value as Operation;

@@ -1,5 +1,5 @@
 // JSON body parsing for the routes that take a body (not app-wide: GETs skip it entirely).
-// Wrong content type -> 415; bodies over 1 MB -> 413 and malformed JSON -> 400 (via the error handler).
+// Wrong content type -> 415; bodies over 1 MB -> 413 and malformed JSON -> 422 as FastAPI answers it (via the error handler).
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../domain/errors.js';
 

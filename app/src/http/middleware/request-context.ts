@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../observability/logger.js';
 import { UNMATCHED_ROUTE, type Metrics } from '../../observability/metrics.js';
+import { requestScope } from '../../observability/request-scope.js';
 
 /** nginx's "client closed request": the client disconnected before the response was complete. */
 export const CLIENT_CLOSED = 499;
@@ -79,7 +80,7 @@ export function requestContext(metrics: Metrics, log: Logger): RequestHandler {
     req.id = reqId;
     res.setHeader('X-Request-Id', reqId);
     res.on('close', onClose);
-    next();
+    requestScope.run({ reqId }, next); // the rest of the request, and every log line it writes, in its scope
   };
 }
 

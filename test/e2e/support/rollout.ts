@@ -1,0 +1,36 @@
+// "Rolled out to this tag", as the end-to-end suites and `npm run local` judge it.
+import { waitFor } from '../../harness/wait';
+import { condition, type Kube, type Obj } from './kube';
+
+export const GROUP = 'platform.fastapiapp.io/v1alpha1';
+
+export interface AppRef {
+  namespace: string;
+  name: string;
+  /** spec.image: the repository, without a tag. */
+  repo: string;
+}
+
+/**
+ * The spec is fully rolled out to `tag`: Ready=True for the current generation (the operator's
+ * word), and, checked independently, the Deployment runs that release (the tag, or the tag pinned
+ * to the digest the migration ran) on every replica, with no old pod left. Resolves with the FastApiApp.
+ */
+export function waitRolledOut(kube: Kube, ref: AppRef, tag: string, timeoutMs = 240_000): Promise<Obj> {
+  const { namespace, name, repo } = ref;
+  return waitFor(`FastApiApp ${namespace}/${name} Ready on ${tag}`, async () => {
+    const app = await kube.get(GROUP, 'FastApiApp', namespace, name);
+    const ready = condition(app, 'Ready');
+    if (app?.spec?.tag !== tag || ready?.status !== 'True' || ready.observedGeneration !== app?.metadata?.generation) return undefined;
+    const deployment = await kube.get('apps/v1', 'Deployment', namespace, name);
+    const image: string = deployment?.spec?.template?.spec?.containers?.[0]?.image ?? '';
+    const digest: string | undefined = app?.status?.imageDigest;
+    // image:tag, pinned to image:tag@digest once the migration pod reported a registry digest
+    if (image !== `${repo}:${tag}` && !(digest && image === `${repo}:${tag}@${digest}`)) return undefined;
+    const st = deployment!.status ?? {};
+    if (st.observedGeneration !== deployment!.metadata!.generation || st.updatedReplicas !== deployment!.spec.replicas
+      || st.availableReplicas !== deployment!.spec.replicas || (st.replicas ?? 0) !== deployment!.spec.replicas) return undefined;
+    const pods = (await kube.pods(namespace, `app.kubernetes.io/instance=${name},app.kubernetes.io/component=server`)).filter((p) => !p.metadata?.deletionTimestamp);
+    return pods.length === deployment!.spec.replicas && pods.every((p) => p.spec?.containers[0]?.image === image) ? app : undefined;
+  }, timeoutMs, 250);
+}
