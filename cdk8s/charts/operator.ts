@@ -33,15 +33,16 @@ export const CLUSTER_RULES = [
   // Children carry blockOwnerDeletion; clusters enforcing OwnerReferencesPermissionEnforcement
   // require update on the owner's finalizers for that.
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
-  // get: before creating a child, whether its name is taken by an object the app does not control.
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  // No get: whether a child's name is taken by an object the app does not control comes from a
+  // metadata-only watch of every object of the kind (list/watch).
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
   // delete: a migration Job superseded while it runs, and finished ones beyond the history limit.
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // list: once a migration Job succeeded, its pod's imageID gives the digest the Deployment pins.
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   // delete: the budget goes when replicas drop to 1 or it is disabled.
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
   // a hash per key in memory, never the values.
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
@@ -50,7 +51,7 @@ export const CLUSTER_RULES = [
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];

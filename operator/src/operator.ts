@@ -13,6 +13,7 @@ import { objectKey, type Deployment, type Job, type KubeObject, type PodDisrupti
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
+import { ownershipOnly } from './runtime/informer';
 import { InformerSet } from './runtime/informer-set';
 import { LeaderElector } from './runtime/leader';
 import { OperatorMetrics } from './runtime/metrics';
@@ -64,7 +65,11 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
   const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
-  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets];
+  // Which names are taken, labelled as ours or not (metadata only): creates need no GET first.
+  const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, SERVICEMONITORS];
+  const names = new Map(childKinds.map((r) => [r.plural, new InformerSet<KubeObject>(client, namespaces,
+    { resource: r, metadataOnly: true, transform: ownershipOnly, notServedRetryMs: r === SERVICEMONITORS ? config.crdPollMs : undefined }, log)]));
+  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets, ...names.values()];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -110,7 +115,10 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   });
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets },
+  const reconciler = new Reconciler(writer, {
+    apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets,
+    names: { get: (r, ns, name) => names.get(r.plural)?.get(ns, name) },
+  },
     new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));

@@ -67,6 +67,8 @@ describe('npm run synth', () => {
     // Secrets: read only to hash the referenced database URL key (pods roll when it changes); no get, no writes
     expect(verbsOf('secrets')).toEqual(['list', 'watch']);
     expect(verbsOf('deployments')).not.toContain('delete');
+    // children: whether a name is taken comes from a metadata-only watch, not a GET per create
+    for (const child of ['deployments', 'services', 'jobs', 'poddisruptionbudgets', 'servicemonitors']) expect(verbsOf(child)).not.toContain('get');
     const role = one('Role');
     expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
   });
