@@ -215,9 +215,9 @@ export class Informer<T extends KubeObject> {
 
   /** Whether the server has seen our resourceVersion (a one-item list from its watch cache). */
   private async resourceVersionServed(): Promise<boolean> {
-    const { resource, namespace, labelSelector } = this.opts;
+    const { resource, namespace, labelSelector, metadataOnly } = this.opts;
     try {
-      await this.client.list<T>(resource, namespace, { labelSelector, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
+      await this.client.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
       return true;
     } catch (err) {
       if (isResourceVersionTooLarge(err)) return false;
