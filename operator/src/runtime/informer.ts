@@ -232,7 +232,8 @@ export class Informer<T extends KubeObject> {
     let rv: string | undefined;
     do {
       const page = await this.client.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: pageSize, continue: continueToken });
-      for (const item of page.items) {
+      // an empty PartialObjectMetadataList has no items at all
+      for (const item of page.items ?? []) {
         // list items carry no apiVersion/kind; fill them in so the cache holds whole objects
         const obj = this.opts.transform({ ...item, apiVersion: item.apiVersion ?? apiVersionOf(resource), kind: item.kind ?? resource.kind });
         seen.add(objectKey(obj));
