@@ -2,7 +2,7 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
+import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, NOT_MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
@@ -65,10 +65,13 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
   const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
-  // Which names are taken, labelled as ours or not (metadata only): creates need no GET first.
+  // The names taken by objects not labelled as ours (metadata only): with the caches above, every
+  // name of a child's kind is known, so creates need no GET first. Usually empty.
   const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, SERVICEMONITORS];
-  const names = new Map(childKinds.map((r) => [r.plural, new InformerSet<KubeObject>(client, namespaces,
-    { resource: r, metadataOnly: true, transform: ownershipOnly, notServedRetryMs: r === SERVICEMONITORS ? config.crdPollMs : undefined }, log)]));
+  const names = new Map(childKinds.map((r) => [r.plural, new InformerSet<KubeObject>(client, namespaces, {
+    resource: r, labelSelector: NOT_MANAGED_BY_SELECTOR, metadataOnly: true, transform: ownershipOnly,
+    notServedRetryMs: r === SERVICEMONITORS ? config.crdPollMs : undefined,
+  }, log)]));
   const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets, ...names.values()];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 

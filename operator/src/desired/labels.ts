@@ -12,6 +12,8 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'fastapiapp-operator';
 /** `app.kubernetes.io/managed-by=fastapiapp-operator`: selects every child the operator manages. */
 export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+/** Every object without that label (or with another value): names taken by others. */
+export const NOT_MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}!=${MANAGED_BY}`;
 export const APP_NAME = 'fastapiapp';
 /** Component of the serving pods; migration pods carry `migration` so the Service never selects them. */
 export const SERVER_COMPONENT = 'server';

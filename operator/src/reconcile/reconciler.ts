@@ -30,8 +30,8 @@ export interface Caches {
   serviceMonitors: CacheView<Unstructured> & { isServed(namespace: string): boolean };
   disruptionBudgets: CacheView<PodDisruptionBudget>;
   /**
-   * Every object of a child's kind in the watched namespaces, labelled or not, as metadata only
-   * (Informer ownershipOnly): whether a name is taken and by whom, without a GET per create.
+   * The objects of a child's kind NOT labelled as ours, as metadata only (Informer ownershipOnly):
+   * with the child caches, whether a name is taken and by whom, without a GET per create.
    */
   names: { get(r: ResourceType, namespace: string, name: string): KubeObject | undefined };
   /** Secrets as hashes per key (no values) */
@@ -221,8 +221,8 @@ export class Reconciler {
 
   /**
    * Applies desired when it differs from actual (or actual is missing); returns the live object.
-   * The child caches only hold objects labelled as ours, so before creating, the unfiltered
-   * metadata-only cache (caches.names) says whether the name is free: an object the app does not
+   * The child caches only hold objects labelled as ours, so before creating, the metadata-only
+   * cache of the others (caches.names) says whether the name is free: an object the app does not
    * control is never adopted (NameConflictError). No request is made to find out (a GET per
    * create was a third of the requests per new app).
    */
