@@ -1,12 +1,20 @@
-// @swc/jest transforms our TypeScript and the ESM-only dependencies to CommonJS.
-// Type-checking is a separate step (`npm run typecheck`).
-const esm = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+// Three tiers, as jest projects (`--selectProjects`):
+// - unit: pure code and files; no Postgres, no API server, no root, no Go (`npm run test:unit`).
+// - integration: one embedded Postgres and one etcd + kube-apiserver per run (global setup),
+//   Debian tools (promtool, buildah, ...); every test file not listed in another tier.
+// - cluster: the real one-node cluster suites; each starts its own cluster under a machine-wide
+//   lock, so `npm test` runs them one at a time after the other tiers (test/run-tiers.sh).
+// @swc/jest transforms our TypeScript and the ESM-only dependencies to CommonJS; type-checking is
+// a separate step (`npm run typecheck`).
+const { UNIT, CLUSTER } = require('./test/tiers.cjs');
 
-/** @type {import('jest').Config} */
-module.exports = {
+const esm = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+const at = (files) => files.map((f) => `<rootDir>/${f}`);
+
+/** What every tier shares. */
+const base = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j)s$': [
       '@swc/jest',
@@ -16,11 +24,25 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
   // Sources import with NodeNext's explicit `.js` extensions; under jest resolve them to the `.ts` files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  // One Postgres and one kube-apiserver per run; each test file makes its own database / namespace.
-  globalSetup: '<rootDir>/test/global-setup.mjs',
-  globalTeardown: '<rootDir>/test/global-teardown.mjs',
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/cdk8s/dist/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: at(UNIT) },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: [...UNIT, ...CLUSTER].map((f) => `<rootDir>/${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      // One Postgres and one kube-apiserver per run; each test file makes its own database / namespace.
+      globalSetup: '<rootDir>/test/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/global-teardown.mjs',
+    },
+    { ...base, displayName: 'cluster', testMatch: at(CLUSTER) },
+  ],
   reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   maxWorkers: 2,
   testTimeout: 60000,
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/cdk8s/dist/'],
 };

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: the unit and integration tiers in one jest run (2 workers), then the cluster tier one
+# suite at a time (each suite starts the one-node cluster under a machine-wide lock; run beside
+# each other, one worker would only wait). With arguments (`npm test -- test/app`), one plain jest
+# run over every tier with those arguments. Ends with one "N passed, N failed" line for the lot.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -gt 0 ]; then exec npx jest "$@"; fi
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+export JEST_SUMMARY_FILE="$summary"
+npx jest --selectProjects unit integration; first=$?
+npx jest --selectProjects cluster --runInBand; second=$?
+node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
+  const sum = (k) => lines.reduce((n, l) => n + l[k], 0);
+  const skipped = sum("skipped");
+  console.log(`\nall tiers: ${sum("passed")} passed, ${sum("failed")} failed${skipped ? `, ${skipped} skipped` : ""}`);
+' "$summary"
+exit $(( first != 0 || second != 0 ))

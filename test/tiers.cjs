@@ -1,0 +1,37 @@
+// Which test files belong to which jest project (jest.config.js). A new test file lands in the
+// integration tier unless it is listed here: list it under UNIT only when it needs no Postgres,
+// no API server, no root, no Go and no Debian tool (.ci/run proves it: it runs `npm run test:unit`
+// as the unprivileged user `nobody` with only /usr/bin and /bin on PATH).
+'use strict';
+
+/** Pure code, files and in-process servers. */
+const UNIT = [
+  'test/api/builders.test.ts',
+  'test/api/schema.test.ts',
+  'test/app/http-server.test.ts',
+  'test/app/one-schema.test.ts',
+  'test/app/postgres-access.test.ts',
+  'test/app/sentiment.test.ts',
+  'test/cdk8s/synth.test.ts',
+  'test/cicd/ci-workflow.test.ts',
+  'test/cicd/deploy-path.test.ts',
+  'test/cicd/pins.test.ts',
+  'test/docs/links.test.ts',
+  'test/infra/config.test.ts',
+  'test/infra/custom-config.test.ts',
+  'test/infra/database.test.ts',
+  'test/infra/stack.test.ts',
+  'test/monitoring/monitoring-chart.test.ts',
+  'test/operator/config.test.ts',
+  'test/operator/diff.test.ts',
+  'test/operator/status.test.ts',
+  'test/operator/workqueue.test.ts',
+];
+
+/** The real one-node cluster: one suite at a time (each holds the machine-wide cluster lock). */
+const CLUSTER = [
+  'test/e2e/whole-path.test.ts',
+  'test/e2e-monitoring/prometheus-operator.test.ts',
+];
+
+module.exports = { UNIT, CLUSTER };
