@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real one-node cluster of test/e2e (test/harness/cluster): Debian's containerd, runc, CNI
-# plugins, netfilter tools and docker-registry, and the node components built once from test/cluster/ with the
+# plugins and netfilter tools, and the node components built once from test/cluster/ with the
 # machine's Go (about 5 min after the envtest build has warmed the Go build cache; then cached).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +20,6 @@ have ip || need+=(iproute2)
 have socat || need+=(socat)
 have ipset || need+=(ipset)
 have ethtool || need+=(ethtool)
-have docker-registry || need+=(docker-registry) # the cluster's image registry (plain HTTP on its bridge)
 if [ ${#need[@]} -gt 0 ]; then
   have apt-get || { echo "pretest: missing for the test cluster: ${need[*]} (Debian packages)" >&2; exit 1; }
   echo "pretest: installing ${need[*]} (apt-get, for the test cluster)"

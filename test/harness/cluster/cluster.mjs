@@ -13,10 +13,10 @@ import pki from '../envtest/pki.cjs';
 import kube from '../envtest/kubeconfig.cjs';
 import {
   apiServerArgs, apiServerUrl, clusterPaths, cniConfig, COMPONENT_USERS, containerdConfig, controllerManagerArgs,
-  etcdArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, registryConfig, registryHostsToml, schedulerArgs,
+  etcdArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, schedulerArgs,
 } from './configs.mjs';
 import { restoreHost, run, saveHostState, setUpNetwork, unmountBelow } from './host.mjs';
-import { BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, POD_SUBNET, REGISTRY, STATE_DIR, STATE_FILE } from './layout.mjs';
+import { BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, POD_SUBNET, STATE_DIR, STATE_FILE } from './layout.mjs';
 import { binaries, importArchive, pauseArchive } from './images.mjs';
 
 const require = createRequire(import.meta.url);
@@ -81,10 +81,6 @@ function writeConfigs(paths, ports) {
   for (const d of [paths.logs, paths.cniConfDir, paths.cniIpamDir, paths.kubeletRoot, paths.kubeletCertDir, paths.podLogs,
     paths.volumePlugins, paths.containerdRoot, paths.containerdState, paths.images]) fs.mkdirSync(d, { recursive: true });
   fs.writeFileSync(paths.containerdConfig, containerdConfig(paths));
-  fs.mkdirSync(path.join(paths.containerdCerts, REGISTRY), { recursive: true });
-  fs.writeFileSync(path.join(paths.containerdCerts, REGISTRY, 'hosts.toml'), registryHostsToml());
-  fs.mkdirSync(paths.registryData, { recursive: true });
-  fs.writeFileSync(paths.registryConfig, YAML.stringify(registryConfig(paths)));
   fs.writeFileSync(path.join(paths.cniConfDir, '10-fastapiapp.conflist'), JSON.stringify(cniConfig(paths), null, 2));
   fs.writeFileSync(paths.kubeletConfig, YAML.stringify(kubeletConfig(paths, ports)));
   fs.writeFileSync(paths.proxyConfig, YAML.stringify(kubeProxyConfig(paths, ports)));
@@ -152,7 +148,6 @@ export async function startCluster({ owner, build = false } = {}) {
     mark('network');
 
     const containerd = launch('containerd', 'containerd', ['--config', paths.containerdConfig]);
-    const registry = launch('registry', 'docker-registry', ['serve', paths.registryConfig]);
     const etcdUrl = `http://127.0.0.1:${clientPort}`;
     const etcd = launch('etcd', bins.etcd, etcdArgs(paths, ports));
     const apiserver = launch('kube-apiserver', bins.kubeApiserver, apiServerArgs(paths, { etcdUrl }));
@@ -160,8 +155,6 @@ export async function startCluster({ owner, build = false } = {}) {
     await waitFor('containerd', containerd, async () => fs.existsSync(paths.containerdSocket) && Boolean(ctr(['version'])));
     importArchive(paths.containerdSocket, pauseArchive(bins));
     mark('containerd');
-    await waitFor('registry', registry, async () => (await fetch(`http://${REGISTRY}/v2/`, { signal: AbortSignal.timeout(1000) })).ok);
-    mark('registry');
     await waitFor('kube-apiserver', apiserver, async () => (await kube.rawRequest(connection(paths), 'GET', '/readyz', { timeoutMs: 2000 })).statusCode === 200);
     if (!isAlive(etcd.pid)) throw new ClusterError(`etcd exited:\n${tail(etcd.log)}`);
     mark('apiserver');
@@ -198,7 +191,6 @@ export function clusterInfo(state) {
     kubeconfig: paths.kubeconfig('admin'),
     server: apiServerUrl(),
     bridgeIp: BRIDGE_IP,
-    registry: REGISTRY,
     containerdSocket: paths.containerdSocket,
     kubectl: state.kube,
     podSubnet: POD_SUBNET,
@@ -286,7 +278,7 @@ export async function teardown(state = readState()) {
   await removeAllPods(state).catch(() => undefined);
   for (const name of ['kube-proxy', 'kubelet', 'kube-scheduler', 'kube-controller-manager']) await stopProc(byName(name));
   if (isAlive(byName('containerd')?.pid)) removeContainers(paths.containerdSocket);
-  for (const name of ['kube-apiserver', 'etcd', 'containerd', 'registry']) await stopProc(byName(name), 10_000);
+  for (const name of ['kube-apiserver', 'etcd', 'containerd']) await stopProc(byName(name), 10_000);
   for (const pid of shimPids(paths.containerdSocket)) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }

@@ -1,7 +1,7 @@
 // Pure builders of every component's configuration and flags, from the cluster's directory
 // layout (paths) and ports. No I/O: cluster.mjs writes and runs them.
 import {
-  API_PORT, BRIDGE, BRIDGE_IP, BRIDGE_PREFIX, CLUSTER_CIDR, KUBELET_PORT, NODE_NAME, PAUSE_IMAGE, POD_SUBNET, REGISTRY, SERVICE_CIDR,
+  API_PORT, BRIDGE, BRIDGE_IP, BRIDGE_PREFIX, CLUSTER_CIDR, KUBELET_PORT, NODE_NAME, PAUSE_IMAGE, POD_SUBNET, SERVICE_CIDR,
 } from './layout.mjs';
 
 /** The cluster directory's layout; every component keeps its state below `dir`. */
@@ -16,10 +16,6 @@ export function clusterPaths(dir) {
     containerdState: p('containerd', 'state'),
     containerdConfig: p('containerd', 'config.toml'),
     containerdSocket: p('containerd', 'containerd.sock'),
-    /** containerd's config_path: a hosts.toml per registry (ours is plain HTTP) */
-    containerdCerts: p('containerd', 'certs.d'),
-    registryConfig: p('registry', 'config.yml'),
-    registryData: p('registry', 'data'),
     cniConfDir: p('cni', 'net.d'),
     cniIpamDir: p('cni', 'ipam'),
     kubeletRoot: p('kubelet'),
@@ -65,28 +61,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     bin_dir = "/usr/lib/cni"
     conf_dir = "${paths.cniConfDir}"
     max_conf_num = 1
-  [${cri}.registry]
-    config_path = "${paths.containerdCerts}"
 `;
-}
-
-/** containerd's hosts.toml for the cluster's registry: plain HTTP, pull and resolve (the kubelet pulls by digest through it). */
-export function registryHostsToml() {
-  return `server = "http://${REGISTRY}"
-
-[host."http://${REGISTRY}"]
-  capabilities = ["pull", "resolve"]
-`;
-}
-
-/** docker-registry (distribution 2.8) on the bridge only, storage below the cluster's directory, no auth. */
-export function registryConfig(paths) {
-  return {
-    version: 0.1,
-    log: { level: 'warn', fields: { service: 'registry' } },
-    storage: { filesystem: { rootdirectory: paths.registryData }, delete: { enabled: true } },
-    http: { addr: REGISTRY, headers: { 'X-Content-Type-Options': ['nosniff'] } },
-  };
 }
 
 /** One bridge network; no masquerading, so pod traffic can only reach the bridge and the host. */

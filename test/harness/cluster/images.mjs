@@ -78,25 +78,6 @@ export function loadImages(socket, refs) {
   }
 }
 
-/**
- * Pushes images from the local buildah store to the cluster's registry (plain HTTP), as
- * `registry/<name>:<tag>` where name is the path after the local `localhost/` prefix. Returns
- * [pushed reference, manifest digest] per image: what a kubelet pulling by digest gets.
- */
-export function pushImages(registry, refs) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fastapiapp-push-'));
-  try {
-    return refs.map((ref) => {
-      const target = `${registry}/${ref.replace(/^localhost\//, '')}`;
-      const digestFile = path.join(tmp, 'digest');
-      buildah(['push', '--quiet', '--tls-verify=false', '--digestfile', digestFile, ref, `docker://${target}`]);
-      return [target, fs.readFileSync(digestFile, 'utf8').trim()];
-    });
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
 /** The node's image references (`ctr images ls`), for checks. */
 export function nodeImages(socket) {
   return sh('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'ls', '-q']).split('\n').filter(Boolean);

@@ -20,8 +20,6 @@ export interface ClusterInfo {
   bridgeIp: string;
   /** Where pods get their addresses (what a service on the host must let in). */
   podSubnet: string;
-  /** host:port of the cluster's registry (plain HTTP, on the bridge): the node pulls from it */
-  registry: string;
   containerdSocket: string;
   /** The multi-call binary; `kubectl` is its first argument. */
   kubectl: string;
@@ -41,8 +39,6 @@ export interface TestCluster {
   kubeConfig(): KubeConfig;
   /** Copies images from the local buildah store into the node. */
   loadImages(refs: string[]): Promise<void>;
-  /** Pushes images from the local buildah store to the cluster's registry: [registry reference, manifest digest] each. */
-  pushImages(refs: string[]): Promise<Array<[string, string]>>;
   /** PSS of every cluster process (components, shims, pods), MB. */
   memoryMb(): Promise<number>;
   /** Tears down (pods, processes, network, host state); resolves with the seconds it took. */
@@ -91,8 +87,6 @@ export async function startTestCluster({ timeoutMs = 40 * 60_000 } = {}): Promis
       return kc;
     },
     loadImages: async (refs) => { await runCli(['load', ...refs], 15 * 60_000); },
-    pushImages: async (refs) => (await runCli(['push', ...refs], 15 * 60_000)).split('\n').filter((l) => l.startsWith('['))
-      .map((l) => JSON.parse(l) as [string, string]),
     memoryMb: async () => Number((await runCli(['mem'], 60_000)).trim()),
     stop: async () => {
       const t0 = Date.now();
