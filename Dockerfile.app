@@ -1,6 +1,7 @@
 # The items API image. Same image, two commands:
 #   server (default):  node dist/app/src/start.js             (PORT, default 8000; DATABASE_URL required)
-#   migrate:           node dist/app/src/migrate.js latest    (the operator's Job, compose's `migrate`)
+#   migrate:           node dist/app/src/migrate.js pre|post|latest|lint   (the operator's Jobs run pre and post;
+#                      compose's `migrate` runs latest; the lint's PostgreSQL parser is libpg-query's WASM)
 # Runs as uid 10001 with a read-only root filesystem; only /tmp needs to be writable.
 # Node is PID 1 (exec-form CMD, no shell): the app's own SIGTERM/SIGINT handlers drain and exit, and
 # it spawns no children, so there is nothing to reap and no init process is needed.

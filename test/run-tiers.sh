@@ -9,8 +9,8 @@ if [ $# -gt 0 ]; then exec npx jest "$@"; fi
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
 export JEST_SUMMARY_FILE="$summary"
-npx jest --selectProjects unit integration; first=$?
-npx jest --selectProjects cluster --runInBand; second=$?
+JEST_TIER=unit,integration npx jest; first=$?
+JEST_TIER=cluster npx jest --runInBand; second=$?
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
   const sum = (k) => lines.reduce((n, l) => n + l[k], 0);

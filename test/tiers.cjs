@@ -1,4 +1,4 @@
-// Which test files belong to which jest project (jest.config.js). A new test file lands in the
+// Which test files belong to which jest project (jest.config.cjs). A new test file lands in the
 // integration tier unless it is listed here: list it under UNIT only when it needs no Postgres,
 // no API server, no root, no Go and no Debian tool (.ci/run proves it: it runs `npm run test:unit`
 // as the unprivileged user `nobody` with only /usr/bin and /bin on PATH).
@@ -7,6 +7,7 @@
 /** Pure code, files and in-process servers. */
 const UNIT = [
   'test/api/builders.test.ts',
+  'test/api/prometheus-rule.test.ts',
   'test/api/schema.test.ts',
   'test/app/http-server.test.ts',
   'test/app/one-schema.test.ts',
@@ -22,6 +23,7 @@ const UNIT = [
   'test/infra/database.test.ts',
   'test/infra/stack.test.ts',
   'test/monitoring/monitoring-chart.test.ts',
+  'test/operator/analysis-gates.test.ts',
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
   'test/operator/status.test.ts',

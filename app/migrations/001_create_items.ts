@@ -4,6 +4,14 @@
 // created_at -> now(), both NOT NULL; ix_items_name ensured). `alembic_version` is left alone.
 import type { Knex } from 'knex';
 
+// The lint's rules guard a table a serving release uses; these statements run only on the
+// lab-adoption path, when the lab's table is brought under this schema before any release of
+// this app serves it.
+export const lintAllow = {
+  'set-not-null': 'lab adoption only: the lab table gets NOT NULL before this app serves it',
+  'index-not-concurrent': 'lab adoption only: ix_items_name is ensured before this app serves the table',
+};
+
 async function adoptLabTable(knex: Knex): Promise<void> {
   await knex.raw("UPDATE items SET name = '' WHERE name IS NULL");
   await knex.raw("UPDATE items SET description = '' WHERE description IS NULL");

@@ -5,8 +5,11 @@ import path from 'node:path';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { DatabaseConfig } from './config.js';
+import type { MigrationEntry } from './data/migration-entry.js';
 import { KnexItemsRepository } from './data/items-repository.js';
 import { HealthProbe } from './data/health-probe.js';
+import { appliedMigrationNames, requiredMigrations, SchemaCheck } from './data/schema-check.js';
+import { migrations } from '../migrations/index.js';
 import { createDatabase, pingDatabase } from './data/database.js';
 import { ItemsService } from './domain/items.js';
 import { createSentimentModel } from './domain/sentiment/model.js';
@@ -32,6 +35,8 @@ export interface ComposeOptions {
   loadModel?: () => SentimentModel;
   /** Worker threads scoring long texts (config SENTIMENT_WORKERS); default 0: on the event loop, in slices. */
   sentimentWorkers?: number;
+  /** The migrations the image ships (readiness requires their pre-deploy ones); default: app/migrations. */
+  migrations?: readonly MigrationEntry[];
   /** The compiled worker entry; default: worker.js beside this file's build (absent when run from TypeScript sources). */
   sentimentWorkerFile?: string;
 }
@@ -100,6 +105,7 @@ export function compose(opts: ComposeOptions): Composition {
   const items = new ItemsService(new KnexItemsRepository(db), sentiment, observer);
   const probe = new HealthProbe(() => pingDatabase(db.pool, healthTimeoutMs));
   const database = { ping: () => probe.check() };
+  const schema = new SchemaCheck(appliedMigrationNames(db.pool, healthTimeoutMs), requiredMigrations(opts.migrations ?? migrations));
   metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok });
   const readiness = new Readiness();
   const app = createApp({
@@ -107,6 +113,7 @@ export function compose(opts: ComposeOptions): Composition {
     readiness,
     sentiment,
     database,
+    schema,
     metrics,
     logger: log,
     info: { service: SERVICE_NAME, version: packageVersion() },

@@ -1,34 +1,101 @@
-// Migration CLI: `node dist/app/src/migrate.js latest|rollback|status` (npm run migrate*; the
-// operator's migration Job runs `latest`). Uses the same configuration as the server and requires a
-// configured database (DATABASE_URL or POSTGRES_HOST). Safe to run concurrently: Knex's lock row.
+// Migration CLI: `node dist/app/src/migrate.js pre|post|latest|lint|status|rollback [--all]`
+// (docs/app/migrations.md). The operator's Jobs run `pre` (before a rollout: lint, then the
+// pending pre-deploy migrations) and `post` (after it: the post-deploy ones); `latest` (the
+// default, npm run migrate) runs both. A database ahead of the image (a rollback) is fine unless a
+// newer migration was a contract one. Exit codes: 0 ok (also "ahead"), 1 failure, 2 usage,
+// 3 rollback blocked by a contract migration, 4 lint failed. On exit a one-line JSON summary goes
+// to MIGRATE_RESULT_FILE (migrate-result.ts). Uses the server's configuration and requires a
+// configured database (DATABASE_URL or POSTGRES_HOST). Safe to run concurrently (migrations.ts).
 import { ConfigError, loadConfig } from './config.js';
 import { createMigrationKnex } from './data/database.js';
-import { migrateLatest, migrateRollback, migrationStatus } from './data/migrations.js';
-import { createLogger } from './observability/logger.js';
+import { describeFinding, MigrationLintError } from './data/migration-lint.js';
+import { lintPending, migrateRollback, migrationStatus, runMigrations, type RunOutcome } from './data/migrations.js';
+import { resultFile, writeResult, type MigrateResult } from './migrate-result.js';
+import { createLogger, type Logger } from './observability/logger.js';
 
-const COMMANDS = ['latest', 'rollback', 'status'] as const;
+const COMMANDS = ['pre', 'post', 'latest', 'lint', 'status', 'rollback'] as const;
 type Command = (typeof COMMANDS)[number];
+
+const EXIT = { ok: 0, failed: 1, usage: 2, blocked: 3, lintFailed: 4 } as const;
+
+interface Done {
+  code: number;
+  result: MigrateResult;
+}
+
+const summary = (command: Command, fields: Partial<MigrateResult> & Pick<MigrateResult, 'result' | 'message'>): MigrateResult => ({
+  command,
+  applied: [],
+  head: null,
+  aheadBy: 0,
+  blockedBy: null,
+  pendingPost: [],
+  ...fields,
+});
+
+function fromOutcome(command: Command, o: RunOutcome): Done {
+  const result = summary(command, { result: o.result, applied: o.applied, head: o.head, aheadBy: o.ahead.length, blockedBy: o.blockedBy?.name ?? null, pendingPost: o.pendingPost, message: o.message });
+  return { code: o.result === 'blocked' ? EXIT.blocked : EXIT.ok, result };
+}
+
+async function execute(command: Command, knex: ReturnType<typeof createMigrationKnex>, log: Logger, opts: Parameters<typeof runMigrations>[2]): Promise<Done> {
+  if (command === 'pre' || command === 'post' || command === 'latest') {
+    // `latest` is the local/dev path: `npm run migrate -- lint` checks the same migrations on demand.
+    const outcome = await runMigrations(knex, command, { ...opts, lint: command !== 'latest' });
+    const done = fromOutcome(command, outcome);
+    if (outcome.result === 'blocked') log.error({ blockedBy: outcome.blockedBy }, outcome.message);
+    else log.info({ applied: outcome.applied, head: outcome.head, aheadBy: outcome.ahead.length, pendingPost: outcome.pendingPost }, outcome.message);
+    return done;
+  }
+  if (command === 'lint') {
+    const { report, state } = await lintPending(knex, opts);
+    for (const f of report.allowed) process.stderr.write(`${describeFinding(f)}\n`);
+    const message = report.checked.length ? `lint passed: ${report.checked.join(', ')}` : 'no pending pre-deploy migrations to lint';
+    log.info({ checked: report.checked, allowed: report.allowed.length }, message);
+    return { code: EXIT.ok, result: summary(command, { result: 'lintPassed', head: state.head, aheadBy: state.ahead.length, pendingPost: state.pendingPost, message }) };
+  }
+  if (command === 'rollback') {
+    const reverted = await migrateRollback(knex, process.argv.includes('--all'), opts);
+    const message = reverted.length ? `rolled back ${reverted.join(', ')}` : 'nothing to roll back';
+    log.info({ reverted }, message);
+    const status = await migrationStatus(knex);
+    return { code: EXIT.ok, result: summary(command, { result: reverted.length ? 'rolledBack' : 'upToDate', head: status.applied.at(-1) ?? null, pendingPost: status.pendingPost, message }) };
+  }
+  const status = await migrationStatus(knex);
+  log.info(status, 'migration status');
+  const lines = [`applied: ${status.applied.join(', ') || '(none)'}`, `pending: ${status.pending.join(', ') || '(none)'}`];
+  if (status.pendingPost.length) lines.push(`pending post-deploy: ${status.pendingPost.join(', ')}`);
+  if (status.ahead.length) lines.push(`ahead (applied, not in this image): ${status.ahead.join(', ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const result = status.ahead.length ? 'ahead' : status.pending.length ? 'pending' : 'upToDate';
+  return { code: EXIT.ok, result: summary(command, { result, head: status.applied.at(-1) ?? null, aheadBy: status.ahead.length, pendingPost: status.pendingPost, message: lines.join('; ') }) };
+}
 
 async function main(): Promise<number> {
   const command = (process.argv[2] ?? 'latest') as Command;
   if (!COMMANDS.includes(command)) {
     process.stderr.write(`usage: migrate.js ${COMMANDS.join('|')} [--all]\n`);
-    return 2;
+    return EXIT.usage;
   }
+  const file = resultFile();
+  const fail = (message: string): number => {
+    writeResult(file, summary(command, { result: 'failed', message }));
+    return EXIT.failed;
+  };
   let config;
   try {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Invalid configuration: ${err.message}\n`);
-      return 1;
+      return fail(`invalid configuration: ${err.message}`);
     }
     throw err;
   }
   const log = createLogger(config.logLevel);
   if (!config.db.url) {
     process.stderr.write('No database configured: set DATABASE_URL (or POSTGRES_HOST/USER/PASSWORD/DB/PORT)\n');
-    return 1;
+    return fail('no database configured: set DATABASE_URL (or POSTGRES_HOST/USER/PASSWORD/DB/PORT)');
   }
   const knex = createMigrationKnex({ ...config.db, url: config.db.url }, config.migration, log);
   const opts = {
@@ -37,21 +104,21 @@ async function main(): Promise<number> {
     onRetry: (attempt: number, err: Error) => log.warn({ attempt, err: { message: err.message } }, 'migration gave up waiting for a lock; retrying'),
   };
   try {
-    if (command === 'latest') {
-      const applied = await migrateLatest(knex, opts);
-      log.info({ applied }, applied.length ? 'migrations applied' : 'already up to date');
-    } else if (command === 'rollback') {
-      const reverted = await migrateRollback(knex, process.argv.includes('--all'), opts);
-      log.info({ reverted }, reverted.length ? 'migrations rolled back' : 'nothing to roll back');
-    } else {
-      const status = await migrationStatus(knex);
-      log.info(status, 'migration status');
-      process.stdout.write(`applied: ${status.applied.join(', ') || '(none)'}\npending: ${status.pending.join(', ') || '(none)'}\n`);
-    }
-    return 0;
+    const done = await execute(command, knex, log, opts);
+    writeResult(file, done.result);
+    return done.code;
   } catch (err) {
-    log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, `migrate ${command} failed`);
-    return 1;
+    if (err instanceof MigrationLintError) {
+      process.stderr.write(`${err.message}\n`);
+      const v = err.report.violations;
+      log.error({ violations: v.map(({ migration, rule, table, statement }) => ({ migration, rule, table, statement })) }, 'migration lint failed: nothing was applied');
+      const message = `lint failed, nothing applied: ${v.map((f) => `migration ${f.migration}: rule ${f.rule}${f.table ? ` on ${f.table}` : ''}: ${f.statement}`).join('; ')}`;
+      writeResult(file, summary(command, { result: 'lintFailed', message }));
+      return EXIT.lintFailed;
+    }
+    const e = err as Error & { code?: string };
+    log.error({ err: { message: e.message, code: e.code } }, `migrate ${command} failed`);
+    return fail(`migrate ${command} failed: ${e.message}`);
   } finally {
     await knex.destroy();
   }
@@ -61,6 +128,6 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`migrate failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    process.exit(EXIT.failed);
   },
 );

@@ -46,11 +46,17 @@ export const CLUSTER_RULES = [
   // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
   // a hash per key in memory, never the values.
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
-  // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false. The operator notices
-  // the ServiceMonitor CRD being installed by retrying this list, so it needs no CRD access.
+  // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false, the PrometheusRule
+  // when spec.slo is removed. The operator notices these CRDs being installed by retrying the
+  // list, so it needs no CRD access.
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
+  {
+    apiGroups: ['monitoring.coreos.com'],
+    resources: ['prometheusrules'],
     verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },

@@ -34,6 +34,10 @@ export interface OperatorConfig {
   crdPollMs: number;
   /** transient API errors (429, 5xx, timeouts) are reported in status and Events only once they persist this long */
   transientErrorThresholdMs: number;
+  /** base URL of the runbooks the generated SLO alerts link to (runbook_url = <base>/<Alert>.md); undefined = the repository path */
+  runbookBaseUrl?: string;
+  /** Prometheus HTTP API for release analysis (analysis/); undefined = no analysis */
+  prometheusUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +103,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     problems.push(`KUBECONFIG="${env.KUBECONFIG}": cannot read ${listed.length > 1 ? 'any of these files' : 'it'}`);
   }
 
+  /** An optional http(s) URL, without trailing slashes. */
+  const httpUrl = (name: string, example: string): string | undefined => {
+    const v = env[name]?.trim().replace(/\/+$/, '') || undefined;
+    if (v && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(v)) problems.push(`${name}="${env[name]}": expected an http(s) URL, e.g. ${example}`);
+    return v;
+  };
+  const runbookBaseUrl = httpUrl('RUNBOOK_BASE_URL', 'https://github.com/OWNER/REPO/blob/main/docs/operations/runbooks');
+  const prometheusUrl = httpUrl('PROMETHEUS_URL', 'http://prometheus-operated.monitoring.svc:9090');
+
   const proxyEnv = readProxyEnv(env);
   for (const [name, value] of [['HTTPS_PROXY', proxyEnv.httpsProxy], ['HTTP_PROXY', proxyEnv.httpProxy]] as const) {
     try {
@@ -136,6 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     resyncPeriodMs: int('RESYNC_PERIOD_SECONDS', 600, 1, 86_400) * 1000,
     crdPollMs: int('CRD_POLL_SECONDS', 10, 1, 3600) * 1000,
     transientErrorThresholdMs: int('TRANSIENT_ERROR_THRESHOLD_SECONDS', 60, 0, 3600) * 1000,
+    ...(runbookBaseUrl ? { runbookBaseUrl } : {}),
+    ...(prometheusUrl ? { prometheusUrl } : {}),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -8,7 +8,7 @@ import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { DEFAULT_RETRY, Transport } from './kube/transport';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PROMETHEUSRULES, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
 import { objectKey, type Deployment, type Job, type KubeObject, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
@@ -63,16 +63,17 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const jobs = informer<Job>(JOBS, MANAGED_BY_SELECTOR);
   const disruptionBudgets = informer<PodDisruptionBudget>(PDBS, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
+  const prometheusRules = informer<Unstructured>(PROMETHEUSRULES, MANAGED_BY_SELECTOR, config.crdPollMs);
   // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
   const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
   // The names taken by objects not labelled as ours (metadata only): with the caches above, every
   // name of a child's kind is known, so creates need no GET first. Usually empty.
-  const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, SERVICEMONITORS];
+  const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, SERVICEMONITORS, PROMETHEUSRULES];
   const names = new Map(childKinds.map((r) => [r.plural, new InformerSet<KubeObject>(client, namespaces, {
     resource: r, labelSelector: NOT_MANAGED_BY_SELECTOR, metadataOnly: true, transform: ownershipOnly,
-    notServedRetryMs: r === SERVICEMONITORS ? config.crdPollMs : undefined,
+    notServedRetryMs: r === SERVICEMONITORS || r === PROMETHEUSRULES ? config.crdPollMs : undefined,
   }, log)]));
-  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, secrets, ...names.values()];
+  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, prometheusRules, secrets, ...names.values()];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -100,7 +101,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
       }
     },
   });
-  for (const children of [deployments, services, jobs, disruptionBudgets, serviceMonitors]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  for (const children of [deployments, services, jobs, disruptionBudgets, serviceMonitors, prometheusRules]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
   const enqueueReaders = (s: KubeObject): void => {
     for (const a of apps.list()) {
       if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
@@ -110,19 +111,21 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     upsert: (s, old) => { if (!old || canonicalJson(old.keyHashes) !== canonicalJson(s.keyHashes)) enqueueReaders(s); },
     delete: enqueueReaders,
   });
-  // The ServiceMonitor CRD appeared or went away: every app's monitoring changes.
-  serviceMonitors.on({
-    availabilityIn: (ns) => {
-      for (const a of apps.list()) if (!ns || a.metadata.namespace === ns) queue.add(objectKey(a));
-    },
-  });
+  // The ServiceMonitor or PrometheusRule CRD appeared or went away: every app's monitoring changes.
+  for (const monitoring of [serviceMonitors, prometheusRules]) {
+    monitoring.on({
+      availabilityIn: (ns) => {
+        for (const a of apps.list()) if (!ns || a.metadata.namespace === ns) queue.add(objectKey(a));
+      },
+    });
+  }
 
   const identity = config.leaderElection.identity;
   const reconciler = new Reconciler(writer, {
-    apps, deployments, services, jobs, serviceMonitors, disruptionBudgets, secrets,
+    apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, secrets,
     names: { get: (r, ns, name) => names.get(r.plural)?.get(ns, name) },
   },
-    new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs });
+    new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs, runbookBaseUrl: config.runbookBaseUrl });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
 

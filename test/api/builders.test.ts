@@ -203,6 +203,8 @@ describe('desired-state builders', () => {
     // targetLabels copies this Service label onto every series (as app_kubernetes_io_name), the app rules select it.
     expect(serviceMonitor.spec.targetLabels).toEqual(['app.kubernetes.io/name']);
     expect(service.metadata!.labels!['app.kubernetes.io/name']).toBe('fastapiapp');
+    // podTargetLabels copies the pod's version (and a release track, once set) onto every series.
+    expect(serviceMonitor.spec.podTargetLabels).toEqual(['app.kubernetes.io/version', 'fastapiapp.io/track']);
     expect(serviceMonitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'fastapiapp-operator' });
     expect(children(fastApiApp()).serviceMonitor.metadata.labels).not.toHaveProperty('release');
     const other = { ...app, metadata: { ...app.metadata, name: 'orders' } };

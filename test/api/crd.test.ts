@@ -67,6 +67,8 @@ describe('FastApiApp CRD on the API server', () => {
     ['partial nested objects', minimalSpec({ service: { port: 8080 }, migration: { enabled: false }, monitoring: { interval: '1m' } })],
     ['own resources and a secret key', minimalSpec({ resources: { limits: { cpu: 1 } }, databaseSecretRef: { name: 'db', key: 'url' } })],
     ['ServiceMonitor labels for a Prometheus release', minimalSpec({ monitoring: { labels: { release: 'kube-prometheus-stack', 'team.example.com/owner': 'shop' } } })],
+    ['an availability SLO (window defaulted)', minimalSpec({ slo: { availability: { objective: '99.9' } } })],
+    ['both SLOs over 28 days', minimalSpec({ slo: { availability: { objective: '99.95' }, latency: { threshold: '0.25', objective: '99' }, window: '28d' } })],
   ])('when %s is stored, then the server fills in exactly what withDefaults does', async (_label, spec) => {
     const name = `defaults-${Object.keys(spec).length}-${JSON.stringify(spec).length}`;
     const res = await create(name, spec);
@@ -120,6 +122,14 @@ describe('FastApiApp CRD on the API server', () => {
     ['pod labels overriding the selector', minimalSpec({ pod: { labels: { 'app.kubernetes.io/instance': 'other' } } }), 'spec.pod.labels', 'the operator sets them and selects its pods by them'],
     ['pod annotations in the operator\'s prefix', minimalSpec({ pod: { annotations: { 'fastapiapp.io/template-hash': 'x' } } }), 'spec.pod.annotations', 'must not set fastapiapp.io/ keys'],
     ['maxUnavailable 0', minimalSpec({ disruptionBudget: { maxUnavailable: 0 } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
+    ['an SLO without objectives', minimalSpec({ slo: {} }), 'spec.slo', 'slo needs availability, latency or both'],
+    ['an SLO objective of 100', minimalSpec({ slo: { availability: { objective: '100' } } }), 'spec.slo.availability.objective'],
+    ['an SLO objective under 50', minimalSpec({ slo: { availability: { objective: '40' } } }), 'spec.slo.availability.objective', 'at least 50 and below 100'],
+    ['an SLO objective that is not a number', minimalSpec({ slo: { availability: { objective: 'high' } } }), 'spec.slo.availability.objective'],
+    ['a latency threshold that is no bucket', minimalSpec({ slo: { latency: { threshold: '0.3', objective: '99' } } }), 'spec.slo.latency.threshold', 'Unsupported value'],
+    ['a latency SLO without objective', minimalSpec({ slo: { latency: { threshold: '0.5' } as { threshold: string; objective: string } } }), 'spec.slo.latency.objective: Required value'],
+    ['an SLO window under 7 days', minimalSpec({ slo: { availability: { objective: '99' }, window: '5d' } }), 'spec.slo.window'],
+    ['an SLO window in hours', minimalSpec({ slo: { availability: { objective: '99' }, window: '720h' } }), 'spec.slo.window'],
     ['maxUnavailable 0%', minimalSpec({ disruptionBudget: { maxUnavailable: '0%' } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
   ];
 

@@ -25,7 +25,7 @@ async function columns(): Promise<string[]> {
 const ALL = ['001_create_items', '002_add_price', '003_add_sentiment'];
 
 it('when migrating up, down and up again, then the schema follows and status says so', async () => {
-  expect(await migrationStatus(knex)).toEqual({ applied: [], pending: ALL });
+  expect(await migrationStatus(knex)).toEqual({ applied: [], pending: ALL, ahead: [], pendingPost: [] });
   expect(await migrateLatest(knex)).toEqual(ALL);
   expect(await columns()).toEqual(['created_at', 'description', 'id', 'name', 'price', 'sentiment', 'sentiment_score']);
   const indexes = (await knex.raw("select indexname from pg_indexes where tablename = 'items'")).rows.map((r: { indexname: string }) => r.indexname);
@@ -34,10 +34,10 @@ it('when migrating up, down and up again, then the schema follows and status say
 
   expect(await migrateRollback(knex, true)).toEqual([...ALL].reverse());
   expect(await knex.schema.hasTable('items')).toBe(false);
-  expect(await migrationStatus(knex)).toEqual({ applied: [], pending: ALL });
+  expect(await migrationStatus(knex)).toEqual({ applied: [], pending: ALL, ahead: [], pendingPost: [] });
 
   expect(await migrateLatest(knex)).toEqual(ALL);
-  expect(await migrationStatus(knex)).toEqual({ applied: ALL, pending: [] });
+  expect(await migrationStatus(knex)).toEqual({ applied: ALL, pending: [], ahead: [], pendingPost: [] });
 });
 
 it('when rolling back one batch step by step, then price and sentiment columns go in reverse order', async () => {

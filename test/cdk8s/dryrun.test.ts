@@ -84,6 +84,8 @@ describe('the operator RBAC on the API server', () => {
     ['', 'services', 'patch'],
     ['batch', 'jobs', 'create'],
     ['monitoring.coreos.com', 'servicemonitors', 'delete'],
+    ['monitoring.coreos.com', 'prometheusrules', 'patch'],
+    ['monitoring.coreos.com', 'prometheusrules', 'delete'],
     ['', 'events', 'create'],
     // get: only to check, before creating a child, that its name is not taken by someone else's object
     ['', 'services', 'get'],

@@ -56,7 +56,7 @@ const exists = (p: string) => async () => ((await kubeRequest(admin, 'GET', p)).
 
 describe('the operator running with only the shipped RBAC', () => {
   it('when FastApiApps are created, then it leads, creates every kind of child and writes status without a forbidden request', async () => {
-    const direct = fastApiApp({ migration: { enabled: false } }, 'direct', ns);
+    const direct = fastApiApp({ migration: { enabled: false }, slo: { availability: { objective: '99.9' } } }, 'direct', ns);
     const migrated = fastApiApp({}, 'migrated', ns);
     for (const app of [direct, migrated]) {
       await kubeOk(admin, 'POST', appsPath(ns), { body: { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name }, spec: minimalSpec(app.spec) } });
@@ -66,6 +66,7 @@ describe('the operator running with only the shipped RBAC', () => {
     await eventually('Deployment', exists(`/apis/apps/v1/namespaces/${ns}/deployments/${name}`));
     await eventually('Service', exists(`/api/v1/namespaces/${ns}/services/${name}`));
     await eventually('ServiceMonitor', exists(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/${name}`));
+    await eventually('PrometheusRule (spec.slo)', exists(`/apis/monitoring.coreos.com/v1/namespaces/${ns}/prometheusrules/${name}`));
     await eventually('migration Job', exists(`/apis/batch/v1/namespaces/${ns}/jobs/${buildMigrationJob(migrated).metadata!.name}`));
     const status = await eventually('status', async () => (await kubeOk(admin, 'GET', appsPath(ns, name))).status?.observedGeneration);
     expect(status).toBeGreaterThanOrEqual(1);

@@ -68,7 +68,7 @@ describe('npm run synth', () => {
     expect(verbsOf('secrets')).toEqual(['list', 'watch']);
     expect(verbsOf('deployments')).not.toContain('delete');
     // children: whether a name is taken comes from a metadata-only watch, not a GET per create
-    for (const child of ['deployments', 'services', 'jobs', 'poddisruptionbudgets', 'servicemonitors']) expect(verbsOf(child)).not.toContain('get');
+    for (const child of ['deployments', 'services', 'jobs', 'poddisruptionbudgets', 'servicemonitors', 'prometheusrules']) expect(verbsOf(child)).not.toContain('get');
     const role = one('Role');
     expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
   });

@@ -53,7 +53,7 @@ test('when images are built in CI, then each is built once, smoke-tested, saved 
   expect(job.steps.some((s) => s.uses?.startsWith('aws-actions/'))).toBe(false);
   const order = (re: RegExp) => job.steps.findIndex((s) => re.test(s.run ?? ''));
   const build = order(/docker buildx build/);
-  const smokeApp = order(/migrate\.js latest[\s\S]*\/health/);
+  const smokeApp = order(/migrate\.js lint[\s\S]*migrate\.js pre[\s\S]*migrate\.js post[\s\S]*\/health/);
   const smokeOperator = order(/fastapiapp-operator:ci --version/);
   const save = order(/docker image inspect --format '\{\{\.Id\}\}'[\s\S]*docker save/);
   const upload = job.steps.findIndex((s) => s.uses?.startsWith('actions/upload-artifact@'));

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadRules } from '../monitoring/support/sources';
+import { buildPrometheusRule, type AlertingRule } from '../../operator/src/desired';
+import { fastApiApp } from '../api/fixtures';
 import { anchorsOf, brokenLinks, markdownFiles } from './support/links';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -51,7 +53,12 @@ describe('README and docs/', () => {
 });
 
 describe('runbooks', () => {
-  const alerts = loadRules().filter((r) => r.alert);
+  // The committed rules, and the burn-rate alerts the operator generates from spec.slo (with the
+  // default runbook base, this folder's repository path).
+  const generated = buildPrometheusRule(fastApiApp({ slo: { availability: { objective: '99.9' }, latency: { threshold: '0.5', objective: '99' } } }))
+    .spec.groups.flatMap((g) => g.rules).filter((r): r is AlertingRule => 'alert' in r)
+    .filter((r, i, all) => all.findIndex((x) => x.alert === r.alert) === i);
+  const alerts = [...loadRules().filter((r) => r.alert), ...generated];
 
   it('when the rules are loaded, then there are alerts to check', () => {
     expect(alerts.length).toBeGreaterThan(10);

@@ -33,6 +33,9 @@ const APPS = { items: 2, orders: 1 } as const;
 const SCRAPE = '2s';
 /** The alerts the scenarios wait for, with a `for:` short enough for a test (the rest keep theirs). */
 const FOR_OVERRIDES: Record<string, string> = { FastApiAppTargetsAbsent: '6s', FastApiAppsNotReady: '6s' };
+const SLO = { availability: { objective: '99' }, latency: { threshold: '2.5', objective: '99' } };
+/** Fires all the time by design (the dead man's switch heartbeat). */
+const HEARTBEAT = 'FastApiAppWatchdog';
 /** Every this often, while test 2 waits for the operator's rate-based recording rules, its apps' Services are touched. */
 const TOUCH_EVERY_MS = 2000;
 
@@ -120,6 +123,9 @@ const fastApiApp = (name: string, replicas: number, tag: string): Obj => ({
     migration: { backoffLimit: 0 },
     // As deploy/fastapiapp.yaml: the label kube-prometheus-stack's serviceMonitorSelector matches.
     monitoring: { interval: SCRAPE, labels: { ...RELEASE_LABELS } },
+    // The operator's PrometheusRule carries the same labels, so the ruleSelector picks it up. Loose
+    // objectives: healthy apps under the test's traffic must not burn them.
+    slo: SLO,
   },
 } as Obj);
 
@@ -291,13 +297,21 @@ test('1. targets: every app pod (one job per FastApiApp, two in one namespace) a
   // The rules select app series by this label (ServiceMonitor targetLabels) and aggregate by namespace/job.
   const appTargets = (await targets()).filter((t) => t.labels.namespace === NS);
   for (const t of appTargets) expect(t.labels).toMatchObject({ app_kubernetes_io_name: 'fastapiapp', namespace: NS, job: expect.stringMatching(/^(items|orders)$/), pod: expect.any(String) });
+  // podTargetLabels: the pod's version on every series, for per-version SLIs
+  for (const t of appTargets) expect(t.labels.app_kubernetes_io_version).toBe(IMAGES.variants.v1.tag);
   const jobs = await query(`count by (job) (up{namespace="${NS}", app_kubernetes_io_name="fastapiapp"} == 1)`);
   expect(Object.fromEntries(jobs.map((s) => [s.metric.job, Number(s.value[1])]))).toEqual(APPS);
 }));
 
 test('2. rules: every PrometheusRule group loads, every recording rule records series from the real pods, and no alert fires on healthy apps', () => scenario('rules', async () => {
   const groups = (await promGet<{ groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules')).groups;
-  const wanted = yamlDocuments('cdk8s/dist/monitoring.yaml').flatMap((r) => r.spec.groups.map((g: { name: string }) => g.name)).sort();
+  // The committed rules, and each app's spec.slo PrometheusRule (owned by its FastApiApp)
+  const wanted = [...yamlDocuments('cdk8s/dist/monitoring.yaml').flatMap((r) => r.spec.groups.map((g: { name: string }) => g.name)),
+    ...Object.keys(APPS).flatMap(() => ['fastapiapp-slo.recording', 'fastapiapp-slo.alerts'])].sort();
+  for (const name of Object.keys(APPS)) {
+    const rule = await kube.get('monitoring.coreos.com/v1', 'PrometheusRule', NS, name);
+    expect(rule?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'FastApiApp', name });
+  }
   expect(groups.map((g) => g.name).sort()).toEqual(wanted);
   await waitFor('every rule evaluated healthy', async () => {
     const gs = (await promGet<{ groups: { rules: { name: string; health: string }[] }[] }>('/api/v1/rules')).groups;
@@ -335,13 +349,18 @@ test('2. rules: every PrometheusRule group loads, every recording rule records s
   expect(await reconcileCount()).toBeGreaterThan(reconcilesBefore);
   // Per app: both jobs have their own request rate.
   expect((await query(`job:http_requests:rate5m{namespace="${NS}"}`)).map((s) => s.metric.job).sort()).toEqual(Object.keys(APPS).sort());
+  // The SLO records of each app, per version from the real pods' labels
+  expect((await query(`app:http_request_errors:ratio_rate5m{namespace="${NS}"}`)).map((s) => s.metric.job).sort()).toEqual(Object.keys(APPS).sort());
+  expect((await query(`app_version:http_requests:rate5m{namespace="${NS}"}`)).map((s) => `${s.metric.job} ${s.metric.app_kubernetes_io_version}`).sort())
+    .toEqual(Object.keys(APPS).sort().map((a) => `${a} ${IMAGES.variants.v1.tag}`));
 
   // Healthy: none of the alerts is firing, and none of those with a shortened `for:` is even pending
   // (a start-up FastApiAppsNotReady clears once the apps are Ready).
+  expect(await firing(HEARTBEAT)).toHaveLength(1);
   const quiet = await waitFor('no alert firing on healthy apps', async () => {
-    const all = await alerts();
+    const all = (await alerts()).filter((a) => a.labels.alertname !== HEARTBEAT);
     return all.every((a) => a.state !== 'firing' && !FOR_OVERRIDES[a.labels.alertname!]) ? all : undefined;
-  }, 60_000, 1000).catch(async () => alerts());
+  }, 60_000, 1000).catch(async () => (await alerts()).filter((a) => a.labels.alertname !== HEARTBEAT));
   expect(quiet.filter((a) => a.state === 'firing' || FOR_OVERRIDES[a.labels.alertname!]).map((a) => `${a.labels.alertname} ${a.state}`)).toEqual([]);
 }));
 
@@ -373,7 +392,8 @@ test('4. dashboards: every panel of both dashboards, with $namespace/$job/$insta
   };
   const failures: string[] = [];
   for (const { dashboard } of loadDashboards()) {
-    const vars = await resolveVariables(dashboard, want[dashboard.uid] ?? {});
+    // slo_window is a custom variable (a list of ranges): 2m, as $__range stands for
+    const vars = { ...(await resolveVariables(dashboard, want[dashboard.uid] ?? {})), slo_window: '2m' };
     const queries = dashboardQueries(dashboard).map((q) => ({ name: `${dashboard.uid} / ${q.panel} / ${q.refId}`, promql: substitute(q.expr, { vars, window: '2m' }) }));
     const empty = await waitFor(`${dashboard.uid} panels with data`, async () => {
       const none: string[] = [];

@@ -146,11 +146,13 @@ describe('RBAC', () => {
 });
 
 describe('CRDs', () => {
-  test('when the run starts, then every CRD in crds/*.yaml and the ServiceMonitor CRD is Established', async () => {
+  test('when the run starts, then every CRD in crds/*.yaml and the ServiceMonitor and PrometheusRule CRDs are Established', async () => {
     const names = [...crdFilesIn(path.join(repoRoot, 'crds')).flatMap((f) => readCrds(f)),
-      ...readCrds(path.join(repoRoot, 'test/harness/envtest/servicemonitor-crd.yaml'))]
+      ...readCrds(path.join(repoRoot, 'test/harness/envtest/servicemonitor-crd.yaml')),
+      ...readCrds(path.join(repoRoot, 'test/harness/envtest/prometheusrule-crd.yaml'))]
       .map((crd) => (crd.metadata as { name: string }).name);
     expect(names).toContain('servicemonitors.monitoring.coreos.com');
+    expect(names).toContain('prometheusrules.monitoring.coreos.com');
     const ext = kc.makeApiClient(ApiextensionsV1Api);
     for (const name of names) {
       const crd = await ext.readCustomResourceDefinition({ name });

@@ -1,5 +1,5 @@
 // Dockerfile.app built for real (buildah, local Debian + Node base image) and run against the test
-// Postgres: the migrate command, then the server, as the image's non-root user on a read-only root
+// Postgres: the migrate commands (lint, pre), then the server, as the image's non-root user on a read-only root
 // with only /tmp writable; its HEALTHCHECK command; SIGTERM reaching Node's graceful shutdown.
 import { Client } from 'pg';
 import { freePort } from '../harness/free-port.cjs';
@@ -107,12 +107,16 @@ describe('Dockerfile.app', () => {
       if (server && server.exitCode === null) server.kill('SIGKILL');
     });
 
-    it('then the migrate command applies the migrations and exits 0', async () => {
+    it('then the migrate commands lint (the parser\'s WASM ships) and apply the pre-deploy migrations, exit 0 and write the JSON result', async () => {
       expect(await tables(db.url)).toEqual([]);
       const c = await container(true);
-      const r = await c.run(['node', 'dist/app/src/migrate.js', 'latest'], env);
+      const script = 'node dist/app/src/migrate.js lint && node dist/app/src/migrate.js pre && cat /tmp/migrate-result.json';
+      const r = await c.run(['sh', '-c', script], { ...env, MIGRATE_RESULT_FILE: '/tmp/migrate-result.json' });
       expect({ status: exitStatus(r, c.isReadOnly), stderr: r.stderr.slice(0, 2000) }).toEqual({ status: 0, stderr: expect.any(String) });
-      expect(await tables(db.url)).toEqual(expect.arrayContaining(['items', 'knex_migrations', 'knex_migrations_lock']));
+      expect(r.stdout).toContain('lint passed: 001_create_items, 002_add_price, 003_add_sentiment');
+      const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+      expect(result).toMatchObject({ command: 'pre', result: 'applied', applied: ['001_create_items', '002_add_price', '003_add_sentiment'], head: '003_add_sentiment' });
+      expect(await tables(db.url)).toEqual(expect.arrayContaining(['items', 'knex_migrations', 'knex_migrations_lock', 'fastapiapp_migration_phases']));
     }, 180_000);
 
     it('then the server answers /health with database connected, as uid 10001 seeing / read-only and /tmp writable', async () => {

@@ -37,7 +37,14 @@ describe('Alertmanager routing example', () => {
   });
 
   const alerts = loadRules().filter((r) => r.alert);
-  it.each(alerts.map((a) => [a.alert as string, a.labels?.severity as string]))('when %s (%s) fires, then it is routed by its severity', async (alertname, severity) => {
+  const HEARTBEAT = 'FastApiAppWatchdog';
+  it('when the always-firing heartbeat fires, then it goes to the dead man\'s switch every minute', async () => {
+    expect(await receiverFor({ alertname: HEARTBEAT, severity: 'info' })).toBe('heartbeat');
+    const route = parse(fs.readFileSync(ALERTMANAGER_CONFIG, 'utf8')).route.routes.find((r: { receiver: string }) => r.receiver === 'heartbeat');
+    expect(route.repeat_interval).toBe('1m');
+  });
+
+  it.each(alerts.filter((a) => a.alert !== HEARTBEAT).map((a) => [a.alert as string, a.labels?.severity as string]))('when %s (%s) fires, then it is routed by its severity', async (alertname, severity) => {
     expect(await receiverFor({ alertname, severity, namespace: 'shop', job: 'items' })).toBe(severity === 'critical' ? 'pager' : 'team-platform');
   });
 

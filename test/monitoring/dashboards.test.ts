@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { PROVISIONING_DIR } from './support/paths';
-import { allPanels, dashboardQueries, loadDashboards, variableQuery } from './support/sources';
+import { allPanels, dashboardQueries, loadDashboards, variableQuery, type Dashboard } from './support/sources';
+import { buildPrometheusRule, type RecordingRule } from '../../operator/src/desired';
+import { fastApiApp } from '../api/fixtures';
 import { metricNames, substitute, UnknownVariableError, watchedSeries, withoutThresholds } from './support/promql';
 
 const dashboards = loadDashboards();
@@ -93,5 +95,31 @@ describe('promql helpers', () => {
     expect(watchedSeries('count by (job) (max_over_time(up{a="b"}[1h]))\nunless on (job) (up{a="b"} == 1)')).toBe('count by (job) (max_over_time(up{a="b"}[1h]))');
     expect(watchedSeries('increase(x[5m]) > 0 or (x > 0 unless x offset 5m) * 1')).toBe('increase(x[5m]) or (x unless x offset 5m) * 1');
     expect(withoutThresholds('increase(m{r="failed"}[15m]) > 0')).toBe('increase(m{r="failed"}[15m])');
+  });
+});
+
+describe('service dashboard: SLO row and deploy annotations', () => {
+  const d = dashboards.find((x) => x.dashboard.uid === 'fastapiapp-service')!.dashboard as Dashboard & {
+    annotations: { list: { name: string; expr?: string; useValueForTime?: boolean; titleFormat?: string }[] };
+  };
+  const generated = buildPrometheusRule(fastApiApp({ slo: { availability: { objective: '99.9' }, latency: { threshold: '0.5', objective: '99' } } }))
+    .spec.groups.flatMap((g) => g.rules).filter((r): r is RecordingRule => 'record' in r).map((r) => r.record);
+
+  it('when read, then an SLO row shows budget, burn rates and per-version SLIs from the operator\'s recording rules only', () => {
+    const row = d.panels.find((p) => p.type === 'row' && /SLO/.test(p.title))!;
+    expect(row).toBeDefined();
+    const below = d.panels.filter((p) => p.gridPos.y > row.gridPos.y);
+    expect(below.map((p) => p.title)).toEqual(expect.arrayContaining(['Error budget remaining ($slo_window)', 'Burn rate (1h and 6h)', '5xx ratio per version', 'Latency p99 per version']));
+    const recorded = below.flatMap((p) => (p.targets ?? []).flatMap((t) => metricNames(t.expr ?? '')));
+    expect(recorded.length).toBeGreaterThan(5);
+    for (const name of recorded) expect(generated).toContain(name);
+    expect(d.templating.list.find((v) => v.name === 'slo_window')).toMatchObject({ type: 'custom' });
+  });
+
+  it('when read, then deploys are annotated at the first start of each version (series value as time), filtered by namespace and job', () => {
+    const deploys = d.annotations.list.find((a) => a.name === 'Deploys')!;
+    expect(deploys).toMatchObject({ useValueForTime: true, titleFormat: 'Deploy {{app_kubernetes_io_version}}' });
+    expect(deploys.expr).toContain('namespace=~"$namespace", job=~"$job"');
+    expect(deploys.expr).toMatch(/^min by \(namespace, job, app_kubernetes_io_version\) \(process_start_time_seconds\{/);
   });
 });

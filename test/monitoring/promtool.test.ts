@@ -10,6 +10,8 @@ import { PROMETHEUS_DIR, RULE_TESTS_DIR, RULES_DIR } from './support/paths';
 import { APP_SELECTOR_LABEL, loadRules } from './support/sources';
 
 const run = promisify(execFile);
+/** Alerts that fire all the time by design (the dead man's switch heartbeat): no quiet case to test. */
+const ALWAYS_FIRING = ['FastApiAppWatchdog'];
 
 async function promtool(args: string[], cwd = PROMETHEUS_DIR): Promise<{ code: number; out: string }> {
   try {
@@ -89,6 +91,8 @@ describe('rule unit tests can fail', () => {
     }
   }
   const alertNames = loadRules().filter((r) => r.alert).map((r) => r.alert as string);
+  // The heartbeat's expression already is `vector(1)`: an always-firing mutant of it is itself.
+  const canBeQuiet = alertNames.filter((a) => !ALWAYS_FIRING.includes(a));
 
   it.each(alertNames)('when %s never fires, then its unit tests fail', async (alert) => {
     const r = await testRulesWith(alert, 'vector(0) > 1');
@@ -96,7 +100,7 @@ describe('rule unit tests can fail', () => {
     expect(r.out).toContain(`alertname: ${alert}`);
   });
 
-  it.each(alertNames)('when %s always fires, then its unit tests fail', async (alert) => {
+  it.each(canBeQuiet)('when %s always fires, then its unit tests fail', async (alert) => {
     const r = await testRulesWith(alert, 'vector(1)');
     expect(r.code).not.toBe(0);
     expect(r.out).toContain(`alertname: ${alert}`);
@@ -131,7 +135,8 @@ describe('rule conventions', () => {
     expect(names).toEqual(expect.arrayContaining([
       'FastApiAppDown', 'FastApiAppHighErrorRatio', 'FastApiAppHighLatencyP99', 'FastApiAppDatabaseUnreachable',
       'FastApiAppEventLoopLag', 'FastApiAppOperatorReconcileErrors', 'FastApiAppMigrationFailed', 'FastApiAppsNotReady',
-      'FastApiAppOperatorWorkQueueBacklog',
+      'FastApiAppOperatorWorkQueueBacklog', 'FastApiAppWatchdog', 'FastApiAppOperatorNoLeader', 'FastApiAppContainerRestarting',
+      'FastApiAppContainerOOMKilled', 'FastApiAppScoringWorkerExits',
     ]));
   });
 
@@ -151,6 +156,7 @@ describe('rule conventions', () => {
     }
     for (const a of alerts) {
       expect({ alert: a.alert, firing: firing.has(a.alert as string) }).toEqual({ alert: a.alert, firing: true });
+      if (ALWAYS_FIRING.includes(a.alert as string)) continue;
       expect({ alert: a.alert, quiet: quiet.has(a.alert as string) }).toEqual({ alert: a.alert, quiet: true });
     }
   });

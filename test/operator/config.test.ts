@@ -15,6 +15,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ POD_NAMESPACE: 'ops', TRANSIENT_ERROR_THRESHOLD_SECONDS: 'soon' })).toThrow(/TRANSIENT_ERROR_THRESHOLD_SECONDS/);
   });
 
+  test('when RUNBOOK_BASE_URL is unset, set or not a URL, then the SLO alerts link the repository path, the URL (without a trailing /), or a ConfigError names it', () => {
+    expect(loadConfig({ POD_NAMESPACE: 'ops' }).runbookBaseUrl).toBeUndefined();
+    expect(loadConfig({ POD_NAMESPACE: 'ops', RUNBOOK_BASE_URL: 'https://git.example/ops/runbooks/' }).runbookBaseUrl).toBe('https://git.example/ops/runbooks');
+    expect(() => loadConfig({ POD_NAMESPACE: 'ops', RUNBOOK_BASE_URL: 'wiki/runbooks' })).toThrow(/RUNBOOK_BASE_URL="wiki\/runbooks": expected an http\(s\) URL/);
+  });
+
+  test('when PROMETHEUS_URL is unset, set or not a URL, then there is no analysis, the URL, or a ConfigError naming it', () => {
+    expect(loadConfig({ POD_NAMESPACE: 'ops' }).prometheusUrl).toBeUndefined();
+    expect(loadConfig({ POD_NAMESPACE: 'ops', PROMETHEUS_URL: 'http://prometheus.monitoring:9090/' }).prometheusUrl).toBe('http://prometheus.monitoring:9090');
+    expect(() => loadConfig({ POD_NAMESPACE: 'ops', PROMETHEUS_URL: 'prometheus:9090' })).toThrow(/PROMETHEUS_URL="prometheus:9090": expected an http\(s\) URL/);
+  });
+
   test('when values are set, then they are parsed', () => {
     const c = loadConfig({ WATCH_NAMESPACES: 'a, b', LEADER_ELECT: 'false', METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug', MAX_CONCURRENT_RECONCILES: '8', POD_NAME: 'op-1' });
     expect(c).toMatchObject({ watchNamespaces: ['a', 'b'], leaderElect: false, metricsAddr: '127.0.0.1:0', logLevel: 'debug', maxConcurrentReconciles: 8 });

@@ -28,6 +28,9 @@ export interface Metrics {
   attach(sources: MetricsSources): void;
 }
 
+/** Buckets of http_request_duration_seconds; an SLO latency threshold is one of them (operator/src/api/defaults.ts). */
+export const HTTP_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry }); // includes nodejs_eventloop_lag_* and process_*
@@ -38,7 +41,7 @@ export function createMetrics(): Metrics {
     help: 'HTTP request duration in seconds, by route template',
     labelNames: ['method', 'route', 'status_code'] as const,
     // Modest bucket count: every observation touches each bucket.
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: [...HTTP_DURATION_BUCKETS],
     registers: [registry],
   });
   // The same number as the histogram's _count, kept under its conventional name for the alert rules and

@@ -30,3 +30,11 @@ export const DEFAULT_MONITORING_INTERVAL = '30s';
 
 /** Env var names the operator sets itself; spec.env may not override them. */
 export const RESERVED_ENV_NAMES: readonly string[] = ['DATABASE_URL', 'PORT'];
+
+/** Default SLO period: the SRE workbook's burn rates (14.4x, 6x, 3x, 1x) are those of a 30-day window. */
+export const DEFAULT_SLO_WINDOW = '30d';
+/**
+ * Bucket boundaries (seconds) of the app's http_request_duration_seconds histogram
+ * (app/src/observability/metrics.ts): an SLO latency threshold must be one of them.
+ */
+export const LATENCY_BUCKETS: readonly string[] = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5'];

@@ -17,6 +17,8 @@ import {
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
+  DEFAULT_SLO_WINDOW,
+  LATENCY_BUCKETS,
   RESERVED_ENV_NAMES,
 } from './defaults';
 
@@ -249,6 +251,57 @@ const disruptionBudget: SchemaProps = {
   },
 };
 
+// A percentage from 50 to 99.999 as a string ("99.9"): Kubernetes APIs avoid floats.
+const objective = (what: string): SchemaProps => ({
+  description: `Target share of requests, in percent (50 to 99.999), that ${what} over the window, e.g. "99.9". ` +
+    'The error budget is 100 minus this. The fast-burn page (14.4x over 1h) can only fire when the budget is ' +
+    'under 1/14.4 (objective above 93.06).',
+  type: 'string',
+  maxLength: 6,
+  pattern: '^[0-9]{2}(\\.[0-9]{1,3})?$',
+  'x-kubernetes-validations': [{ rule: 'double(self) >= 50.0 && double(self) < 100.0', message: 'an SLO objective must be at least 50 and below 100 (percent)' }],
+});
+
+const slo: SchemaProps = {
+  description: 'Service level objectives over the app\'s request metrics. When set (and monitoring is enabled), the ' +
+    'operator creates a PrometheusRule (monitoring.coreos.com/v1, when its CRD is installed) with error and ' +
+    'latency-miss ratio recording rules per version and the SRE workbook\'s multi-window, multi-burn-rate alerts: ' +
+    'page at 14.4x over 1h and 5m or 6x over 6h and 30m, ticket at 3x over 1d and 2h or 1x over 3d and 6h ' +
+    '(rates for a 30d window; scaled to the window). Removing it deletes the PrometheusRule.',
+  type: 'object',
+  properties: {
+    availability: {
+      description: 'Availability SLO: the share of requests answered without a 5xx status.',
+      type: 'object',
+      required: ['objective'],
+      properties: { objective: objective('are answered without a 5xx status') },
+    },
+    latency: {
+      description: 'Latency SLO: the share of requests answered within threshold seconds (all statuses).',
+      type: 'object',
+      required: ['threshold', 'objective'],
+      properties: {
+        threshold: {
+          description: 'Latency threshold in seconds; one of the bucket boundaries of the app\'s ' +
+            `http_request_duration_seconds histogram (${LATENCY_BUCKETS.join(', ')}), so it is measured exactly.`,
+          type: 'string',
+          enum: [...LATENCY_BUCKETS],
+        },
+        objective: objective('are answered within the threshold'),
+      },
+    },
+    window: {
+      description: `SLO period in days, from 7d to 90d (e.g. 28d); ${DEFAULT_SLO_WINDOW} when unset. The alerts keep the workbook's share of ` +
+        'the budget per alert window (2% in 1h, 5% in 6h, 10% in 1d and in 3d), so their burn rates scale with it.',
+      type: 'string',
+      pattern: '^([7-9]|[1-8][0-9]|90)d$',
+    },
+  },
+  'x-kubernetes-validations': [
+    { rule: 'has(self.availability) || has(self.latency)', message: 'slo needs availability, latency or both' },
+  ],
+};
+
 const reservedList = RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ');
 
 const spec: SchemaProps = {
@@ -457,6 +510,7 @@ const spec: SchemaProps = {
     },
     pod,
     disruptionBudget,
+    slo,
     progressDeadlineSeconds: {
       description: 'Seconds a rollout may go without progress (new pods becoming ready) before the Deployment reports ' +
         'ProgressDeadlineExceeded and the FastApiApp Degraded=True reason RolloutStuck.',

@@ -56,6 +56,22 @@ export interface PodSpecOptions {
   annotations?: Record<string, string>;
 }
 
+/** A percentage as a string, e.g. "99.9" (the API avoids floats, as Kubernetes APIs do). */
+export type Percent = string;
+
+/**
+ * Service level objectives over the app's own request metrics. When set (and monitoring is
+ * enabled), the operator generates a PrometheusRule with recording rules and burn-rate alerts.
+ */
+export interface SloSpec {
+  /** share of requests answered without a 5xx */
+  availability?: { objective: Percent };
+  /** share of requests answered within threshold (seconds, a bucket boundary of http_request_duration_seconds) */
+  latency?: { threshold: string; objective: Percent };
+  /** SLO period, in days (e.g. 30d); default 30d */
+  window?: string;
+}
+
 export interface FastApiAppSpec {
   image: string;
   tag: string;
@@ -73,6 +89,7 @@ export interface FastApiAppSpec {
   progressDeadlineSeconds?: number;
   /** PodDisruptionBudget while replicas > 1 */
   disruptionBudget?: { enabled?: boolean; maxUnavailable?: number | string };
+  slo?: SloSpec;
 }
 
 export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';

@@ -18,7 +18,7 @@ import {
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
 } from '../api/defaults';
-import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, TopologySpread } from '../api/types';
+import type { EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, SloSpec, TopologySpread } from '../api/types';
 
 /** A spec with every defaulted field filled in. */
 export interface DefaultedSpec {
@@ -36,6 +36,8 @@ export interface DefaultedSpec {
   pod: Required<Omit<PodSpecOptions, 'serviceAccountName' | 'topologySpreadConstraints'>> & { serviceAccountName?: string; topologySpreadConstraints: Required<TopologySpread>[] };
   disruptionBudget: { enabled: boolean; maxUnavailable: number | string };
   progressDeadlineSeconds: number;
+  /** absent: no SLO (no PrometheusRule); the window is defaulted by the builder, not the schema (slo has no {} default) */
+  slo?: SloSpec;
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -94,5 +96,6 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       enabled: spec.disruptionBudget?.enabled ?? true,
       maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,
     },
+    ...(spec.slo ? { slo: copy(spec.slo) } : {}),
   };
 }

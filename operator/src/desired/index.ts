@@ -12,3 +12,5 @@ export { GENERATION_ANNOTATION, MIGRATION_CONTAINER, RETRY_ANNOTATION, RETRY_MIG
 export * from './service-monitor';
 export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, type SecretDigest } from './secret-hash';
 export { canonicalJson, objectHash } from './hash';
+export * from './prometheus-rule';
+export * from './sli';

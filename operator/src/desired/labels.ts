@@ -9,6 +9,11 @@ export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const VERSION_LABEL = 'app.kubernetes.io/version';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/**
+ * Release track of a serving pod (e.g. stable, canary), for per-track series. Reserved for the
+ * progressive-delivery strategies; the ServiceMonitor already copies it to the series when set.
+ */
+export const TRACK_LABEL = 'fastapiapp.io/track';
 export const MANAGED_BY = 'fastapiapp-operator';
 /** `app.kubernetes.io/managed-by=fastapiapp-operator`: selects every child the operator manages. */
 export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;

@@ -3,7 +3,7 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { HTTP_PORT_NAME } from './deployment';
-import { childLabels, INSTANCE_LABEL, NAME_LABEL, selectorLabels } from './labels';
+import { childLabels, INSTANCE_LABEL, NAME_LABEL, selectorLabels, TRACK_LABEL, VERSION_LABEL } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 
@@ -19,6 +19,7 @@ export interface ServiceMonitor {
   spec: {
     jobLabel: string;
     targetLabels: string[];
+    podTargetLabels: string[];
     selector: { matchLabels: Record<string, string> };
     namespaceSelector: { matchNames: string[] };
     endpoints: { port: string; path: string; interval: string; scheme: 'http' }[];
@@ -38,6 +39,9 @@ export function buildServiceMonitor(app: FastApiApp): ServiceMonitor {
       // every series as app_kubernetes_io_name, which the app rules and dashboards select on.
       jobLabel: INSTANCE_LABEL,
       targetLabels: [NAME_LABEL],
+      // The pod's version (and, once a release strategy sets it, track) on every series, as
+      // app_kubernetes_io_version / fastapiapp_io_track: per-version SLIs for SLOs and release gates.
+      podTargetLabels: [VERSION_LABEL, TRACK_LABEL],
       selector: { matchLabels: selectorLabels(app) },
       namespaceSelector: { matchNames: [app.metadata.namespace] },
       endpoints: [

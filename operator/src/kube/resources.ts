@@ -21,6 +21,7 @@ export const PODS = rt('', 'v1', 'pods', 'Pod');
 export const SECRETS = rt('', 'v1', 'secrets', 'Secret');
 export const PDBS = rt('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget');
 export const SERVICEMONITORS = rt('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor');
+export const PROMETHEUSRULES = rt('monitoring.coreos.com', 'v1', 'prometheusrules', 'PrometheusRule');
 export const EVENTS = rt('', 'v1', 'events', 'Event');
 export const LEASES = rt('coordination.k8s.io', 'v1', 'leases', 'Lease');
 export const CRDS = rt('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false);

@@ -4,14 +4,14 @@
 import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
-  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, digestOf, MIGRATION_CONTAINER, withDefaults,
+  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildPrometheusRule, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, wantsPrometheusRule, digestOf, MIGRATION_CONTAINER, withDefaults,
   type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { Condition } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { isTransient } from '../kube/errors';
 import type { EventRecorder, EventType } from '../kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
 import type { Deployment, Job, KubeObject, Pod, PodDisruptionBudget, Service, Unstructured } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
 import { findCondition, transitions } from './conditions';
@@ -28,6 +28,7 @@ export interface Caches {
   services: CacheView<Service>;
   jobs: CacheView<Job> & { ownedBy(namespace: string, uid: string): Job[] };
   serviceMonitors: CacheView<Unstructured> & { isServed(namespace: string): boolean };
+  prometheusRules: CacheView<Unstructured> & { isServed(namespace: string): boolean };
   disruptionBudgets: CacheView<PodDisruptionBudget>;
   /**
    * The objects of a child's kind NOT labelled as ours, as metadata only (Informer ownershipOnly):
@@ -56,6 +57,8 @@ export interface ReconcilerOptions {
    * touching status or emitting Events until they have lasted this long; then ReconcileError.
    */
   transientErrorThresholdMs: number;
+  /** base URL of the runbooks linked from the SLO alerts (default: the repository path) */
+  runbookBaseUrl?: string;
 }
 
 export class Reconciler {
@@ -112,6 +115,7 @@ export class Reconciler {
       log.info({ child: `ServiceMonitor/${childName(app)}` }, 'monitoring disabled: deleting the ServiceMonitor');
       steps.push(this.client.delete(SERVICEMONITORS, namespace, childName(app)).then(() => { after.serviceMonitor = undefined; }));
     }
+    steps.push(this.ensureSloRule(app, log));
     const ownBudget = live.disruptionBudget && controlledBy(live.disruptionBudget, app) ? live.disruptionBudget : undefined;
     if (wantsDisruptionBudget(app)) {
       steps.push(this.ensure(app, PDBS, this.caches.disruptionBudgets, buildDisruptionBudget(app) as PodDisruptionBudget, live.disruptionBudget, log)
@@ -153,6 +157,22 @@ export class Reconciler {
       log.error({ err: statusErr }, 'could not record the failure in status');
     }
     if (error) throw error;
+  }
+
+  /**
+   * The PrometheusRule of spec.slo, when its CRD is served; deleted (if ours) when spec.slo or
+   * monitoring is turned off. Nothing else depends on it, so status does not track it.
+   */
+  private async ensureSloRule(app: FastApiApp & KubeObject, log: Logger): Promise<void> {
+    const { namespace } = app.metadata;
+    if (!this.caches.prometheusRules.isServed(namespace)) return;
+    const live = this.caches.prometheusRules.get(namespace, childName(app));
+    if (wantsPrometheusRule(app)) {
+      await this.ensure(app, PROMETHEUSRULES, this.caches.prometheusRules, buildPrometheusRule(app, this.options.runbookBaseUrl) as Unstructured, live, log);
+    } else if (live && controlledBy(live, app)) {
+      log.info({ child: `PrometheusRule/${childName(app)}` }, 'spec.slo or monitoring off: deleting the PrometheusRule');
+      await this.client.delete(PROMETHEUSRULES, namespace, childName(app));
+    }
   }
 
   /**

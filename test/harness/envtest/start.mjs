@@ -1,5 +1,5 @@
 // The project's control plane: binaries from assets.cjs, CRDs from crds/*.yaml plus the
-// ServiceMonitor stand-in. Shared by the jest global setup and `npm run envtest -- up`.
+// ServiceMonitor and PrometheusRule stand-ins. Shared by the jest global setup and `npm run envtest -- up`.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assets from './assets.cjs';
@@ -9,7 +9,7 @@ import { startControlPlane } from './controlplane.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export function projectCrdFiles() {
-  return [...crds.crdFilesIn(path.join(assets.repoRoot, 'crds')), path.join(here, 'servicemonitor-crd.yaml')];
+  return [...crds.crdFilesIn(path.join(assets.repoRoot, 'crds')), path.join(here, 'servicemonitor-crd.yaml'), path.join(here, 'prometheusrule-crd.yaml')];
 }
 
 /**

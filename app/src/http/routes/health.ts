@@ -3,7 +3,7 @@
 import type { IRouter } from 'express';
 import type { AppDeps } from '../deps.js';
 
-export function healthRoutes(r: IRouter, deps: Pick<AppDeps, 'database' | 'sentiment' | 'info' | 'readiness'>): void {
+export function healthRoutes(r: IRouter, deps: Pick<AppDeps, 'database' | 'schema' | 'sentiment' | 'info' | 'readiness'>): void {
   r.get('/', (_req, res) => {
     res.json({ status: 'online', service: deps.info.service, version: deps.info.version });
   });
@@ -31,11 +31,22 @@ export function healthRoutes(r: IRouter, deps: Pick<AppDeps, 'database' | 'senti
       return;
     }
     const db = await deps.database.ping();
-    const ready = db.ok && deps.sentiment.loaded;
+    const schema = db.ok ? await schemaReadiness(deps.schema) : {};
+    const ready = db.ok && deps.sentiment.loaded && !schema.missing;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
       database: db.ok ? 'connected' : 'disconnected',
       model: deps.sentiment.loaded ? 'loaded' : 'not loaded',
+      ...schema,
     });
   });
+}
+
+/** The schema part of /readyz: a pod whose database lacks a migration its image ships is not ready. */
+async function schemaReadiness(schema: AppDeps['schema']): Promise<{ schema?: string; missing?: string[]; reason?: string }> {
+  if (!schema) return {};
+  const r = await schema.check();
+  if (r.ok) return { schema: 'current' };
+  if ('missing' in r) return { schema: 'behind', missing: r.missing, reason: `database lacks migration ${r.missing.join(', ')} of this image: run the pre-deploy migrations` };
+  return { schema: 'unknown', missing: [], reason: `schema check failed: ${r.error}` };
 }

@@ -4,6 +4,8 @@
 //   Debian tools (promtool, buildah, ...); every test file not listed in another tier.
 // - cluster: the real one-node cluster suites; each starts its own cluster under a machine-wide
 //   lock, so `npm test` runs them one at a time after the other tiers (test/run-tiers.sh).
+// JEST_TIER=unit[,integration|cluster] keeps only those projects (`npm run test:unit -- <path>`;
+// jest's own --selectProjects would also swallow the path that follows it).
 // @swc/jest transforms our TypeScript and the ESM-only dependencies to CommonJS; type-checking is
 // a separate step (`npm run typecheck`).
 const { UNIT, CLUSTER } = require('./test/tiers.cjs');
@@ -27,21 +29,26 @@ const base = {
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/cdk8s/dist/'],
 };
 
+const projects = [
+  { ...base, displayName: 'unit', testMatch: at(UNIT) },
+  {
+    ...base,
+    displayName: 'integration',
+    testMatch: ['<rootDir>/test/**/*.test.ts'],
+    testPathIgnorePatterns: [...UNIT, ...CLUSTER].map((f) => `<rootDir>/${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    // One Postgres and one kube-apiserver per run; each test file makes its own database / namespace.
+    globalSetup: '<rootDir>/test/global-setup.mjs',
+    globalTeardown: '<rootDir>/test/global-teardown.mjs',
+  },
+  { ...base, displayName: 'cluster', testMatch: at(CLUSTER) },
+];
+const tiers = process.env.JEST_TIER?.split(',');
+const unknown = tiers?.filter((t) => !projects.some((p) => p.displayName === t)) ?? [];
+if (unknown.length) throw new Error(`JEST_TIER: unknown tier(s) ${unknown.join(', ')} (unit, integration, cluster)`);
+
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: [
-    { ...base, displayName: 'unit', testMatch: at(UNIT) },
-    {
-      ...base,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: [...UNIT, ...CLUSTER].map((f) => `<rootDir>/${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
-      // One Postgres and one kube-apiserver per run; each test file makes its own database / namespace.
-      globalSetup: '<rootDir>/test/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/global-teardown.mjs',
-    },
-    { ...base, displayName: 'cluster', testMatch: at(CLUSTER) },
-  ],
+  projects: tiers ? projects.filter((p) => tiers.includes(p.displayName)) : projects,
   reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   maxWorkers: 2,
   testTimeout: 60000,

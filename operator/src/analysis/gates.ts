@@ -1,0 +1,90 @@
+// Release analysis gates, pure: the PromQL that measures one version of an app (from the same
+// SLI definitions as the SLO recording rules, desired/sli.ts) and the verdict on the measurements.
+// Too little traffic is inconclusive, never a pass. Not wired into releases yet: the Canary and
+// BlueGreen strategies will call analyze() (./analyze.ts) with these.
+import type { FastApiApp } from '../api/types';
+import { appMatchers, errorRate, latencyQuantile, requestRate, VERSION_PROM_LABEL } from '../desired/sli';
+
+export interface GateSpec {
+  /** PromQL range of each measurement, e.g. '1m' */
+  window: string;
+  /** fewer requests than this in the window (for the version, and for stable when compared) -> inconclusive */
+  minRequests: number;
+  /** 5xx ratio the version may have, 0..1 */
+  maxErrorRatio?: number;
+  /** how much the version's 5xx ratio may exceed stable's, in ratio points (0.01 = 1 point) */
+  maxErrorRatioIncrease?: number;
+  /** p99 latency the version may have, seconds */
+  maxP99Seconds?: number;
+  /** the version's p99 may be at most this many times stable's */
+  maxP99Factor?: number;
+}
+
+export interface Measurement {
+  /** requests in the window */
+  requests: number;
+  /** 5xx ratio; undefined without requests */
+  errorRatio?: number;
+  /** p99 latency, seconds; undefined without requests */
+  p99?: number;
+}
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface Check {
+  name: 'minRequests' | 'errorRatio' | 'errorRatioIncrease' | 'p99' | 'p99Factor';
+  verdict: Verdict;
+  value?: number;
+  limit: number;
+}
+
+export interface Analysis {
+  verdict: Verdict;
+  checks: Check[];
+}
+
+export interface VersionQueries {
+  requests: string;
+  errorRatio: string;
+  p99: string;
+}
+
+/** The queries measuring `version` of the app (its app_kubernetes_io_version label) over `window`. */
+export function versionQueries(app: FastApiApp, version: string, window: string): VersionQueries {
+  const m = `${appMatchers(app)}, ${VERSION_PROM_LABEL}=${JSON.stringify(version)}`;
+  const none: string[] = [];
+  return {
+    // increase, not rate: the minimum is a count of requests
+    requests: `sum(increase(http_requests_total{${m}}[${window}]))`,
+    errorRatio: `(${errorRate(m, window, none)}) / (${requestRate(m, window, none)} > 0)`,
+    p99: latencyQuantile(0.99, m, window, none),
+  };
+}
+
+const upTo = (name: Check['name'], value: number | undefined, limit: number): Check =>
+  ({ name, verdict: value === undefined || !Number.isFinite(value) ? 'inconclusive' : value <= limit ? 'pass' : 'fail', ...(value !== undefined ? { value } : {}), limit });
+
+/**
+ * The verdict on `version` (compared with `stable` when given): fail if any check fails, else
+ * inconclusive if any check could not be made (too few requests, no stable to compare with), else pass.
+ */
+export function evaluate(gate: GateSpec, version: Measurement, stable?: Measurement): Analysis {
+  const enough = (m: Measurement | undefined) => m !== undefined && m.requests >= gate.minRequests;
+  const checks: Check[] = [{ name: 'minRequests', verdict: enough(version) ? 'pass' : 'inconclusive', value: version.requests, limit: gate.minRequests }];
+  if (enough(version)) {
+    if (gate.maxErrorRatio !== undefined) checks.push(upTo('errorRatio', version.errorRatio, gate.maxErrorRatio));
+    if (gate.maxP99Seconds !== undefined) checks.push(upTo('p99', version.p99, gate.maxP99Seconds));
+    const base = enough(stable) ? stable : undefined;
+    if (gate.maxErrorRatioIncrease !== undefined) {
+      const diff = base?.errorRatio !== undefined && version.errorRatio !== undefined ? version.errorRatio - base.errorRatio : undefined;
+      checks.push(upTo('errorRatioIncrease', diff, gate.maxErrorRatioIncrease));
+    }
+    if (gate.maxP99Factor !== undefined) {
+      // a stable p99 of 0 (every request in the first bucket) compares as "no slower than the first bucket"
+      const factor = base?.p99 !== undefined && version.p99 !== undefined && base.p99 > 0 ? version.p99 / base.p99 : undefined;
+      checks.push(upTo('p99Factor', factor, gate.maxP99Factor));
+    }
+  }
+  const verdicts = new Set(checks.map((c) => c.verdict));
+  return { verdict: verdicts.has('fail') ? 'fail' : verdicts.has('inconclusive') ? 'inconclusive' : 'pass', checks };
+}
