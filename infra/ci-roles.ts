@@ -10,7 +10,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config';
-import { GITHUB_OIDC_HOST, STS_AUDIENCE, deployerPolicy, githubTrustPolicy, principalsTrustPolicy } from './policies';
+import { GITHUB_OIDC_HOST, STS_AUDIENCE, deployerPolicy, githubTrustPolicy, infraBoundaryPolicy, principalsTrustPolicy } from './policies';
+
+/** The workflow whose jobs (on cfg.deployBranch) may assume the CI roles. */
+export const DEPLOY_WORKFLOW = '.github/workflows/deploy.yml';
 
 export interface CiRoles {
   githubOidcProviderArn: pulumi.Output<string>;
@@ -29,15 +32,20 @@ export function createCiRoles(cfg: InfraConfig): CiRoles {
       }).arn;
 
   const trust = (environment: string) =>
-    providerArn.apply((arn) => JSON.stringify(githubTrustPolicy(arn, cfg.githubRepo, environment)));
+    providerArn.apply((arn) => JSON.stringify(githubTrustPolicy(arn, cfg.githubRepo, environment, DEPLOY_WORKFLOW, cfg.deployBranch)));
   const deployer = new aws.iam.Role('ci-deployer', {
     description: `GitHub Actions deploys of ${cfg.githubRepo} (environment ${cfg.deployEnvironment}): ECR push + EKS deploy`,
     assumeRolePolicy: trust(cfg.deployEnvironment),
     maxSessionDuration: 3600,
   });
+  const boundary = new aws.iam.Policy('ci-infra-boundary', {
+    description: 'Permissions boundary of the pulumi-up role: no long-lived credentials, no changes to itself or this boundary',
+    policy: JSON.stringify(infraBoundaryPolicy('ci-infra', 'ci-infra-boundary')),
+  });
   const infra = new aws.iam.Role('ci-infra', {
     description: `GitHub Actions \`pulumi up\` of ${cfg.githubRepo} (environment ${cfg.infraEnvironment})`,
     assumeRolePolicy: trust(cfg.infraEnvironment),
+    permissionsBoundary: boundary.arn,
     maxSessionDuration: 3600,
   });
   cfg.infraRolePolicyArns.forEach((policyArn, i) => {

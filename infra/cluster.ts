@@ -14,6 +14,7 @@ import { DEPLOYER_GROUP } from './deployer-rbac';
 import { serviceTrustPolicy } from './policies';
 
 export const CONTROL_PLANE_LOG_TYPES = ['api', 'audit', 'authenticator'];
+export const IMDS_HOP_LIMIT = 1;
 const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
 const NODE_POLICIES = [
   'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
@@ -75,6 +76,13 @@ export function createCluster(cfg: InfraConfig, net: Network, principals: Cluste
   const attachments = NODE_POLICIES.map(
     (policyArn, i) => new aws.iam.RolePolicyAttachment(`${cfg.clusterName}-nodes-${i}`, { role: nodeRole.name, policyArn }),
   );
+  // IMDSv2 only, and a hop limit of 1: a pod (one hop further, behind the node's network namespace)
+  // cannot reach the instance metadata and the node role's credentials; pods use IRSA instead.
+  const launchTemplate = new aws.ec2.LaunchTemplate(`${cfg.clusterName}-nodes`, {
+    description: `Nodes of ${cfg.clusterName}: IMDSv2 with hop limit 1`,
+    metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: IMDS_HOP_LIMIT },
+    tagSpecifications: [{ resourceType: 'instance', tags: { Name: `${cfg.clusterName}-nodes` } }],
+  });
   // A managed node group: EKS adds its role's access entry itself in API authentication mode.
   const nodeGroup = new aws.eks.NodeGroup(
     `${cfg.clusterName}-nodes`,
@@ -87,6 +95,7 @@ export function createCluster(cfg: InfraConfig, net: Network, principals: Cluste
       capacityType: 'ON_DEMAND',
       scalingConfig: { desiredSize: cfg.nodeDesiredSize, minSize: cfg.nodeMinSize, maxSize: cfg.nodeMaxSize },
       updateConfig: { maxUnavailable: 1 },
+      launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
       tags: { Name: `${cfg.clusterName}-nodes` },
     },
     { dependsOn: attachments },

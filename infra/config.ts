@@ -34,8 +34,16 @@ export interface InfraConfig {
   nodeDesiredSize: number;
   nodeMinSize: number;
   nodeMaxSize: number;
-  /** CIDRs allowed to reach the public API endpoint (GitHub-hosted runners need 0.0.0.0/0). */
+  /** CIDRs allowed to reach the public API endpoint: required, no default (0.0.0.0/0 only if stated). */
   publicAccessCidrs: string[];
+  /** Branch whose deploy workflow the CI roles trust and the environments deploy from. */
+  deployBranch: string;
+  /** Create the GitHub environments, their branch rule and the OIDC subject template (github.ts). */
+  manageGithub: boolean;
+  /** GitHub user IDs whose approval the infrastructure environment requires (at least one when manageGithub). */
+  infraReviewerIds: number[];
+  /** GitHub user IDs whose approval the deploy environment requires (none: no review). */
+  deployReviewerIds: number[];
   /** CloudWatch retention of the control-plane logs. */
   logRetentionDays: number;
   /** "owner/name" of the GitHub repository whose workflows may assume the CI roles. */
@@ -176,8 +184,19 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
   if (!(nodeMinSize <= nodeDesiredSize && nodeDesiredSize <= nodeMaxSize)) {
     throw new InfraConfigError('nodeDesiredSize', `need min <= desired <= max, got ${nodeMinSize} <= ${nodeDesiredSize} <= ${nodeMaxSize}`);
   }
-  const publicAccessCidrs = list(get, 'publicAccessCidrs', ['0.0.0.0/0'], isCidr, 'IPv4 CIDRs');
+  if (!get('publicAccessCidrs')) {
+    throw new InfraConfigError('publicAccessCidrs', 'is required: the CIDRs that may reach the public Kubernetes API endpoint, as a JSON list ' +
+      '(e.g. \'["203.0.113.0/24"]\' for your office and self-hosted runners; \'["0.0.0.0/0"]\' only if you mean the whole internet)');
+  }
+  const publicAccessCidrs = list(get, 'publicAccessCidrs', [], isCidr, 'IPv4 CIDRs');
   if (publicAccessCidrs.length === 0) throw new InfraConfigError('publicAccessCidrs', 'must name at least one CIDR (the deploy job reaches the API through it)');
+  const manageGithub = bool(get, 'manageGithub', true);
+  const userIds = (key: string) => list(get, key, [], (s) => /^[1-9]\d{0,11}$/.test(s), 'GitHub user IDs as strings').map(Number);
+  const infraReviewerIds = userIds('infraReviewerIds');
+  if (manageGithub && infraReviewerIds.length === 0) {
+    throw new InfraConfigError('infraReviewerIds', 'must name at least one GitHub user ID (gh api users/NAME --jq .id) who approves infrastructure runs, ' +
+      'or set manageGithub false and protect the environments by hand');
+  }
   const oidcArn = get('githubOidcProviderArn');
   if (oidcArn && !isArn(oidcArn)) throw new InfraConfigError('githubOidcProviderArn', 'must be an ARN');
   if (oidcArn && isPlaceholder(oidcArn)) throw new InfraConfigError('githubOidcProviderArn', 'is a placeholder');
@@ -198,6 +217,10 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     nodeMinSize,
     nodeMaxSize,
     publicAccessCidrs,
+    deployBranch: str(get, 'deployBranch', 'main', /^[A-Za-z0-9._/-]{1,255}$/),
+    manageGithub,
+    infraReviewerIds,
+    deployReviewerIds: userIds('deployReviewerIds'),
     logRetentionDays: int(get, 'logRetentionDays', 30, 1, 3653),
     githubRepo: repo,
     infraEnvironment,

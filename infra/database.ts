@@ -119,7 +119,8 @@ export function externalSecretManifests(o: ExternalSecretOptions): string {
     spec: {
       refreshInterval: '1h',
       secretStoreRef: { kind: 'SecretStore', name: store.metadata.name },
-      target: { name: o.secretName, creationPolicy: 'Owner', template: { data: { DATABASE_URL: url } } },
+      // labelled: the operator watches only marked Secrets, so a new password rolls the app's pods
+      target: { name: o.secretName, creationPolicy: 'Owner', template: { metadata: { labels: { 'platform.fastapiapp.io/secret': 'true' } }, data: { DATABASE_URL: url } } },
       dataFrom: [{ extract: { key: o.secretArn } }],
     },
   };

@@ -10,7 +10,9 @@
 export const DEPLOYER_GROUP = 'fastapiapp:deployers';
 export const CRD_NAME = 'fastapiapps.platform.fastapiapp.io';
 /** Names of the operator's cluster-scoped and namespaced RBAC objects in cdk8s/dist/operator.yaml. */
-export const OPERATOR_CLUSTER_RBAC_NAMES = ['fastapiapp-operator'];
+export const OPERATOR_CLUSTER_RBAC_NAMES = ['fastapiapp-operator', 'fastapiapp-operator-metrics-reader', 'fastapiapp-operator-secret-reader'];
+/** The ClusterRole the operator reads an app namespace's marked Secrets through (bound per namespace by kubernetes.ts). */
+export const OPERATOR_SECRET_READER = 'fastapiapp-operator-secret-reader';
 export const OPERATOR_ROLE_NAMES = ['fastapiapp-operator-leader-election'];
 
 export interface DeployerRbacOptions {

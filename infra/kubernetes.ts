@@ -7,7 +7,7 @@ import * as eks from '@pulumi/eks';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config';
-import { deployerRbac } from './deployer-rbac';
+import { deployerRbac, OPERATOR_SECRET_READER } from './deployer-rbac';
 
 export interface RoleKubeconfigOptions {
   name: string;
@@ -56,6 +56,15 @@ export function createKubernetesObjects(cfg: InfraConfig, cluster: eks.Cluster, 
     if (obj.kind === 'ClusterRole') new k8s.rbac.v1.ClusterRole(id, { metadata, rules }, opts);
     else if (obj.kind === 'ClusterRoleBinding') new k8s.rbac.v1.ClusterRoleBinding(id, { metadata, roleRef: roleRef!, subjects }, opts);
     else new k8s.rbac.v1.RoleBinding(id, { metadata, roleRef: roleRef!, subjects }, { provider, dependsOn: [namespace] });
+  }
+  // The operator may list the marked Secrets (platform.fastapiapp.io/secret=true) of the app
+  // namespaces only: nothing grants it Secrets cluster-wide (docs/operator/rbac.md).
+  for (const ns of cfg.appNamespaces) {
+    new k8s.rbac.v1.RoleBinding(`operator-secret-reader-${ns}`, {
+      metadata: { name: OPERATOR_SECRET_READER, namespace: ns, labels: { 'app.kubernetes.io/part-of': 'fastapiapp' } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_SECRET_READER },
+      subjects: [{ kind: 'ServiceAccount', name: 'fastapiapp-operator', namespace: cfg.operatorNamespace }],
+    }, opts);
   }
   return provider;
 }

@@ -36,13 +36,49 @@ function webIdentityTrustPolicy(providerArn: string, issuer: string, subject: st
 }
 
 /**
- * Trust policy: only jobs of `repo` that run in the GitHub environment `environment` may assume the
- * role. Such a job's token carries `sub` = `repo:<owner>/<name>:environment:<environment>`, whatever
- * the branch; the environment's protection rules (deployment branches: main, reviewers) decide which
- * runs get there. A new step on main outside that environment, a pull request or a fork never matches.
+ * Claims the repository's OIDC subject is made of (github.ts sets this template): a job's `sub` is
+ * `repo:<owner>/<name>:environment:<env>:job_workflow_ref:<owner>/<name>/<workflow path>@<ref>`.
  */
-export function githubTrustPolicy(providerArn: string, repo: string, environment: string): PolicyDocument {
-  return webIdentityTrustPolicy(providerArn, GITHUB_OIDC_HOST, `repo:${repo}:environment:${environment}`);
+export const OIDC_SUBJECT_CLAIM_KEYS = ['repo', 'context', 'job_workflow_ref'] as const;
+
+/** The job_workflow_ref of `workflow` (a path under the repository) at `branch`. */
+export const jobWorkflowRef = (repo: string, workflow: string, branch: string): string => `${repo}/${workflow}@refs/heads/${branch}`;
+
+/**
+ * Trust policy: only jobs of `repo` that run in the GitHub environment `environment` and belong to
+ * `workflow` on `branch` may assume the role. The subject (OIDC_SUBJECT_CLAIM_KEYS) pins all three:
+ * a pull request, a fork, another workflow file or the same file on another branch never matches,
+ * even where the environment's own branch rule (github.ts) were removed.
+ */
+export function githubTrustPolicy(providerArn: string, repo: string, environment: string, workflow: string, branch: string): PolicyDocument {
+  return webIdentityTrustPolicy(providerArn, GITHUB_OIDC_HOST,
+    `repo:${repo}:environment:${environment}:job_workflow_ref:${jobWorkflowRef(repo, workflow, branch)}`);
+}
+
+/**
+ * Permissions boundary of the infra role (it runs `pulumi up` with broad managed policies): whatever
+ * those grant, it may not mint long-lived credentials, widen its own trust or rights, or lift this
+ * boundary (its own or the policy's).
+ */
+export function infraBoundaryPolicy(infraRoleName: string, boundaryPolicyName: string): PolicyDocument {
+  // Pulumi appends a random suffix to both names; a policy only ever applies in its own account.
+  const self = `arn:aws:iam::*:role/${infraRoleName}*`;
+  const boundary = `arn:aws:iam::*:policy/${boundaryPolicyName}*`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'AllowWhatTheRolePoliciesGrant', Effect: 'Allow', Action: '*', Resource: '*' },
+      { Sid: 'NoLongLivedCredentials', Effect: 'Deny', Action: ['iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile'], Resource: '*' },
+      {
+        Sid: 'NoChangesToItself', Effect: 'Deny', Resource: self,
+        Action: ['iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy',
+          'iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary', 'iam:DeleteRole'],
+      },
+      { Sid: 'NoChangesToTheBoundary', Effect: 'Deny', Resource: boundary,
+        Action: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'] },
+      { Sid: 'NoAccountOrOrganizationChanges', Effect: 'Deny', Action: ['organizations:*', 'account:*'], Resource: '*' },
+    ],
+  };
 }
 
 /** Trust policy for IAM principals of this account (the cluster-admin role: the infra role, admins). */

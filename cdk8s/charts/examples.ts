@@ -3,6 +3,8 @@
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { API_VERSION, KIND, type FastApiAppSpec } from '../../operator/src/api/types';
+import { WATCHED_SECRET_LABEL } from '../../operator/src/desired/secret-hash';
+import { secretReaderBinding } from './operator';
 
 export const EXAMPLE_NAME = 'items-app';
 export const EXAMPLE_SECRET = 'items-app-database';
@@ -33,11 +35,14 @@ export class ExampleSecretChart extends Chart {
     new ApiObject(this, 'database-secret', {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: EXAMPLE_SECRET },
+      // marked: the operator watches it, so a change of the URL rolls the app's pods
+      metadata: { name: EXAMPLE_SECRET, labels: { [WATCHED_SECRET_LABEL]: 'true' } },
       type: 'Opaque',
       // stringData: the API server base64-encodes it into data. A local-only placeholder:
       // real clusters create this Secret out of band (e.g. from AWS Secrets Manager), never from git.
       stringData: { DATABASE_URL: 'postgres://items:local-dev-only-change-me@items-db:5432/items' },
     });
+    // lets the operator list the marked Secrets of this namespace (the only Secret read it has)
+    secretReaderBinding(this, 'operator-secret-reader');
   }
 }

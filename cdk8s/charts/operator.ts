@@ -8,13 +8,19 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { GROUP, PLURAL } from '../../operator/src/api/types';
 import { containerSecurityContext, podSecurityContext } from '../../operator/src/desired/pod';
+import { SECRET_READER_ROLE } from '../../operator/src/desired/secret-hash';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../imports/monitoring.coreos.com';
 
 export const OPERATOR_NAMESPACE = 'fastapiapp-system';
 export const OPERATOR_NAME = 'fastapiapp-operator';
 /** Placeholder the deploy workflow replaces with the pushed image (e.g. an ECR reference). */
 export const OPERATOR_IMAGE_PLACEHOLDER = 'fastapiapp-operator:dev';
-export const METRICS_PORT = 8080;
+/** /metrics over HTTPS, for callers the API server authorises (TokenReview + SubjectAccessReview). */
+export const METRICS_PORT = 8443;
+/** /healthz and /readyz, plain HTTP for the kubelet. */
+export const PROBE_PORT = 8080;
+/** The non-resource URL a scraper needs `get` on; METRICS_READER_ROLE grants it. */
+export const METRICS_READER_ROLE = 'fastapiapp-operator-metrics-reader';
 export const LEASE_NAME = 'fastapiapp-operator-leader';
 
 const selector = { 'app.kubernetes.io/name': OPERATOR_NAME };
@@ -43,9 +49,8 @@ export const CLUSTER_RULES = [
   { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   // delete: the budget goes when replicas drop to 1 or it is disabled.
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
-  // list/watch: a change of the referenced database Secret rolls the pods. The operator keeps only
-  // a hash per key in memory, never the values.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+  // delete: the policy goes when spec.networkPolicy.enabled turns false.
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false, the PrometheusRule
   // when spec.slo is removed. The operator notices these CRDs being installed by retrying the
   // list, so it needs no CRD access.
@@ -60,7 +65,18 @@ export const CLUSTER_RULES = [
     verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  // who may read /metrics: the bearer token's user (TokenReview), then its right to get /metrics (SubjectAccessReview)
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
 ];
+
+/**
+ * Secret read is not cluster-wide: this ClusterRole is bound per namespace by a RoleBinding
+ * (SecretReaderBinding; the example app ships one), and the operator lists only Secrets labelled
+ * platform.fastapiapp.io/secret=true there, keeping a hash per key, never the values. A change of
+ * an app's database Secret rolls its pods.
+ */
+export const SECRET_READER_RULES = [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }];
 
 /** Leader election on one Lease in the operator's namespace. */
 export const LEASE_RULES = [
@@ -74,7 +90,8 @@ export const OPERATOR_ENV: Record<string, kplus.EnvValue> = {
   LEADER_ELECTION_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
   LEADER_ELECTION_ID: kplus.EnvValue.fromValue(LEASE_NAME),
   POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
-  METRICS_ADDR: kplus.EnvValue.fromValue(`:${METRICS_PORT}`),
+  METRICS_ADDR: kplus.EnvValue.fromValue(`:${PROBE_PORT}`),
+  METRICS_SECURE_ADDR: kplus.EnvValue.fromValue(`:${METRICS_PORT}`),
   LOG_LEVEL: kplus.EnvValue.fromValue('info'),
 };
 
@@ -120,6 +137,11 @@ export class OperatorChart extends Chart {
     for (const rule of CLUSTER_RULES) clusterRole.allow(rule.verbs, ...apiResources(rule));
     new kplus.ClusterRoleBinding(this, 'cluster-role-binding', { metadata: { name: OPERATOR_NAME, labels }, role: clusterRole })
       .addSubjects(serviceAccount);
+    // For the scraper's ServiceAccount (bound by whoever runs Prometheus; kube-prometheus-stack's role already has it).
+    new kplus.ClusterRole(this, 'metrics-reader-role', { metadata: { name: METRICS_READER_ROLE, labels } })
+      .allow(['get'], kplus.NonApiResource.of('/metrics'));
+    const secretReader = new kplus.ClusterRole(this, 'secret-reader-role', { metadata: { name: SECRET_READER_ROLE, labels } });
+    for (const rule of SECRET_READER_RULES) secretReader.allow(rule.verbs, ...apiResources(rule));
     const leaseRole = new kplus.Role(this, 'leader-election-role', { metadata: meta(`${OPERATOR_NAME}-leader-election`) });
     for (const rule of LEASE_RULES) leaseRole.allow(rule.verbs, ...apiResources(rule));
     new kplus.RoleBinding(this, 'leader-election-role-binding', { metadata: meta(`${OPERATOR_NAME}-leader-election`), role: leaseRole })
@@ -127,7 +149,7 @@ export class OperatorChart extends Chart {
 
     const probe = (path: string) =>
       kplus.Probe.fromHttpGet(path, {
-        port: METRICS_PORT,
+        port: PROBE_PORT,
         scheme: kplus.ConnectionScheme.HTTP,
         periodSeconds: Duration.seconds(10),
         timeoutSeconds: Duration.seconds(2),
@@ -153,7 +175,10 @@ export class OperatorChart extends Chart {
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           envVariables: OPERATOR_ENV,
           // `ports`, not `portNumber`: the latter also adds a default TCP startup probe.
-          ports: [{ name: 'metrics', number: METRICS_PORT, protocol: kplus.Protocol.TCP }],
+          ports: [
+            { name: 'metrics', number: METRICS_PORT, protocol: kplus.Protocol.TCP },
+            { name: 'probes', number: PROBE_PORT, protocol: kplus.Protocol.TCP },
+          ],
           liveness: probe('/healthz'),
           readiness: probe('/readyz'),
           resources: {
@@ -191,6 +216,20 @@ export class OperatorChart extends Chart {
   }
 }
 
+/**
+ * The RoleBinding that lets the operator watch the marked Secrets of the namespace it is applied
+ * in (no namespace of its own: `kubectl apply -n <app namespace>`).
+ */
+export function secretReaderBinding(scope: Construct, id: string): ApiObject {
+  return new ApiObject(scope, id, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: SECRET_READER_ROLE, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: SECRET_READER_ROLE },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE }],
+  });
+}
+
 export interface OperatorMonitoringChartProps {
   /** Extra labels on the ServiceMonitor, to match a Prometheus `serviceMonitorSelector` (e.g. `release`). Default: none. */
   readonly labels?: Record<string, string>;
@@ -208,7 +247,13 @@ export class OperatorMonitoringChart extends Chart {
         jobLabel: 'app.kubernetes.io/name',
         selector: { matchLabels: { ...selector, 'app.kubernetes.io/component': 'operator' } },
         namespaceSelector: { matchNames: [OPERATOR_NAMESPACE] },
-        endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', scheme: ServiceMonitorSpecEndpointsScheme.HTTP }],
+        // HTTPS with Prometheus's ServiceAccount token, which the operator reviews with the API server. The
+        // certificate is self-signed at start (kubebuilder's default); mount one in METRICS_CERT_DIR to verify it.
+        endpoints: [{
+          port: 'metrics', path: '/metrics', interval: '30s', scheme: ServiceMonitorSpecEndpointsScheme.HTTPS,
+          bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+          tlsConfig: { insecureSkipVerify: true },
+        }],
       },
     });
   }

@@ -24,8 +24,12 @@ export interface OperatorConfig {
     renewDeadlineMs: number;
     retryPeriodMs: number;
   };
-  /** host:port of /metrics, /healthz and /readyz */
+  /** host:port of /healthz and /readyz, and of plain-HTTP /metrics unless secureMetricsAddr is set */
   metricsAddr: string;
+  /** host:port of /metrics over HTTPS, authorised through the API server (TokenReview + SubjectAccessReview) */
+  secureMetricsAddr?: string;
+  /** directory with tls.crt and tls.key for the HTTPS metrics server; default: a self-signed certificate made at start */
+  metricsCertDir?: string;
   logLevel: LogLevel;
   maxConcurrentReconciles: number;
   /** every FastApiApp is reconciled at least this often, even without events */
@@ -88,6 +92,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   const metricsAddr = env.METRICS_ADDR?.trim() || ':8080';
   const m = /^(.*):(\d{1,5})$/.exec(metricsAddr);
   if (!m || Number(m[2]) > 65535) problems.push(`METRICS_ADDR="${metricsAddr}": expected [host]:port, e.g. :8080`);
+  const secureMetricsAddr = env.METRICS_SECURE_ADDR?.trim() || undefined;
+  const sm = secureMetricsAddr ? /^(.*):(\d{1,5})$/.exec(secureMetricsAddr) : undefined;
+  if (secureMetricsAddr && (!sm || Number(sm[2]) > 65535)) problems.push(`METRICS_SECURE_ADDR="${secureMetricsAddr}": expected [host]:port, e.g. :8443`);
+  const metricsCertDir = env.METRICS_CERT_DIR?.trim() || undefined;
+  for (const f of metricsCertDir ? ['tls.crt', 'tls.key'] : []) {
+    try {
+      readFileSync(`${metricsCertDir}/${f}`);
+    } catch {
+      problems.push(`METRICS_CERT_DIR="${metricsCertDir}": cannot read ${f}`);
+    }
+  }
 
   // kubectl skips files of the list that do not exist; none readable at all is an error here
   const listed = (env.KUBECONFIG ?? '').split(':').filter(Boolean);
@@ -144,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
       retryPeriodMs,
     },
     metricsAddr,
+    ...(secureMetricsAddr ? { secureMetricsAddr } : {}),
+    ...(metricsCertDir ? { metricsCertDir } : {}),
     logLevel,
     maxConcurrentReconciles: int('MAX_CONCURRENT_RECONCILES', 8, 1, 256),
     resyncPeriodMs: int('RESYNC_PERIOD_SECONDS', 600, 1, 86_400) * 1000,
@@ -165,7 +182,10 @@ export const CONFIG_HELP = `Environment:
   LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: POD_NAMESPACE, the service account's, or default)
   LEADER_ELECTION_ID          name of the Lease (default fastapiapp-operator-leader)
   POD_NAME                    leader identity (default hostname + random suffix)
-  METRICS_ADDR                [host]:port for /metrics, /healthz, /readyz (default :8080)
+  METRICS_ADDR                [host]:port for /healthz, /readyz and (without METRICS_SECURE_ADDR) /metrics (default :8080)
+  METRICS_SECURE_ADDR         [host]:port for /metrics over HTTPS, only for callers the API server authorises
+                              (TokenReview + SubjectAccessReview: get on the non-resource URL /metrics) (default: unset)
+  METRICS_CERT_DIR            tls.crt and tls.key for METRICS_SECURE_ADDR (default: self-signed at start)
   LOG_LEVEL                   ${LOG_LEVELS.join('|')} (default info)
   MAX_CONCURRENT_RECONCILES   parallel reconciles, 1-256 (default 8)
   RESYNC_PERIOD_SECONDS       reconcile every FastApiApp at least this often (default 600)

@@ -2,14 +2,14 @@
 // probe/metrics server. main.ts runs it as a process; tests run it in-process.
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
-import { canonicalJson, digestSecret, MANAGED_BY_SELECTOR, NOT_MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION, type SecretDigest } from './desired/index';
+import { canonicalJson, MANAGED_BY_SELECTOR, NOT_MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { DEFAULT_RETRY, Transport } from './kube/transport';
 import { EventRecorder } from './kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PROMETHEUSRULES, SECRETS, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
-import { objectKey, type Deployment, type Job, type KubeObject, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
+import { objectKey, type Deployment, type Job, type KubeObject, type NetworkPolicy, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
@@ -17,7 +17,10 @@ import { ownershipOnly } from './runtime/informer';
 import { InformerSet } from './runtime/informer-set';
 import { LeaderElector } from './runtime/leader';
 import { OperatorMetrics } from './runtime/metrics';
+import { SecretWatches } from './runtime/secret-watches';
 import { startProbeServer } from './runtime/server';
+import { loadOrGenerateTls, METRICS_PATH, startSecureMetricsServer } from './runtime/secure-metrics';
+import { reviewNonResourceAccess } from './kube/access-review';
 import { WorkQueue } from './runtime/workqueue';
 
 export const CONTROLLER_NAME = 'fastapiapp';
@@ -32,6 +35,8 @@ export interface StartOptions {
 export interface OperatorHandle {
   /** host:port the probe/metrics server listens on */
   readonly metricsAddress: string;
+  /** host:port of the HTTPS /metrics server, when config.secureMetricsAddr is set */
+  readonly secureMetricsAddress?: string;
   readonly client: KubeClient;
   readonly metrics: OperatorMetrics;
   readonly identity: string;
@@ -62,18 +67,17 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const services = informer<Service>(SERVICES, MANAGED_BY_SELECTOR);
   const jobs = informer<Job>(JOBS, MANAGED_BY_SELECTOR);
   const disruptionBudgets = informer<PodDisruptionBudget>(PDBS, MANAGED_BY_SELECTOR);
+  const networkPolicies = informer<NetworkPolicy>(NETWORKPOLICIES, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   const prometheusRules = informer<Unstructured>(PROMETHEUSRULES, MANAGED_BY_SELECTOR, config.crdPollMs);
-  // Secrets are kept as hashes per key (digestSecret): a database URL change rolls the pods.
-  const secrets = new InformerSet<SecretDigest>(client, namespaces, { resource: SECRETS, transform: digestSecret as (o: SecretDigest) => SecretDigest }, log);
   // The names taken by objects not labelled as ours (metadata only): with the caches above, every
   // name of a child's kind is known, so creates need no GET first. Usually empty.
-  const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, SERVICEMONITORS, PROMETHEUSRULES];
+  const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, NETWORKPOLICIES, SERVICEMONITORS, PROMETHEUSRULES];
   const names = new Map(childKinds.map((r) => [r.plural, new InformerSet<KubeObject>(client, namespaces, {
     resource: r, labelSelector: NOT_MANAGED_BY_SELECTOR, metadataOnly: true, transform: ownershipOnly,
     notServedRetryMs: r === SERVICEMONITORS || r === PROMETHEUSRULES ? config.crdPollMs : undefined,
   }, log)]));
-  const all = [apps, deployments, services, jobs, disruptionBudgets, serviceMonitors, prometheusRules, secrets, ...names.values()];
+  const all = [apps, deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors, prometheusRules, ...names.values()];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -101,16 +105,20 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
       }
     },
   });
-  for (const children of [deployments, services, jobs, disruptionBudgets, serviceMonitors, prometheusRules]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
+  for (const children of [deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors, prometheusRules]) children.on({ upsert: enqueueOwner, delete: enqueueOwner });
   const enqueueReaders = (s: KubeObject): void => {
     for (const a of apps.list()) {
       if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));
     }
   };
-  secrets.on({
+  // Marked Secrets, kept as hashes per key (digestSecret): a database URL change rolls the pods.
+  // Watched per namespace from the first reconcile of an app there (see secret-watches.ts).
+  const secrets = new SecretWatches(client, {
     upsert: (s, old) => { if (!old || canonicalJson(old.keyHashes) !== canonicalJson(s.keyHashes)) enqueueReaders(s); },
     delete: enqueueReaders,
-  });
+    // access granted or withdrawn: the namespace's apps' SecretWatched condition changes
+    accessChanged: (ns) => { for (const a of apps.list()) if (a.metadata.namespace === ns) queue.add(objectKey(a)); },
+  }, log);
   // The ServiceMonitor or PrometheusRule CRD appeared or went away: every app's monitoring changes.
   for (const monitoring of [serviceMonitors, prometheusRules]) {
     monitoring.on({
@@ -122,14 +130,18 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
 
   const identity = config.leaderElection.identity;
   const reconciler = new Reconciler(writer, {
-    apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, secrets,
+    apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, networkPolicies, secrets,
     names: { get: (r, ns, name) => names.get(r.plural)?.get(ns, name) },
   },
     new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs, runbookBaseUrl: config.runbookBaseUrl });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
 
-  const server = await startProbeServer(config.metricsAddr, metrics.registry, synced);
+  const secureMetrics = config.secureMetricsAddr ? await startSecureMetricsServer({
+    addr: config.secureMetricsAddr, registry: metrics.registry, tls: await loadOrGenerateTls(config.metricsCertDir),
+    review: (token) => reviewNonResourceAccess(client, token, METRICS_PATH), log,
+  }) : undefined;
+  const server = await startProbeServer(config.metricsAddr, secureMetrics ? undefined : metrics.registry, synced);
   for (const i of all) i.start();
 
   const resync = setInterval(() => {
@@ -154,7 +166,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     clearInterval(resync);
     elector?.stop();
     // Stop watches and in-flight reconciles together; reconciles read from the caches only.
-    await Promise.all([controller.stop(), ...all.map((i) => i.stop())]);
+    await Promise.all([controller.stop(), ...all.map((i) => i.stop()), secrets.stop()]);
     if (releaseLease && elector) {
       try {
         await elector.release();
@@ -163,7 +175,7 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
       }
     }
     metrics.leader.set({ name: config.leaderElection.name }, 0);
-    await server.close();
+    await Promise.all([server.close(), secureMetrics?.close()]);
     client.close();
     log.info({ reason }, 'operator stopped');
     resolveDone(reason);
@@ -188,9 +200,10 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     stopping ??= shutdown(false, 'stopped');
   });
 
-  log.info({ identity, leaderElect: config.leaderElect, metrics: server.address }, 'operator started');
+  log.info({ identity, leaderElect: config.leaderElect, probes: server.address, metrics: secureMetrics ? `https://${secureMetrics.address}` : server.address }, 'operator started');
   return {
     metricsAddress: server.address,
+    ...(secureMetrics ? { secureMetricsAddress: secureMetrics.address } : {}),
     client,
     metrics,
     identity,

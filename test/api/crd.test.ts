@@ -45,7 +45,8 @@ describe('FastApiApp CRD on the API server', () => {
     for (const file of ['crds/examples/secret.yaml', 'crds/examples/fastapiapp.yaml']) {
       for (const doc of parseAllDocuments(fs.readFileSync(path.join(root, file), 'utf8'))) {
         const obj = doc.toJSON();
-        const base = obj.kind === 'Secret' ? `/api/v1/namespaces/${ns}/secrets` : appsPath(ns);
+        const base = obj.kind === 'Secret' ? `/api/v1/namespaces/${ns}/secrets`
+          : obj.kind === 'RoleBinding' ? `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings` : appsPath(ns);
         await kubeOk(kc, 'POST', base, { body: obj });
       }
     }

@@ -90,7 +90,7 @@ describe('the operator RBAC on the API server', () => {
     // get: only to check, before creating a child, that its name is not taken by someone else's object
     ['', 'services', 'get'],
     ['policy', 'poddisruptionbudgets', 'patch'],
-    ['', 'secrets', 'watch'],
+    ['networking.k8s.io', 'networkpolicies', 'patch'],
   ];
   // Four entries per row: jest would take a missing fourth as the `done` callback.
   it.each(granted.map(([g, r, v, sub]) => [g, r, v, sub ?? ''] as const))('when the operator asks to use %s %s (%s), then it is allowed in any namespace', async (group, resource, verb, subresource) => {
@@ -98,6 +98,9 @@ describe('the operator RBAC on the API server', () => {
   });
 
   const denied: [string, string, string][] = [
+    // Secrets only where a RoleBinding grants the secret-reader ClusterRole (operator-rbac.test.ts)
+    ['', 'secrets', 'list'],
+    ['', 'secrets', 'watch'],
     ['', 'secrets', 'get'],
     ['', 'pods', 'create'],
     ['apps', 'deployments', 'delete'],

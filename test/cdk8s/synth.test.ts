@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { synthesize } from '../../cdk8s/synth';
-import { CLUSTER_RULES, LEASE_RULES } from '../../cdk8s/charts/operator';
+import { CLUSTER_RULES, LEASE_RULES, SECRET_READER_RULES } from '../../cdk8s/charts/operator';
 import { containerSecurityContext, podSecurityContext } from '../../operator/src/desired/pod';
 import { parseManifests, type Manifest } from './manifests';
 
@@ -14,9 +14,9 @@ const manifests = (file: string): Manifest[] => parseManifests(files.get(file)!)
 
 const operator = manifests('cdk8s/dist/operator.yaml');
 const byKind = (kind: string) => operator.filter((m) => m.kind === kind);
-/** The single object of a kind in operator.yaml. */
+/** The single object of a kind in operator.yaml (ClusterRole: the operator's own, bound cluster-wide). */
 function one(kind: string): Manifest {
-  const found = byKind(kind);
+  const found = byKind(kind).filter((m) => kind !== 'ClusterRole' || m.metadata.name === 'fastapiapp-operator');
   if (found.length !== 1) throw new Error(`expected one ${kind} in cdk8s/dist/operator.yaml, found ${found.length}`);
   return found[0]!;
 }
@@ -47,7 +47,8 @@ describe('npm run synth', () => {
 
   it('when the ClusterRole and Role are read, then no rule holds a wildcard and verbs are listed per resource', () => {
     const roles = [...byKind('ClusterRole'), ...byKind('Role')];
-    expect(roles).toHaveLength(2);
+    expect(roles.map((r) => r.metadata.name).sort()).toEqual(['fastapiapp-operator', 'fastapiapp-operator-leader-election',
+      'fastapiapp-operator-metrics-reader', 'fastapiapp-operator-secret-reader']);
     for (const role of roles) {
       for (const rule of role.rules as Manifest[]) {
         for (const field of ['apiGroups', 'resources', 'verbs', 'resourceNames', 'nonResourceURLs']) {
@@ -64,11 +65,14 @@ describe('npm run synth', () => {
       (clusterRole.rules as Manifest[]).filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs);
     expect(verbsOf('fastapiapps')).toEqual(['list', 'watch']);
     expect(verbsOf('customresourcedefinitions')).toEqual([]);
-    // Secrets: read only to hash the referenced database URL key (pods roll when it changes); no get, no writes
-    expect(verbsOf('secrets')).toEqual(['list', 'watch']);
+    // Secrets: nothing cluster-wide; list/watch only through the per-namespace secret-reader binding
+    expect(verbsOf('secrets')).toEqual([]);
+    const reader = byKind('ClusterRole').find((m) => m.metadata.name === 'fastapiapp-operator-secret-reader')!;
+    expect(reader.rules.map(({ resourceNames: _r, ...rule }: Manifest) => rule)).toEqual(SECRET_READER_RULES);
+    expect(byKind('ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual(['fastapiapp-operator']);
     expect(verbsOf('deployments')).not.toContain('delete');
     // children: whether a name is taken comes from a metadata-only watch, not a GET per create
-    for (const child of ['deployments', 'services', 'jobs', 'poddisruptionbudgets', 'servicemonitors', 'prometheusrules']) expect(verbsOf(child)).not.toContain('get');
+    for (const child of ['deployments', 'services', 'jobs', 'poddisruptionbudgets', 'networkpolicies', 'servicemonitors', 'prometheusrules']) expect(verbsOf(child)).not.toContain('get');
     const role = one('Role');
     expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
   });
@@ -85,8 +89,10 @@ describe('npm run synth', () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
-    // cdk8s-plus-28 probes and Service target ports take numbers only: the metrics port's number.
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8443, protocol: 'TCP' }, { name: 'probes', containerPort: 8080, protocol: 'TCP' }]);
+    // /metrics is HTTPS on 8443 (authorised through the API server); probes plain HTTP on 8080
+    expect(container.env).toEqual(expect.arrayContaining([{ name: 'METRICS_ADDR', value: ':8080' }, { name: 'METRICS_SECURE_ADDR', value: ':8443' }]));
+    // cdk8s-plus-28 probes and Service target ports take numbers only: the probe port's number.
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 8080, scheme: 'HTTP' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 8080, scheme: 'HTTP' });
     // No startup probe (cdk8s-plus adds a TCP one when a container sets `portNumber`).
@@ -97,7 +103,7 @@ describe('npm run synth', () => {
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     const service = one('Service');
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
-    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 8080, protocol: 'TCP' }]);
+    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 8443, targetPort: 8443, protocol: 'TCP' }]);
     expect(service.spec.externalIPs ?? []).toEqual([]);
   });
 

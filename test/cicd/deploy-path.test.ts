@@ -95,7 +95,8 @@ describe('AWS access is OIDC only, least privilege', () => {
   });
 
   test('when a job assumes a role, then it runs in the GitHub environment that role alone trusts', () => {
-    const defaults = parseConfig((k) => (k === 'githubRepo' ? 'acme/x' : undefined), 'eu-west-1', 'dev');
+    const required: Record<string, string> = { githubRepo: 'acme/x', publicAccessCidrs: '["203.0.113.0/24"]', infraReviewerIds: '["1"]' };
+    const defaults = parseConfig((k) => required[k], 'eu-west-1', 'dev');
     const envOf = (job: string) => (deploy.jobs[job] as unknown as { environment?: string }).environment;
     expect(envOf('infra')).toBe(defaults.infraEnvironment);
     expect(envOf('images')).toBe(defaults.deployEnvironment);
@@ -107,8 +108,14 @@ describe('AWS access is OIDC only, least privilege', () => {
   test('when `pulumi up` runs, then the trusted repository is this one and Pulumi state needs no stored token', () => {
     const infra = deploy.jobs.infra!;
     const up = infra.steps.find((s) => s.uses?.startsWith('pulumi/actions@'))!;
-    const configMap = JSON.parse(String(up.with!['config-map']).replace(/\$\{\{ ([^}]+) \}\}/g, '<$1>'));
+    // "${{ x }}" inside a string -> "<x>"; a bare ${{ toJSON(x) }} (a JSON string itself) -> "<toJSON(x)>"
+    const configMap = JSON.parse(String(up.with!['config-map']).replace(/\$\{\{ ([^}]+) \}\}/g, '<$1>').replace(/: (<toJSON\([^)]+\)>)/g, ': "$1"'));
     expect(configMap['fastapiapp:githubRepo']).toEqual({ value: '<github.repository>', secret: false });
+    // required, no defaults: the endpoint CIDRs and who approves infrastructure runs come from repository variables
+    expect(configMap['fastapiapp:publicAccessCidrs']).toEqual({ value: '<toJSON(vars.EKS_PUBLIC_ACCESS_CIDRS)>', secret: false });
+    expect(configMap['fastapiapp:infraReviewerIds']).toEqual({ value: '<toJSON(vars.INFRA_REVIEWER_IDS)>', secret: false });
+    // the job that will hold the admin role's token runs no dependency install script
+    expect(infra.steps.find((s) => s.run?.startsWith('npm ci'))!.run).toBe('npm ci --ignore-scripts');
     expect(configMap['aws:region']).toEqual({ value: '<vars.AWS_REGION>', secret: false });
     expect(up.with!['cloud-url']).toBe('${{ vars.PULUMI_BACKEND_URL }}');
     const auth = infra.steps.find((s) => s.uses?.startsWith('pulumi/auth-actions@'))!;

@@ -15,7 +15,7 @@ import type { PostgresCluster } from '../harness/postgres/cluster';
 import { waitFor } from '../harness/wait';
 import { requireRoot } from '../images/support/buildah';
 import { buildAppImages, buildScratchImage } from '../e2e/support/images';
-import { installCrds, installOperator, OPERATOR_NS, startBridgePostgres, yamlDocuments } from '../e2e/support/install';
+import { installCrds, installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres, yamlDocuments } from '../e2e/support/install';
 import { condition, diagnose, Kube, type Obj } from '../e2e/support/kube';
 import { trafficRound, type TrafficCounts } from '../monitoring/support/app-target';
 import { substitute } from '../monitoring/support/promql';
@@ -224,8 +224,9 @@ beforeAll(async () => {
 
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'database', namespace: NS },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'database', namespace: NS, labels: markedSecretLabels },
       stringData: Object.fromEntries(Object.keys(APPS).map((a) => [`url-${a}`, pg!.urlVia(info.bridgeIp, a)])) } as Obj,
+    secretReaderBinding(NS),
   ]);
   const t4 = Date.now();
   await kube.apply(Object.entries(APPS).map(([name, replicas]) => fastApiApp(name, replicas, IMAGES.variants.v1.tag)));

@@ -10,7 +10,7 @@ import type { PostgresCluster } from '../harness/postgres/cluster';
 import { waitFor } from '../harness/wait';
 import { requireRoot } from '../images/support/buildah';
 import { APP_REPO, buildE2eImages, VARIANTS } from './support/images';
-import { installOperator, OPERATOR_NS, startBridgePostgres } from './support/install';
+import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
 import { condition, diagnose, Kube, type Obj } from './support/kube';
 import { call, startTraffic, type TrafficReport } from './support/traffic';
 
@@ -120,7 +120,8 @@ beforeAll(async () => {
 
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-database', namespace: NS }, stringData: { url: pg.urlVia(info.bridgeIp, 'items') } } as Obj,
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-database', namespace: NS, labels: markedSecretLabels }, stringData: { url: pg.urlVia(info.bridgeIp, 'items') } } as Obj,
+    secretReaderBinding(NS),
   ]);
 }, 40 * 60_000);
 

@@ -4,9 +4,9 @@ import { cidrSubnet } from '../../infra/cidr';
 import { subnetLayout } from '../../infra/network';
 
 const reader = (values: Record<string, string>) => (k: string) => values[k];
-const base = { githubRepo: 'acme/fastapiapp' };
+const base = { githubRepo: 'acme/fastapiapp', publicAccessCidrs: '["203.0.113.0/24"]', infraReviewerIds: '["1234567"]' };
 
-test('when only the repository and region are given, then the lab defaults apply', () => {
+test('when only the repository, region, endpoint CIDRs and infrastructure reviewers are given, then the lab defaults apply', () => {
   const cfg = parseConfig(reader(base), 'us-east-1', 'dev');
   expect(cfg).toMatchObject({
     clusterName: 'fastapiapp-dev',
@@ -18,7 +18,11 @@ test('when only the repository and region are given, then the lab defaults apply
     azCount: 2,
     infraEnvironment: 'infrastructure',
     deployEnvironment: 'production',
-    publicAccessCidrs: ['0.0.0.0/0'],
+    publicAccessCidrs: ['203.0.113.0/24'],
+    deployBranch: 'main',
+    manageGithub: true,
+    infraReviewerIds: [1234567],
+    deployReviewerIds: [],
     logRetentionDays: 30,
     imagesToKeep: 10,
     protectedTagPrefixes: ['v'],
@@ -65,6 +69,9 @@ test.each([
   ['one environment for both roles', { infraEnvironment: 'prod', deployEnvironment: 'prod' }, 'eu-west-1', 'deployEnvironment'],
   ['an endpoint CIDR that is not one', { publicAccessCidrs: '["10.0.0.300/8"]' }, 'eu-west-1', 'publicAccessCidrs'],
   ['no endpoint CIDR at all', { publicAccessCidrs: '[]' }, 'eu-west-1', 'publicAccessCidrs'],
+  ['no endpoint CIDRs stated (there is no 0.0.0.0/0 default)', { publicAccessCidrs: '' }, 'eu-west-1', 'publicAccessCidrs'],
+  ['no infrastructure reviewer while GitHub is managed', { infraReviewerIds: '' }, 'eu-west-1', 'infraReviewerIds'],
+  ['a reviewer that is a login, not an ID', { infraReviewerIds: '["octocat"]' }, 'eu-west-1', 'infraReviewerIds'],
   ['endpoint CIDRs that are not JSON', { publicAccessCidrs: '0.0.0.0/0' }, 'eu-west-1', 'publicAccessCidrs'],
   ['a placeholder admin ARN', { clusterAdminPrincipalArns: '["arn:aws:iam::<account>:role/admin"]' }, 'eu-west-1', 'clusterAdminPrincipalArns'],
   ['a yes/no flag that is neither', { createDatabase: 'yes' }, 'eu-west-1', 'createDatabase'],

@@ -16,6 +16,7 @@ beforeAll(async () => {
     'fastapiapp:deployEnvironment': 'prod-eu',
     'fastapiapp:infraEnvironment': 'prod-eu-infra',
     'fastapiapp:publicAccessCidrs': '["203.0.113.0/24"]',
+    'fastapiapp:manageGithub': 'false',
     'fastapiapp:logRetentionDays': '90',
     'fastapiapp:clusterAdminPrincipalArns': '["arn:aws:iam::123456789012:role/sso-admin"]',
     'fastapiapp:appNamespaces': '["team-a","team-b"]',
@@ -43,10 +44,12 @@ test('when an existing GitHub OIDC provider is configured, then none is created 
   const trust = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'ci-deployer')!.inputs.assumeRolePolicy as string);
   expect(trust.Statement[0].Principal.Federated).toBe(EXISTING_PROVIDER);
   expect(trust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toBe(
-    'repo:other-org/platform:environment:prod-eu',
+    'repo:other-org/platform:environment:prod-eu:job_workflow_ref:other-org/platform/.github/workflows/deploy.yml@refs/heads/main',
   );
   const infraTrust = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'ci-infra')!.inputs.assumeRolePolicy as string);
-  expect(infraTrust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toBe('repo:other-org/platform:environment:prod-eu-infra');
+  expect(infraTrust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']).toBe('repo:other-org/platform:environment:prod-eu-infra:job_workflow_ref:other-org/platform/.github/workflows/deploy.yml@refs/heads/main');
+  // manageGithub false: the environments are protected by hand
+  expect(ofType('github:index/repositoryEnvironment:RepositoryEnvironment')).toEqual([]);
 });
 
 test('when endpoint CIDRs, log retention, admins and app namespaces are configured, then the cluster and its RBAC follow them', () => {
@@ -55,8 +58,11 @@ test('when endpoint CIDRs, log retention, admins and app namespaces are configur
   expect(ofType('aws:cloudwatch/logGroup:LogGroup')[0]!.inputs).toMatchObject({ name: '/aws/eks/prod-eks/cluster', retentionInDays: 90 });
   const admin = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'cluster-admin')!.inputs.assumeRolePolicy as string);
   expect(admin.Statement[0].Principal.AWS).toEqual(['arn:aws:iam::123456789012:role/ci-infra', 'arn:aws:iam::123456789012:role/sso-admin']);
-  const namespaces = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').map((b) => (b.inputs.metadata as { namespace: string }).namespace);
-  expect(namespaces.sort()).toEqual(['fastapiapp-system', 'monitoring', 'team-a', 'team-b']);
+  const bindings = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
+  const namespaces = (deployer: boolean) => bindings.filter((b) => (b.inputs.roleRef as { name: string }).name.startsWith('fastapiapp:deployer') === deployer)
+    .map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort();
+  expect(namespaces(true)).toEqual(['fastapiapp-system', 'monitoring', 'team-a', 'team-b']);
+  expect(namespaces(false)).toEqual(['team-a', 'team-b']); // the operator's secret reader, per app namespace
 });
 
 test('when sizes, instance type and CIDR are configured, then the node group and subnets follow them', () => {

@@ -4,7 +4,7 @@
 // or outputs.
 import * as pulumi from '@pulumi/pulumi';
 import YAML from 'yaml';
-import { ACCOUNT, CLUSTER_SECURITY_GROUP, DATABASE_SECRET_ARN, OIDC_ISSUER, installMocks, settle, valueOf, type Registered } from './mocks';
+import { ACCOUNT, CLUSTER_SECURITY_GROUP, DATABASE_SECRET_ARN, OIDC_ISSUER, REQUIRED_CONFIG, installMocks, settle, valueOf, type Registered } from './mocks';
 
 let registered: Registered[];
 let stack: typeof import('../../infra/resources');
@@ -17,7 +17,7 @@ const one = (type: string): Registered => {
 
 beforeAll(async () => {
   registered = installMocks();
-  pulumi.runtime.setAllConfig({ 'aws:region': 'eu-west-1', 'fastapiapp:githubRepo': 'acme/fastapiapp', 'fastapiapp:createDatabase': 'true' });
+  pulumi.runtime.setAllConfig({ ...REQUIRED_CONFIG, 'aws:region': 'eu-west-1', 'fastapiapp:githubRepo': 'acme/fastapiapp', 'fastapiapp:createDatabase': 'true' });
   stack = jest.requireActual<typeof import('../../infra/resources')>('../../infra/resources');
   await Promise.all([stack.databaseExternalSecret, stack.externalSecretsRoleArn, stack.clusterName].map(valueOf));
   await settle();

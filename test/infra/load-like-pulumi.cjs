@@ -26,7 +26,10 @@ pulumi.runtime.setMocks(
   'fastapiapp',
   'dev',
 );
-pulumi.runtime.setAllConfig({ 'aws:region': 'eu-west-1', 'fastapiapp:githubRepo': 'acme/fastapiapp' });
+pulumi.runtime.setAllConfig({
+  'aws:region': 'eu-west-1', 'fastapiapp:githubRepo': 'acme/fastapiapp',
+  'fastapiapp:publicAccessCidrs': '["203.0.113.0/24"]', 'fastapiapp:infraReviewerIds': '["1234567"]',
+});
 const stack = require(path.resolve('index.ts'));
 stack.ciRoleArn.apply((ciRoleArn) => {
   process.stdout.write(JSON.stringify({ typescript: require(typescript).version, exports: Object.keys(stack).sort(), ciRoleArn }));

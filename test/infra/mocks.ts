@@ -12,6 +12,8 @@ export const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 export const ACCOUNT = '123456789012';
 export const CLUSTER_SECURITY_GROUP = 'sg-0eks0cluster';
 export const OIDC_ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/TEST';
+/** What every stack test must state: the API endpoint's CIDRs and who approves infrastructure runs. */
+export const REQUIRED_CONFIG = { 'fastapiapp:publicAccessCidrs': '["203.0.113.0/24"]', 'fastapiapp:infraReviewerIds': '["1234567"]' };
 export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:rds!db-1234-AbCdEf`;
 
 /** Outputs the real providers would compute, for the properties the program reads. */
@@ -45,6 +47,10 @@ function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, un
       return { arn, address: `${physical}.abc123.eu-west-1.rds.amazonaws.com`, masterUserSecrets: [{ secretArn: DATABASE_SECRET_ARN, secretStatus: 'active' }] };
     case 'aws:rds/subnetGroup:SubnetGroup':
       return { arn, name: args.name };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      return { arn, latestVersion: 1 };
+    case 'aws:iam/policy:Policy':
+      return { arn: `arn:aws:iam::${ACCOUNT}:policy/${args.name}` };
     case 'aws:ec2/securityGroup:SecurityGroup':
       return { arn, id: `${args.name}-id` };
     default:

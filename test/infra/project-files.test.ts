@@ -44,10 +44,11 @@ test('when the example settings are used unedited, then the program refuses thei
 
 test('when the example settings get a real repository and region, then they validate and equal the defaults', () => {
   const config = example();
-  const own: Record<string, string> = { ...ownKeys(config), githubRepo: 'acme/fastapiapp' };
+  const required = { githubRepo: 'acme/fastapiapp', publicAccessCidrs: '["203.0.113.0/24"]', infraReviewerIds: '["1234567"]' };
+  const own: Record<string, string> = { ...ownKeys(config), ...required };
   expect(Object.keys(config).filter((k) => !k.startsWith('fastapiapp:'))).toEqual(['aws:region']);
   const fromFile = parseConfig((k) => own[k], 'eu-west-1', 'dev');
-  const defaults = parseConfig((k) => (k === 'githubRepo' ? own.githubRepo : undefined), 'eu-west-1', 'dev');
+  const defaults = parseConfig((k) => required[k as keyof typeof required], 'eu-west-1', 'dev');
   expect(fromFile).toEqual(defaults);
 });
 

@@ -1,7 +1,7 @@
 // The infra program under Pulumi's mocks: the inputs that matter for cost, isolation and who may
 // deploy. Each assertion would fail if the corresponding setting were dropped or loosened.
 import * as pulumi from '@pulumi/pulumi';
-import { ACCOUNT, installMocks, settle, valueOf, type Registered } from './mocks';
+import { ACCOUNT, installMocks, REQUIRED_CONFIG, settle, valueOf, type Registered } from './mocks';
 
 const REPO = 'acme/fastapiapp';
 let registered: Registered[];
@@ -17,7 +17,7 @@ const policyJson = (r: Registered, key: string) => JSON.parse(r.inputs[key] as s
 
 beforeAll(async () => {
   registered = installMocks();
-  pulumi.runtime.setAllConfig({ 'aws:region': 'eu-west-1', 'fastapiapp:githubRepo': REPO });
+  pulumi.runtime.setAllConfig({ ...REQUIRED_CONFIG, 'aws:region': 'eu-west-1', 'fastapiapp:githubRepo': REPO });
   // Loaded only now, after the mocks and config: importing it constructs the resources.
   stack = jest.requireActual<typeof import('../../infra/resources')>('../../infra/resources');
   // Read every output once so the resources behind them are registered, then let the mock settle.
@@ -103,14 +103,52 @@ describe('EKS', () => {
     expect(kubeconfig.users[0].user.exec.args).toEqual(expect.arrayContaining(['--role-arn', `arn:aws:iam::${ACCOUNT}:role/cluster-admin`, '--cluster-name', 'fastapiapp-dev']));
     expect(kubeconfig.clusters[0].cluster.server).toBe('https://fastapiapp-dev.gr7.eu-west-1.eks.amazonaws.com');
     const bindings = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
-    expect(bindings.map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort()).toEqual(['default', 'fastapiapp-system']);
+    const namespacesOf = (role: string) => bindings.filter((b) => (b.inputs.roleRef as { name: string }).name === role)
+      .map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort();
+    expect(namespacesOf('fastapiapp:deployer:operator-namespace')).toEqual(['fastapiapp-system']);
+    expect(namespacesOf('fastapiapp:deployer:app-namespace')).toEqual(['default']);
+    // the operator reads marked Secrets in the app namespaces only (no cluster-wide Secret access)
+    expect(namespacesOf('fastapiapp-operator-secret-reader')).toEqual(['default']);
+    expect(bindings.find((b) => (b.inputs.roleRef as { name: string }).name === 'fastapiapp-operator-secret-reader')!.inputs.subjects)
+      .toEqual([{ kind: 'ServiceAccount', name: 'fastapiapp-operator', namespace: 'fastapiapp-system' }]);
+    expect(bindings).toHaveLength(3);
     expect(one('kubernetes:core/v1:Namespace').inputs.metadata).toEqual({ name: 'fastapiapp-system' });
   });
 
-  test('when the API endpoint is declared, then public access is limited to the configured CIDRs (default documented)', () => {
+  test('when the API endpoint is declared, then public access is limited to the CIDRs the config had to state', () => {
     const cluster = one('eks:index:Cluster');
     expect(cluster.inputs.endpointPrivateAccess).toBe(true);
-    expect(cluster.inputs.publicAccessCidrs).toEqual(['0.0.0.0/0']);
+    expect(cluster.inputs.publicAccessCidrs).toEqual(['203.0.113.0/24']);
+  });
+
+  test('when the nodes are declared, then their launch template requires IMDSv2 with hop limit 1 (pods cannot reach the node role)', () => {
+    const template = one('aws:ec2/launchTemplate:LaunchTemplate');
+    expect(template.inputs.metadataOptions).toEqual({ httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 });
+    expect(one('aws:eks/nodeGroup:NodeGroup').inputs.launchTemplate).toEqual({ id: `${template.name}-id`, version: '1' });
+  });
+
+  test('when the infra role is declared, then a permissions boundary denies new credentials and changes to itself or the boundary', () => {
+    const boundary = one('aws:iam/policy:Policy', 'ci-infra-boundary');
+    expect(one('aws:iam/role:Role', 'ci-infra').inputs.permissionsBoundary).toBe(`arn:aws:iam::${ACCOUNT}:policy/ci-infra-boundary`);
+    const statements = policyJson(boundary, 'policy').Statement as Array<{ Sid: string; Effect: string; Action: string | string[]; Resource: string }>;
+    const denied = (sid: string) => statements.find((x) => x.Sid === sid && x.Effect === 'Deny');
+    expect(denied('NoLongLivedCredentials')!.Action).toEqual(expect.arrayContaining(['iam:CreateUser', 'iam:CreateAccessKey']));
+    expect(denied('NoChangesToItself')).toMatchObject({ Resource: 'arn:aws:iam::*:role/ci-infra*' });
+    expect(denied('NoChangesToItself')!.Action).toEqual(expect.arrayContaining(['iam:UpdateAssumeRolePolicy', 'iam:DeleteRolePermissionsBoundary', 'iam:AttachRolePolicy']));
+    expect(denied('NoChangesToTheBoundary')!.Action).toContain('iam:CreatePolicyVersion');
+  });
+
+  test('when GitHub is managed, then both environments deploy from main only, infrastructure needs a reviewer, and the OIDC subject names the workflow', () => {
+    const envs = ofType('github:index/repositoryEnvironment:RepositoryEnvironment');
+    expect(envs.map((e) => e.inputs.environment).sort()).toEqual(['infrastructure', 'production']);
+    for (const e of envs) {
+      expect(e.inputs).toMatchObject({ repository: REPO.split('/')[1], canAdminsBypass: false, deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true } });
+    }
+    expect(envs.find((e) => e.inputs.environment === 'infrastructure')!.inputs).toMatchObject({ reviewers: [{ users: [1234567] }], preventSelfReview: true });
+    const policies = ofType('github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy');
+    expect(policies.map((p) => [p.inputs.environment, p.inputs.branchPattern]).sort()).toEqual([['infrastructure', 'main'], ['production', 'main']]);
+    expect(one('github:index/actionsRepositoryOidcSubjectClaimCustomizationTemplate:ActionsRepositoryOidcSubjectClaimCustomizationTemplate').inputs)
+      .toMatchObject({ useDefault: false, includeClaimKeys: ['repo', 'context', 'job_workflow_ref'] });
   });
 
   test('when control-plane logs are written, then their log group exists first with a 30-day retention', () => {
@@ -156,7 +194,7 @@ describe('GitHub Actions OIDC roles', () => {
   test.each([
     ['ci-deployer', 'production'],
     ['ci-infra', 'infrastructure'],
-  ])('when %s\'s trust policy is parsed, then only jobs in this repository\'s %s environment may assume it', (name, environment) => {
+  ])('when %s\'s trust policy is parsed, then only deploy.yml jobs on main in this repository\'s %s environment may assume it', (name, environment) => {
     const trust = policyJson(one('aws:iam/role:Role', name), 'assumeRolePolicy');
     expect(trust.Statement).toHaveLength(1);
     const [s] = trust.Statement;
@@ -167,7 +205,7 @@ describe('GitHub Actions OIDC roles', () => {
     expect(s.Condition).toEqual({
       StringEquals: {
         'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
-        'token.actions.githubusercontent.com:sub': `repo:${REPO}:environment:${environment}`,
+        'token.actions.githubusercontent.com:sub': `repo:${REPO}:environment:${environment}:job_workflow_ref:${REPO}/.github/workflows/deploy.yml@refs/heads/main`,
       },
     });
   });

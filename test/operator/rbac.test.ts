@@ -2,7 +2,7 @@
 // bound in one namespace: the whole create -> migrate -> roll out -> Ready path works, and no
 // request is refused (no 403 in rest_client_requests_total).
 import { createTestNamespace, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
-import { CLUSTER_RULES, LEASE_RULES } from '../../cdk8s/charts/operator';
+import { CLUSTER_RULES, LEASE_RULES, SECRET_READER_RULES } from '../../cdk8s/charts/operator';
 import { KubeClient } from '../../operator/src/kube/client';
 import type { ResourceType } from '../../operator/src/kube/resources';
 import { startTestOperator, probe, type TestOperator } from './support/operator';
@@ -25,7 +25,8 @@ beforeAll(async () => {
   world = new World(kc, ns);
   clusterRole = `fastapiapp-operator-test-${ns}`;
   const user = `operator-${ns}`;
-  await admin.create(CLUSTER_ROLES, { metadata: { name: clusterRole }, rules: CLUSTER_RULES });
+  // in this namespace also the Secret read a user grants with the secret-reader RoleBinding
+  await admin.create(CLUSTER_ROLES, { metadata: { name: clusterRole }, rules: [...CLUSTER_RULES, ...SECRET_READER_RULES] });
   await admin.create(rbac('rolebindings', 'RoleBinding'), {
     metadata: { name: 'operator', namespace: ns },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },

@@ -2,8 +2,8 @@
 // conditions (an HPA scale is not a rollout), a stuck rollout is Degraded, pause is Unknown, and
 // Available (serving) is reported apart from Ready (done). The test plays the Deployment and Job
 // controllers by writing their status, as the Deployment controller would.
-import { DATABASE_SECRET_HASH_ANNOTATION } from '../../operator/src/desired';
-import { DEPLOYMENTS, FASTAPIAPPS, PDBS, SECRETS } from '../../operator/src/kube/resources';
+import { DATABASE_SECRET_HASH_ANNOTATION, WATCHED_SECRET_LABEL, WATCHED_SECRET_SELECTOR } from '../../operator/src/desired';
+import { DEPLOYMENTS, FASTAPIAPPS, NETWORKPOLICIES, PDBS, SECRETS } from '../../operator/src/kube/resources';
 import { operatorSuite, ref } from './support/suite';
 import { condition, eventually, image, sleep, type App, type Loose } from './support/world';
 
@@ -113,7 +113,7 @@ test('when the first migration has not finished, then the Service carries no ver
   expect(condition(a, 'Available')).toMatchObject({ status: 'False', reason: 'NoDeployment' });
 });
 
-test('when the database Secret\'s referenced key changes, then the pods roll and the migration is not run again', async () => {
+test('when the database Secret is marked and its referenced key changes, then the pods roll and the migration is not run again', async () => {
   const annotation = (d: Loose | undefined) => d?.spec.template.metadata.annotations?.[DATABASE_SECRET_HASH_ANNOTATION];
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   await t.world.client.create(SECRETS, {
@@ -123,7 +123,15 @@ test('when the database Secret\'s referenced key changes, then the pods roll and
   const app = await t.world.createApp('rotate', { databaseSecretRef: { name: 'rotating-db' } });
   const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'Job');
   await t.world.finishJob(job.metadata.name, 'succeeded');
+  // not labelled: the operator does not see it, says so, and the pod template carries no hash
+  const unmarked = await eventually(async () => { const a = await appNow('rotate'); return condition(a, 'SecretWatched')?.status === 'False' && a; }, 'SecretWatched=False');
+  expect(condition(unmarked, 'SecretWatched')).toMatchObject({ reason: 'SecretNotWatched', observedGeneration: unmarked.metadata.generation });
+  expect(condition(unmarked, 'SecretWatched')!.message).toContain(`kubectl label secret rotating-db ${WATCHED_SECRET_SELECTOR}`);
+  expect(annotation(await eventually(() => t.world.deployment('rotate'), 'Deployment'))).toBeUndefined();
+
+  await t.world.mergePatch(SECRETS, 'rotating-db', { metadata: { labels: { [WATCHED_SECRET_LABEL]: 'true' } } });
   const first = await eventually(async () => { const d = await t.world.deployment('rotate'); return annotation(d) && d; }, 'Deployment with the Secret hash');
+  await eventually(async () => condition(await appNow('rotate'), 'SecretWatched')?.reason === 'SecretWatched', 'SecretWatched=True');
   await t.world.rollOut('rotate');
   await eventually(async () => condition(await appNow('rotate'), 'Ready')?.status === 'True', 'Ready');
 
@@ -154,4 +162,13 @@ test('when the app has more than one replica, then a PodDisruptionBudget guards 
   await t.world.patchSpec('budget', { replicas: 3, disruptionBudget: { maxUnavailable: '50%' } });
   const back = await eventually(() => t.world.get(PDBS, 'budget'), 'PodDisruptionBudget back at three replicas');
   expect(back.spec.maxUnavailable).toBe('50%');
+});
+
+test('when an app is created, then a NetworkPolicy fences its pods; when spec.networkPolicy.enabled turns false, it is deleted', async () => {
+  await t.world.createApp('fenced', { migration: { enabled: false } });
+  const policy = await eventually(() => t.world.get(NETWORKPOLICIES, 'fenced'), 'NetworkPolicy');
+  expect(policy.spec).toMatchObject({ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'fenced' } }, policyTypes: ['Ingress'] });
+  expect(policy.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'FastApiApp', name: 'fenced', controller: true });
+  await t.world.patchSpec('fenced', { networkPolicy: { enabled: false } });
+  await eventually(async () => !(await t.world.get(NETWORKPOLICIES, 'fenced')), 'NetworkPolicy deleted');
 });

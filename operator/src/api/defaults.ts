@@ -38,3 +38,8 @@ export const DEFAULT_SLO_WINDOW = '30d';
  * (app/src/observability/metrics.ts): an SLO latency threshold must be one of them.
  */
 export const LATENCY_BUCKETS: readonly string[] = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5'];
+
+/** Where Prometheus runs (the namespace the NetworkPolicy lets reach the metrics port). */
+export const DEFAULT_MONITORING_NAMESPACE = 'monitoring';
+export const DEFAULT_DATABASE_PORT = 5432;
+export const DEFAULT_ISSUER_PORT = 443;

@@ -2,12 +2,15 @@
 // (crds/fastapiapp.yaml is generated from it by `npm run synth`). Every field has a description so
 // `kubectl explain fastapiapp.spec.migration` is useful; defaults come from ./defaults.ts.
 import {
+  DEFAULT_DATABASE_PORT,
   DEFAULT_DATABASE_SECRET_KEY,
+  DEFAULT_ISSUER_PORT,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
+  DEFAULT_MONITORING_NAMESPACE,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
@@ -302,6 +305,61 @@ const slo: SchemaProps = {
   ],
 };
 
+/** DNS-1123 label (namespace names). */
+const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const cidrList = (description: string): SchemaProps => ({
+  description, type: 'array', maxItems: 32, default: [],
+  items: { type: 'string', maxLength: 43 },
+  'x-kubernetes-list-type': 'set',
+  'x-kubernetes-validations': [{ rule: 'self.all(c, isCIDR(c))', message: 'must be CIDRs such as 10.0.0.0/16 or fd00::/64' }],
+});
+const portNumber = (description: string, dflt: number): SchemaProps =>
+  ({ description, type: 'integer', format: 'int32', minimum: 1, maximum: 65535, default: dflt });
+const labelSelector = (description: string): SchemaProps => {
+  const { default: _none, ...map } = stringMap(description, 16, 63, LABEL_VALUE);
+  return map;
+};
+
+const networkPolicy: SchemaProps = {
+  description: 'A NetworkPolicy for the app pods: ingress to the app port only from the app\'s namespace (or the pods ' +
+    'allowedPodLabels picks), allowedNamespaces, allowedCIDRs and the monitoring namespace; once database is set, egress only ' +
+    'to the database, cluster DNS and the issuer. Enforced only where the CNI implements NetworkPolicy.',
+  type: 'object',
+  default: {},
+  properties: {
+    enabled: { description: 'Create the NetworkPolicy.', type: 'boolean', default: true },
+    allowedNamespaces: {
+      description: 'Namespaces (by name) whose pods may reach the app port, e.g. an ingress controller\'s.',
+      type: 'array', maxItems: 32, default: [],
+      items: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL },
+      'x-kubernetes-list-type': 'set',
+    },
+    allowedPodLabels: labelSelector('Labels of the pods of the app\'s namespace that may reach the app port. Default: every pod of the namespace.'),
+    allowedCIDRs: cidrList('Source CIDRs that may reach the app port, e.g. the load balancer subnets of a LoadBalancer Service.'),
+    monitoringNamespace: {
+      description: 'Namespace of the Prometheus that scrapes the app; its pods may reach the metrics port.',
+      type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL, default: DEFAULT_MONITORING_NAMESPACE,
+    },
+    database: {
+      description: 'The database the app connects to. When set, egress of the app pods is limited to it, cluster DNS and the issuer.',
+      type: 'object',
+      properties: {
+        cidr: { description: 'Database address range, e.g. the RDS subnets.', type: 'string', maxLength: 43, 'x-kubernetes-validations': [{ rule: 'isCIDR(self)', message: 'database.cidr must be a CIDR' }] },
+        podLabels: labelSelector('Labels of database pods in the app\'s namespace.'),
+        // no schema default: an absent database must stay absent (it is what turns egress rules on)
+        port: { description: `Database port (default ${DEFAULT_DATABASE_PORT}).`, type: 'integer', format: 'int32', minimum: 1, maximum: 65535 },
+      },
+      'x-kubernetes-validations': [{ rule: 'has(self.cidr) != has(self.podLabels)', message: 'networkPolicy.database must set exactly one of cidr and podLabels' }],
+    },
+    issuer: {
+      description: 'The auth issuer the app fetches its JWKS from (when egress is limited).',
+      type: 'object',
+      default: {},
+      properties: { cidrs: cidrList('Issuer address ranges.'), port: portNumber('Issuer port.', DEFAULT_ISSUER_PORT) },
+    },
+  },
+};
+
 const reservedList = RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ');
 
 const spec: SchemaProps = {
@@ -511,6 +569,7 @@ const spec: SchemaProps = {
     pod,
     disruptionBudget,
     slo,
+    networkPolicy,
     progressDeadlineSeconds: {
       description: 'Seconds a rollout may go without progress (new pods becoming ready) before the Deployment reports ' +
         'ProgressDeadlineExceeded and the FastApiApp Degraded=True reason RolloutStuck.',

@@ -72,6 +72,24 @@ export interface SloSpec {
   window?: string;
 }
 
+/** Ingress to the app port and, once a database is named, egress of the app pods. */
+export interface NetworkPolicyOptions {
+  /** default true */
+  enabled?: boolean;
+  /** namespaces (by name) whose pods may reach the app port; the app's own namespace always may */
+  allowedNamespaces?: string[];
+  /** labels of the pods of the app's namespace that may reach the app port; default: every pod there */
+  allowedPodLabels?: Record<string, string>;
+  /** source CIDRs (e.g. load balancer subnets) that may reach the app port */
+  allowedCIDRs?: string[];
+  /** namespace of the Prometheus that scrapes the metrics port; default monitoring */
+  monitoringNamespace?: string;
+  /** the database: when set, egress is limited to it, cluster DNS and the issuer */
+  database?: { cidr?: string; podLabels?: Record<string, string>; port?: number };
+  /** the auth issuer (JWKS): CIDRs and port the pods may reach when egress is limited */
+  issuer?: { cidrs?: string[]; port?: number };
+}
+
 export interface FastApiAppSpec {
   image: string;
   tag: string;
@@ -90,6 +108,7 @@ export interface FastApiAppSpec {
   /** PodDisruptionBudget while replicas > 1 */
   disruptionBudget?: { enabled?: boolean; maxUnavailable?: number | string };
   slo?: SloSpec;
+  networkPolicy?: NetworkPolicyOptions;
 }
 
 export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';

@@ -3,11 +3,13 @@
 // that never went through the API server (unit tests, dry runs).
 import {
   DEFAULT_DATABASE_SECRET_KEY,
+  DEFAULT_ISSUER_PORT,
   DEFAULT_MIGRATION_BACKOFF_LIMIT,
   DEFAULT_MIGRATION_COMMAND,
   DEFAULT_MIGRATION_DEADLINE_SECONDS,
   DEFAULT_MIGRATION_JOBS_HISTORY_LIMIT,
   DEFAULT_MONITORING_INTERVAL,
+  DEFAULT_MONITORING_NAMESPACE,
   DEFAULT_MONITORING_PATH,
   DEFAULT_PDB_MAX_UNAVAILABLE,
   DEFAULT_PROGRESS_DEADLINE_SECONDS,
@@ -38,6 +40,12 @@ export interface DefaultedSpec {
   progressDeadlineSeconds: number;
   /** absent: no SLO (no PrometheusRule); the window is defaulted by the builder, not the schema (slo has no {} default) */
   slo?: SloSpec;
+  networkPolicy: {
+    enabled: boolean; allowedNamespaces: string[]; allowedPodLabels?: Record<string, string>; allowedCIDRs: string[]; monitoringNamespace: string;
+    /** port has no schema default (an absent database stays absent): the builder defaults it */
+    database?: { cidr?: string; podLabels?: Record<string, string>; port?: number };
+    issuer: { cidrs: string[]; port: number };
+  };
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -51,6 +59,7 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
   const migration = spec.migration ?? {};
   const monitoring = spec.monitoring ?? {};
   const pod = spec.pod ?? {};
+  const np = spec.networkPolicy ?? {};
   return {
     image: spec.image,
     tag: spec.tag,
@@ -97,5 +106,14 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       maxUnavailable: spec.disruptionBudget?.maxUnavailable ?? DEFAULT_PDB_MAX_UNAVAILABLE,
     },
     ...(spec.slo ? { slo: copy(spec.slo) } : {}),
+    networkPolicy: {
+      enabled: np.enabled ?? true,
+      allowedNamespaces: [...(np.allowedNamespaces ?? [])],
+      ...(np.allowedPodLabels ? { allowedPodLabels: { ...np.allowedPodLabels } } : {}),
+      allowedCIDRs: [...(np.allowedCIDRs ?? [])],
+      monitoringNamespace: np.monitoringNamespace ?? DEFAULT_MONITORING_NAMESPACE,
+      ...(np.database ? { database: copy(np.database) } : {}),
+      issuer: { cidrs: [...(np.issuer?.cidrs ?? [])], port: np.issuer?.port ?? DEFAULT_ISSUER_PORT },
+    },
   };
 }

@@ -8,9 +8,10 @@ export { RUN_AS_USER, containerSecurityContext, podSecurityContext } from './pod
 export { APP_CONTAINER, HTTP_PORT_NAME, TEMPLATE_HASH_ANNOTATION, TERMINATION_GRACE_SECONDS, buildDeployment } from './deployment';
 export { buildService } from './service';
 export { buildDisruptionBudget, wantsDisruptionBudget } from './disruption-budget';
+export { buildNetworkPolicy } from './network-policy';
 export { GENERATION_ANNOTATION, MIGRATION_CONTAINER, RETRY_ANNOTATION, RETRY_MIGRATION_ANNOTATION, buildMigrationJob } from './migration-job';
 export * from './service-monitor';
-export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, type SecretDigest } from './secret-hash';
+export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, WATCHED_SECRET_LABEL, WATCHED_SECRET_SELECTOR, type SecretDigest } from './secret-hash';
 export { canonicalJson, objectHash } from './hash';
 export * from './prometheus-rule';
 export * from './sli';

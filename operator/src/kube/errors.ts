@@ -66,6 +66,7 @@ const hasStatus = (err: unknown, code: number): boolean => err instanceof KubeAp
 
 export const isNotFound = (err: unknown): boolean => hasStatus(err, 404);
 export const isConflict = (err: unknown): boolean => hasStatus(err, 409);
+export const isForbidden = (err: unknown): boolean => hasStatus(err, 403);
 /** 410 Gone: the resourceVersion is too old; relist. */
 export const isGone = (err: unknown): boolean => hasStatus(err, 410);
 

@@ -20,10 +20,13 @@ export const JOBS = rt('batch', 'v1', 'jobs', 'Job');
 export const PODS = rt('', 'v1', 'pods', 'Pod');
 export const SECRETS = rt('', 'v1', 'secrets', 'Secret');
 export const PDBS = rt('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget');
+export const NETWORKPOLICIES = rt('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy');
 export const SERVICEMONITORS = rt('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor');
 export const PROMETHEUSRULES = rt('monitoring.coreos.com', 'v1', 'prometheusrules', 'PrometheusRule');
 export const EVENTS = rt('', 'v1', 'events', 'Event');
 export const LEASES = rt('coordination.k8s.io', 'v1', 'leases', 'Lease');
+export const TOKENREVIEWS = rt('authentication.k8s.io', 'v1', 'tokenreviews', 'TokenReview', false);
+export const SUBJECTACCESSREVIEWS = rt('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false);
 export const CRDS = rt('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false);
 
 export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/${r.version}` : r.version);

@@ -1,7 +1,7 @@
 // Shapes of Kubernetes objects as the operator sees them: plain JSON typed with client-node's V1
 // types (type-only imports: none of client-node is loaded), with the metadata every stored object has.
 import type {
-  CoreV1Event, V1ConfigMap, V1Deployment, V1Job, V1Pod, V1PodDisruptionBudget, V1Secret, V1Service,
+  CoreV1Event, V1ConfigMap, V1Deployment, V1Job, V1Pod, V1NetworkPolicy, V1PodDisruptionBudget, V1Secret, V1Service,
 } from '@kubernetes/client-node';
 
 export interface OwnerReference {
@@ -42,6 +42,7 @@ export type Service = Stored<V1Service>;
 export type Job = Stored<V1Job>;
 export type Pod = Stored<V1Pod>;
 export type PodDisruptionBudget = Stored<V1PodDisruptionBudget>;
+export type NetworkPolicy = Stored<V1NetworkPolicy>;
 export type Secret = Stored<V1Secret>;
 export type ConfigMap = Stored<V1ConfigMap>;
 export type KubeEvent = Stored<CoreV1Event>;

@@ -4,16 +4,17 @@
 import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
-  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildPrometheusRule, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, wantsPrometheusRule, digestOf, MIGRATION_CONTAINER, withDefaults,
+  buildDeployment, buildDisruptionBudget, buildMigrationJob, buildNetworkPolicy, buildPrometheusRule, buildService, buildServiceMonitor, childName, wantsDisruptionBudget, wantsPrometheusRule, digestOf, MIGRATION_CONTAINER, withDefaults,
   type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { Condition } from '../api/types';
 import type { KubeClient } from '../kube/client';
 import { isTransient } from '../kube/errors';
 import type { EventRecorder, EventType } from '../kube/events';
-import { DEPLOYMENTS, FASTAPIAPPS, JOBS, PDBS, PODS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
-import type { Deployment, Job, KubeObject, Pod, PodDisruptionBudget, Service, Unstructured } from '../kube/types';
+import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PODS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from '../kube/resources';
+import type { Deployment, Job, KubeObject, NetworkPolicy, Pod, PodDisruptionBudget, Service, Unstructured } from '../kube/types';
 import type { OperatorMetrics } from '../runtime/metrics';
+import type { SecretAccess } from '../runtime/secret-watches';
 import { findCondition, transitions } from './conditions';
 import { NameConflictError } from './errors';
 import { needsApply, withAppliedHash } from './diff';
@@ -30,13 +31,14 @@ export interface Caches {
   serviceMonitors: CacheView<Unstructured> & { isServed(namespace: string): boolean };
   prometheusRules: CacheView<Unstructured> & { isServed(namespace: string): boolean };
   disruptionBudgets: CacheView<PodDisruptionBudget>;
+  networkPolicies: CacheView<NetworkPolicy>;
   /**
    * The objects of a child's kind NOT labelled as ours, as metadata only (Informer ownershipOnly):
    * with the child caches, whether a name is taken and by whom, without a GET per create.
    */
   names: { get(r: ResourceType, namespace: string, name: string): KubeObject | undefined };
-  /** Secrets as hashes per key (no values) */
-  secrets: { get(namespace: string, name: string): SecretDigest | undefined };
+  /** marked Secrets as hashes per key (no values); watch() starts a namespace's watch and waits for its first list */
+  secrets: { get(namespace: string, name: string): SecretDigest | undefined; watch(namespace: string): Promise<SecretAccess> };
 }
 
 /** The children as the caches hold them, whoever controls them. */
@@ -98,6 +100,9 @@ export class Reconciler {
     }
 
     const spec = withDefaults(app.spec);
+    // Before building the Deployment: its pod template carries the Secret's hash once it is known.
+    const secretAccess = await this.caches.secrets.watch(namespace);
+    const secret = secretAccess === 'denied' ? 'denied' : this.secretHash(app, spec) === undefined ? 'unmarked' : 'watched';
     const desiredJob = buildMigrationJob(app);
     const { observed, live } = this.observe(app, desiredJob.metadata!.name!);
     const digest = observed.targetJob && needsDigest(app, spec, observed) ? await this.migratedDigest(observed.targetJob, log) : undefined;
@@ -124,6 +129,14 @@ export class Reconciler {
       log.info({ child: `PodDisruptionBudget/${childName(app)}` }, 'one replica or disabled: deleting the PodDisruptionBudget');
       steps.push(this.client.delete(PDBS, namespace, childName(app)).then(() => undefined));
     }
+    const policy = this.caches.networkPolicies.get(namespace, childName(app));
+    if (spec.networkPolicy.enabled) {
+      steps.push(this.ensure(app, NETWORKPOLICIES, this.caches.networkPolicies, buildNetworkPolicy(app) as NetworkPolicy, policy, log)
+        .then(() => undefined));
+    } else if (policy && controlledBy(policy, app)) {
+      log.info({ child: `NetworkPolicy/${childName(app)}` }, 'networkPolicy disabled: deleting the NetworkPolicy');
+      steps.push(this.client.delete(NETWORKPOLICIES, namespace, childName(app)).then(() => undefined));
+    }
     for (const job of plan.deleteJobs) {
       log.info({ child: `Job/${job}` }, 'deleting a migration Job (superseded while running, or beyond the history limit)');
       steps.push(this.client.delete(JOBS, namespace, job).then(() => undefined));
@@ -146,7 +159,7 @@ export class Reconciler {
     if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
     if (!error) this.transientSince.delete(key);
 
-    const status = computeStatus(app, spec, { plan, observed: after, error }, now);
+    const status = computeStatus(app, spec, { plan, observed: after, error, secret }, now);
     await this.announce(app, this.announced.get(key) ?? app.status?.conditions, status, log);
     this.announced.set(key, status.conditions ?? []);
     try {

@@ -14,6 +14,7 @@ import { mergeConditions, type ConditionInput } from './conditions';
 import { NameConflictError } from './errors';
 import { deploymentImage, rolloutState, serving, type Observed } from './observed';
 import type { Plan } from './plan';
+import { SECRET_READER_ROLE, WATCHED_SECRET_SELECTOR } from '../desired/secret-hash';
 
 export interface PassOutcome {
   plan: Plan;
@@ -21,6 +22,8 @@ export interface PassOutcome {
   observed: Observed;
   /** the error that stopped the pass, if any */
   error?: Error;
+  /** whether the operator sees the database Secret (a marked Secret with the key, in a namespace it may read) */
+  secret?: 'watched' | 'unmarked' | 'denied';
 }
 
 /** Where the app stands, most urgent first. */
@@ -113,6 +116,20 @@ function phaseConditions(phase: Phase, error: Error | undefined): [ConditionInpu
   ];
 }
 
+/** SecretWatched: whether a change of the database Secret will roll the pods. */
+function secretCondition(spec: DefaultedSpec, namespace: string, secret: NonNullable<PassOutcome['secret']>): ConditionInput {
+  const { name, key } = spec.databaseSecretRef;
+  switch (secret) {
+    case 'watched': return cond('SecretWatched', true, 'SecretWatched', `changes to Secret ${name} key ${key} roll the pods`);
+    case 'denied': return cond('SecretWatched', false, 'SecretNotWatched',
+      `the operator may not list Secrets in namespace ${namespace}: bind ClusterRole ${SECRET_READER_ROLE} to its ServiceAccount with a RoleBinding there, ` +
+      `and label Secret ${name} ${WATCHED_SECRET_SELECTOR}; until then a change of it does not roll the pods`);
+    default: return cond('SecretWatched', false, 'SecretNotWatched',
+      `no Secret ${name} labelled ${WATCHED_SECRET_SELECTOR} with key ${key} in namespace ${namespace}: label it (kubectl label secret ${name} ` +
+      `${WATCHED_SECRET_SELECTOR}) so that a change of it rolls the pods`);
+  }
+}
+
 const MONITORING_CONDITIONS: Record<Plan['monitoring'], ConditionInput> = {
   apply: cond('MonitoringAvailable', true, 'ServiceMonitorApplied', 'a ServiceMonitor scrapes the app'),
   unavailable: cond('MonitoringAvailable', false, 'CRDNotInstalled', 'the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed; the ServiceMonitor is created once it is'),
@@ -135,7 +152,8 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
   const status: FastApiAppStatus = {
     observedGeneration: generation,
     conditions: mergeConditions(app.status?.conditions,
-      [ready, available, migratedCondition(plan, phase), progressing, degraded, monitoring, paused], generation, now),
+      [ready, available, migratedCondition(plan, phase), progressing, degraded, monitoring, paused,
+        ...(outcome.secret ? [secretCondition(spec, app.metadata.namespace!, outcome.secret)] : [])], generation, now),
     selector: selectorString(app),
     replicas: deployment?.status?.replicas ?? 0,
     readyReplicas: deployment?.status?.readyReplicas ?? 0,

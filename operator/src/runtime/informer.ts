@@ -12,7 +12,7 @@
 // replaces the cache with what the list says, older resourceVersions included.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client';
-import { isGone, isNotFound, isResourceVersionTooLarge, KubeApiError, WatchStalledError } from '../kube/errors';
+import { isForbidden, isGone, isNotFound, isResourceVersionTooLarge, KubeApiError, WatchStalledError } from '../kube/errors';
 import { apiVersionOf, type ResourceType } from '../kube/resources';
 import { objectKey, type KubeObject, type WatchEvent } from '../kube/types';
 import { backoffDelay, jittered, sleep } from './backoff';
@@ -38,6 +38,11 @@ export interface InformerOptions<T> {
   reconnect?: { baseMs: number; maxMs: number };
   /** how often to look again for a resource that is not served */
   notServedRetryMs?: number;
+  /**
+   * treat 403 Forbidden like a resource that is not served (an empty, synced view; polled every
+   * notServedRetryMs; isDenied() true) instead of retrying with backoff while never syncing
+   */
+  deniedAsUnavailable?: boolean;
   /** a watch that ends sooner than this having delivered nothing counts as a failure (backoff) */
   minWatchMs?: number;
   pageSize?: number;
@@ -78,6 +83,7 @@ export class Informer<T extends KubeObject> {
   /** events the current watch delivered; a watch that delivered any was healthy (backoff resets) */
   private eventsThisWatch = 0;
   private served = true;
+  private denied = false;
   private loop?: Promise<void>;
   private syncWaiters: Array<() => void> = [];
   /** relists after the first list (410 Gone, too large resource version) */
@@ -87,7 +93,7 @@ export class Informer<T extends KubeObject> {
   constructor(private readonly client: KubeClient, options: InformerOptions<T>, private readonly log: Logger) {
     this.opts = {
       transform: stripForCache, watchTimeoutSeconds: 300, reconnect: { baseMs: 250, maxMs: 30_000 },
-      notServedRetryMs: 5_000, pageSize: 500, minWatchMs: 1_000, ...options,
+      notServedRetryMs: 5_000, pageSize: 500, minWatchMs: 1_000, deniedAsUnavailable: false, ...options,
     };
   }
 
@@ -117,6 +123,11 @@ export class Informer<T extends KubeObject> {
   /** False while the API server does not serve the resource (e.g. CRD not installed). */
   isServed(): boolean {
     return this.served;
+  }
+
+  /** The last list was refused (403) and deniedAsUnavailable is set. */
+  isDenied(): boolean {
+    return this.denied;
   }
 
   waitForSync(): Promise<void> {
@@ -188,7 +199,9 @@ export class Informer<T extends KubeObject> {
           this.relistNext();
           continue;
         }
-        if (isNotFound(err)) {
+        if (isNotFound(err) || (this.opts.deniedAsUnavailable && isForbidden(err))) {
+          if (isForbidden(err) && !this.denied) this.log.warn({ resource: resource.plural, namespace }, 'list forbidden; will look again');
+          this.denied = isForbidden(err);
           this.resourceVersion = undefined;
           this.setServed(false);
           await sleep(this.opts.notServedRetryMs, this.abort.signal);
@@ -244,6 +257,7 @@ export class Informer<T extends KubeObject> {
     } while (continueToken);
     for (const [key, obj] of this.store) if (!seen.has(key)) this.remove(obj);
     this.resourceVersion = rv;
+    this.denied = false;
     this.setServed(true);
     if (!this.synced) {
       this.synced = true;

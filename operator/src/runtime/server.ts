@@ -1,4 +1,5 @@
-// One HTTP port for /healthz (process alive), /readyz (caches synced) and /metrics.
+// One HTTP port for /healthz (process alive), /readyz (caches synced) and, unless metrics are served
+// over HTTPS (secure-metrics.ts), /metrics.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -19,7 +20,8 @@ export function parseListenAddress(addr: string): { host?: string; port: number 
   return { host: host || undefined, port };
 }
 
-export async function startProbeServer(addr: string, registry: Registry, isReady: () => boolean): Promise<ProbeServer> {
+/** registry undefined: no /metrics here (404) */
+export async function startProbeServer(addr: string, registry: Registry | undefined, isReady: () => boolean): Promise<ProbeServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -29,7 +31,7 @@ export async function startProbeServer(addr: string, registry: Registry, isReady
     } else if (path === '/readyz') {
       const ready = isReady();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok' : 'caches not synced');
-    } else if (path === '/metrics') {
+    } else if (path === '/metrics' && registry) {
       registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
         (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err.message)),
@@ -38,6 +40,11 @@ export async function startProbeServer(addr: string, registry: Registry, isReady
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
   });
+  return listen(server, addr);
+}
+
+/** Starts `server` (HTTP or HTTPS) on addr; close() drops open connections too. */
+export async function listen(server: http.Server, addr: string): Promise<ProbeServer> {
   const { host, port } = parseListenAddress(addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -41,6 +41,17 @@ export async function installOperator(kube: Kube, info: ClusterInfo, image: stri
   }, 120_000);
 }
 
+/**
+ * What a user adds to an app namespace so the operator watches its database Secret (docs/operator/rbac.md):
+ * the RoleBinding crds/examples/secret.yaml ships, in `namespace`. The Secret itself carries
+ * platform.fastapiapp.io/secret=true (markedSecretLabels).
+ */
+export const secretReaderBinding = (namespace: string): Obj => {
+  const binding = yamlDocuments('crds/examples/secret.yaml').find((o) => o.kind === 'RoleBinding')!;
+  return { ...binding, metadata: { ...binding.metadata, namespace } };
+};
+export const markedSecretLabels = { 'platform.fastapiapp.io/secret': 'true' };
+
 /** A throwaway Postgres listening on the bridge (pods reach it by IP, no cluster DNS) with these databases. */
 export async function startBridgePostgres(info: ClusterInfo, databases: string[]): Promise<PostgresCluster> {
   const pg = await PostgresCluster.create({ extraListenAddresses: [info.bridgeIp], allowNetworks: [info.podSubnet] });
