@@ -39,31 +39,32 @@ export const CLUSTER_RULES = [
   // Children carry blockOwnerDeletion; clusters enforcing OwnerReferencesPermissionEnforcement
   // require update on the owner's finalizers for that.
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
-  // get: before creating a child, whether its name is taken by an object the app does not control.
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  // No get: whether a child's name is taken by an object the app does not control comes from a
+  // metadata-only watch of every object of the kind (list/watch).
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
   // delete: a migration Job superseded while it runs, and finished ones beyond the history limit.
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // list/watch, label-selected (component=migration): why a migration pod cannot start
   // (ImagePullFailed, MigrationPodFailed), the digest it ran (its imageID, pinned by the Deployment)
   // and the migrate CLI's result (its termination message).
   { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
   // delete: the budget goes when replicas drop to 1 or it is disabled.
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // delete: the policy goes when spec.networkPolicy.enabled turns false.
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // delete: the ServiceMonitor goes when spec.monitoring.enabled turns false, the PrometheusRule
   // when spec.slo is removed. The operator notices these CRDs being installed by retrying the
   // list, so it needs no CRD access.
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['prometheusrules'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   // who may read /metrics: the bearer token's user (TokenReview), then its right to get /metrics (SubjectAccessReview)

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { KIND, type FastApiApp } from './api/types';
 import {
-  canonicalJson, COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_SELECTOR, MIGRATION_COMPONENT, RETRY_MIGRATION_ANNOTATION,
+  canonicalJson, COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_SELECTOR, MIGRATION_COMPONENT, NOT_MANAGED_BY_SELECTOR, RETRY_MIGRATION_ANNOTATION,
 } from './desired/index';
 import type { OperatorConfig } from './config';
 import { loadClusterAuth, type ClusterAuth } from './kube/auth';
@@ -15,6 +15,7 @@ import { objectKey, type Deployment, type Job, type KubeObject, type NetworkPoli
 import { createLogger } from './log';
 import { Reconciler } from './reconcile/reconciler';
 import { Controller } from './runtime/controller';
+import { ownershipOnly } from './runtime/informer';
 import { InformerSet } from './runtime/informer-set';
 import { LeaderElector } from './runtime/leader';
 import { OperatorMetrics } from './runtime/metrics';
@@ -86,7 +87,14 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   // digest it ran, the migrate CLI's termination message.
   const pods = new InformerSet<Pod>(client, namespaces,
     { resource: PODS, labelSelector: `${MANAGED_BY_SELECTOR},${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`, transform: slimPod }, log);
-  const all = [apps, deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors, prometheusRules, pods];
+  // The names taken by objects not labelled as ours (metadata only): with the caches above, every
+  // name of a child's kind is known, so creates need no GET first. Usually empty.
+  const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, NETWORKPOLICIES, SERVICEMONITORS, PROMETHEUSRULES];
+  const names = new Map(childKinds.map((r) => [r.plural, new InformerSet<KubeObject>(client, namespaces, {
+    resource: r, labelSelector: NOT_MANAGED_BY_SELECTOR, metadataOnly: true, transform: ownershipOnly,
+    notServedRetryMs: r === SERVICEMONITORS || r === PROMETHEUSRULES ? config.crdPollMs : undefined,
+  }, log)]));
+  const all = [apps, deployments, services, jobs, disruptionBudgets, networkPolicies, serviceMonitors, prometheusRules, pods, ...names.values()];
   const synced = (): boolean => all.every((i) => i.hasSynced());
 
   // Per-app gauges come from the leader only (`started`: its workers run), so sums over replicas hold.
@@ -144,7 +152,10 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   }
 
   const identity = config.leaderElection.identity;
-  const reconciler = new Reconciler(writer, { apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, networkPolicies, secrets, pods },
+  const reconciler = new Reconciler(writer, {
+    apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, networkPolicies, secrets, pods,
+    names: { get: (r, ns, name) => names.get(r.plural)?.get(ns, name) },
+  },
     new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs, runbookBaseUrl: config.runbookBaseUrl });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));

@@ -29,9 +29,9 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 function children(app: FastApiApp) {
   return {
     deployment: buildDeployment(app, imageRef(app)),
-    service: buildService(app, imageRef(app)),
+    service: buildService(app),
     job: buildMigrationJob(app),
-    serviceMonitor: buildServiceMonitor(app, imageRef(app)),
+    serviceMonitor: buildServiceMonitor(app),
   };
 }
 
@@ -63,6 +63,11 @@ describe('desired-state builders', () => {
     expect(d2.spec!.selector).toEqual(d1.spec!.selector);
     expect(d2.spec!.template.spec!.containers[0]!.image).toBe(`${IMAGE}:2.0.0`);
     expect(d2.metadata!.labels!['app.kubernetes.io/version']).toBe('2.0.0');
+    // the Service, ServiceMonitor and PodDisruptionBudget carry no version: a release does not touch them
+    expect(buildService(v2)).toEqual(buildService(v1));
+    expect(buildServiceMonitor(v2)).toEqual(buildServiceMonitor(v1));
+    expect(buildDisruptionBudget(v2)).toEqual(buildDisruptionBudget(v1));
+    expect(buildService(v1).metadata!.labels!['app.kubernetes.io/version']).toBeUndefined();
   });
 
   it('when given a run image other than the spec image, then the Deployment runs that image and labels its tag', () => {
@@ -297,10 +302,10 @@ describe('desired-state builders', () => {
   it('when replicas > 1, then a PodDisruptionBudget with maxUnavailable 1 selects the app pods; with one replica or disabled, none', () => {
     const app = fastApiApp();
     expect(wantsDisruptionBudget(app)).toBe(true);
-    const pdb = buildDisruptionBudget(app, imageRef(app));
+    const pdb = buildDisruptionBudget(app);
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selectorLabels(app) }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
     expect(pdb.metadata!.ownerReferences).toEqual([ownerReference(app)]);
-    expect(buildDisruptionBudget(fastApiApp({ disruptionBudget: { maxUnavailable: '25%' } }), 'x:1').spec!.maxUnavailable).toBe('25%');
+    expect(buildDisruptionBudget(fastApiApp({ disruptionBudget: { maxUnavailable: '25%' } })).spec!.maxUnavailable).toBe('25%');
     expect(wantsDisruptionBudget(fastApiApp({ replicas: 1 }))).toBe(false);
     expect(wantsDisruptionBudget(fastApiApp({ disruptionBudget: { enabled: false } }))).toBe(false);
   });

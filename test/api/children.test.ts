@@ -53,7 +53,7 @@ describe('children built for a stored FastApiApp', () => {
     })],
   ])('when built for %s, then the API server accepts every child with strict field validation', async (_label, name, spec) => {
     const app = await createApp(name, spec);
-    const children = [buildDeployment(app, imageRef(app)), buildService(app, imageRef(app)), buildMigrationJob(app), buildServiceMonitor(app, imageRef(app))];
+    const children = [buildDeployment(app, imageRef(app)), buildService(app), buildMigrationJob(app), buildServiceMonitor(app)];
     for (const child of children) {
       expect({ kind: child.kind, ...(await dryRunCreate(child)) }).toEqual({ kind: child.kind, status: 201, message: undefined, warnings: [] });
     }

@@ -4,11 +4,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import type { FastApiApp, NetworkPolicyOptions } from '../../operator/src/api/types';
-import { buildNetworkPolicy, imageRef, withDefaults } from '../../operator/src/desired';
+import { buildNetworkPolicy, withDefaults } from '../../operator/src/desired';
 import { fastApiApp, minimalSpec } from './fixtures';
 import { appsPath, kubeOk, kubeRequest } from './kube-http';
 
-const policyOf = (np?: NetworkPolicyOptions) => buildNetworkPolicy(fastApiApp(np ? { networkPolicy: np } : {}), undefined);
+const policyOf = (np?: NetworkPolicyOptions) => buildNetworkPolicy(fastApiApp(np ? { networkPolicy: np } : {}));
 // the wire shape: client-node's model calls `from` `_from`
 type Rule = { from: Array<Record<string, unknown>>; ports: Array<{ protocol: string; port: number | string }> };
 const ingress = (np?: NetworkPolicyOptions) => policyOf(np).spec!.ingress as unknown as Rule[];
@@ -72,7 +72,7 @@ describe('spec.networkPolicy and the built policy on the real API server', () =>
     expect(app.spec.networkPolicy).toMatchObject({ enabled: true, monitoringNamespace: 'monitoring', database: { cidr: '10.1.0.0/24' }, issuer: { port: 443 } });
     expect(app.spec.networkPolicy).toEqual(withDefaults(app.spec).networkPolicy); // the API server's defaults are the builders'
     for (const stored of [app, await kubeOk(kc, 'POST', appsPath(ns), { body: { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: 'netpol-default' }, spec: minimalSpec() } }) as FastApiApp]) {
-      const policy = buildNetworkPolicy(stored, imageRef(stored));
+      const policy = buildNetworkPolicy(stored);
       const dry = await kubeRequest(kc, 'POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies?dryRun=All&fieldValidation=Strict`, { body: policy });
       expect({ status: dry.status, message: dry.body?.message, warnings: dry.warnings }).toEqual({ status: 201, message: undefined, warnings: [] });
       expect(dry.body.spec.ingress[0].from.length).toBeGreaterThan(0);

@@ -4,7 +4,8 @@
 //   1. create N FastApiApps (migrations disabled for half; for the others this script plays the
 //      Job controller and marks each migration Job succeeded through the status subresource)
 //   2. time until every child exists (Service, ServiceMonitor, Deployment, and the Job if migrating)
-//   3. API requests per reconcile, by verb (from the operator's own rest_client_requests_total)
+//   3. API requests per converged app and per reconcile, by verb and by verb and kind (from the
+//      operator's own rest_client_requests_total), and operator CPU ms per app
 //   4. a sidecar injector (its own field manager) adds a container, an env var and a volume to
 //      every Deployment; then write requests during a steady-state window (default 60 s;
 //      includes a full resync): the injection must not make the operator write anything
@@ -13,7 +14,7 @@
 //
 // Environment: BENCH_OPERATOR_NODE_FLAGS (extra node flags for the operator), BENCH_OPERATOR_LOG, BENCH_LOG_LEVEL.
 // Flags: --apps=500  --steady-seconds=60  --concurrency=16  --big=5000  --tag-changes=20
-// Targets: N=500 converge <= 8 s; zero steady-state writes; RSS at 1000 <= 100 MB; Jobs left <= jobsHistoryLimit (3).
+// Targets: N=500 converge <= 8 s; 0 GETs per app; zero steady-state writes; RSS at 1000 <= 100 MB; Jobs left <= jobsHistoryLimit (3).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -289,12 +290,18 @@ const perReconcile = Object.entries(reqs).sort(([a], [b]) => a.localeCompare(b))
 const byVerbOnly = {};
 for (const [k, v] of Object.entries(reqs)) { const verb = k.split(' ')[0]; byVerbOnly[verb] = (byVerbOnly[verb] ?? 0) + v; }
 const pr = (n) => (n / reconciles).toFixed(2);
+const pa = (n) => (n / APPS).toFixed(2);
+const perApp = Object.entries(reqs).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${pa(v)}`).join(', ');
+const allPerApp = pa(Object.values(reqs).reduce((n, v) => n + v, 0));
 
 rows.push(['FastApiApps', `${APPS} (${Math.ceil(APPS / 2)} migrating)`, '']);
 rows.push(['create requests took', `${(createMs / 1000).toFixed(1)} s`, '']);
 rows.push([`time until every child exists (${APPS})`, `${(totalMs / 1000).toFixed(1)} s`, '<= 8 s']);
 rows.push([`  CPU seconds meanwhile (2 cores; 1-min load ${loadDuring})`, Object.entries(cpu1).map(([k, v]) => `${k} ${(v - cpu0[k]).toFixed(1)}`).join(', '), '']);
+rows.push(['  operator CPU ms per app', ((cpu1.operator - cpu0.operator) * 1000 / APPS).toFixed(1), '']);
 rows.push(['reconciles during convergence', String(reconciles), '']);
+rows.push(['API requests per converged app (half migrating), by verb', `${allPerApp}: ${Object.entries(byVerbOnly).map(([v, n]) => `${v} ${pa(n)}`).join(', ')}`, 'get 0']);
+rows.push(['  detail (verb resource)', perApp, '']);
 rows.push(['API requests per reconcile, by verb', Object.entries(byVerbOnly).map(([v, n]) => `${v} ${pr(n)}`).join(', '), '']);
 rows.push(['  detail (verb resource)', perReconcile, '']);
 rows.push([`operator writes from the sidecar injection through ${STEADY_S} s steady state`, `${steadyWrites} (${steadyReconciles} reconciles, all requests: ${JSON.stringify(steadyReqs)})`, '0']);

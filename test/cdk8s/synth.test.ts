@@ -71,6 +71,8 @@ describe('npm run synth', () => {
     expect(reader.rules.map(({ resourceNames: _r, ...rule }: Manifest) => rule)).toEqual(SECRET_READER_RULES);
     expect(byKind('ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual(['fastapiapp-operator']);
     expect(verbsOf('deployments')).not.toContain('delete');
+    // children: whether a name is taken comes from a metadata-only watch, not a GET per create
+    for (const child of ['deployments', 'services', 'jobs', 'poddisruptionbudgets', 'networkpolicies', 'servicemonitors', 'prometheusrules']) expect(verbsOf(child)).not.toContain('get');
     const role = one('Role');
     expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
   });

@@ -4,7 +4,8 @@
 // plane, an etcd restored from an older state; both planes share a CA, so the client's
 // credentials and trust carry over). The informer's resourceVersion is in that server's future:
 // watching from it would wait for changes that server may never have. It must relist and serve
-// exactly what the new server holds.
+// exactly what the new server holds, including objects of the same names as on the first server
+// whose resourceVersions there are far lower than the ones it cached (a relist replaces the cache).
 import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { KubeClient } from '../../operator/src/kube/client';
 import { Informer } from '../../operator/src/runtime/informer';
@@ -24,7 +25,7 @@ let viaProxy: KubeClient;
 let informer: Informer<ConfigMap> | undefined;
 let ns: string;
 
-const configMap = (name: string): ConfigMap => ({ metadata: { name, namespace: ns }, data: { value: name } });
+const configMap = (name: string, value = name): ConfigMap => ({ metadata: { name, namespace: ns }, data: { value } });
 const rvOf = async (c: KubeClient): Promise<number> => Number((await c.list(CONFIGMAPS, ns)).metadata.resourceVersion);
 
 beforeAll(async () => {
@@ -50,12 +51,15 @@ afterAll(async () => {
 test('when the informer moves to an API server whose resourceVersions are behind its own, then it gets "too large resource version", relists, and serves that server\'s state', async () => {
   await first.create(CONFIGMAPS, configMap('only-on-first'));
   for (const n of ['only-on-second-1', 'only-on-second-2']) await second.create(CONFIGMAPS, configMap(n));
+  // the same names on both servers, different contents (and uids)
+  for (const n of ['shared-1', 'shared-2']) await second.create(CONFIGMAPS, configMap(n, 'second'));
   // make sure the first server is well ahead (it usually is: the other suites write to it)
   await first.create(CONFIGMAPS, configMap('rv-pusher'));
   for (let i = 0; (await rvOf(first)) <= (await rvOf(second)) + 100 && i < 500; i++) {
     await first.update(CONFIGMAPS, { ...(await first.get<ConfigMap>(CONFIGMAPS, ns, 'rv-pusher'))!, data: { i: String(i) } });
   }
   expect(await rvOf(first)).toBeGreaterThan((await rvOf(second)) + 100);
+  for (const n of ['shared-1', 'shared-2']) await first.create(CONFIGMAPS, configMap(n, 'first'));
 
   const log = memoryLogger();
   informer = new Informer<ConfigMap>(viaProxy, {
@@ -65,6 +69,12 @@ test('when the informer moves to an API server whose resourceVersions are behind
   informer.start();
   await informer.waitForSync();
   expect(informer.get(ns, 'only-on-first')).toBeDefined();
+  expect(informer.get(ns, 'shared-1')?.data).toEqual({ value: 'first' });
+  // the cached copies of the shared names are newer, by resourceVersion, than the second server's
+  const onSecond = new Map((await second.list<ConfigMap>(CONFIGMAPS, ns)).items.map((o) => [o.metadata.name, o]));
+  for (const n of ['shared-1', 'shared-2']) {
+    expect(BigInt(informer.get(ns, n)!.metadata.resourceVersion!)).toBeGreaterThan(BigInt(onSecond.get(n)!.metadata.resourceVersion!));
+  }
   await first.create(CONFIGMAPS, configMap('seen-by-watch'));
   await eventually(() => informer!.get(ns, 'seen-by-watch'), 'the watch on the first server delivers');
 
@@ -73,14 +83,17 @@ test('when the informer moves to an API server whose resourceVersions are behind
   proxy.cut();
   proxy.heal();
 
-  const expected = async (): Promise<Array<[string, unknown]>> =>
-    snapshot((await second.list<ConfigMap>(CONFIGMAPS, ns)).items.map((o) => [`${ns}/${o.metadata.name}`, o.data]));
-  const cached = (): Array<[string, unknown]> => snapshot(informer!.list().map((o) => [`${ns}/${o.metadata.name}`, o.data]));
+  // name -> data, uid and resourceVersion: the very objects of the second server
+  const view = (o: ConfigMap): [string, unknown] => [`${ns}/${o.metadata.name}`, { data: o.data, uid: o.metadata.uid, rv: o.metadata.resourceVersion }];
+  const expected = async (): Promise<Array<[string, unknown]>> => snapshot((await second.list<ConfigMap>(CONFIGMAPS, ns)).items.map(view));
+  const cached = (): Array<[string, unknown]> => snapshot(informer!.list().map(view));
   await eventually(async () => JSON.stringify(cached()) === JSON.stringify(await expected()), 'cache holds the second server\'s state', 30_000, 200)
     .catch((err: Error) => { throw new Error(`${err.message}; requests ${JSON.stringify(viaProxy.requests.counts())}, accepted ${proxy.accepted()}, logs ${JSON.stringify(log.records.map((r) => r.msg))}, cached ${JSON.stringify(cached())}`); });
   expect(log.matching('too large resource version').length).toBeGreaterThanOrEqual(1);
   expect(informer.relistCount()).toBeGreaterThanOrEqual(1);
-  expect(snapshot(mirror)).toEqual(await expected()); // handlers saw what only the first server had go
+  // handlers saw what only the first server had go, and the shared names change to the second's
+  expect(snapshot(mirror)).toEqual(snapshot((await second.list<ConfigMap>(CONFIGMAPS, ns)).items.map((o) => [`${ns}/${o.metadata.name}`, o.data])));
+  expect(informer.get(ns, 'shared-2')?.data).toEqual({ value: 'second' });
 
   await second.create(CONFIGMAPS, configMap('after-failover'));
   await eventually(() => informer!.get(ns, 'after-failover'), 'the watch on the second server delivers');

@@ -3,7 +3,7 @@
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
-import { commonLabels, selectorLabels } from './labels';
+import { childLabels, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 
@@ -13,12 +13,12 @@ export function wantsDisruptionBudget(app: FastApiApp): boolean {
   return spec.disruptionBudget.enabled && spec.replicas > 1;
 }
 
-export function buildDisruptionBudget(app: FastApiApp, runningRef: string | undefined): V1PodDisruptionBudget {
+export function buildDisruptionBudget(app: FastApiApp): V1PodDisruptionBudget {
   const spec = withDefaults(app.spec);
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: childMetadata(app, childName(app), commonLabels(app, runningRef)),
+    metadata: childMetadata(app, childName(app), childLabels(app)),
     spec: {
       maxUnavailable: spec.disruptionBudget.maxUnavailable,
       selector: { matchLabels: selectorLabels(app) },

@@ -17,6 +17,8 @@ export const TRACK_LABEL = 'fastapiapp.io/track';
 export const MANAGED_BY = 'fastapiapp-operator';
 /** `app.kubernetes.io/managed-by=fastapiapp-operator`: selects every child the operator manages. */
 export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+/** Every object without that label (or with another value): names taken by others. */
+export const NOT_MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}!=${MANAGED_BY}`;
 export const APP_NAME = 'fastapiapp';
 /** Component of the serving pods; migration pods carry `migration` so the Service never selects them. */
 export const SERVER_COMPONENT = 'server';
@@ -53,14 +55,20 @@ export function selectorString(app: FastApiApp): string {
 }
 
 /**
- * Labels of the serving children. Labels describe what runs: version is the tag of `runningRef`,
- * the image the Deployment runs (which lags the spec during a migration), and is left out while
- * nothing runs yet.
+ * Labels of the Service, ServiceMonitor and PodDisruptionBudget: no version, so a release
+ * changes nothing in them and needs no apply of them (the version is on the Deployment and its
+ * pods, where it describes what runs).
  */
-export function commonLabels(app: FastApiApp, runningRef: string | undefined): Record<string, string> {
-  const labels: Record<string, string> = { ...selectorLabels(app), [MANAGED_BY_LABEL]: MANAGED_BY };
-  if (runningRef !== undefined) labels[VERSION_LABEL] = labelValue(tagOf(runningRef));
-  return labels;
+export function childLabels(app: FastApiApp): Record<string, string> {
+  return { ...selectorLabels(app), [MANAGED_BY_LABEL]: MANAGED_BY };
+}
+
+/**
+ * Labels of the Deployment and its pods: version is the tag of `runningRef`, the image the
+ * Deployment runs (which lags the spec during a migration).
+ */
+export function commonLabels(app: FastApiApp, runningRef: string): Record<string, string> {
+  return { ...childLabels(app), [VERSION_LABEL]: labelValue(tagOf(runningRef)) };
 }
 
 /** Labels of a migration Job and its pod (not matched by the Service selector). */

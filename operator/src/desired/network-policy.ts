@@ -10,7 +10,7 @@ import { DEFAULT_DATABASE_PORT } from '../api/defaults';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { HTTP_PORT_NAME, METRICS_PORT_NAME } from './deployment';
-import { APP_NAME, commonLabels, INSTANCE_LABEL, NAME_LABEL } from './labels';
+import { APP_NAME, childLabels, INSTANCE_LABEL, NAME_LABEL } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 
@@ -24,7 +24,7 @@ const DNS_PEER: V1NetworkPolicyPeer = { ...namespacePeer('kube-system'), podSele
 const ingressRule = (from: V1NetworkPolicyPeer[], ports: V1NetworkPolicyPort[]): V1NetworkPolicyIngressRule =>
   ({ from, ports } as unknown as V1NetworkPolicyIngressRule);
 
-export function buildNetworkPolicy(app: FastApiApp, runningRef: string | undefined): V1NetworkPolicy {
+export function buildNetworkPolicy(app: FastApiApp): V1NetworkPolicy {
   const np = withDefaults(app.spec).networkPolicy;
   const sources: V1NetworkPolicyPeer[] = [
     { podSelector: np.allowedPodLabels ? { matchLabels: { ...np.allowedPodLabels } } : {} },
@@ -35,7 +35,7 @@ export function buildNetworkPolicy(app: FastApiApp, runningRef: string | undefin
   const policy: V1NetworkPolicy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: childMetadata(app, childName(app), commonLabels(app, runningRef)),
+    metadata: childMetadata(app, childName(app), childLabels(app)),
     spec: {
       podSelector: { matchLabels: { [NAME_LABEL]: APP_NAME, [INSTANCE_LABEL]: app.metadata.name } },
       policyTypes: np.database ? ['Ingress', 'Egress'] : ['Ingress'],

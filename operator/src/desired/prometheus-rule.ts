@@ -5,7 +5,7 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { DEFAULT_SLO_WINDOW } from '../api/defaults';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
-import { commonLabels } from './labels';
+import { childLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 import { APP_GROUPING, VERSION_GROUPING, appMatchers, errorRate, latencyMissRate, latencyQuantile, ratio, requestRate } from './sli';
@@ -140,7 +140,7 @@ export function buildPrometheusRule(app: FastApiApp, runbookBase: string = DEFAU
     apiVersion: PROMETHEUS_RULE_API_VERSION,
     kind: PROMETHEUS_RULE_KIND,
     // like the ServiceMonitor: spec.monitoring.labels (e.g. a Prometheus ruleSelector's release label) under ours
-    metadata: childMetadata(app, childName(app), { ...spec.monitoring.labels, ...commonLabels(app, undefined) }),
+    metadata: childMetadata(app, childName(app), { ...spec.monitoring.labels, ...childLabels(app) }),
     spec: {
       groups: [
         { name: 'fastapiapp-slo.recording', rules: recording },

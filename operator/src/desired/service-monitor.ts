@@ -2,12 +2,11 @@
 // `metrics` container port (targetPort), which the Service does not expose: /metrics is never
 // reachable through the Service, only pod to pod (Prometheus's endpoints discovery lists every
 // container port of the pods behind a Service).
-// runningRef is the image the Deployment runs, for the version label.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { METRICS_PORT_NAME } from './deployment';
-import { commonLabels, INSTANCE_LABEL, NAME_LABEL, selectorLabels, TRACK_LABEL, VERSION_LABEL } from './labels';
+import { childLabels, INSTANCE_LABEL, NAME_LABEL, selectorLabels, TRACK_LABEL, VERSION_LABEL } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 
@@ -30,13 +29,13 @@ export interface ServiceMonitor {
   };
 }
 
-export function buildServiceMonitor(app: FastApiApp, runningRef: string | undefined): ServiceMonitor {
+export function buildServiceMonitor(app: FastApiApp): ServiceMonitor {
   const spec = withDefaults(app.spec);
   return {
     apiVersion: SERVICE_MONITOR_API_VERSION,
     kind: SERVICE_MONITOR_KIND,
     // spec.monitoring.labels first: the operator's own labels (its watch selects by them) win.
-    metadata: childMetadata(app, childName(app), { ...spec.monitoring.labels, ...commonLabels(app, runningRef) }),
+    metadata: childMetadata(app, childName(app), { ...spec.monitoring.labels, ...childLabels(app) }),
     spec: {
       // job=<the FastApiApp's name> (the Service's instance label): two apps in one namespace stay
       // separate series. targetLabels copies the Service's app.kubernetes.io/name (fastapiapp) onto

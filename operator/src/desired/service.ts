@@ -1,19 +1,18 @@
 // The Service in front of the serving pods (migration pods carry another component label).
-// runningRef is the image the Deployment runs, for the version label (undefined: nothing runs yet).
 import type { V1Service } from '@kubernetes/client-node';
 import type { FastApiApp } from '../api/types';
 import { withDefaults } from './defaults';
 import { HTTP_PORT_NAME } from './deployment';
-import { commonLabels, selectorLabels } from './labels';
+import { childLabels, selectorLabels } from './labels';
 import { childName } from './names';
 import { childMetadata } from './owner';
 
-export function buildService(app: FastApiApp, runningRef: string | undefined): V1Service {
+export function buildService(app: FastApiApp): V1Service {
   const spec = withDefaults(app.spec);
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: childMetadata(app, childName(app), commonLabels(app, runningRef)),
+    metadata: childMetadata(app, childName(app), childLabels(app)),
     spec: {
       type: spec.service.type,
       selector: selectorLabels(app),

@@ -18,6 +18,8 @@ export interface ListOptions {
   resourceVersion?: string;
   /** with resourceVersion: 'NotOlderThan' is served from the watch cache (and says when it is ahead of it) */
   resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+  /** items as PartialObjectMetadata: metadata only (names, owners), a fraction of the bytes */
+  metadataOnly?: boolean;
 }
 
 export interface WatchOptions {
@@ -25,7 +27,13 @@ export interface WatchOptions {
   resourceVersion?: string;
   timeoutSeconds: number;
   stallMs: number;
+  /** events carry PartialObjectMetadata */
+  metadataOnly?: boolean;
 }
+
+// What client-go's metadata client asks for: objects reduced to apiVersion, kind and metadata.
+const metadataAccept = (as: 'PartialObjectMetadata' | 'PartialObjectMetadataList'): string =>
+  `application/json;as=${as};g=meta.k8s.io;v=v1,application/json`;
 
 export class KubeClient {
   readonly transport: Transport;
@@ -68,6 +76,7 @@ export class KubeClient {
   async list<T extends KubeObject>(r: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
     return this.request<ObjectList<T>>({
       verb: 'list', resource: r.plural, method: 'GET', path: resourcePath(r, namespace),
+      accept: opts.metadataOnly ? metadataAccept('PartialObjectMetadataList') : undefined,
       query: {
         labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continue,
         resourceVersion: opts.resourceVersion, resourceVersionMatch: opts.resourceVersionMatch,
@@ -80,6 +89,7 @@ export class KubeClient {
     onEvent: (ev: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
     return this.transport.stream({
       verb: 'watch', resource: r.plural, method: 'GET', path: resourcePath(r, namespace),
+      accept: opts.metadataOnly ? metadataAccept('PartialObjectMetadata') : undefined,
       query: {
         watch: true, allowWatchBookmarks: true, labelSelector: opts.labelSelector,
         resourceVersion: opts.resourceVersion, timeoutSeconds: opts.timeoutSeconds,

@@ -22,6 +22,8 @@ export interface RequestSpec {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** the Accept header; default application/json (./client asks for metadata-only lists and watches with it) */
+  accept?: string;
   timeoutMs?: number;
   /** aborts the request (and any retry wait) at once: e.g. the leader's renew deadline */
   signal?: AbortSignal;
@@ -195,7 +197,7 @@ export class Transport {
     await this.kc.applyToHTTPSOptions(opts);
     const url = new URL(spec.path, this.server);
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: http.OutgoingHttpHeaders = { ...(opts.headers as http.OutgoingHttpHeaders | undefined), accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { ...(opts.headers as http.OutgoingHttpHeaders | undefined), accept: spec.accept ?? 'application/json' };
     if (payload !== undefined) {
       headers['content-type'] = spec.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);

@@ -8,7 +8,8 @@
 // off too when a watch ends at once without delivering anything (client-go's "very short watch":
 // a proxy or load balancer closing streams would otherwise make it a hot loop), restarts a watch
 // that has gone silent (stall detector), and treats a resource that is not served (404, e.g. the
-// ServiceMonitor CRD is not installed) as "unavailable" and polls until it appears.
+// ServiceMonitor CRD is not installed) as "unavailable" and polls until it appears. A relist
+// replaces the cache with what the list says, older resourceVersions included.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client';
 import { isForbidden, isGone, isNotFound, isResourceVersionTooLarge, KubeApiError, WatchStalledError } from '../kube/errors';
@@ -45,6 +46,8 @@ export interface InformerOptions<T> {
   /** a watch that ends sooner than this having delivered nothing counts as a failure (backoff) */
   minWatchMs?: number;
   pageSize?: number;
+  /** cache metadata only (PartialObjectMetadata): which names exist and who controls them */
+  metadataOnly?: boolean;
 }
 
 /** Removes managedFields and kubectl's last-applied annotation: the bulk of most objects. */
@@ -56,6 +59,12 @@ export function stripForCache<T extends KubeObject>(obj: T): T {
     metadata.annotations = rest;
   }
   return { ...obj, metadata };
+}
+
+/** What a metadata-only cache keeps: enough to tell whether a name is taken and who controls it. */
+export function ownershipOnly<T extends KubeObject>(obj: T): T {
+  const { name, namespace, uid, resourceVersion, ownerReferences, deletionTimestamp } = obj.metadata;
+  return { metadata: { name, namespace, uid, resourceVersion, ownerReferences, deletionTimestamp } } as T;
 }
 
 const rvNumber = (o: KubeObject | undefined): bigint | undefined => {
@@ -79,7 +88,7 @@ export class Informer<T extends KubeObject> {
   private syncWaiters: Array<() => void> = [];
   /** relists after the first list (410 Gone, too large resource version) */
   private relists = 0;
-  private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'stallMs'>> & InformerOptions<T>;
+  private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'stallMs' | 'metadataOnly'>> & InformerOptions<T>;
 
   constructor(private readonly client: KubeClient, options: InformerOptions<T>, private readonly log: Logger) {
     this.opts = {
@@ -152,7 +161,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private async run(): Promise<void> {
-    const { resource, namespace, labelSelector } = this.opts;
+    const { resource, namespace, labelSelector, metadataOnly } = this.opts;
     let failures = 0;
     let verify = false;
     while (!this.abort.signal.aborted) {
@@ -167,7 +176,7 @@ export class Informer<T extends KubeObject> {
         this.eventsThisWatch = 0;
         const watchStarted = Date.now();
         await this.client.watch<T>(resource, namespace, {
-          labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds,
+          labelSelector, metadataOnly, resourceVersion: this.resourceVersion, timeoutSeconds,
           stallMs: this.opts.stallMs ?? (timeoutSeconds + 30) * 1000,
         }, (ev) => this.onEvent(ev), this.abort.signal);
         const lasted = Date.now() - watchStarted;
@@ -219,9 +228,9 @@ export class Informer<T extends KubeObject> {
 
   /** Whether the server has seen our resourceVersion (a one-item list from its watch cache). */
   private async resourceVersionServed(): Promise<boolean> {
-    const { resource, namespace, labelSelector } = this.opts;
+    const { resource, namespace, labelSelector, metadataOnly } = this.opts;
     try {
-      await this.client.list<T>(resource, namespace, { labelSelector, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
+      await this.client.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
       return true;
     } catch (err) {
       if (isResourceVersionTooLarge(err)) return false;
@@ -230,17 +239,18 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const { resource, namespace, labelSelector, pageSize } = this.opts;
+    const { resource, namespace, labelSelector, pageSize, metadataOnly } = this.opts;
     const seen = new Set<string>();
     let continueToken: string | undefined;
     let rv: string | undefined;
     do {
-      const page = await this.client.list<T>(resource, namespace, { labelSelector, limit: pageSize, continue: continueToken });
-      for (const item of page.items) {
+      const page = await this.client.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: pageSize, continue: continueToken });
+      // an empty PartialObjectMetadataList has no items at all
+      for (const item of page.items ?? []) {
         // list items carry no apiVersion/kind; fill them in so the cache holds whole objects
         const obj = this.opts.transform({ ...item, apiVersion: item.apiVersion ?? apiVersionOf(resource), kind: item.kind ?? resource.kind });
         seen.add(objectKey(obj));
-        this.put(obj);
+        this.put(obj, true);
       }
       continueToken = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
@@ -270,12 +280,21 @@ export class Informer<T extends KubeObject> {
     else this.put(obj);
   }
 
-  private put(obj: T): void {
+  /**
+   * Stores obj unless the store holds the same or a newer version. A list is the server's whole
+   * truth (`fromList`): it replaces whatever differs, an older resourceVersion included, since
+   * after a failover to another API server or an etcd restore the numbers went back (client-go's
+   * Replace); only the very same object (same uid and resourceVersion) is left alone.
+   */
+  private put(obj: T, fromList = false): void {
     const key = objectKey(obj);
     const old = this.store.get(key);
     const oldRv = rvNumber(old);
     const newRv = rvNumber(obj);
-    if (old && oldRv !== undefined && newRv !== undefined && newRv <= oldRv) return; // stale or same
+    if (old && oldRv !== undefined && newRv !== undefined) {
+      const same = newRv === oldRv && old.metadata.uid === obj.metadata.uid;
+      if (fromList ? same : newRv <= oldRv) return; // stale or same
+    }
     this.store.set(key, obj);
     if (old) this.unindex(key, old);
     this.index(key, obj);

@@ -1,0 +1,87 @@
+// API requests per app, counted by the operator's own request counter (kube/request-counter.ts)
+// against the real API server: a new migrating app costs one apply per child and no GET (names are
+// checked in the unfiltered metadata-only cache), a release applies only the Deployment (the
+// Service, ServiceMonitor, PodDisruptionBudget and NetworkPolicy carry no version label), and passes with
+// nothing to do make no request at all.
+import { operatorSuite, reconcileCount, ref } from './support/suite';
+import { condition, eventually, type App } from './support/world';
+
+// A resync every 300 ms: the "no request" checks below wait for passes that really ran.
+const t = operatorSuite('operator-requests', { resyncPeriodMs: 300 });
+
+/**
+ * Requests since `before`, "verb resource" -> count. Informer traffic is left out, as it is not per
+ * app: watches (one is counted when its response starts, which may be after sync) and the list of
+ * Secrets that starts a namespace's Secret watch when its first app appears (runtime/secret-watches).
+ */
+function since(before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(t.op.client.requests.counts())) {
+    const n = v - (before[k] ?? 0);
+    if (n > 0 && !k.startsWith('watch ') && k !== 'list secrets') out[k] = n;
+  }
+  return out;
+}
+
+const byVerb = (counts: Record<string, number>): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts)) out[k.split(' ')[0]!] = (out[k.split(' ')[0]!] ?? 0) + v;
+  return out;
+};
+
+/** Resolves once `n` more reconcile passes have finished (each pass visits every app: resync). */
+async function passes(n: number): Promise<void> {
+  const start = await reconcileCount(t.op);
+  await eventually(async () => (await reconcileCount(t.op)) >= start + n, `${n} more reconciles`);
+}
+
+const ready = (name: string, tag: string) => eventually(async () => {
+  const a = await t.appNow(name);
+  return condition(a, 'Ready')?.status === 'True' && a.status?.observedGeneration === a.metadata.generation && a.status?.image?.includes(tag) && a;
+}, `${name} Ready on ${tag}`);
+
+test('when a migrating app is created, migrated and rolled out, then each child is applied once, nothing is read, and idle passes make no request', async () => {
+  const before = t.op.client.requests.counts();
+  const app: App = await t.world.createApp('counted', { replicas: 2 });
+  const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'migration Job');
+  await t.world.finishJob(job.metadata.name, 'succeeded');
+  await eventually(() => t.world.deployment('counted'), 'Deployment');
+  await t.world.rollOut('counted');
+  await ready('counted', 'v1');
+  await passes(3);
+  const created = since(before);
+  expect({ created, byVerb: byVerb(created) }).toMatchObject({
+    created: {
+      'apply services': 1, 'apply servicemonitors': 1, 'apply poddisruptionbudgets': 1, 'apply networkpolicies': 1, 'apply jobs': 1, 'apply deployments': 1,
+      // MigrationRunning, then Migrated and rolling out, then Ready
+      'apply fastapiapps/status': 3,
+      // MigrationStarted, MigrationSucceeded, RolloutComplete
+      'create events': 3,
+      // the digest the migration pod ran (none here: no kubelet)
+      'list pods': 1,
+    },
+  });
+  expect(byVerb(created).get).toBeUndefined();
+  expect(Object.keys(created).sort()).toEqual([
+    'apply deployments', 'apply fastapiapps/status', 'apply jobs', 'apply networkpolicies', 'apply poddisruptionbudgets', 'apply servicemonitors', 'apply services',
+    'create events', 'list pods',
+  ]);
+
+  // steady state: passes run (resyncs), nothing is requested
+  const idle = t.op.client.requests.counts();
+  await passes(5);
+  expect(since(idle)).toEqual({});
+
+  // a release: a new Job, then only the Deployment is applied again (no relabelling of the rest)
+  const beforeRelease = t.op.client.requests.counts();
+  await t.world.patchSpec('counted', { tag: 'v2' });
+  const job2 = await eventually(() => t.world.jobFor(app, ref('v2')), 'migration Job for v2');
+  await t.world.finishJob(job2.metadata.name, 'succeeded');
+  await eventually(async () => (await t.world.deployment('counted'))?.spec.template.spec.containers[0].image === ref('v2'), 'Deployment on v2');
+  await t.world.rollOut('counted');
+  await ready('counted', 'v2');
+  await passes(3);
+  const released = since(beforeRelease);
+  expect(released).toMatchObject({ 'apply jobs': 1, 'apply deployments': 1 });
+  expect(Object.keys(released).filter((k) => k.startsWith('get ') || /^apply (services|servicemonitors|poddisruptionbudgets|networkpolicies)$/.test(k))).toEqual([]);
+});
