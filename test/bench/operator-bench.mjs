@@ -212,7 +212,7 @@ kc.loadFromFile(plane.kubeconfig);
 const client = new KubeClient(kc);
 await client.create({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false }, { metadata: { name: NS } });
 // the apps' database Secret (the operator starts nothing for an app whose Secret is missing)
-await client.create(R.SECRETS, { metadata: { name: 'db', namespace: NS }, data: { DATABASE_URL: Buffer.from('postgres://app:pw@db/items').toString('base64') } });
+await client.create(R.SECRETS, { metadata: { name: 'db', namespace: NS, labels: { 'platform.fastapiapp.io/secret': 'true' } }, data: { DATABASE_URL: Buffer.from('postgres://app:pw@db/items').toString('base64') } });
 
 const port = await freePort();
 const op = startOperator(plane.kubeconfig, port);

@@ -8,7 +8,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestNamespace, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
 import { loadConfig } from '../../operator/src/config';
 import { startOperator, type OperatorHandle } from '../../operator/src/operator';
-import { buildMigrationJob, childName, digestSecret } from '../../operator/src/desired';
+import { buildMigrationJob, childName, digestSecret, WATCHED_SECRET_LABEL } from '../../operator/src/desired';
 import { fastApiApp, minimalSpec } from '../api/fixtures';
 import { appsPath, kubeOk, kubeRequest } from '../api/kube-http';
 import { waitFor } from '../harness/wait';
@@ -65,8 +65,8 @@ describe('the operator running with only the shipped RBAC', () => {
   it('when FastApiApps are created, then it leads, creates every kind of child and writes status without a forbidden request', async () => {
     const direct = fastApiApp({ migration: { enabled: false }, slo: { availability: { objective: '99.9' } } }, 'direct', ns);
     const migrated = fastApiApp({}, 'migrated', ns);
-    // the database Secret both apps reference (without it the operator reports SecretNotFound and starts nothing)
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-db', namespace: ns }, data: { DATABASE_URL: Buffer.from('postgres://app:pw@db/items').toString('base64') } };
+    // the database Secret both apps reference, labelled for the operator (without it the operator reports SecretNotFound and starts nothing)
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-db', namespace: ns, labels: { [WATCHED_SECRET_LABEL]: 'true' } }, data: { DATABASE_URL: Buffer.from('postgres://app:pw@db/items').toString('base64') } };
     await kubeOk(admin, 'POST', `/api/v1/namespaces/${ns}/secrets`, { body: secret });
     const secretHash = digestSecret(secret).keyHashes.DATABASE_URL;
     for (const app of [direct, migrated]) {
@@ -84,9 +84,9 @@ describe('the operator running with only the shipped RBAC', () => {
     const lease = await kubeOk(admin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/rbac-test-${ns}`);
     expect(lease.spec.holderIdentity).toBe('rbac-test');
 
-    // the app's own SecretWatched says the marked-Secret watch works there (no such Secret yet)
+    // the app's own SecretWatched says the marked-Secret watch works there
     const app = await kubeOk(admin, 'GET', appsPath(ns, name));
-    expect(app.status.conditions.find((c: { type: string }) => c.type === 'SecretWatched')?.message).toMatch(/^no Secret .* labelled/);
+    expect(app.status.conditions.find((c: { type: string }) => c.type === 'SecretWatched')).toMatchObject({ status: 'True', reason: 'SecretWatched' });
 
     const forbidden = log.records.filter((l) => l.namespace !== unbound && /forbidden|\b403\b/i.test(JSON.stringify(l)));
     expect(forbidden).toEqual([]);
@@ -107,14 +107,19 @@ describe('the operator running with only the shipped RBAC', () => {
     expect(await can('list', ns)).toBe(true);
   });
 
-  it('when nothing binds the secret reader in a namespace, then its app says SecretNotWatched and still gets its children', async () => {
+  it('when nothing binds the secret reader in a namespace, then its app says SecretNotWatched and SecretNotFound naming the ClusterRole to bind, and gets no pods', async () => {
     const app = fastApiApp({ migration: { enabled: false } }, 'unbound', unbound);
     await kubeOk(admin, 'POST', appsPath(unbound), { body: { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: 'unbound' }, spec: minimalSpec(app.spec) } });
     const cond = await eventually('SecretWatched', async () => (await kubeOk(admin, 'GET', appsPath(unbound, 'unbound'))).status?.conditions
       ?.find((c: { type: string }) => c.type === 'SecretWatched'));
     expect(cond).toMatchObject({ status: 'False', reason: 'SecretNotWatched' });
     expect(cond.message).toContain('may not list Secrets in namespace');
-    await eventually('Deployment', exists(`/apis/apps/v1/namespaces/${unbound}/deployments/${childName(app)}`));
+    const degraded = await eventually('Degraded', async () => (await kubeOk(admin, 'GET', appsPath(unbound, 'unbound'))).status?.conditions
+      ?.find((c: { type: string; status: string }) => c.type === 'Degraded' && c.status === 'True'));
+    expect(degraded).toMatchObject({ reason: 'SecretNotFound', message: expect.stringContaining('fastapiapp-operator-secret-reader') });
+    // the pass that wrote that status also applied the Service; the Deployment waits for the Secret
+    await eventually('Service', exists(`/api/v1/namespaces/${unbound}/services/${childName(app)}`));
+    expect((await kubeRequest(admin, 'GET', `/apis/apps/v1/namespaces/${unbound}/deployments/${childName(app)}`)).status).toBe(404);
   });
 });
 

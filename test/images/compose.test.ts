@@ -114,7 +114,7 @@ describe('docker-compose.yml', () => {
     expect(compose.services.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD).toBe('admin');
   }, 60_000);
 
-  it('when prometheus is inspected, then it serves 9090 from monitoring/prometheus, whose config scrapes the app service', () => {
+  it('when prometheus is inspected, then it serves 9090 from monitoring/prometheus, whose config scrapes the app service on its metrics port', () => {
     const prom = compose.services.prometheus!;
     expect(prom.ports).toEqual([expect.objectContaining({ published: 9090, target: 9090 })]);
     const mounts = binds(prom);
@@ -126,7 +126,7 @@ describe('docker-compose.yml', () => {
       scrape_configs: { static_configs?: { targets: string[] }[] }[];
     };
     const targets = promConfig.scrape_configs.flatMap((s) => s.static_configs ?? []).flatMap((s) => s.targets);
-    expect(targets).toContain('app:8000');
+    expect(targets).toContain('app:9464'); // the app's METRICS_PORT listener, not its public port
   });
 
   it('when grafana is inspected, then it publishes 3001 and mounts provisioning and dashboards where the provisioning files expect them', () => {

@@ -13,7 +13,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { KubeConfig, PatchStrategy } from '@kubernetes/client-node';
-import { REPO, yamlDocuments } from '../../e2e/support/install';
+import { REPO, secretReaderBinding, yamlDocuments } from '../../e2e/support/install';
 import { condition, Kube, type Obj } from '../../e2e/support/kube';
 import { GROUP, waitRolledOut } from '../../e2e/support/rollout';
 import { call } from '../../e2e/support/traffic';
@@ -45,7 +45,7 @@ function exampleApp(tag: string): Obj {
 const APP_NAME = exampleApp(FIRST_TAG).metadata!.name!;
 const appRef = { namespace: NAMESPACE, name: APP_NAME, repo: APP_REPO };
 
-/** The example's Secret, its DATABASE_URL pointed at the local Postgres. */
+/** The example's Secret (labelled for the operator), its DATABASE_URL pointed at the local Postgres. */
 function exampleSecret(databaseUrl: string): Obj {
   const secret = yamlDocuments('crds/examples/secret.yaml').find((o) => o.kind === 'Secret')!;
   return { ...secret, metadata: { ...secret.metadata, namespace: NAMESPACE }, stringData: { DATABASE_URL: databaseUrl } } as Obj;
@@ -84,7 +84,8 @@ async function up(): Promise<void> {
 async function deploy(): Promise<void> {
   const state = running();
   const kube = kubeOf(state);
-  await kube.apply([exampleSecret(state.databaseUrl), exampleApp(FIRST_TAG)]);
+  // the Secret, the RoleBinding that lets the operator watch it there, then the app (crds/examples)
+  await kube.apply([exampleSecret(state.databaseUrl), secretReaderBinding(NAMESPACE), exampleApp(FIRST_TAG)]);
   writeState({ ...state, tags: [FIRST_TAG] });
   await waitRolledOut(kube, appRef, FIRST_TAG, 300_000);
   const target = await serviceTarget(kube);

@@ -1,9 +1,10 @@
 // The real operator, in-process against the envtest API server, with two FastApiApps whose
 // migration Jobs the test finishes (one succeeds and rolls out, one fails), so that every
 // operator series has data: reconciles, queue, migrations by result, apps by readiness.
-import { AppsV1Api, BatchV1Api, CustomObjectsApi, type V1Deployment, type V1Job } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment, type V1Job } from '@kubernetes/client-node';
 import { GROUP, KIND, PLURAL, VERSION, API_VERSION } from '../../../operator/src/api/types';
 import { loadConfig } from '../../../operator/src/config';
+import { WATCHED_SECRET_LABEL } from '../../../operator/src/desired';
 import { startOperator, type OperatorHandle } from '../../../operator/src/operator';
 import { createTestNamespace, loadKubeConfig } from '../../harness/envtest';
 import { waitFor } from '../../harness/wait';
@@ -31,6 +32,11 @@ export async function driveFastApiApps(namespace: string): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const batch = kc.makeApiClient(BatchV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
+  // the database Secret both apps reference, labelled so the operator sees it (else SecretNotFound: nothing runs)
+  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace, body: {
+    metadata: { name: 'items-db', labels: { [WATCHED_SECRET_LABEL]: 'true' } },
+    stringData: { DATABASE_URL: 'postgres://app:pw@db/items' },
+  } });
   for (const name of ['good', 'bad']) {
     await custom.createNamespacedCustomObject({
       group: GROUP, version: VERSION, namespace, plural: PLURAL,
