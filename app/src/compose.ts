@@ -134,7 +134,8 @@ export function compose(opts: ComposeOptions): Composition {
   const items = new ItemsService(new KnexItemsRepository(db), sentiment, observer);
   const probe = new HealthProbe(() => pingDatabase(db.probePool, healthTimeoutMs)); // its own connection: never queued behind requests
   const database = { ping: () => probe.check() };
-  const schema = new SchemaCheck(appliedMigrationNames(db.pool, healthTimeoutMs), requiredMigrations(opts.migrations ?? migrations));
+  // the schema check reads on the probe connection too: a saturated serving pool must not turn the pod unready
+  const schema = new SchemaCheck(appliedMigrationNames(db.probePool, healthTimeoutMs), requiredMigrations(opts.migrations ?? migrations));
   metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok, scoringPending: () => sentiment.pending });
   const readiness = new Readiness();
   const app = createApp({

@@ -54,9 +54,9 @@ it('when the database was never migrated, then /readyz is 503 naming the missing
 });
 
 it('when the database lacks only the newest pre-deploy migration, then /readyz names that one', async () => {
-  await migrateLatest(knex, { migrations: migrations.slice(0, 2) });
+  await migrateLatest(knex, { migrations: migrations.slice(0, -1) });
   const r = await request(app().app).get('/readyz').expect(503);
-  expect(r.body.missing).toEqual(['003_add_sentiment']);
+  expect(r.body.missing).toEqual([migrations[migrations.length - 1]!.name]);
 });
 
 it('when only a post-deploy migration is pending, then the pod is ready', async () => {

@@ -31,7 +31,7 @@ it('when every serving connection waits on a held lock and requests queue for th
     for (let i = 0; i < 3; i++) {
       const t0 = Date.now();
       const ready = await request(t.app).get('/readyz');
-      expect({ status: ready.status, body: ready.body }).toEqual({ status: 200, body: { status: 'ready', database: 'connected', model: 'loaded' } });
+      expect({ status: ready.status, body: ready.body }).toEqual({ status: 200, body: { status: 'ready', database: 'connected', model: 'loaded', schema: 'current' } });
       expect(Date.now() - t0).toBeLessThan(1500);
       await request(t.app).get('/health').expect(200);
     }
@@ -55,7 +55,10 @@ it('when the database is unreachable, then /readyz still turns 503 (the probe co
     while (Date.now() < deadline && (status = (await request(t.app).get('/readyz')).status) !== 503) await new Promise((r) => setTimeout(r, 100));
     expect(status).toBe(503);
     await admin.query(`ALTER DATABASE "${t.db.name}" WITH ALLOW_CONNECTIONS true`);
-    await request(t.app).get('/readyz').expect(200);
+    // ready again once the probe reconnects and the schema check (re-run every ~2 s while unsatisfied) answers
+    const back = Date.now() + 10_000;
+    while (Date.now() < back && (status = (await request(t.app).get('/readyz')).status) !== 200) await new Promise((r) => setTimeout(r, 100));
+    expect(status).toBe(200);
   } finally {
     await admin.query(`ALTER DATABASE "${t.db.name}" WITH ALLOW_CONNECTIONS true`).catch(() => undefined);
     await admin.end();

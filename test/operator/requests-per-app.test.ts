@@ -53,18 +53,16 @@ test('when a migrating app is created, migrated and rolled out, then each child 
   expect({ created, byVerb: byVerb(created) }).toMatchObject({
     created: {
       'apply services': 1, 'apply servicemonitors': 1, 'apply poddisruptionbudgets': 1, 'apply networkpolicies': 1, 'apply jobs': 1, 'apply deployments': 1,
-      // MigrationRunning, then Migrated and rolling out, then Ready
-      'apply fastapiapps/status': 3,
-      // MigrationStarted, MigrationSucceeded, RolloutComplete
-      'create events': 3,
-      // the digest the migration pod ran (none here: no kubelet)
-      'list pods': 1,
+      // MigrationRunning, then Migrated and rolling out, then the post-deploy phase settled, then Ready
+      'apply fastapiapps/status': 4,
+      // MigrationStarted, MigrationSucceeded, PostDeployMigrationSucceeded, RolloutComplete
+      'create events': 4,
     },
   });
   expect(byVerb(created).get).toBeUndefined();
   expect(Object.keys(created).sort()).toEqual([
     'apply deployments', 'apply fastapiapps/status', 'apply jobs', 'apply networkpolicies', 'apply poddisruptionbudgets', 'apply servicemonitors', 'apply services',
-    'create events', 'list pods',
+    'create events',
   ]);
 
   // steady state: passes run (resyncs), nothing is requested
@@ -82,6 +80,9 @@ test('when a migrating app is created, migrated and rolled out, then each child 
   await ready('counted', 'v2');
   await passes(3);
   const released = since(beforeRelease);
-  expect(released).toMatchObject({ 'apply jobs': 1, 'apply deployments': 1 });
+  // Two Deployment applies: the held template (the live one, server defaults included, while the
+  // Job runs) hashes differently from the built one, so the first pass re-applies it unchanged
+  // (known waste, issue 27 item 11); then the rollout to v2.
+  expect(released).toMatchObject({ 'apply jobs': 1, 'apply deployments': 2 });
   expect(Object.keys(released).filter((k) => k.startsWith('get ') || /^apply (services|servicemonitors|poddisruptionbudgets|networkpolicies)$/.test(k))).toEqual([]);
 });

@@ -23,7 +23,7 @@ export function requiredMigrations(list: readonly MigrationEntry[]): string[] {
   return list.filter((m) => phaseOf(m) === 'pre').map((m) => m.name);
 }
 
-/** Reads the applied migration names on the serving pool, bounded by timeoutMs; no migrations table reads as none applied. */
+/** Reads the applied migration names on `pool` (the probe's own connection), bounded by timeoutMs; no migrations table reads as none applied. */
 export function appliedMigrationNames(pool: pg.Pool, timeoutMs: number): () => Promise<string[]> {
   return async () => {
     try {
