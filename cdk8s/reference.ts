@@ -2,28 +2,9 @@
 // description, rendered from the CRD's openAPIV3Schema so the page cannot drift from the API
 // (`npm run synth` writes it; test/cdk8s/synth.test.ts fails when the committed page is stale).
 import { fastApiAppCrd } from '../operator/src/api/crd';
+import type { SchemaProps } from '../operator/src/api/schema';
 
-interface Schema {
-  type?: string;
-  description?: string;
-  default?: unknown;
-  enum?: unknown[];
-  pattern?: string;
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  minItems?: number;
-  maxItems?: number;
-  required?: string[];
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  additionalProperties?: Schema | boolean;
-  anyOf?: Schema[];
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-  'x-kubernetes-validations'?: { rule: string; message?: string }[];
-}
+type Schema = SchemaProps;
 
 interface Row { path: string; type: string; required: boolean; constraints: string[]; description: string }
 
