@@ -3,15 +3,17 @@
 // newer database ("ahead" / "blocked"), and a destructive pre-deploy migration stopped by the lint
 // before it touches the schema. Newer releases are made as the end-to-end images make them: the
 // compiled build with CommonJS migrations added and its migrations/index.js replaced.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { migrations } from '../../app/migrations/index';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
+import { compiledApp } from './app-build';
 
 const root = path.resolve(__dirname, '../..');
 const builds = path.join(root, '.cache/migrate-cli', String(process.pid));
-const SHIPPED = ['001_create_items', '002_add_price', '003_add_sentiment', '004_add_updated_at', '005_create_idempotency_keys'];
+const SHIPPED = migrations.map((m) => m.name);
 
 const addColumn = (column: string) => `exports.up = (knex) => knex.schema.alterTable('items', (t) => { t.text('${column}'); });
 exports.down = (knex) => knex.schema.alterTable('items', (t) => { t.dropColumn('${column}'); });
@@ -37,8 +39,9 @@ let r1: string;
 let r2: string;
 let r3: string;
 let bad: string;
-beforeAll(() => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.spawn.json'), '--outDir', path.join(builds, 'base')], { cwd: root, stdio: 'pipe' });
+beforeAll(async () => {
+  // the one compiled app of this source state (shared with the other process suites), copied so releases can add files
+  fs.cpSync(await compiledApp(), path.join(builds, 'base'), { recursive: true });
   r1 = path.join(builds, 'base');
   r2 = release('r2', { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating') });
   r3 = release('r3', { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating'), '106_drop_note': dropColumn('note') });
