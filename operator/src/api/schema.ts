@@ -880,7 +880,11 @@ const status: SchemaProps = {
         handled: {
           description: 'Control annotation values already acted on.',
           type: 'object',
-          properties: { promote: { type: 'string' }, abort: { type: 'string' }, retry: { type: 'string' } },
+          properties: {
+            promote: { description: 'Value of platform.fastapiapp.io/promote acted on.', type: 'string' },
+            abort: { description: 'Value of platform.fastapiapp.io/abort acted on.', type: 'string' },
+            retry: { description: 'Value of platform.fastapiapp.io/retry-rollout acted on.', type: 'string' },
+          },
         },
         message: { description: 'Human-readable state.', type: 'string' },
       },

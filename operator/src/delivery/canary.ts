@@ -186,12 +186,16 @@ export function decideCanary(input: CanaryInput): CanaryDecision {
     later(Math.max(1000, ms(r.startedAt) + strategy.canary.migrationCheck.windowSeconds * 1000 - now.getTime()));
   }
   if (ANALYSED.has(r.phase)) {
-    const weight = weightAt(steps, r.step);
-    const want = splitReplicas(replicas, weight);
-    if (r.canaryReplicas !== want.canary) delete r.canaryReadyAt;
-    r.canaryReplicas = want.canary;
-    r.stableReplicas = want.stable;
-    r.canaryWeight = weightOf(want.canary, want.stable);
+    const applyWeight = () => {
+      const want = splitReplicas(replicas, weightAt(steps, Math.min(r.step, steps.length - 1)));
+      if (r.canaryReplicas !== want.canary) delete r.canaryReadyAt;
+      r.canaryReplicas = want.canary;
+      r.stableReplicas = want.stable;
+      r.canaryWeight = weightOf(want.canary, want.stable);
+      return want;
+    };
+    const startStep = r.step;
+    const want = applyWeight();
     const ready = input.canary.ready >= want.canary && input.stable.ready >= want.stable;
     if (ready && !r.canaryReadyAt) r.canaryReadyAt = nowIso;
     const step = steps[r.step]!;
@@ -215,8 +219,9 @@ export function decideCanary(input: CanaryInput): CanaryDecision {
           `${r.lastAnalysis?.message ? `, ${r.lastAnalysis.message}` : ''})`);
       }
     }
+    if (ANALYSED.has(r.phase) && r.step !== startStep) applyWeight(); // the next step's weight, applied this pass
     if (ANALYSED.has(r.phase)) later(strategy.canary.analysis.intervalSeconds * 1000);
-    else later(1000); // a step just advanced: apply it
+    else later(1000);
   }
 
   // Replicas and templates of this phase.
