@@ -46,11 +46,13 @@ async function stableApp(name: string, canary: Record<string, unknown>): Promise
   return eventually(async () => { const a = await appNow(name); return condition(a, 'Ready')?.status === 'True' && a; }, `${name} Ready=True`);
 }
 
-/** Sets the tag and finishes its pre-deploy migration Job. */
-async function release(app: App, tag: string): Promise<void> {
+/** Sets the tag and finishes its pre-deploy migration Job (whose summary may report contract migrations pending). */
+async function release(app: App, tag: string, pendingPost: string[] = []): Promise<void> {
   await t.world.patchSpec(app.metadata.name, { tag });
   const job = await eventually(async () => (await t.world.jobsOf(app)).find((j) => j.metadata.annotations?.[PHASE_ANNOTATION] !== 'post'
     && j.metadata.annotations?.['fastapiapp.io/image'] === ref(tag)), `migration Job for ${tag}`);
+  const summary = { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost };
+  await t.world.jobPod(job, 'Succeeded', { state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary) } } });
   await t.world.finishJob(job.metadata.name, 'succeeded');
 }
 
@@ -102,13 +104,14 @@ test('when the canary is healthy, then the steps advance, stable takes the new t
   series.good.set('v1', healthy);
   const app = await stableApp('good', { steps: [{ weight: 50 }, { pause: { durationSeconds: 4 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
   series.good.set('v2', healthy);
-  await release(app, 'v2');
+  await release(app, 'v2', ['006_drop_c1']);
   await eventually(async () => (await t.world.deployment('good-canary'))?.spec.replicas === 2, 'canary at 2 of 4 pods');
   await eventually(async () => (await t.world.deployment('good'))?.spec.replicas === 2, 'stable at 2 of 4 pods');
   await t.world.rollOut('good');
   await t.world.rollOut('good-canary');
   const progressing = await eventually(async () => { const r = await rolloutOf('good'); return r?.step === 1 && r; }, 'pause step');
   expect(progressing).toMatchObject({ canaryWeight: 50, canaryReplicas: 2, stableReplicas: 2 });
+  expect(condition(await appNow('good'), 'PostMigrated')).toMatchObject({ status: 'False', reason: 'PostDeployMigrationPending' });
   expect(await postJobs(app)).toEqual([]);
   const promoting = await eventually(async () => { const r = await rolloutOf('good'); return r?.phase === 'Promoting' && r; }, 'Promoting', 40_000);
   expect(promoting.lastAnalysis).toMatchObject({ verdict: 'pass', subject: 'canary' });
