@@ -8,11 +8,12 @@ import { waitFor } from '../harness/wait';
 import { metricValue } from './support/operator';
 import { RequestSeries } from './support/request-series';
 import { afterReconcile, operatorSuite, ref } from './support/suite';
+import { FASTAPIAPPS } from '../../operator/src/kube/resources';
 import { condition, eventually, image, type App, type Loose } from './support/world';
 
 jest.setTimeout(150_000);
 
-const APPS = ['bad', 'good', 'quiet', 'broke'] as const;
+const APPS = ['bad', 'good', 'quiet', 'broke', 'manual'] as const;
 const series = Object.fromEntries(APPS.map((a) => [a, new RequestSeries(() => t.ns)])) as Record<(typeof APPS)[number], RequestSeries>;
 const overrides: Partial<OperatorConfig> = {};
 let prom: RunningPrometheus | undefined;
@@ -167,4 +168,42 @@ test('when the migration breaks stable, then the release halts with MigrationBro
   expect(canary?.spec.replicas ?? 0).toBe(0);
   expect((await t.world.events('broke')).map((e) => e.reason)).toContain('MigrationBrokeStable');
   expect(image(await t.world.deployment('broke'))).toBe(ref('v1'));
+});
+
+test('when abort, retry-rollout and promote=full are annotated, then the rollout aborts, starts over and is promoted; each value acts once', async () => {
+  series.manual.set('v1', healthy);
+  series.manual.set('v2', healthy);
+  const app = await stableApp('manual', { steps: [{ weight: 25 }, { pause: {} }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
+  const annotate = (annotations: Record<string, string>) => t.world.mergePatch(FASTAPIAPPS, 'manual', { metadata: { annotations } });
+  await release(app, 'v2');
+  await eventually(() => t.world.deployment('manual-canary'), 'canary Deployment');
+  await t.world.rollOut('manual');
+  await t.world.rollOut('manual-canary');
+  await eventually(async () => { const r = await rolloutOf('manual'); return r?.phase === 'Paused' && r.step === 1; }, 'paused until promoted');
+
+  await annotate({ 'platform.fastapiapp.io/abort': 'first' });
+  await eventually(async () => (await rolloutOf('manual'))?.phase === 'Aborting', 'Aborting');
+  await eventually(async () => (await t.world.deployment('manual'))?.spec.replicas === 4, 'stable back to 4');
+  await t.world.rollOut('manual');
+  await eventually(async () => (await t.world.deployment('manual-canary'))?.spec.replicas === 0, 'canary at 0');
+  await t.world.rollOut('manual-canary');
+  await eventually(async () => condition(await appNow('manual'), 'Aborted')?.status === 'True', 'Aborted=True');
+
+  await annotate({ 'platform.fastapiapp.io/retry-rollout': '1' });
+  const again = await eventually(async () => { const r = await rolloutOf('manual'); return r?.phase === 'Progressing' && r.canaryReplicas === 1 && r; }, 'retried from step 1');
+  expect(again).toMatchObject({ step: 0, failures: 0, handled: { abort: 'first', retry: '1' } });
+  expect(condition(await appNow('manual'), 'Aborted')?.status).toBe('False');
+  await eventually(async () => (await t.world.deployment('manual-canary'))?.spec.replicas === 1, 'canary back to 1');
+  await t.world.rollOut('manual');
+  await t.world.rollOut('manual-canary');
+  await eventually(async () => { const r = await rolloutOf('manual'); return r?.phase === 'Paused' && r.step === 1; }, 'paused again');
+
+  await annotate({ 'platform.fastapiapp.io/promote': 'full' });
+  await eventually(async () => image(await t.world.deployment('manual')) === ref('v2'), 'stable on v2');
+  await t.world.rollOut('manual');
+  await eventually(async () => (await t.world.deployment('manual-canary'))?.spec.replicas === 0, 'canary at 0 after promotion');
+  await t.world.rollOut('manual-canary');
+  const a = await eventually(async () => { const x = await appNow('manual'); return condition(x, 'Promoted')?.status === 'True' && x; }, 'Promoted=True');
+  expect(a.status?.rollout?.handled).toEqual({ abort: 'first', retry: '1', promote: 'full' });
+  expect(condition(a, 'Aborted')?.status).toBe('False');
 });
