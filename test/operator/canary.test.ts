@@ -13,7 +13,7 @@ import { condition, eventually, image, type App, type Loose } from './support/wo
 
 jest.setTimeout(150_000);
 
-const APPS = ['bad', 'good', 'quiet', 'broke', 'manual'] as const;
+const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly'] as const;
 const series = Object.fromEntries(APPS.map((a) => [a, new RequestSeries(() => t.ns)])) as Record<(typeof APPS)[number], RequestSeries>;
 const overrides: Partial<OperatorConfig> = {};
 let prom: RunningPrometheus | undefined;
@@ -48,10 +48,11 @@ async function stableApp(name: string, canary: Record<string, unknown>): Promise
 }
 
 /** Sets the tag and finishes its pre-deploy migration Job (whose summary may report contract migrations pending). */
-async function release(app: App, tag: string, pendingPost: string[] = []): Promise<void> {
-  await t.world.patchSpec(app.metadata.name, { tag });
-  const job = await eventually(async () => (await t.world.jobsOf(app)).find((j) => j.metadata.annotations?.[PHASE_ANNOTATION] !== 'post'
-    && j.metadata.annotations?.['fastapiapp.io/image'] === ref(tag)), `migration Job for ${tag}`);
+async function release(app: App, tag: string, pendingPost: string[] = [], spec: Record<string, unknown> = {}): Promise<void> {
+  const patched = await t.world.patchSpec(app.metadata.name, { tag, ...spec });
+  const job = await eventually(async () => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] !== 'post'
+    && j.metadata.annotations?.['fastapiapp.io/image'] === ref(tag)
+    && j.metadata.annotations?.['fastapiapp.io/generation'] === String(patched.metadata.generation)).pop(), `migration Job for ${tag}`);
   const summary = { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost };
   await t.world.jobPod(job, 'Succeeded', { state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary) } } });
   await t.world.finishJob(job.metadata.name, 'succeeded');
@@ -63,7 +64,7 @@ const postJobs = async (app: App) => (await t.world.jobsOf(app)).filter((j) => j
 test('when the canary answers 5xx, then it is aborted: stable back to full size first, the canary scaled to zero only after, Aborted=True', async () => {
   series.bad.set('v1', healthy);
   const app = await stableApp('bad', { steps: [{ weight: 25 }, { pause: { durationSeconds: 300 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
-  series.bad.set('v2', { rps: 10, errorRatio: 0.3, latency: 0.02 });
+  series.bad.set('v2', { rps: 10, errorRatio: 0.3, latency: 0.02 }, 'canary');
   await release(app, 'v2');
   const canary = await eventually(async () => { const d = await t.world.deployment('bad-canary'); return d?.spec.replicas === 1 && d; }, 'canary Deployment with 1 pod');
   expect(image(canary)).toBe(ref('v2'));
@@ -104,7 +105,7 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
 test('when the canary is healthy, then the steps advance, stable takes the new template, the canary goes and only then the post-deploy Job runs', async () => {
   series.good.set('v1', healthy);
   const app = await stableApp('good', { steps: [{ weight: 50 }, { pause: { durationSeconds: 4 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
-  series.good.set('v2', healthy);
+  series.good.set('v2', healthy, 'canary');
   await release(app, 'v2', ['006_drop_c1']);
   await eventually(async () => (await t.world.deployment('good-canary'))?.spec.replicas === 2, 'canary at 2 of 4 pods');
   await eventually(async () => (await t.world.deployment('good'))?.spec.replicas === 2, 'stable at 2 of 4 pods');
@@ -135,7 +136,7 @@ test('when the canary is healthy, then the steps advance, stable takes the new t
 test('when the canary gets too little traffic, then the analysis is inconclusive and the rollout pauses, never promoted', async () => {
   series.quiet.set('v1', healthy);
   const app = await stableApp('quiet', { steps: [{ weight: 25 }, { pause: { durationSeconds: 2 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
-  series.quiet.set('v2', { rps: 0.2, errorRatio: 0, latency: 0.02 });
+  series.quiet.set('v2', { rps: 0.2, errorRatio: 0, latency: 0.02 }, 'canary');
   await release(app, 'v2');
   await eventually(() => t.world.deployment('quiet-canary'), 'canary Deployment');
   await t.world.rollOut('quiet');
@@ -172,7 +173,7 @@ test('when the migration breaks stable, then the release halts with MigrationBro
 
 test('when abort, retry-rollout and promote=full are annotated, then the rollout aborts, starts over and is promoted; each value acts once', async () => {
   series.manual.set('v1', healthy);
-  series.manual.set('v2', healthy);
+  series.manual.set('v2', healthy, 'canary');
   const app = await stableApp('manual', { steps: [{ weight: 25 }, { pause: {} }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
   const annotate = (annotations: Record<string, string>) => t.world.mergePatch(FASTAPIAPPS, 'manual', { metadata: { annotations } });
   await release(app, 'v2');
@@ -206,4 +207,20 @@ test('when abort, retry-rollout and promote=full are annotated, then the rollout
   const a = await eventually(async () => { const x = await appNow('manual'); return condition(x, 'Promoted')?.status === 'True' && x; }, 'Promoted=True');
   expect(a.status?.rollout?.handled).toEqual({ abort: 'first', retry: '1', promote: 'full' });
   expect(condition(a, 'Aborted')?.status).toBe('False');
+});
+
+test('when only env changes (same tag), then the canary is still told apart from stable by its track and promoted', async () => {
+  series.envonly.set('v1', healthy);
+  const app = await stableApp('envonly', { steps: [{ weight: 50 }, { pause: { durationSeconds: 2 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
+  series.envonly.set('v1', healthy, 'canary');
+  await release(app, 'v1', [], { env: [{ name: 'FEATURE', value: 'on' }] });
+  const canary = await eventually(() => t.world.deployment('envonly-canary'), 'canary Deployment');
+  expect(canary.spec.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'FEATURE', value: 'on' }]));
+  expect((await t.world.deployment('envonly'))?.spec.template.spec.containers[0].env).not.toEqual(expect.arrayContaining([{ name: 'FEATURE', value: 'on' }]));
+  await t.world.rollOut('envonly');
+  await t.world.rollOut('envonly-canary');
+  const promoting = await eventually(async () => { const r = await rolloutOf('envonly'); return r?.phase === 'Promoting' && r; }, 'Promoting', 40_000);
+  expect(promoting.lastAnalysis).toMatchObject({ verdict: 'pass', subject: 'canary' });
+  expect(Number(promoting.measuredCanaryShare)).toBeGreaterThan(20);
+  expect(Number(promoting.measuredCanaryShare)).toBeLessThan(80);
 });

@@ -7,7 +7,8 @@ import { analyze, measure } from '../analysis/analyze';
 import { evaluate, type Analysis, type GateSpec, type Measurement } from '../analysis/gates';
 import type { PrometheusClient } from '../analysis/prometheus';
 import type { DefaultedStrategy } from '../desired/defaults';
-import { appMatchers, requestRate, VERSION_PROM_LABEL } from '../desired/sli';
+import { appMatchers, requestRate, TRACK_PROM_LABEL, VERSION_PROM_LABEL } from '../desired/sli';
+import { CANARY_TRACK } from '../desired/canary-deployment';
 
 export function gateOf(strategy: DefaultedStrategy): GateSpec {
   const a = strategy.canary.analysis;
@@ -42,7 +43,8 @@ export async function measureCanary(prom: PrometheusClient | undefined, app: Fas
   canaryVersion: string, stableVersion: string | undefined, now: Date): Promise<AnalysisRecord> {
   if (!prom) return unreachable('canary', new Error('the operator has no PROMETHEUS_URL'), now);
   try {
-    const r = await analyze(prom, app, gateOf(strategy), canaryVersion, stableVersion !== canaryVersion ? stableVersion : undefined);
+    // by track as well as version: a release under the same tag (env or Secret only) is still told apart
+    const r = await analyze(prom, app, gateOf(strategy), canaryVersion, stableVersion, undefined, { version: CANARY_TRACK, stable: '' });
     return record('canary', r, r.version, now);
   } catch (err) {
     return unreachable('canary', err, now);
@@ -56,7 +58,7 @@ export async function measureStableAfterMigration(prom: PrometheusClient | undef
   const seconds = Math.max(10, Math.round((now.getTime() - since.getTime()) / 1000));
   const gate = { ...gateOf(strategy), window: `${seconds}s` };
   try {
-    const [after, before] = await Promise.all([measure(prom, app, stableVersion, gate.window, now), measure(prom, app, stableVersion, gate.window, since)]);
+    const [after, before] = await Promise.all([measure(prom, app, stableVersion, gate.window, now, ''), measure(prom, app, stableVersion, gate.window, since, '')]);
     return record('stable', evaluate(gate, after, before), after, now, `stable ${stableVersion} over ${seconds}s after the migration: `);
   } catch (err) {
     return unreachable('stable', err, now);
@@ -68,7 +70,8 @@ export async function canaryShare(prom: PrometheusClient | undefined, app: FastA
   if (!prom) return undefined;
   const window = `${strategy.canary.analysis.windowSeconds}s`;
   const all = appMatchers(app);
-  const q = `100 * (${requestRate(`${all}, ${VERSION_PROM_LABEL}=${JSON.stringify(canaryVersion)}`, window, [])} or vector(0)) / (${requestRate(all, window, [])} > 0)`;
+  const canary = `${all}, ${VERSION_PROM_LABEL}=${JSON.stringify(canaryVersion)}, ${TRACK_PROM_LABEL}=${JSON.stringify(CANARY_TRACK)}`;
+  const q = `100 * (${requestRate(canary, window, [])} or vector(0)) / (${requestRate(all, window, [])} > 0)`;
   try {
     return fmt(await prom.value(q));
   } catch {

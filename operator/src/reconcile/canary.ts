@@ -70,7 +70,10 @@ export interface CanaryContext {
 }
 
 export async function canaryPass(ctx: CanaryContext): Promise<CanaryPass> {
-  const { app, spec, desiredNew, runImage, live, now } = ctx;
+  const { app, desiredNew, runImage, live, now } = ctx;
+  // without migrations there is nothing for the migration check to watch
+  const spec = ctx.spec.migration.enabled ? ctx.spec
+    : { ...ctx.spec, strategy: { ...ctx.spec.strategy, canary: { ...ctx.spec.strategy.canary, migrationCheck: { windowSeconds: 0 } } } };
   const revision = desiredNew.metadata.annotations![TEMPLATE_HASH_ANNOTATION]!;
   const prev: RolloutStatus | undefined = app.status?.rollout;
   const current = prev?.revision === revision ? prev : undefined;

@@ -26,10 +26,13 @@ export class RequestSeries {
   /** `namespace()` is read at each scrape (the suite's namespace exists only once its beforeAll ran). */
   constructor(private readonly namespace: () => string) {}
 
-  /** Sets (or changes) a version's traffic from now on; counters keep what they counted. */
-  set(version: string, traffic: VersionTraffic): void {
+  /**
+   * Sets (or changes) a version's traffic from now on; counters keep what they counted. `track`:
+   * the pods' fastapiapp.io/track label as the ServiceMonitor copies it (canary pods carry one).
+   */
+  set(version: string, traffic: VersionTraffic, track = ''): void {
     this.advance();
-    this.traffic.set(version, traffic);
+    this.traffic.set(`${version}\n${track}`, traffic);
   }
 
   private advance(): void {
@@ -51,8 +54,9 @@ export class RequestSeries {
     this.advance();
     const lines = ['# TYPE http_requests_total counter', '# TYPE http_request_duration_seconds histogram'];
     const ns = this.namespace();
-    for (const [version, c] of this.counters) {
-      const base = `namespace="${ns}",app_kubernetes_io_version="${version}",method="GET",route="/items"`;
+    for (const [key, c] of this.counters) {
+      const [version, track] = key.split('\n');
+      const base = `namespace="${ns}",app_kubernetes_io_version="${version}",${track ? `fastapiapp_io_track="${track}",` : ''}method="GET",route="/items"`;
       lines.push(`http_requests_total{${base},status_code="200"} ${c.ok}`);
       lines.push(`http_requests_total{${base},status_code="500"} ${c.errors}`);
       const total = c.ok + c.errors;
