@@ -1,7 +1,7 @@
 // Release analysis gates, pure: the PromQL that measures one version of an app (from the same
 // SLI definitions as the SLO recording rules, desired/sli.ts) and the verdict on the measurements.
-// Too little traffic is inconclusive, never a pass. Not wired into releases yet: the Canary and
-// BlueGreen strategies will call analyze() (./analyze.ts) with these.
+// Too little traffic is inconclusive, never a pass. The Canary strategy (delivery/measure.ts) calls
+// analyze() (./analyze.ts) with these.
 import type { FastApiApp } from '../api/types';
 import { appMatchers, errorRate, latencyQuantile, requestRate, TRACK_PROM_LABEL, VERSION_PROM_LABEL } from '../desired/sli';
 
