@@ -142,6 +142,9 @@ describe('canary state machine', () => {
     expect(measurementDue(STRATEGY, measuredOnce, 'new', at(20))).toBeUndefined();
     expect(measurementDue(STRATEGY, measuredOnce, 'new', at(21))).toBe('canary');
     expect(measurementDue(STRATEGY, measuredOnce, 'other', at(21))).toBeUndefined();
+    // the pass looks again when the next one is due, not an interval after whenever it ran
+    expect(settle(r, { now: at(4) }).requeueAfterMs).toBe(7000);
+    expect(settle(measuredOnce, { now: at(15) }).requeueAfterMs).toBe(6000);
   });
 });
 

@@ -63,7 +63,8 @@ const postJobs = async (app: App) => (await t.world.jobsOf(app)).filter((j) => j
 
 test('when the canary answers 5xx, then it is aborted: stable back to full size first, the canary scaled to zero only after, Aborted=True', async () => {
   series.bad.set('v1', healthy);
-  const app = await stableApp('bad', { steps: [{ weight: 25 }, { pause: { durationSeconds: 300 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
+  // the default analysis (10 s delay and interval, failure limit 2, 60 s window): the abort time is the defaults'
+  const app = await stableApp('bad', { steps: [{ weight: 25 }, { pause: { durationSeconds: 300 } }], migrationCheck: { windowSeconds: 0 } });
   series.bad.set('v2', { rps: 10, errorRatio: 0.3, latency: 0.02 }, 'canary');
   await release(app, 'v2');
   const canary = await eventually(async () => { const d = await t.world.deployment('bad-canary'); return d?.spec.replicas === 1 && d; }, 'canary Deployment with 1 pod');
@@ -77,6 +78,7 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
   // the abort: stable is asked for 4 pods while the canary still has its pod
   const aborting = await eventually(async () => { const r = await rolloutOf('bad'); return r?.phase === 'Aborting' && r; }, 'Aborting', 45_000);
   const abortedAfterMs = Date.now() - readyAt;
+  process.stdout.write(`canary Ready (played) to Aborting: ${abortedAfterMs} ms\n`);
   expect(aborting.lastAnalysis).toMatchObject({ verdict: 'fail', subject: 'canary' });
   expect(Number(aborting.lastAnalysis!.errorRatio)).toBeGreaterThan(0.2);
   expect(aborting.failures).toBe(2);

@@ -84,6 +84,16 @@ export function measurementDue(strategy: DefaultedStrategy, prev: RolloutStatus 
   return Number.isNaN(last) || t - last >= intervalSeconds * 1000 ? 'canary' : undefined;
 }
 
+/** Milliseconds until the next canary measurement is due (the interval while the canary pods are not ready yet). */
+function nextMeasurementMs(strategy: DefaultedStrategy, r: RolloutStatus, now: Date): number {
+  const { initialDelaySeconds, intervalSeconds } = strategy.canary.analysis;
+  const readyAt = ms(r.canaryReadyAt);
+  if (Number.isNaN(readyAt)) return intervalSeconds * 1000;
+  const last = r.lastAnalysis?.subject === 'canary' ? ms(r.lastAnalysis.time) : Number.NaN;
+  const due = Math.max(readyAt + initialDelaySeconds * 1000, Number.isNaN(last) ? 0 : last + intervalSeconds * 1000);
+  return Math.max(0, due - now.getTime());
+}
+
 function begin(input: CanaryInput): RolloutStatus {
   const now = input.now.toISOString();
   const check = input.strategy.canary.migrationCheck.windowSeconds > 0;
@@ -220,7 +230,7 @@ export function decideCanary(input: CanaryInput): CanaryDecision {
       }
     }
     if (ANALYSED.has(r.phase) && r.step !== startStep) applyWeight(); // the next step's weight, applied this pass
-    if (ANALYSED.has(r.phase)) later(strategy.canary.analysis.intervalSeconds * 1000);
+    if (ANALYSED.has(r.phase)) later(nextMeasurementMs(strategy, r, now));
     else later(1000);
   }
 
