@@ -97,7 +97,7 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
   expect(a.status?.rollout).toMatchObject({ phase: 'Aborted', canaryReplicas: 0, stableReplicas: 4 });
   const reasons = (await t.world.events('bad')).map((e) => e.reason);
   expect(reasons).toEqual(expect.arrayContaining(['CanaryStarted', 'AnalysisFailed', 'CanaryAborting', 'CanaryAborted']));
-  expect(await metricValue(t.op, 'fastapiapp_rollout_phase', { namespace: t.ns, name: 'bad', phase: 'Aborted' })).toBe(1);
+  expect(await metricValue(t.op, 'fastapiapp_rollout_phase', { app_namespace: t.ns, app_name: 'bad', phase: 'Aborted' })).toBe(1);
   expect(await metricValue(t.op, 'fastapiapp_rollout_analyses_total', { subject: 'canary', verdict: 'fail' })).toBeGreaterThanOrEqual(2);
   expect(await postJobs(app)).toEqual([]);
   // the same 45 s bound the issue sets on the cluster, here from the (played) canary Ready

@@ -101,14 +101,15 @@ export class OperatorMetrics {
     });
     new Gauge({
       name: 'fastapiapp_rollout_phase',
+      // app_namespace, not namespace: the scrape's own namespace label (the operator's) would rename it
       help: 'Phase of each FastApiApp\'s canary rollout (1 for the current phase, 0 for the others); apps without one are absent; leader only',
-      labelNames: ['namespace', 'name', 'phase'] as const, registers: [this.registry],
+      labelNames: ['app_namespace', 'app_name', 'phase'] as const, registers: [this.registry],
       collect() {
         this.reset();
         for (const a of apps()) {
           const current = a.status?.rollout?.phase;
           if (!current || !a.metadata?.name) continue;
-          for (const phase of ROLLOUT_PHASES) this.set({ namespace: a.metadata.namespace ?? '', name: a.metadata.name, phase }, phase === current ? 1 : 0);
+          for (const phase of ROLLOUT_PHASES) this.set({ app_namespace: a.metadata.namespace ?? '', app_name: a.metadata.name, phase }, phase === current ? 1 : 0);
         }
       },
     });
