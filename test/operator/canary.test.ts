@@ -13,7 +13,7 @@ import { condition, eventually, image, type App, type Loose } from './support/wo
 
 jest.setTimeout(150_000);
 
-const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly'] as const;
+const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow'] as const;
 const series = Object.fromEntries(APPS.map((a) => [a, new RequestSeries(() => t.ns)])) as Record<(typeof APPS)[number], RequestSeries>;
 const overrides: Partial<OperatorConfig> = {};
 let prom: RunningPrometheus | undefined;
@@ -225,4 +225,18 @@ test('when only env changes (same tag), then the canary is still told apart from
   expect(promoting.lastAnalysis).toMatchObject({ verdict: 'pass', subject: 'canary' });
   expect(Number(promoting.measuredCanaryShare)).toBeGreaterThan(20);
   expect(Number(promoting.measuredCanaryShare)).toBeLessThan(80);
+});
+
+test('when the canary is 300 ms slower on every request, then it is aborted on p99 relative to stable', async () => {
+  series.slow.set('v1', healthy);
+  const app = await stableApp('slow', { steps: [{ weight: 25 }, { pause: { durationSeconds: 300 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
+  series.slow.set('v2', { rps: 10, errorRatio: 0.001, latency: 0.32 }, 'canary');
+  await release(app, 'v2');
+  await eventually(() => t.world.deployment('slow-canary'), 'canary Deployment');
+  await t.world.rollOut('slow');
+  await t.world.rollOut('slow-canary');
+  const aborting = await eventually(async () => { const r = await rolloutOf('slow'); return r?.phase === 'Aborting' && r; }, 'Aborting', 40_000);
+  expect(aborting.lastAnalysis).toMatchObject({ verdict: 'fail', subject: 'canary', message: expect.stringMatching(/p99Factor [0-9.]+ > 2 \(fail\)/) });
+  expect(aborting.lastAnalysis!.message).toMatch(/errorRatio [0-9.e-]+ <= 0.05 \(pass\)/);
+  expect(Number(aborting.lastAnalysis!.p99Seconds)).toBeGreaterThan(0.25);
 });
