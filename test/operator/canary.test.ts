@@ -13,7 +13,7 @@ import { condition, eventually, image, type App, type Loose } from './support/wo
 
 jest.setTimeout(150_000);
 
-const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow'] as const;
+const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow', 'superseded'] as const;
 const series = Object.fromEntries(APPS.map((a) => [a, new RequestSeries(() => t.ns)])) as Record<(typeof APPS)[number], RequestSeries>;
 const overrides: Partial<OperatorConfig> = {};
 let prom: RunningPrometheus | undefined;
@@ -239,4 +239,20 @@ test('when the canary is 300 ms slower on every request, then it is aborted on p
   expect(aborting.lastAnalysis).toMatchObject({ verdict: 'fail', subject: 'canary', message: expect.stringMatching(/p99Factor [0-9.]+ > 2 \(fail\)/) });
   expect(aborting.lastAnalysis!.message).toMatch(/errorRatio [0-9.e-]+ <= 0.05 \(pass\)/);
   expect(Number(aborting.lastAnalysis!.p99Seconds)).toBeGreaterThan(0.25);
+});
+
+test('when a newer release starts migrating during a canary, then stable returns to full size before the old canary is scaled to zero', async () => {
+  series.superseded.set('v1', healthy);
+  const app = await stableApp('superseded', { steps: [{ weight: 25 }, { pause: {} }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
+  await release(app, 'v2');
+  await eventually(async () => (await t.world.deployment('superseded-canary'))?.spec.replicas === 1, 'canary at 1');
+  await t.world.rollOut('superseded');
+  await t.world.rollOut('superseded-canary');
+  await t.world.patchSpec('superseded', { tag: 'v3' }); // its migration Job runs: no canary of v3 yet
+  await eventually(async () => (await t.world.deployment('superseded'))?.spec.replicas === 4, 'stable back to 4');
+  await afterReconcile(t.op, 'stable short of 4', () => t.world.rollOut('superseded', () => 3));
+  expect((await t.world.deployment('superseded-canary'))?.spec.replicas).toBe(1);
+  await t.world.rollOut('superseded');
+  await eventually(async () => (await t.world.deployment('superseded-canary'))?.spec.replicas === 0, 'old canary at 0 once stable is ready');
+  expect(image(await t.world.deployment('superseded'))).toBe(ref('v1'));
 });

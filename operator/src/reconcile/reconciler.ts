@@ -23,7 +23,7 @@ import type { ReconcileResult } from '../runtime/controller';
 import { rolledOut, type Observed } from './observed';
 import { plan as makePlan, type Plan } from './plan';
 import { postState } from './post-deploy';
-import { canaryApplies, canaryPass, type CanaryPass } from './canary';
+import { canaryApplies, canaryPass, podCounts, type CanaryPass } from './canary';
 import type { PrometheusClient } from '../analysis/prometheus';
 import { canaryName } from '../desired/canary-deployment';
 import { computeStatus, pausedStatus, sameStatus } from './status';
@@ -184,8 +184,9 @@ export class Reconciler {
       } else {
         steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, desired, live.deployment, log)
           .then((d) => { after.deployment = d; }));
-        // a canary left by a rollout that no longer applies (strategy changed, spec set back): scaled to zero
-        if (liveCanary && controlledBy(liveCanary, app) && (liveCanary.spec?.replicas ?? 0) > 0) {
+        // a canary left by a rollout that no longer applies (strategy changed, spec set back, a newer release
+        // migrating): scaled to zero once stable serves at full size, as an abort does
+        if (liveCanary && controlledBy(liveCanary, app) && (liveCanary.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas) {
           log.info({ child: `Deployment/${canaryName(app)}` }, 'no canary rollout applies: scaling the canary to zero');
           steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...liveCanary, spec: { ...liveCanary.spec!, replicas: 0 } }, liveCanary, log)
             .then(() => undefined));
