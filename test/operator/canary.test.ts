@@ -6,7 +6,7 @@ import type { OperatorConfig } from '../../operator/src/config';
 import { startPrometheus, type RunningPrometheus } from '../monitoring/support/prometheus';
 import { waitFor } from '../harness/wait';
 import { metricValue } from './support/operator';
-import { RequestSeries } from './support/request-series';
+import { RequestSeries, type VersionTraffic } from './support/request-series';
 import { afterReconcile, operatorSuite, ref } from './support/suite';
 import { FASTAPIAPPS } from '../../operator/src/kube/resources';
 import { condition, eventually, image, type App, type Loose } from './support/world';
@@ -56,6 +56,21 @@ async function release(app: App, tag: string, pendingPost: string[] = [], spec: 
   const summary = { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost };
   await t.world.jobPod(job, 'Succeeded', { state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary) } } });
   await t.world.finishJob(job.metadata.name, 'succeeded');
+}
+
+/**
+ * A stable v1 serving healthy traffic, then v2 released as a canary with `traffic`; the canary's
+ * and stable's pods of the first step played ready.
+ */
+async function canaryRunning(name: (typeof APPS)[number], canary: Record<string, unknown>, traffic: VersionTraffic): Promise<App> {
+  series[name].set('v1', healthy);
+  const app = await stableApp(name, canary);
+  series[name].set('v2', traffic, 'canary');
+  await release(app, 'v2');
+  await eventually(() => t.world.deployment(`${name}-canary`), 'canary Deployment');
+  await t.world.rollOut(name);
+  await t.world.rollOut(`${name}-canary`);
+  return app;
 }
 
 const rolloutOf = async (name: string) => (await appNow(name)).status?.rollout;
@@ -136,13 +151,8 @@ test('when the canary is healthy, then the steps advance, stable takes the new t
 });
 
 test('when the canary gets too little traffic, then the analysis is inconclusive and the rollout pauses, never promoted', async () => {
-  series.quiet.set('v1', healthy);
-  const app = await stableApp('quiet', { steps: [{ weight: 25 }, { pause: { durationSeconds: 2 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
-  series.quiet.set('v2', { rps: 0.2, errorRatio: 0, latency: 0.02 }, 'canary');
-  await release(app, 'v2');
-  await eventually(() => t.world.deployment('quiet-canary'), 'canary Deployment');
-  await t.world.rollOut('quiet');
-  await t.world.rollOut('quiet-canary');
+  await canaryRunning('quiet', { steps: [{ weight: 25 }, { pause: { durationSeconds: 2 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } },
+    { rps: 0.2, errorRatio: 0, latency: 0.02 });
   const paused = await eventually(async () => { const r = await rolloutOf('quiet'); return r?.phase === 'Paused' && r.lastAnalysis?.verdict === 'inconclusive' && r; }, 'Paused, inconclusive', 40_000);
   // two more measurements later it is still paused on the same step, stable on v1
   const later = await eventually(async () => {
@@ -174,14 +184,8 @@ test('when the migration breaks stable, then the release halts with MigrationBro
 });
 
 test('when abort, retry-rollout and promote=full are annotated, then the rollout aborts, starts over and is promoted; each value acts once', async () => {
-  series.manual.set('v1', healthy);
-  series.manual.set('v2', healthy, 'canary');
-  const app = await stableApp('manual', { steps: [{ weight: 25 }, { pause: {} }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
+  await canaryRunning('manual', { steps: [{ weight: 25 }, { pause: {} }], analysis: FAST, migrationCheck: { windowSeconds: 0 } }, healthy);
   const annotate = (annotations: Record<string, string>) => t.world.mergePatch(FASTAPIAPPS, 'manual', { metadata: { annotations } });
-  await release(app, 'v2');
-  await eventually(() => t.world.deployment('manual-canary'), 'canary Deployment');
-  await t.world.rollOut('manual');
-  await t.world.rollOut('manual-canary');
   await eventually(async () => { const r = await rolloutOf('manual'); return r?.phase === 'Paused' && r.step === 1; }, 'paused until promoted');
 
   await annotate({ 'platform.fastapiapp.io/abort': 'first' });
@@ -228,13 +232,8 @@ test('when only env changes (same tag), then the canary is still told apart from
 });
 
 test('when the canary is 300 ms slower on every request, then it is aborted on p99 relative to stable', async () => {
-  series.slow.set('v1', healthy);
-  const app = await stableApp('slow', { steps: [{ weight: 25 }, { pause: { durationSeconds: 300 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
-  series.slow.set('v2', { rps: 10, errorRatio: 0.001, latency: 0.32 }, 'canary');
-  await release(app, 'v2');
-  await eventually(() => t.world.deployment('slow-canary'), 'canary Deployment');
-  await t.world.rollOut('slow');
-  await t.world.rollOut('slow-canary');
+  await canaryRunning('slow', { steps: [{ weight: 25 }, { pause: { durationSeconds: 300 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } },
+    { rps: 10, errorRatio: 0.001, latency: 0.32 });
   const aborting = await eventually(async () => { const r = await rolloutOf('slow'); return r?.phase === 'Aborting' && r; }, 'Aborting', 40_000);
   expect(aborting.lastAnalysis).toMatchObject({ verdict: 'fail', subject: 'canary', message: expect.stringMatching(/p99Factor [0-9.]+ > 2 \(fail\)/) });
   expect(aborting.lastAnalysis!.message).toMatch(/errorRatio [0-9.e-]+ <= 0.05 \(pass\)/);
