@@ -64,3 +64,4 @@ export const DEFAULT_ANALYSIS = {
   maxErrorRatio: '0.05', maxErrorRatioIncrease: '0.02', maxP99Seconds: '2.5', maxP99Factor: '2',
 } as const;
 export const DEFAULT_MIGRATION_CHECK_SECONDS = 30;
+export const DEFAULT_BLUE_GREEN = { previewService: true, autoPromote: true, scaleDownDelaySeconds: 30 } as const;

@@ -28,6 +28,7 @@ import {
   LATENCY_BUCKETS,
   RESERVED_ENV_NAMES,
   DEFAULT_ANALYSIS,
+  DEFAULT_BLUE_GREEN,
   DEFAULT_CANARY_STEPS,
   DEFAULT_MIGRATION_CHECK_SECONDS,
   DEFAULT_STRATEGY_TYPE,
@@ -440,6 +441,25 @@ const canaryStep: SchemaProps = {
   'x-kubernetes-validations': [{ rule: 'has(self.weight) != has(self.pause)', message: 'a canary step sets exactly one of weight and pause' }],
 };
 
+const blueGreen: SchemaProps = {
+  description: 'Settings of the BlueGreen strategy (used when type is BlueGreen). The new version runs as a full-size Deployment ' +
+    '<name>-preview (label fastapiapp.io/track=preview) behind the Service <name>-preview, analysed with canary.analysis ' +
+    '(too few preview requests is inconclusive: paused, never promoted); promotion switches the Service <name> to the ' +
+    'preview pods, keeps the old pods for scaleDownDelaySeconds (an abort within it switches back at once), then stable ' +
+    'takes the new template, the Service selects it again and the preview is scaled to zero.',
+  type: 'object',
+  default: {},
+  properties: {
+    previewService: { description: 'Create the Service <name>-preview selecting the preview pods. Default true.', type: 'boolean', default: DEFAULT_BLUE_GREEN.previewService },
+    autoPromote: {
+      description: 'Promote once the pre-promotion analysis passed; false waits for the annotation platform.fastapiapp.io/promote. Default true.',
+      type: 'boolean', default: DEFAULT_BLUE_GREEN.autoPromote,
+    },
+    scaleDownDelaySeconds: seconds('Seconds the old pods keep running after the switch; an abort within them switches the Service back at once.',
+      DEFAULT_BLUE_GREEN.scaleDownDelaySeconds, 0, 3600),
+  },
+};
+
 const strategy: SchemaProps = {
   description: 'How a new pod template (image, env, database Secret) reaches the pods. RollingUpdate: the Deployment\'s ' +
     `rolling update. Canary: a second Deployment <name>-canary (label ${'fastapiapp.io/track'}=canary) behind the same Service runs the new ` +
@@ -449,7 +469,8 @@ const strategy: SchemaProps = {
   type: 'object',
   default: {},
   properties: {
-    type: { description: 'RollingUpdate or Canary. Default RollingUpdate.', type: 'string', enum: ['RollingUpdate', 'Canary'], default: DEFAULT_STRATEGY_TYPE },
+    type: { description: 'RollingUpdate, Canary or BlueGreen. Default RollingUpdate.', type: 'string', enum: ['RollingUpdate', 'Canary', 'BlueGreen'], default: DEFAULT_STRATEGY_TYPE },
+    blueGreen,
     canary: {
       description: 'Settings of the Canary strategy (used when type is Canary).',
       type: 'object',
@@ -844,7 +865,7 @@ const status: SchemaProps = {
       type: 'string',
     },
     rollout: {
-      description: 'The progressive rollout (spec.strategy.type Canary) of the newest pod template.',
+      description: 'The progressive rollout (spec.strategy.type Canary or BlueGreen; for BlueGreen the canary fields describe the preview) of the newest pod template.',
       type: 'object',
       properties: {
         revision: { description: 'Hash of the pod template being rolled out.', type: 'string' },
@@ -886,6 +907,7 @@ const status: SchemaProps = {
             retry: { description: 'Value of platform.fastapiapp.io/retry-rollout acted on.', type: 'string' },
           },
         },
+        switchedAt: { description: 'BlueGreen: when the Service <name> was switched to the preview pods.', type: 'string', format: 'date-time' },
         message: { description: 'Human-readable state.', type: 'string' },
       },
     },

@@ -105,7 +105,7 @@ export interface NetworkPolicyOptions {
 }
 
 // --- spec.strategy and status.rollout (issue 28: progressive delivery) -----------------------
-export type StrategyType = 'RollingUpdate' | 'Canary';
+export type StrategyType = 'RollingUpdate' | 'Canary' | 'BlueGreen';
 
 /** One canary step: set a weight (share of pods), or pause (for a duration, or until promoted). */
 export interface CanaryStep {
@@ -144,10 +144,22 @@ export interface CanaryStrategy {
   migrationCheck?: { windowSeconds?: number };
 }
 
+// BlueGreen (issue 28): a full-size preview Deployment behind <name>-preview, analysed with the
+// canary analysis settings, then the active Service switched to it.
+export interface BlueGreenStrategy {
+  /** a <name>-preview Service selecting the preview pods; default true */
+  previewService?: boolean;
+  /** promote once the pre-promotion analysis passed; false: wait for the promote annotation (default true) */
+  autoPromote?: boolean;
+  /** seconds the old pods stay after the switch, for a fast rollback; default 30 */
+  scaleDownDelaySeconds?: number;
+}
+
 export interface StrategySpec {
   /** default RollingUpdate */
   type?: StrategyType;
   canary?: CanaryStrategy;
+  blueGreen?: BlueGreenStrategy;
 }
 
 export type RolloutPhase = 'MigrationCheck' | 'Progressing' | 'Paused' | 'Promoting' | 'Promoted' | 'Aborting' | 'Aborted' | 'Halted';
@@ -186,6 +198,8 @@ export interface RolloutStatus {
   lastAnalysis?: AnalysisRecord;
   /** control annotation values already acted on (or present when the rollout began) */
   handled?: { promote?: string; abort?: string; retry?: string };
+  /** BlueGreen: when the active Service was switched to the preview pods */
+  switchedAt?: string;
   message: string;
 }
 // --- end spec.strategy ------------------------------------------------------------------------

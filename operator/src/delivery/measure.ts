@@ -40,11 +40,11 @@ const unreachable = (subject: AnalysisRecord['subject'], err: unknown, now: Date
   ({ time: now.toISOString(), verdict: 'inconclusive', subject, requests: 0, message: `no measurement: ${(err as Error).message}` });
 
 export async function measureCanary(prom: PrometheusClient | undefined, app: FastApiApp, strategy: DefaultedStrategy,
-  canaryVersion: string, stableVersion: string | undefined, now: Date): Promise<AnalysisRecord> {
+  canaryVersion: string, stableVersion: string | undefined, now: Date, track = CANARY_TRACK): Promise<AnalysisRecord> {
   if (!prom) return unreachable('canary', new Error('the operator has no PROMETHEUS_URL'), now);
   try {
     // by track as well as version: a release under the same tag (env or Secret only) is still told apart
-    const r = await analyze(prom, app, gateOf(strategy), canaryVersion, stableVersion, undefined, { version: CANARY_TRACK, stable: '' });
+    const r = await analyze(prom, app, gateOf(strategy), canaryVersion, stableVersion, undefined, { version: track, stable: '' });
     return record('canary', r, r.version, now);
   } catch (err) {
     return unreachable('canary', err, now);
@@ -65,12 +65,13 @@ export async function measureStableAfterMigration(prom: PrometheusClient | undef
   }
 }
 
-/** The canary's share of the app's requests over the window, percent; undefined without traffic or Prometheus. */
-export async function canaryShare(prom: PrometheusClient | undefined, app: FastApiApp, strategy: DefaultedStrategy, canaryVersion: string): Promise<string | undefined> {
+/** The canary's (or preview's, by `track`) share of the app's requests over the window, percent; undefined without traffic or Prometheus. */
+export async function canaryShare(prom: PrometheusClient | undefined, app: FastApiApp, strategy: DefaultedStrategy, canaryVersion: string,
+  track = CANARY_TRACK): Promise<string | undefined> {
   if (!prom) return undefined;
   const window = `${strategy.canary.analysis.windowSeconds}s`;
   const all = appMatchers(app);
-  const canary = `${all}, ${VERSION_PROM_LABEL}=${JSON.stringify(canaryVersion)}, ${TRACK_PROM_LABEL}=${JSON.stringify(CANARY_TRACK)}`;
+  const canary = `${all}, ${VERSION_PROM_LABEL}=${JSON.stringify(canaryVersion)}, ${TRACK_PROM_LABEL}=${JSON.stringify(track)}`;
   const q = `100 * (${requestRate(canary, window, [])} or vector(0)) / (${requestRate(all, window, [])} > 0)`;
   try {
     return fmt(await prom.value(q));

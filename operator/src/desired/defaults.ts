@@ -23,11 +23,12 @@ import {
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
   DEFAULT_ANALYSIS,
+  DEFAULT_BLUE_GREEN,
   DEFAULT_CANARY_STEPS,
   DEFAULT_MIGRATION_CHECK_SECONDS,
   DEFAULT_STRATEGY_TYPE,
 } from '../api/defaults';
-import type { CanaryAnalysisSpec, CanaryStep, StrategySpec, StrategyType } from '../api/types';
+import type { BlueGreenStrategy, CanaryAnalysisSpec, CanaryStep, StrategySpec, StrategyType } from '../api/types';
 import type { AuthSpec, EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, SloSpec, TopologySpread } from '../api/types';
 
 /** A spec with every defaulted field filled in. */
@@ -66,6 +67,7 @@ export interface DefaultedSpec {
 export interface DefaultedStrategy {
   type: StrategyType;
   canary: { steps: CanaryStep[]; analysis: Required<CanaryAnalysisSpec>; migrationCheck: { windowSeconds: number } };
+  blueGreen: Required<BlueGreenStrategy>;
 }
 
 export function strategyDefaults(strategy: StrategySpec | undefined): DefaultedStrategy {
@@ -77,6 +79,7 @@ export function strategyDefaults(strategy: StrategySpec | undefined): DefaultedS
       analysis: { ...DEFAULT_ANALYSIS, ...(canary.analysis ?? {}) },
       migrationCheck: { windowSeconds: canary.migrationCheck?.windowSeconds ?? DEFAULT_MIGRATION_CHECK_SECONDS },
     },
+    blueGreen: { ...DEFAULT_BLUE_GREEN, ...(strategy?.blueGreen ?? {}) },
   };
 }
 // --- end spec.strategy ---

@@ -19,3 +19,4 @@ export { canonicalJson, objectHash } from './hash';
 export * from './prometheus-rule';
 export * from './sli';
 export { buildCanaryDeployment, canaryName, CANARY_SUFFIX, CANARY_TRACK } from './canary-deployment';
+export { buildPreviewDeployment, buildPreviewService, buildSwitchedService, previewName, previewSelector, PREVIEW_COMPONENT, PREVIEW_SUFFIX, PREVIEW_TRACK } from './preview';

@@ -1,7 +1,7 @@
 // The Canary strategy inside one reconcile pass: whether a canary rollout applies to the spec's
 // pod template, the measurement due (through Prometheus), the decision of the state machine
 // (delivery/canary.ts), and the two Deployments it asks for. The reconciler applies them.
-import type { FastApiApp, RolloutStatus } from '../api/types';
+import type { FastApiApp, RolloutStatus, StrategyType } from '../api/types';
 import type { PrometheusClient } from '../analysis/prometheus';
 import { decideCanary, measurementDue, type CanaryDecision, type PodCounts } from '../delivery/canary';
 import { readControls } from '../delivery/controls';
@@ -29,13 +29,14 @@ export function podCounts(d: Deployment | undefined): PodCounts {
 }
 
 /**
- * Whether the spec's template goes out as a canary: strategy Canary, the target migrated, and
+ * Whether the spec's template goes out as a canary (or, with type BlueGreen, a preview): strategy `type`, the target migrated, and
  * either a rollout of this template already under way (status.rollout), or a stable Deployment
  * still on the template last rolled out while the spec asks for another. A first deploy, or a
  * spec set back to the template stable runs, rolls as usual.
  */
-export function canaryApplies(app: FastApiApp, spec: DefaultedSpec, newHash: string | undefined, stable: Deployment | undefined, migrated: boolean): boolean {
-  if (spec.strategy.type !== 'Canary' || !migrated || !stable || !newHash) return false;
+export function canaryApplies(app: FastApiApp, spec: DefaultedSpec, newHash: string | undefined, stable: Deployment | undefined, migrated: boolean,
+  type: StrategyType = 'Canary'): boolean {
+  if (spec.strategy.type !== type || !migrated || !stable || !newHash) return false;
   if (app.status?.rollout?.revision === newHash) return true;
   const last = app.status?.templateHash;
   return last !== undefined && newHash !== last && templateHash(stable) === last;

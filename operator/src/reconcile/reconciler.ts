@@ -26,6 +26,8 @@ import { postState } from './post-deploy';
 import { canaryApplies, canaryPass, podCounts, type CanaryPass } from './canary';
 import type { PrometheusClient } from '../analysis/prometheus';
 import { canaryName } from '../desired/canary-deployment';
+import { previewName, previewSelector } from '../desired/preview';
+import { activeOf, blueGreenPass, type BlueGreenPass } from './blue-green';
 import { computeStatus, pausedStatus, sameStatus } from './status';
 
 /** Read access to the informer caches, per resource (one informer set per watched namespace). */
@@ -125,10 +127,9 @@ export class Reconciler {
     const plan = makePlan(app, spec, observed);
     const after: Observed = { ...observed };
     // The children do not depend on each other: apply them concurrently.
-    const steps: Array<Promise<void>> = [
-      this.ensure(app, SERVICES, this.caches.services, buildService(app) as Service, live.service, log)
-        .then((s) => { after.service = s; }),
-    ];
+    const steps: Array<Promise<void>> = [];
+    // strategy BlueGreen: the pass decides the active Service's selector (applied below)
+    let activeService = buildService(app) as Service;
     if (plan.monitoring === 'apply') {
       steps.push(this.ensure(app, SERVICEMONITORS, this.caches.serviceMonitors, buildServiceMonitor(app) as Unstructured, live.serviceMonitor, log)
         .then((sm) => { after.serviceMonitor = sm; }));
@@ -169,11 +170,27 @@ export class Reconciler {
       }));
     }
     let canary: CanaryPass | undefined;
+    let blueGreen: BlueGreenPass | undefined;
     if (plan.runImage) {
       const desired = this.desiredDeployment(app, plan, secretHash, observed.deployment);
       const liveCanary = this.caches.deployments.get(namespace, canaryName(app));
+      const livePreview = this.caches.deployments.get(namespace, previewName(app));
       const newHash = desired.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
-      if (canaryApplies(app, spec, newHash, observed.deployment, !plan.holdTemplate)) {
+      if (canaryApplies(app, spec, newHash, observed.deployment, !plan.holdTemplate, 'BlueGreen')) {
+        blueGreen = await blueGreenPass({
+          app, spec, desiredNew: desired, runImage: plan.runImage,
+          live: { stable: observed.deployment!, ...(livePreview ? { preview: livePreview } : {}), ...(observed.service ? { service: observed.service } : {}) },
+          ...(secretHash ? { secretHash } : {}), ...(this.options.prometheus ? { prometheus: this.options.prometheus } : {}), now: this.now(),
+        });
+        if (blueGreen.measured) this.metrics.analyses.inc(blueGreen.measured);
+        activeService = blueGreen.service;
+        steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, blueGreen.stable, live.deployment, log).then((d) => { after.deployment = d; }));
+        if (blueGreen.preview) steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, blueGreen.preview, livePreview, log).then(() => undefined));
+        if (blueGreen.previewService) {
+          steps.push(this.ensure(app, SERVICES, this.caches.services, blueGreen.previewService, this.caches.services.get(namespace, previewName(app)), log)
+            .then(() => undefined));
+        }
+      } else if (canaryApplies(app, spec, newHash, observed.deployment, !plan.holdTemplate)) {
         canary = await canaryPass({
           app, spec, desiredNew: desired, runImage: plan.runImage, live: { stable: observed.deployment!, ...(liveCanary ? { canary: liveCanary } : {}) },
           ...(secretHash ? { secretHash } : {}), ...(this.options.prometheus ? { prometheus: this.options.prometheus } : {}), now: this.now(),
@@ -191,12 +208,21 @@ export class Reconciler {
           steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...liveCanary, spec: { ...liveCanary.spec!, replicas: 0 } }, liveCanary, log)
             .then(() => undefined));
         }
+        // the same for a preview left behind, once the active Service selects stable again (applied below)
+        if (livePreview && controlledBy(livePreview, app) && (livePreview.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas &&
+          activeOf(observed.service, previewSelector(app)) === 'stable') {
+          log.info({ child: `Deployment/${previewName(app)}` }, 'no blue-green rollout applies: scaling the preview to zero');
+          steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...livePreview, spec: { ...livePreview.spec!, replicas: 0 } }, livePreview, log)
+            .then(() => undefined));
+        }
       }
     }
+    steps.push(this.ensure(app, SERVICES, this.caches.services, activeService, live.service, log).then((sv) => { after.service = sv; }));
     const settled = await Promise.allSettled(steps);
-    for (const e of canary && settled.every((r) => r.status === 'fulfilled') ? canary.decision.events : []) await this.event(app, e.type, e.reason, e.message, log);
-    // a canary not yet promoted is not a rollout of the spec: no post-deploy (contract) migration
-    const complete = canary && canary.decision.rollout.phase !== 'Promoted' ? false : rolledOut(app, after.deployment, plan.runImage);
+    const progressive = canary?.decision ?? blueGreen?.decision;
+    for (const e of progressive && settled.every((r) => r.status === 'fulfilled') ? progressive.events : []) await this.event(app, e.type, e.reason, e.message, log);
+    // a canary or preview not yet promoted is not a rollout of the spec: no post-deploy (contract) migration
+    const complete = progressive && progressive.rollout.phase !== 'Promoted' ? false : rolledOut(app, after.deployment, plan.runImage);
     // The post-deploy Job, once the Deployment as this pass left it is fully rolled out.
     const post = settled.every((r) => r.status === 'fulfilled')
       ? postState(app, spec, plan, after, complete, this.now()) : undefined;
@@ -215,8 +241,8 @@ export class Reconciler {
     if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
     if (!error) this.transientSince.delete(key);
 
-    const base = { plan, observed: after, error, secret, ...(canary ? { rollout: canary.decision.rollout } : {}),
-      ...(spec.strategy.type === 'Canary' && !canary && app.status?.rollout ? { lastRollout: app.status.rollout } : {}) } as const;
+    const base = { plan, observed: after, error, secret, ...(progressive ? { rollout: progressive.rollout } : {}),
+      ...(spec.strategy.type !== 'RollingUpdate' && !progressive && app.status?.rollout ? { lastRollout: app.status.rollout } : {}) } as const;
     const outcome = post ? { ...base, post: post.phase === 'needsJob' ? postState(app, spec, plan, after, true, this.now()) : post } : base;
     const status = computeStatus(app, spec, outcome, now);
     await this.announce(app, this.announced.get(key) ?? app.status?.conditions, status, log);
@@ -230,7 +256,7 @@ export class Reconciler {
     }
     if (error) throw error;
     // waiting out the post-deploy bake time: nothing else would wake this app
-    const waits = [post?.phase === 'pending' ? post.afterMs : undefined, canary?.decision.requeueAfterMs].filter((t): t is number => t !== undefined);
+    const waits = [post?.phase === 'pending' ? post.afterMs : undefined, progressive?.requeueAfterMs].filter((t): t is number => t !== undefined);
     if (waits.length > 0) return { requeueAfterMs: Math.min(...waits) };
   }
 
