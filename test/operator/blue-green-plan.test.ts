@@ -119,7 +119,7 @@ describe('blue-green state machine', () => {
 });
 
 describe('blue-green builders', () => {
-  const app = fastApiApp({ name: 'items' });
+  const app = fastApiApp();
   it('when built, then preview pods are outside the active Service and inside the preview Service and the NetworkPolicy', () => {
     const d = buildPreviewDeployment(app, 'reg/items:v2', 3);
     const podLabels = d.spec!.template.metadata!.labels!;
@@ -129,7 +129,7 @@ describe('blue-green builders', () => {
     expect(selects(buildService(app).spec!.selector!)).toBe(false);
     expect(selects(buildPreviewService(app).spec!.selector!)).toBe(true);
     expect(selects(buildSwitchedService(app).spec!.selector!)).toBe(true);
-    expect(selects(buildNetworkPolicy(app).spec!.podSelector.matchLabels!)).toBe(true);
+    expect(selects(buildNetworkPolicy(app).spec!.podSelector!.matchLabels!)).toBe(true);
     expect(selects(d.spec!.selector.matchLabels!)).toBe(true);
     expect(activeOf(buildSwitchedService(app) as never, previewSelector(app))).toBe('preview');
     expect(activeOf(buildService(app) as never, previewSelector(app))).toBe('stable');

@@ -1,0 +1,145 @@
+// The BlueGreen strategy on the real API server, its pre-promotion analysis answered by a real
+// Prometheus scraping controlled request series (support/request-series.ts) per app, version and
+// track. The test plays the Deployment and Job controllers by writing their status, as they would.
+import { PHASE_ANNOTATION } from '../../operator/src/desired/migration-job';
+import type { OperatorConfig } from '../../operator/src/config';
+import { startPrometheus, type RunningPrometheus } from '../monitoring/support/prometheus';
+import { metricValue } from './support/operator';
+import { RequestSeries } from './support/request-series';
+import { operatorSuite, ref } from './support/suite';
+import { FASTAPIAPPS, SERVICES } from '../../operator/src/kube/resources';
+import { condition, eventually, image, type App } from './support/world';
+
+jest.setTimeout(150_000);
+
+const APPS = ['bgood', 'brollback', 'bquiet'] as const;
+const series = Object.fromEntries(APPS.map((a) => [a, new RequestSeries(() => t.ns)])) as Record<(typeof APPS)[number], RequestSeries>;
+const overrides: Partial<OperatorConfig> = {};
+let prom: RunningPrometheus | undefined;
+
+beforeAll(async () => {
+  const addresses = await Promise.all(APPS.map((a) => series[a].start()));
+  prom = await startPrometheus({
+    interval: '1s', ruleFiles: [],
+    jobs: APPS.map((a, i) => ({ job: `feed-${a}`, targets: [addresses[i]!], labels: { job: a, app_kubernetes_io_name: 'fastapiapp' } })),
+  });
+  overrides.prometheusUrl = prom.url;
+});
+const t = operatorSuite('operator-bluegreen', overrides);
+afterAll(async () => {
+  await prom?.stop();
+  await Promise.all(APPS.map((a) => series[a].stop()));
+});
+
+const appNow = (name: string) => t.appNow(name);
+const healthy = { rps: 20, errorRatio: 0.001, latency: 0.02 };
+const FAST = { intervalSeconds: 2, initialDelaySeconds: 2, windowSeconds: 10, failureLimit: 2, minRequests: 20 };
+const TRACK = 'fastapiapp.io/track';
+
+async function stableApp(name: string, blueGreen: Record<string, unknown>): Promise<App> {
+  const app = await t.world.createApp(name, { strategy: { type: 'BlueGreen', blueGreen, canary: { analysis: FAST } }, replicas: 4 } as never);
+  const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'migration Job for v1');
+  await t.world.finishJob(job.metadata.name, 'succeeded');
+  await eventually(() => t.world.deployment(name), 'Deployment');
+  await t.world.rollOut(name);
+  return eventually(async () => { const a = await appNow(name); return condition(a, 'Ready')?.status === 'True' && a; }, `${name} Ready=True`);
+}
+
+async function release(app: App, tag: string, pendingPost: string[] = []): Promise<void> {
+  const patched = await t.world.patchSpec(app.metadata.name, { tag });
+  const job = await eventually(async () => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] !== 'post'
+    && j.metadata.annotations?.['fastapiapp.io/image'] === ref(tag)
+    && j.metadata.annotations?.['fastapiapp.io/generation'] === String(patched.metadata.generation)).pop(), `migration Job for ${tag}`);
+  const summary = { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost };
+  await t.world.jobPod(job, 'Succeeded', { state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary) } } });
+  await t.world.finishJob(job.metadata.name, 'succeeded');
+}
+
+const rolloutOf = async (name: string) => (await appNow(name)).status?.rollout;
+const postJobs = async (app: App) => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] === 'post');
+/** The track the Service <name> selects: 'preview', or '' (stable pods carry no track). */
+const activeTrack = async (name: string): Promise<string> => (await t.world.get(SERVICES, name))?.spec.selector?.[TRACK] ?? '';
+
+/** Stable v1 serving, v2 released with `traffic` on its preview, the full-size preview played ready. */
+async function previewRunning(name: (typeof APPS)[number], blueGreen: Record<string, unknown>, traffic: typeof healthy, pendingPost: string[] = []): Promise<App> {
+  series[name].set('v1', healthy);
+  const app = await stableApp(name, blueGreen);
+  series[name].set('v2', traffic, 'preview');
+  await release(app, 'v2', pendingPost);
+  const preview = await eventually(async () => { const d = await t.world.deployment(`${name}-preview`); return d?.spec.replicas === 4 && d; }, 'preview at full size');
+  expect(image(preview)).toBe(ref('v2'));
+  expect(preview.spec.template.metadata.labels[TRACK]).toBe('preview');
+  const previewService = await eventually(() => t.world.get(SERVICES, `${name}-preview`), 'preview Service');
+  expect(previewService.spec.selector).toMatchObject({ [TRACK]: 'preview', 'app.kubernetes.io/instance': name });
+  // before the preview is ready: not analysed, not switched, stable untouched at full size
+  expect(await rolloutOf(name)).toMatchObject({ phase: 'Progressing', canaryReplicas: 4, stableReplicas: 4 });
+  expect(await activeTrack(name)).toBe('');
+  const stable = await t.world.deployment(name);
+  expect(stable?.spec.replicas).toBe(4);
+  expect(image(stable)).toBe(ref('v1'));
+  await t.world.rollOut(`${name}-preview`);
+  return app;
+}
+
+test('when the preview is healthy, then it is analysed on its track, the Service switches to it, old pods stay for the delay, and only after scale-down the post-deploy Job runs', async () => {
+  const app = await previewRunning('bgood', { scaleDownDelaySeconds: 8 }, healthy, ['006_drop_c1']);
+  const switched = await eventually(async () => { const r = await rolloutOf('bgood'); return r?.switchedAt && r; }, 'switched', 40_000);
+  expect(switched).toMatchObject({ phase: 'Promoting', canaryWeight: 100, lastAnalysis: { verdict: 'pass', subject: 'canary' } });
+  expect(Number(switched.lastAnalysis!.requests)).toBeGreaterThanOrEqual(FAST.minRequests);
+  expect(await activeTrack('bgood')).toBe('preview');
+  // within the delay the old pods stay: stable on v1 at full size
+  const held = await t.world.deployment('bgood');
+  expect(held?.spec.replicas).toBe(4);
+  expect(image(held)).toBe(ref('v1'));
+  expect(await postJobs(app)).toEqual([]);
+  // after the delay stable takes v2 while the Service still selects the preview
+  await eventually(async () => image(await t.world.deployment('bgood')) === ref('v2'), 'stable on v2 after the delay', 30_000);
+  expect(Date.now() - Date.parse(switched.switchedAt!)).toBeGreaterThanOrEqual(8000);
+  expect(await activeTrack('bgood')).toBe('preview');
+  expect((await t.world.deployment('bgood-preview'))?.spec.replicas).toBe(4);
+  await t.world.rollOut('bgood');
+  await eventually(async () => (await activeTrack('bgood')) === '', 'the Service selects stable again');
+  await eventually(async () => (await t.world.deployment('bgood-preview'))?.spec.replicas === 0, 'preview scaled to 0');
+  await t.world.rollOut('bgood-preview');
+  const a = await eventually(async () => { const x = await appNow('bgood'); return condition(x, 'Promoted')?.status === 'True' && x; }, 'Promoted=True');
+  expect(condition(a, 'Aborted')?.status).toBe('False');
+  await eventually(async () => (await postJobs(app)).length === 1, 'the post-deploy Job, after promotion and scale-down');
+  expect((await t.world.events('bgood')).map((e) => e.reason))
+    .toEqual(expect.arrayContaining(['BlueGreenStarted', 'BlueGreenPromoting', 'BlueGreenSwitched', 'BlueGreenPromoted']));
+  expect(await metricValue(t.op, 'fastapiapp_rollout_phase', { app_namespace: t.ns, app_name: 'bgood', phase: 'Promoted' })).toBe(1);
+});
+
+test('when aborted within the scale-down delay, then the Service switches back to the old pods at once, without waiting for any pod', async () => {
+  await previewRunning('brollback', { scaleDownDelaySeconds: 300 }, healthy);
+  await eventually(async () => (await activeTrack('brollback')) === 'preview', 'switched to the preview', 40_000);
+  const abortAt = Date.now();
+  await t.world.mergePatch(FASTAPIAPPS, 'brollback', { metadata: { annotations: { 'platform.fastapiapp.io/abort': 'bad-after-all' } } });
+  // no Deployment status is played between the abort and the switch back
+  await eventually(async () => (await activeTrack('brollback')) === '', 'the Service back on stable');
+  const backAfterMs = Date.now() - abortAt;
+  process.stdout.write(`abort annotation to Service back on stable: ${backAfterMs} ms\n`);
+  expect(backAfterMs).toBeLessThan(5000);
+  const stable = await t.world.deployment('brollback');
+  expect(image(stable)).toBe(ref('v1'));
+  expect(stable?.spec.replicas).toBe(4);
+  await eventually(async () => (await t.world.deployment('brollback-preview'))?.spec.replicas === 0, 'preview scaled to 0');
+  await t.world.rollOut('brollback-preview');
+  const a = await eventually(async () => { const x = await appNow('brollback'); return condition(x, 'Aborted')?.status === 'True' && x; }, 'Aborted=True');
+  expect(condition(a, 'Degraded')).toMatchObject({ status: 'True', reason: 'CanaryAborted' });
+  expect(a.status?.rollout).toMatchObject({ phase: 'Aborted', canaryReplicas: 0, canaryWeight: 0 });
+  expect((await t.world.events('brollback')).map((e) => e.reason)).toEqual(expect.arrayContaining(['BlueGreenSwitched', 'BlueGreenAborting', 'BlueGreenAborted']));
+});
+
+test('when the preview gets too few requests, then the analysis is inconclusive and the rollout pauses, never switched', async () => {
+  await previewRunning('bquiet', {}, { rps: 0.2, errorRatio: 0, latency: 0.02 });
+  const paused = await eventually(async () => { const r = await rolloutOf('bquiet'); return r?.phase === 'Paused' && r.lastAnalysis?.verdict === 'inconclusive' && r; }, 'Paused, inconclusive', 40_000);
+  const later = await eventually(async () => {
+    const r = await rolloutOf('bquiet');
+    return r?.lastAnalysis && Date.parse(r.lastAnalysis.time) >= Date.parse(paused.lastAnalysis!.time) + 4000 && r;
+  }, 'two more measurements', 30_000);
+  expect(later).toMatchObject({ phase: 'Paused', lastAnalysis: { verdict: 'inconclusive' } });
+  expect(later.switchedAt).toBeUndefined();
+  expect(await activeTrack('bquiet')).toBe('');
+  expect(image(await t.world.deployment('bquiet'))).toBe(ref('v1'));
+  expect(condition(await appNow('bquiet'), 'Promoted')?.status).toBe('False');
+});
