@@ -72,11 +72,14 @@ async function previewRunning(name: (typeof APPS)[number], blueGreen: Record<str
   const previewService = await eventually(() => t.world.get(SERVICES, `${name}-preview`), 'preview Service');
   expect(previewService.spec.selector).toMatchObject({ [TRACK]: 'preview', 'app.kubernetes.io/instance': name });
   // before the preview is ready: not analysed, not switched, stable untouched at full size
-  expect(await rolloutOf(name)).toMatchObject({ phase: 'Progressing', canaryReplicas: 4, stableReplicas: 4 });
+  const started = await eventually(() => rolloutOf(name), 'status.rollout');
+  expect(started).toMatchObject({ phase: 'Progressing', canaryReplicas: 4, stableReplicas: 4 });
   expect(await activeTrack(name)).toBe('');
   const stable = await t.world.deployment(name);
   expect(stable?.spec.replicas).toBe(4);
   expect(image(stable)).toBe(ref('v1'));
+  // the Deployment controller observes both (the held stable's generation moved with the rollout's apply)
+  await t.world.rollOut(name);
   await t.world.rollOut(`${name}-preview`);
   return app;
 }
