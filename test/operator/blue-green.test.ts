@@ -1,35 +1,18 @@
 // The BlueGreen strategy on the real API server, its pre-promotion analysis answered by a real
 // Prometheus scraping controlled request series (support/request-series.ts) per app, version and
 // track. The test plays the Deployment and Job controllers by writing their status, as they would.
-import { PHASE_ANNOTATION } from '../../operator/src/desired/migration-job';
-import type { OperatorConfig } from '../../operator/src/config';
-import { startPrometheus, type RunningPrometheus } from '../monitoring/support/prometheus';
 import { metricValue } from './support/operator';
-import { RequestSeries } from './support/request-series';
-import { operatorSuite, ref } from './support/suite';
+import { deliverySuite, postJobs as postJobsOf, release as releaseIn } from './support/delivery';
+import { ref } from './support/suite';
 import { FASTAPIAPPS, SERVICES } from '../../operator/src/kube/resources';
 import { condition, eventually, image, type App } from './support/world';
 
 jest.setTimeout(150_000);
 
 const APPS = ['bgood', 'brollback', 'bquiet'] as const;
-const series = Object.fromEntries(APPS.map((a) => [a, new RequestSeries(() => t.ns)])) as Record<(typeof APPS)[number], RequestSeries>;
-const overrides: Partial<OperatorConfig> = {};
-let prom: RunningPrometheus | undefined;
-
-beforeAll(async () => {
-  const addresses = await Promise.all(APPS.map((a) => series[a].start()));
-  prom = await startPrometheus({
-    interval: '1s', ruleFiles: [],
-    jobs: APPS.map((a, i) => ({ job: `feed-${a}`, targets: [addresses[i]!], labels: { job: a, app_kubernetes_io_name: 'fastapiapp' } })),
-  });
-  overrides.prometheusUrl = prom.url;
-});
-const t = operatorSuite('operator-bluegreen', overrides);
-afterAll(async () => {
-  await prom?.stop();
-  await Promise.all(APPS.map((a) => series[a].stop()));
-});
+const { t, series } = deliverySuite('operator-bluegreen', APPS);
+const release = (app: App, tag: string, pendingPost: string[] = []) => releaseIn(t, app, tag, pendingPost);
+const postJobs = (app: App) => postJobsOf(t, app);
 
 const appNow = (name: string) => t.appNow(name);
 const healthy = { rps: 20, errorRatio: 0.001, latency: 0.02 };
@@ -45,18 +28,7 @@ async function stableApp(name: string, blueGreen: Record<string, unknown>): Prom
   return eventually(async () => { const a = await appNow(name); return condition(a, 'Ready')?.status === 'True' && a; }, `${name} Ready=True`);
 }
 
-async function release(app: App, tag: string, pendingPost: string[] = []): Promise<void> {
-  const patched = await t.world.patchSpec(app.metadata.name, { tag });
-  const job = await eventually(async () => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] !== 'post'
-    && j.metadata.annotations?.['fastapiapp.io/image'] === ref(tag)
-    && j.metadata.annotations?.['fastapiapp.io/generation'] === String(patched.metadata.generation)).pop(), `migration Job for ${tag}`);
-  const summary = { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost };
-  await t.world.jobPod(job, 'Succeeded', { state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary) } } });
-  await t.world.finishJob(job.metadata.name, 'succeeded');
-}
-
 const rolloutOf = async (name: string) => (await appNow(name)).status?.rollout;
-const postJobs = async (app: App) => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] === 'post');
 /** The track the Service <name> selects: 'preview', or '' (stable pods carry no track). */
 const activeTrack = async (name: string): Promise<string> => (await t.world.get(SERVICES, name))?.spec.selector?.[TRACK] ?? '';
 

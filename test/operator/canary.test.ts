@@ -1,37 +1,18 @@
 // The Canary strategy on the real API server, its analysis answered by a real Prometheus that
 // scrapes controlled request series (support/request-series.ts) per app and version. The test
 // plays the Deployment and Job controllers by writing their status, as they would.
-import { PHASE_ANNOTATION } from '../../operator/src/desired/migration-job';
-import type { OperatorConfig } from '../../operator/src/config';
-import { startPrometheus, type RunningPrometheus } from '../monitoring/support/prometheus';
 import { waitFor } from '../harness/wait';
 import { metricValue } from './support/operator';
-import { RequestSeries, type VersionTraffic } from './support/request-series';
-import { afterReconcile, operatorSuite, ref } from './support/suite';
+import type { VersionTraffic } from './support/request-series';
+import { deliverySuite, postJobs as postJobsOf, release as releaseIn } from './support/delivery';
+import { afterReconcile, ref } from './support/suite';
 import { FASTAPIAPPS } from '../../operator/src/kube/resources';
 import { condition, eventually, image, type App, type Loose } from './support/world';
 
 jest.setTimeout(150_000);
 
 const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow', 'superseded'] as const;
-const series = Object.fromEntries(APPS.map((a) => [a, new RequestSeries(() => t.ns)])) as Record<(typeof APPS)[number], RequestSeries>;
-const overrides: Partial<OperatorConfig> = {};
-let prom: RunningPrometheus | undefined;
-
-// before the suite's operator starts: it needs the Prometheus URL
-beforeAll(async () => {
-  const addresses = await Promise.all(APPS.map((a) => series[a].start()));
-  prom = await startPrometheus({
-    interval: '1s', ruleFiles: [],
-    jobs: APPS.map((a, i) => ({ job: `feed-${a}`, targets: [addresses[i]!], labels: { job: a, app_kubernetes_io_name: 'fastapiapp' } })),
-  });
-  overrides.prometheusUrl = prom.url;
-});
-const t = operatorSuite('operator-canary', overrides);
-afterAll(async () => {
-  await prom?.stop();
-  await Promise.all(APPS.map((a) => series[a].stop()));
-});
+const { t, series, prom } = deliverySuite('operator-canary', APPS);
 
 const appNow = (name: string) => t.appNow(name);
 const healthy = { rps: 20, errorRatio: 0.001, latency: 0.02 };
@@ -47,16 +28,7 @@ async function stableApp(name: string, canary: Record<string, unknown>): Promise
   return eventually(async () => { const a = await appNow(name); return condition(a, 'Ready')?.status === 'True' && a; }, `${name} Ready=True`);
 }
 
-/** Sets the tag and finishes its pre-deploy migration Job (whose summary may report contract migrations pending). */
-async function release(app: App, tag: string, pendingPost: string[] = [], spec: Record<string, unknown> = {}): Promise<void> {
-  const patched = await t.world.patchSpec(app.metadata.name, { tag, ...spec });
-  const job = await eventually(async () => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] !== 'post'
-    && j.metadata.annotations?.['fastapiapp.io/image'] === ref(tag)
-    && j.metadata.annotations?.['fastapiapp.io/generation'] === String(patched.metadata.generation)).pop(), `migration Job for ${tag}`);
-  const summary = { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost };
-  await t.world.jobPod(job, 'Succeeded', { state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary) } } });
-  await t.world.finishJob(job.metadata.name, 'succeeded');
-}
+const release = (app: App, tag: string, pendingPost: string[] = [], spec: Record<string, unknown> = {}) => releaseIn(t, app, tag, pendingPost, spec);
 
 /**
  * A stable v1 serving healthy traffic, then v2 released as a canary with `traffic`; the canary's
@@ -74,7 +46,7 @@ async function canaryRunning(name: (typeof APPS)[number], canary: Record<string,
 }
 
 const rolloutOf = async (name: string) => (await appNow(name)).status?.rollout;
-const postJobs = async (app: App) => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] === 'post');
+const postJobs = (app: App) => postJobsOf(t, app);
 
 test('when the canary answers 5xx, then it is aborted: stable back to full size first, the canary scaled to zero only after, Aborted=True', async () => {
   series.bad.set('v1', healthy);
@@ -168,7 +140,7 @@ test('when the migration breaks stable, then the release halts with MigrationBro
   series.broke.set('v1', healthy);
   const app = await stableApp('broke', { steps: [{ weight: 25 }], analysis: FAST, migrationCheck: { windowSeconds: 8 } });
   // let Prometheus see a healthy stable before the migration
-  await waitFor('stable series scraped', async () => ((await prom!.query(`http_requests_total{job="broke"}`)).data?.result.length ? true : undefined), 20_000);
+  await waitFor('stable series scraped', async () => ((await prom().query(`http_requests_total{job="broke"}`)).data?.result.length ? true : undefined), 20_000);
   await release(app, 'v2');
   series.broke.set('v1', { rps: 20, errorRatio: 0.3, latency: 0.02 }); // the old code fails on the new schema
   const check = await eventually(async () => { const r = await rolloutOf('broke'); return r?.phase === 'MigrationCheck' && r; }, 'MigrationCheck');

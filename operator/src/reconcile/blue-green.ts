@@ -11,8 +11,8 @@ import {
   buildPreviewDeployment, buildPreviewService, buildService, buildSwitchedService, labelValue, previewSelector, PREVIEW_TRACK, tagOf, TEMPLATE_HASH_ANNOTATION,
 } from '../desired/index';
 import type { Deployment, Service } from '../kube/types';
-import { heldStable, podCounts, type CanaryContext } from './canary';
-import { allUpdated, deploymentImage, rolloutState, templateHash } from './observed';
+import { podCounts, stableCounts, stableOf, type CanaryContext } from './canary';
+import { deploymentImage } from './observed';
 
 export interface BlueGreenPass {
   decision: BlueGreenDecision & { events: CanaryEvent[] };
@@ -54,18 +54,15 @@ export async function blueGreenPass(ctx: BlueGreenContext): Promise<BlueGreenPas
       canaryShare(ctx.prometheus, app, strategy, previewVersion, PREVIEW_TRACK),
     ]);
   }
-  const stableOnNew = templateHash(live.stable) === revision;
   const decision = decideBlueGreen({
     strategy, replicas: ctx.spec.replicas, revision, image: runImage, ...(stableImage ? { stableImage } : {}),
     ...(prev ? { prev } : {}), controls: readControls(app),
-    stable: { ...podCounts(live.stable), promoted: stableOnNew && rolloutState(live.stable).phase === 'complete' && allUpdated(live.stable) },
+    stable: stableCounts(live.stable, revision),
     preview: podCounts(live.preview), activeNow: activeOf(live.service, previewSelector(app)),
     ...(measurement ? { measurement } : {}), ...(share !== undefined ? { share } : {}),
     now,
   });
-  const stable = decision.stableTemplate === 'new' || stableOnNew
-    ? { ...desiredNew, spec: { ...desiredNew.spec!, replicas: decision.stableReplicas } }
-    : heldStable(app, live.stable, decision.stableReplicas, ctx.secretHash);
+  const stable = stableOf(app, desiredNew, live.stable, decision.stableTemplate, decision.stableReplicas, ctx.secretHash);
   const wantPreview = decision.previewReplicas > 0 || live.preview !== undefined;
   return {
     decision, stable,

@@ -55,6 +55,17 @@ export function heldStable(app: FastApiApp, live: Deployment, replicas: number, 
   };
 }
 
+/** Stable's pods, and whether it runs the new template fully rolled out. */
+export function stableCounts(live: Deployment, revision: string): PodCounts & { promoted: boolean } {
+  return { ...podCounts(live), promoted: templateHash(live) === revision && rolloutState(live).phase === 'complete' && allUpdated(live) };
+}
+
+/** The stable Deployment of a decision: the new template (promoting, or already on it) or its live template held. */
+export function stableOf(app: FastApiApp, desiredNew: Deployment, live: Deployment, template: 'old' | 'new', replicas: number, secretHash: string | undefined): Deployment {
+  const onNew = templateHash(live) === desiredNew.metadata.annotations![TEMPLATE_HASH_ANNOTATION];
+  return template === 'new' || onNew ? { ...desiredNew, spec: { ...desiredNew.spec!, replicas } } : heldStable(app, live, replicas, secretHash);
+}
+
 const pick = (labels: Record<string, string> | undefined, key: string): Record<string, string> =>
   (labels?.[key] !== undefined ? { [key]: labels[key]! } : {});
 
@@ -92,18 +103,15 @@ export async function canaryPass(ctx: CanaryContext): Promise<CanaryPass> {
   } else if (due === 'stable' && stableVersion) {
     measurement = await measureStableAfterMigration(ctx.prometheus, app, spec.strategy, stableVersion, new Date(current!.startedAt), now);
   }
-  const stableOnNew = templateHash(live.stable) === revision;
   const decision = decideCanary({
     strategy: spec.strategy, replicas: spec.replicas, revision, image: runImage, ...(stableImage ? { stableImage } : {}),
     ...(prev ? { prev } : {}), controls: readControls(app),
-    stable: { ...podCounts(live.stable), promoted: stableOnNew && rolloutState(live.stable).phase === 'complete' && allUpdated(live.stable) },
+    stable: stableCounts(live.stable, revision),
     canary: podCounts(live.canary),
     ...(measurement ? { measurement } : {}), ...(share !== undefined ? { share } : {}),
     now,
   });
-  const stable = decision.stableTemplate === 'new' || stableOnNew
-    ? { ...desiredNew, spec: { ...desiredNew.spec!, replicas: decision.stableReplicas } }
-    : heldStable(app, live.stable, decision.stableReplicas, ctx.secretHash);
+  const stable = stableOf(app, desiredNew, live.stable, decision.stableTemplate, decision.stableReplicas, ctx.secretHash);
   const wantCanary = decision.canaryReplicas > 0 || live.canary !== undefined;
   return {
     decision, stable,
