@@ -3,7 +3,7 @@
 //                   operator (in the background; returns when all of it is ready, ~2-6 min warm)
 //   deploy          apply the example FastApiApp (crds/examples) on the built image; wait Ready;
 //                   create and read an item through its Service
-//   release TAG     build localhost/fastapiapp-app:TAG, push it to the cluster's registry, set spec.tag to it; wait Ready
+//   release TAG     build and load localhost/fastapiapp-app:TAG, set spec.tag to it; wait Ready
 //   rollback        set spec.tag back to the tag before the last release; wait Ready
 //   status          the FastApiApp's tag, conditions and Service address
 //   kubectl ARGS... the cluster's kubectl with its kubeconfig (e.g. `kubectl get faa,pods,jobs`)
@@ -37,14 +37,13 @@ function kubeOf(state: LocalState): Kube {
   return new Kube(kc);
 }
 
-const EXAMPLE_APP = yamlDocuments('crds/examples/fastapiapp.yaml').find((o) => o.kind === 'FastApiApp')!;
-const APP_NAME = EXAMPLE_APP.metadata!.name!;
-
-/** The example FastApiApp from crds/examples, on the locally built image as the cluster's registry serves it. */
-function exampleApp(state: LocalState, tag: string): Obj {
-  return { ...EXAMPLE_APP, metadata: { ...EXAMPLE_APP.metadata, namespace: NAMESPACE }, spec: { ...EXAMPLE_APP.spec, image: state.appRepo, tag } };
+/** The example FastApiApp from crds/examples, on the locally built image. */
+function exampleApp(tag: string): Obj {
+  const app = yamlDocuments('crds/examples/fastapiapp.yaml').find((o) => o.kind === 'FastApiApp')!;
+  return { ...app, metadata: { ...app.metadata, namespace: NAMESPACE }, spec: { ...app.spec, image: APP_REPO, tag } };
 }
-const appRef = (state: LocalState) => ({ namespace: NAMESPACE, name: APP_NAME, repo: state.appRepo });
+const APP_NAME = exampleApp(FIRST_TAG).metadata!.name!;
+const appRef = { namespace: NAMESPACE, name: APP_NAME, repo: APP_REPO };
 
 /** The example's Secret (labelled for the operator), its DATABASE_URL pointed at the local Postgres. */
 function exampleSecret(databaseUrl: string): Obj {
@@ -86,14 +85,14 @@ async function deploy(): Promise<void> {
   const state = running();
   const kube = kubeOf(state);
   // the Secret, the RoleBinding that lets the operator watch it there, then the app (crds/examples)
-  await kube.apply([exampleSecret(state.databaseUrl), secretReaderBinding(NAMESPACE), exampleApp(state, FIRST_TAG)]);
+  await kube.apply([exampleSecret(state.databaseUrl), secretReaderBinding(NAMESPACE), exampleApp(FIRST_TAG)]);
   writeState({ ...state, tags: [FIRST_TAG] });
-  await waitRolledOut(kube, appRef(state), FIRST_TAG, 300_000);
+  await waitRolledOut(kube, appRef, FIRST_TAG, 300_000);
   const target = await serviceTarget(kube);
   const created = await call(target, 'POST', '/items', { name: 'Hello', description: 'I love this product', price: 5 });
   const read = await call(target, 'GET', `/items/${created.json?.id}`);
   if (created.status !== 201 || read.status !== 200) throw new Error(`local: the app did not answer through its Service: POST ${created.status}, GET ${read.status}`);
-  console.log(`local: ${APP_NAME} Ready on ${state.appRepo}:${FIRST_TAG}; through its Service http://${target.host}:${target.port}: ${JSON.stringify(read.json)}`);
+  console.log(`local: ${APP_NAME} Ready on ${APP_REPO}:${FIRST_TAG}; through its Service http://${target.host}:${target.port}: ${JSON.stringify(read.json)}`);
 }
 
 /** spec.tag = tag (a merge patch, as the deploy workflow does), then wait until it is rolled out. */
@@ -102,11 +101,11 @@ async function setTag(state: LocalState, tag: string, tags: string[]): Promise<v
   await kube.objects.patch({ apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: APP_NAME, namespace: NAMESPACE }, spec: { tag } } as Obj,
     undefined, undefined, 'npm-run-local', undefined, PatchStrategy.MergePatch);
   writeState({ ...state, tags });
-  const app = await waitRolledOut(kube, appRef(state), tag, 300_000);
+  const app = await waitRolledOut(kube, appRef, tag, 300_000);
   const target = await serviceTarget(kube);
   const list = await call(target, 'GET', '/items');
   if (list.status !== 200) throw new Error(`local: GET /items through the Service answered ${list.status}`);
-  console.log(`local: ${APP_NAME} Ready on ${state.appRepo}:${tag}${app.status?.imageDigest ? ` (${app.status.imageDigest})` : ''}; GET /items through its Service -> ${list.status}, ${list.json.length} items`);
+  console.log(`local: ${APP_NAME} Ready on ${APP_REPO}:${tag}${app.status?.imageDigest ? ` (${app.status.imageDigest})` : ''}; GET /items through its Service -> ${list.status}, ${list.json.length} items`);
 }
 
 async function release(tag: string | undefined): Promise<void> {
@@ -121,7 +120,7 @@ async function release(tag: string | undefined): Promise<void> {
   } finally {
     fs.rmSync(ctx, { recursive: true, force: true });
   }
-  execFileSync(process.execPath, [path.join(REPO, 'test/harness/cluster/cli.mjs'), 'push', `${APP_REPO}:${tag}`], { stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(REPO, 'test/harness/cluster/cli.mjs'), 'load', `${APP_REPO}:${tag}`], { stdio: 'inherit' });
   await setTag(state, tag, [...state.tags.filter((t) => t !== tag), tag]);
 }
 

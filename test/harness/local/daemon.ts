@@ -1,5 +1,5 @@
 // The background owner of `npm run local -- up`: builds the images, starts the one-node cluster,
-// pushes the images to its registry, starts a Postgres the pods reach on the bridge, installs the CRD and the
+// loads the images, starts a Postgres the pods reach on the bridge, installs the CRD and the
 // operator from cdk8s/dist with the built image, writes the state file, then waits. On SIGTERM
 // (`npm run local -- down`) it tears all of it down and records whether the host is as before.
 import fs from 'node:fs';
@@ -28,19 +28,16 @@ async function main(): Promise<void> {
     log('starting the one-node cluster');
     cluster = await startTestCluster();
     if (stopping) throw new Error('stopped while starting');
-    log(`pushing the images to the cluster's registry ${cluster.info.registry}`);
-    const pushed = await cluster.pushImages([`${APP_REPO}:${FIRST_TAG}`, OPERATOR_IMAGE]);
-    const app = pushed[`${APP_REPO}:${FIRST_TAG}`]!;
-    const operator = pushed[OPERATOR_IMAGE]!;
+    log('loading the images into the node');
+    await cluster.loadImages([`${APP_REPO}:${FIRST_TAG}`, OPERATOR_IMAGE]);
     log(`starting a Postgres on the bridge ${cluster.info.bridgeIp}`);
     pg = await startBridgePostgres(cluster.info, ['items']);
     log('installing the FastApiApp CRD and the operator (cdk8s/dist/operator.yaml)');
-    await installOperator(new Kube(cluster.kubeConfig()), cluster.info, `${operator.ref}@${operator.digest}`);
+    await installOperator(new Kube(cluster.kubeConfig()), cluster.info, OPERATOR_IMAGE);
     writeState({
       pid: process.pid,
       kubeconfig: cluster.info.kubeconfig,
       kubectl: cluster.info.kubectl,
-      appRepo: app.ref.slice(0, app.ref.lastIndexOf(':')),
       databaseUrl: pg.urlVia(cluster.info.bridgeIp, 'items'),
       tags: [],
       hostBefore: cluster.info.hostBefore,

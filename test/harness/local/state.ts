@@ -13,7 +13,6 @@ export const PID_FILE = path.join(DIR, 'daemon.pid');
 export const RESULT_FILE = path.join(DIR, 'down.json');
 
 export const NAMESPACE = 'default';
-/** Where buildah builds the app image; pushed to the cluster's registry as LocalState.appRepo. */
 export const APP_REPO = 'localhost/fastapiapp-app';
 export const FIRST_TAG = 'dev';
 export const OPERATOR_IMAGE = 'localhost/fastapiapp-operator:dev';
@@ -24,8 +23,6 @@ export interface LocalState {
   kubeconfig: string;
   /** `<kubectl> kubectl ...`: the cluster's multi-call binary. */
   kubectl: string;
-  /** spec.image: the app's repository in the cluster's registry (e.g. 10.244.0.1:5000/fastapiapp-app). */
-  appRepo: string;
   /** The Secret's DATABASE_URL, as the pods reach it (the bridge address). */
   databaseUrl: string;
   /** Tags applied by deploy/release, oldest first: rollback returns to the one before the last. */
