@@ -20,6 +20,7 @@ const UNIT = [
   'test/cicd/pins.test.ts',
   'test/docs/links.test.ts',
   'test/infra/config.test.ts',
+  'test/infra/container-logs.test.ts',
   'test/infra/custom-config.test.ts',
   'test/infra/database.test.ts',
   'test/infra/stack.test.ts',

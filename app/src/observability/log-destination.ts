@@ -81,13 +81,28 @@ export function lineBatchingDestination(fd = 1, opts: DestinationOptions = {}): 
     out.write(text);
   };
 
+  // What a synchronous flush writes itself: sonic-boom's synchronous mode, on the same descriptor.
+  // (Handing the lines to `out` would start an asynchronous write that a SIGKILL right after a fatal
+  // line could overtake.) A write of `out` still in flight then may land after these lines.
+  const direct = new SonicBoom({ fd, sync: true, retryEAGAIN: () => Date.now() < syncDeadline });
+  direct.on('error', () => {});
+
   const flushSync = (): void => {
-    handOver();
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    const text = lines.join('');
+    lines = [];
+    pendingChars = 0;
     syncDeadline = Date.now() + SYNC_FLUSH_MAX_MS;
     try {
-      out.flushSync();
+      out.flushSync(); // the older lines first
     } catch {
       // The reader is stalled (EAGAIN past the deadline) or gone: what is left stays buffered.
+    }
+    try {
+      if (text) direct.write(text);
+    } catch {
+      // as above
     } finally {
       syncDeadline = Infinity;
     }
