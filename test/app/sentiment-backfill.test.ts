@@ -1,15 +1,15 @@
 // Issue 31 item 9: the server itself scores rows adopted from the lab (NULL sentiment) after it
 // starts listening, in batches that leave serving alone, and a signal stops it promptly without
 // losing anything: the built server as a process on a lab database (the lab's DDL).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
 import { waitFor } from '../harness/wait';
 import { compiledApp } from './app-build';
+import { spawnServer, type StartedServer } from './server-process';
 
-const root = path.resolve(__dirname, '../..');
 // ~170 characters each: a batch is over the inline limit, so it is scored on the worker pool.
 const POSITIVE = 'Great product, works well. I love it and would happily buy it again for the whole family; the quality is excellent and delivery was fast and friendly too.';
 const NEGATIVE = 'Terrible, it broke after one day. Awful quality and useless support; I hate it and regret buying it, the worst purchase I have made in years, truly bad.';
@@ -27,37 +27,13 @@ afterAll(async () => {
   for (const db of databases) await db.drop();
 });
 
-interface Server {
-  child: ChildProcess;
+interface Server extends StartedServer {
   base: string;
-  logs: Record<string, unknown>[];
-  exited: Promise<number | null>;
 }
 
-function startServer(url: string, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(build, 'start.js')], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: url, MIGRATE_ON_START: 'true', HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
-  });
-  children.push(child);
-  const logs: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-        buf = buf.slice(nl + 1);
-        logs.push(line);
-        if (line.msg === 'listening') resolve({ child, base: `http://${String(line.address)}`, logs, exited });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${stderr}`)));
-  });
+async function startServer(url: string, env: Record<string, string>): Promise<Server> {
+  const s = await spawnServer(path.join(build, 'start.js'), { DATABASE_URL: url, MIGRATE_ON_START: 'true', ...env }, children);
+  return { ...s, base: `http://127.0.0.1:${s.port}` };
 }
 
 /** A lab database (its first Alembic revision) holding `rows` items, alternately positive and negative. */
