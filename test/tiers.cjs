@@ -9,6 +9,7 @@ const UNIT = [
   'test/api/builders.test.ts',
   'test/api/prometheus-rule.test.ts',
   'test/api/schema.test.ts',
+  'test/app/background.test.ts',
   'test/app/http-server.test.ts',
   'test/app/one-schema.test.ts',
   'test/app/postgres-access.test.ts',
