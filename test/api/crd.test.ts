@@ -140,7 +140,9 @@ describe('FastApiApp CRD on the API server', () => {
     ['an SLO window under 7 days', minimalSpec({ slo: { availability: { objective: '99' }, window: '5d' } }), 'spec.slo.window'],
     ['an SLO window in hours', minimalSpec({ slo: { availability: { objective: '99' }, window: '720h' } }), 'spec.slo.window'],
     ['maxUnavailable 0%', minimalSpec({ disruptionBudget: { maxUnavailable: '0%' } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
-    ['an unknown strategy', minimalSpec({ strategy: { type: 'BlueGreen' as 'Canary' } }), 'spec.strategy.type', 'Unsupported value'],
+    ['an unknown strategy', minimalSpec({ strategy: { type: 'Recreate' as 'Canary' } }), 'spec.strategy.type', 'Unsupported value'],
+    ['a negative scaleDownDelaySeconds', minimalSpec({ strategy: { type: 'BlueGreen', blueGreen: { scaleDownDelaySeconds: -1 } } }), 'spec.strategy.blueGreen.scaleDownDelaySeconds'],
+    ['a previewService that is no boolean', minimalSpec({ strategy: { type: 'BlueGreen', blueGreen: { previewService: 'yes' as unknown as boolean } } }), 'spec.strategy.blueGreen.previewService'],
     ['a canary step with weight and pause', minimalSpec({ strategy: { type: 'Canary', canary: { steps: [{ weight: 20, pause: { durationSeconds: 5 } }] } } }), 'spec.strategy.canary.steps[0]', 'exactly one of weight and pause'],
     ['a canary weight of 100', minimalSpec({ strategy: { type: 'Canary', canary: { steps: [{ weight: 100 }] } } }), 'spec.strategy.canary.steps[0].weight'],
     ['canary steps without a weight', minimalSpec({ strategy: { type: 'Canary', canary: { steps: [{ pause: {} }] } } }), 'spec.strategy.canary.steps', 'at least one weight step'],
@@ -181,6 +183,15 @@ describe('FastApiApp CRD on the API server', () => {
       analysis: { intervalSeconds: 10, initialDelaySeconds: 10, windowSeconds: 60, failureLimit: 2, minRequests: 20, maxErrorRatio: '0.05', maxErrorRatioIncrease: '0.02', maxP99Seconds: '2.5', maxP99Factor: '2' },
       migrationCheck: { windowSeconds: 30 },
     });
+  });
+
+  it('when strategy BlueGreen is set on a name too long for <name>-preview, then it is rejected; the defaults fill every blueGreen setting', async () => {
+    const long = await create('b'.repeat(56), minimalSpec({ strategy: { type: 'BlueGreen' } }));
+    expect(long.status).toBe(422);
+    expect(long.body.message).toContain('at most 55 characters');
+    const ok = await create('bluegreen-defaults', minimalSpec({ strategy: { type: 'BlueGreen' } }));
+    expect(ok.status).toBe(201);
+    expect(ok.body.spec.strategy.blueGreen).toEqual({ previewService: true, autoPromote: true, scaleDownDelaySeconds: 30 });
   });
 
   it('when the schema is read back like kubectl explain does, then fields have their descriptions', async () => {

@@ -942,5 +942,9 @@ export const fastApiAppSchema: SchemaProps = {
       rule: "!has(self.spec.strategy) || !has(self.spec.strategy.type) || self.spec.strategy.type != 'Canary' || size(self.metadata.name) <= 56",
       message: 'with strategy Canary, metadata.name must be at most 56 characters: it also names the Deployment <name>-canary',
     },
+    {
+      rule: "!has(self.spec.strategy) || !has(self.spec.strategy.type) || self.spec.strategy.type != 'BlueGreen' || size(self.metadata.name) <= 55",
+      message: 'with strategy BlueGreen, metadata.name must be at most 55 characters: it also names the Deployment and Service <name>-preview',
+    },
   ],
 };
