@@ -60,8 +60,6 @@ export interface InfraConfig {
   operatorNamespace: string;
   /** Namespaces whose FastApiApps the deploy role may create and update. */
   appNamespaces: string[];
-  /** Grafana's namespace (kube-prometheus-stack's) for the dashboard ConfigMaps; undefined = the deploy role places none. */
-  grafanaNamespace: string | undefined;
   appRepositoryName: string;
   operatorRepositoryName: string;
   /** ECR lifecycle: tagged images kept per repository (besides the protected ones). */
@@ -229,7 +227,6 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     clusterAdminPrincipalArns: list(get, 'clusterAdminPrincipalArns', [], isArn, 'IAM ARNs'),
     operatorNamespace: str(get, 'operatorNamespace', 'fastapiapp-system', DNS_LABEL_RE),
     appNamespaces: list(get, 'appNamespaces', ['default'], (s) => DNS_LABEL_RE.test(s), 'namespace names'),
-    grafanaNamespace: get('grafanaNamespace') ? str(get, 'grafanaNamespace', '', DNS_LABEL_RE) : undefined,
     appRepositoryName: str(get, 'appRepositoryName', 'fastapiapp/app', NAME_RE),
     operatorRepositoryName: str(get, 'operatorRepositoryName', 'fastapiapp/operator', NAME_RE),
     imagesToKeep: int(get, 'imagesToKeep', 10, 1, 10000),
