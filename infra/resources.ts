@@ -3,15 +3,19 @@
 import * as pulumi from '@pulumi/pulumi';
 import { attachDeployerPolicy, createCiRoles } from './ci-roles';
 import { createCluster } from './cluster';
+import { appAuthEnv, createCognito } from './cognito';
 import { loadConfig } from './config';
 import { createDatabase, externalSecretManifests } from './database';
 import { createGithubProtection } from './github';
+import { appIngressManifest, createCertificate } from './ingress';
 import { createKubernetesObjects } from './kubernetes';
-import { createNetwork } from './network';
+import { createNetwork, subnetLayout } from './network';
 import { createRegistry } from './registry';
 
 /** spec.databaseSecretRef.name of the committed FastApiApp (deploy/fastapiapp.yaml). */
 const APP_DATABASE_SECRET = 'items-app-database';
+/** metadata.name of the committed FastApiApp: its Service's name. */
+const APP_NAME = 'items-app';
 
 const cfg = loadConfig();
 const network = createNetwork(cfg);
@@ -29,6 +33,9 @@ const database = cfg.database
       clusterOidcIssuer: cluster.oidcIssuer,
     })
   : undefined;
+
+const cognito = cfg.cognito ? createCognito(cfg, cfg.cognito) : undefined;
+const certificate = cfg.ingress ? createCertificate(`${cfg.clusterName}-app`, cfg.ingress) : undefined;
 
 /** Credentials for the cluster (uses `aws eks get-token` as the caller): a secret in the stack state. */
 export const kubeconfig = pulumi.secret(cluster.kubeconfigJson);
@@ -57,3 +64,21 @@ export const databaseExternalSecret = database
       externalSecretManifests({ region: cfg.region, secretArn, host, namespace: cfg.appNamespaces[0]!, secretName: APP_DATABASE_SECRET }),
     )
   : pulumi.output('');
+/** Cognito: the app's AUTH_* settings (issuer, client ID as audience, claim, scope prefix) as JSON, or "" without createCognito. */
+export const appAuthSettings = cognito
+  ? pulumi.all([cognito.issuer, cognito.client.id]).apply(([issuer, clientId]) => JSON.stringify(appAuthEnv(issuer, clientId, cfg.cognito!.resourceServer)))
+  : pulumi.output('');
+/** Cognito: the client-credentials token endpoint, or "". */
+export const cognitoTokenEndpoint = cognito ? cognito.tokenEndpoint : pulumi.output('');
+/** Cognito: the user pool ID (the client secret: `aws cognito-idp describe-user-pool-client`), or "". */
+export const cognitoUserPoolId = cognito ? cognito.userPool.id : pulumi.output('');
+/** TLS entry point: the ACM certificate's ARN, or "" without appHost. */
+export const appCertificateArn = certificate ? certificate.arn : pulumi.output('');
+/** TLS entry point: the DNS records ACM validates the requested certificate by (create them when no appRoute53ZoneId is set). */
+export const appCertificateValidation = certificate ? certificate.validationRecords : pulumi.output([]);
+/** TLS entry point: the Ingress for the AWS Load Balancer Controller (HTTPS ALB): pipe into `kubectl apply -f -`; "" without appHost. */
+export const appIngress = certificate
+  ? certificate.arn.apply((certificateArn) => appIngressManifest({ host: cfg.ingress!.host, certificateArn, namespace: cfg.appNamespaces[0]!, appName: APP_NAME }))
+  : pulumi.output('');
+/** Source CIDRs of the ALB (the public subnets): add them to the FastApiApp's spec.networkPolicy.allowedCIDRs. */
+export const loadBalancerSubnetCidrs = subnetLayout(cfg.vpcCidr, cfg.azCount).public;

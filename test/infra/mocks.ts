@@ -51,6 +51,18 @@ function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, un
       return { arn, latestVersion: 1 };
     case 'aws:iam/policy:Policy':
       return { arn: `arn:aws:iam::${ACCOUNT}:policy/${args.name}` };
+    case 'aws:cognito/resourceServer:ResourceServer':
+      return { scopeIdentifiers: (inputs.scopes as Array<{ scopeName: string }>).map((sc) => `${inputs.identifier}/${sc.scopeName}`) };
+    case 'aws:cognito/userPool:UserPool':
+      return { arn };
+    case 'aws:acm/certificate:Certificate':
+      return { arn: `arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/00000000-0000-4000-8000-000000000001`, domainValidationOptions: [
+        { domainName: inputs.domainName, resourceRecordName: `_x1.${inputs.domainName}.`, resourceRecordType: 'CNAME', resourceRecordValue: '_y1.acm-validations.aws.' },
+      ] };
+    case 'aws:acm/certificateValidation:CertificateValidation':
+      return { certificateArn: inputs.certificateArn };
+    case 'aws:route53/record:Record':
+      return { fqdn: String(inputs.name).replace(/\.$/, '') };
     case 'aws:ec2/securityGroup:SecurityGroup':
       return { arn, id: `${args.name}-id` };
     default:
