@@ -14,6 +14,15 @@ import { readSecretPolicy, serviceAccountTrustPolicy } from './policies';
 export const DATABASE_NAME = 'fastapiapp';
 export const DATABASE_USER = 'fastapiapp';
 export const DATABASE_PORT = 5432;
+/** How often External Secrets re-reads the master secret: bounds the outage after a rotation. */
+export const EXTERNAL_SECRET_REFRESH = '5m';
+/** The ConfigMap (key ca.pem) holding the region's RDS CA bundle, in the app's namespace. */
+export const RDS_CA_CONFIGMAP = 'rds-ca-bundle';
+
+/** AWS's published CA bundle for RDS in `region` (what the app verifies the server against). */
+export function rdsCaBundleUrl(region: string): string {
+  return `https://truststore.pki.rds.amazonaws.com/${region}/${region}-bundle.pem`;
+}
 
 export interface Database {
   instance: aws.rds.Instance;
@@ -102,7 +111,11 @@ export interface ExternalSecretOptions {
  * Pure: a SecretStore and an ExternalSecret (external-secrets.io/v1) that keep `secretName`'s
  * DATABASE_URL in step with the rotated master password. The store authenticates as the
  * controller's own ServiceAccount (the IRSA role above); no credential appears here.
- * TLS: RDS requires it; `no-verify` encrypts without checking the RDS CA (the image has no bundle).
+ * TLS: verify-full. The app checks the server's certificate against the RDS CA bundle of the
+ * region (DATABASE_CA_CERT, from the ConfigMap RDS_CA_CONFIGMAP the operator job creates from
+ * databaseCaBundleUrl) and the host name; without that CA the app refuses to connect.
+ * Refresh: every EXTERNAL_SECRET_REFRESH, so after RDS rotates the master password (every 7 days)
+ * new connections fail for at most that long before the new Secret rolls the pods.
  */
 export function externalSecretManifests(o: ExternalSecretOptions): string {
   const store = {
@@ -111,13 +124,13 @@ export function externalSecretManifests(o: ExternalSecretOptions): string {
     metadata: { name: 'aws-secrets-manager', namespace: o.namespace },
     spec: { provider: { aws: { service: 'SecretsManager', region: o.region } } },
   };
-  const url = `postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@${o.host}:${DATABASE_PORT}/${DATABASE_NAME}?sslmode=no-verify`;
+  const url = `postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@${o.host}:${DATABASE_PORT}/${DATABASE_NAME}?sslmode=verify-full`;
   const externalSecret = {
     apiVersion: 'external-secrets.io/v1',
     kind: 'ExternalSecret',
     metadata: { name: o.secretName, namespace: o.namespace },
     spec: {
-      refreshInterval: '1h',
+      refreshInterval: EXTERNAL_SECRET_REFRESH,
       secretStoreRef: { kind: 'SecretStore', name: store.metadata.name },
       // labelled: the operator watches only marked Secrets, so a new password rolls the app's pods
       target: { name: o.secretName, creationPolicy: 'Owner', template: { metadata: { labels: { 'platform.fastapiapp.io/secret': 'true' } }, data: { DATABASE_URL: url } } },

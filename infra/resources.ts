@@ -5,7 +5,7 @@ import { attachDeployerPolicy, createCiRoles } from './ci-roles';
 import { createCluster } from './cluster';
 import { appAuthEnv, createCognito } from './cognito';
 import { loadConfig } from './config';
-import { createDatabase, externalSecretManifests } from './database';
+import { createDatabase, externalSecretManifests, rdsCaBundleUrl } from './database';
 import { createGithubProtection } from './github';
 import { appIngressManifest, createCertificate } from './ingress';
 import { createKubernetesObjects } from './kubernetes';
@@ -82,3 +82,5 @@ export const appIngress = certificate
   : pulumi.output('');
 /** Source CIDRs of the ALB (the public subnets): add them to the FastApiApp's spec.networkPolicy.allowedCIDRs. */
 export const loadBalancerSubnetCidrs = subnetLayout(cfg.vpcCidr, cfg.azCount).public;
+/** RDS CA bundle of the region (the operator job turns it into the ConfigMap rds-ca-bundle), or "" without createDatabase. */
+export const databaseCaBundleUrl = pulumi.output(database ? rdsCaBundleUrl(cfg.region) : '');

@@ -3,7 +3,9 @@
 // own environment, CI's tested images pushed unchanged (by digest), the committed FastApiApp
 // applied and waited on until Ready, no migrations run from the runner, one deploy at a time.
 import { allSteps, ancestors, loadWorkflow, runScripts, workflowFiles, type Step } from './workflows';
+import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { parseConfig } from '../../infra/config';
 
 const ci = loadWorkflow('ci.yml').wf;
@@ -185,6 +187,13 @@ describe('images and rollout', () => {
     expect(deploy.jobs.infra!.steps.find((s) => s.id === 'stack')!.run).toContain('echo "cluster-admin-role=$(pulumi stack output clusterAdminRoleArn');
     expect(job.env?.OPERATOR_DIGEST).toBe('${{ needs.images.outputs.operator-digest }}');
     expect(scripts[operator]).toContain('grep -q "image: $OPERATOR_REPOSITORY@$OPERATOR_DIGEST"');
+
+    // With RDS: the region's CA bundle, over HTTPS only, into the ConfigMap the committed FastApiApp reads as DATABASE_CA_CERT.
+    const ca = at(/create configmap rds-ca-bundle --from-file=ca\.pem=/);
+    expect(scripts[ca]).toContain(`curl --fail --silent --show-error --proto '=https'`);
+    expect(job.steps[ca]!.if).toContain("needs.infra.outputs.database-ca-bundle-url != ''");
+    const app = YAML.parse(fs.readFileSync(path.join(__dirname, '../../deploy/fastapiapp.yaml'), 'utf8'));
+    expect(app.spec.env).toContainEqual({ name: 'DATABASE_CA_CERT', valueFrom: { configMapKeyRef: { name: 'rds-ca-bundle', key: 'ca.pem', optional: true } } });
   });
 
   test('when the rollout runs, then it applies only the committed FastApiApp, as the deploy role, after the operator job, then waits for Ready', () => {

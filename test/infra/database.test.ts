@@ -88,6 +88,10 @@ test('when the ExternalSecret output is applied, then it builds the Secret the F
   expect(es.spec.dataFrom).toEqual([{ extract: { key: DATABASE_SECRET_ARN } }]);
   expect(es.spec.target.name).toBe('items-app-database');
   expect(es.spec.target.template.data.DATABASE_URL).toBe(
-    'postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@fastapiapp-dev-db.abc123.eu-west-1.rds.amazonaws.com:5432/fastapiapp?sslmode=no-verify',
+    'postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@fastapiapp-dev-db.abc123.eu-west-1.rds.amazonaws.com:5432/fastapiapp?sslmode=verify-full',
   );
+  // refreshed well within the 7-day rotation: after a rotation new connections fail at most 5 minutes
+  expect(es.spec.refreshInterval).toBe('5m');
+  expect(es.spec.target.template.metadata.labels).toEqual({ 'platform.fastapiapp.io/secret': 'true' });
+  expect(await valueOf(stack.databaseCaBundleUrl)).toBe('https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem');
 });
