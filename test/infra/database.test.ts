@@ -4,16 +4,11 @@
 // or outputs.
 import * as pulumi from '@pulumi/pulumi';
 import YAML from 'yaml';
-import { ACCOUNT, CLUSTER_SECURITY_GROUP, DATABASE_SECRET_ARN, OIDC_ISSUER, REQUIRED_CONFIG, installMocks, settle, valueOf, type Registered } from './mocks';
+import { ACCOUNT, CLUSTER_SECURITY_GROUP, DATABASE_SECRET_ARN, OIDC_ISSUER, REQUIRED_CONFIG, installMocks, lookups, settle, valueOf, type Registered } from './mocks';
 
 let registered: Registered[];
 let stack: typeof import('../../infra/resources');
-const ofType = (type: string) => registered.filter((r) => r.type === type);
-const one = (type: string): Registered => {
-  const found = ofType(type);
-  expect(found).toHaveLength(1);
-  return found[0]!;
-};
+const { ofType, one } = lookups(() => registered);
 
 beforeAll(async () => {
   registered = installMocks();

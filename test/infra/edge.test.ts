@@ -5,18 +5,13 @@
 import * as pulumi from '@pulumi/pulumi';
 import YAML from 'yaml';
 import { InfraConfigError, parseConfig } from '../../infra/config';
-import { REQUIRED_CONFIG, installMocks, settle, valueOf, type Registered } from './mocks';
+import { REQUIRED_CONFIG, installMocks, lookups, settle, valueOf, type Registered } from './mocks';
 
 const HOST = 'items.shop.acme.dev';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 let registered: Registered[];
 let stack: typeof import('../../infra/resources');
-const ofType = (type: string) => registered.filter((r) => r.type === type);
-const one = (type: string): Registered => {
-  const found = ofType(type);
-  expect(found).toHaveLength(1);
-  return found[0]!;
-};
+const { ofType, one } = lookups(() => registered);
 
 beforeAll(async () => {
   registered = installMocks();

@@ -101,3 +101,14 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 export async function settle(): Promise<void> {
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
 }
+
+/** Lookups over what the program registered (read when called): every resource of a type, or the only one. */
+export function lookups(registered: () => Registered[]): { ofType: (type: string) => Registered[]; one: (type: string) => Registered } {
+  const ofType = (type: string) => registered().filter((r) => r.type === type);
+  const one = (type: string): Registered => {
+    const found = ofType(type);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  return { ofType, one };
+}
