@@ -11,7 +11,7 @@ const HOST = 'items.shop.acme.dev';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 let registered: Registered[];
 let stack: typeof import('../../infra/resources');
-const { ofType, one } = lookups(() => registered);
+const { one } = lookups(() => registered);
 
 beforeAll(async () => {
   registered = installMocks();
