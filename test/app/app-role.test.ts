@@ -8,6 +8,9 @@ import knexFactory, { type Knex } from 'knex';
 import { AppRoleError, appRoleStatements, ensureAppRole, scramVerifier } from '../../app/src/data/app-role';
 import { migrateLatest, migrationStatus } from '../../app/src/data/migrations';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { compiledApp } from './app-build';
 
 let db: TestDatabase;
 let admin: Client;
@@ -106,3 +109,21 @@ test('when the statements are built, then the password appears only as a SCRAM-S
   expect(() => appRoleStatements({ role: 'x; DROP', database: 'fastapiapp', password: 'p'.repeat(30) })).toThrow(AppRoleError);
   expect(() => appRoleStatements({ role: 'ok', database: 'fastapiapp', password: 'short' })).toThrow(/24 characters/);
 });
+
+test('when the built CLI gets its input on stdin, then it ensures the role and prints no secret; bad input exits 2', async () => {
+  const cli = path.join(await compiledApp(), 'app/src/db-role.js');
+  const next = randomBytes(24).toString('base64url');
+  const run = (input: string) => spawnSync(process.execPath, [cli], { input, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 });
+  const ok = run(JSON.stringify({ adminUrl: db.url, role, password: next }));
+  expect([ok.status, ok.stdout.trim(), ok.stderr]).toEqual([0, `db-role: role ${role} ensured in database ${db.name}`, '']);
+  const app = await connectAs(next);
+  expect((await app.query('select current_user')).rows[0].current_user).toBe(role);
+  const adminPassword = new URL(db.url).password;
+  const bad = run(JSON.stringify({ adminUrl: db.url, role: 'Robert"); DROP', password: next }));
+  expect(bad.status).toBe(2);
+  for (const out of [ok.stdout, ok.stderr, bad.stdout, bad.stderr]) {
+    expect(out).not.toContain(next);
+    expect(out).not.toContain(adminPassword);
+  }
+  expect(run('not json').status).toBe(2);
+}, 240_000);

@@ -38,8 +38,8 @@ function withoutSslParameters(url: string): string {
   return u.toString();
 }
 
-/** What every connection is opened with (the serving pool and the migration pool alike). */
-function connectionSettings(db: Db): pg.ClientConfig {
+/** What every connection is opened with (the serving pool, the migration pool and db-role.ts alike). */
+export function connectionSettings(db: Db): pg.ClientConfig {
   return {
     ...(db.tls ? { connectionString: withoutSslParameters(db.url), ssl: { ca: db.tls.ca, rejectUnauthorized: true } } : { connectionString: db.url }),
     connectionTimeoutMillis: db.connectTimeoutMs,
