@@ -14,6 +14,8 @@ import { readSecretPolicy, serviceAccountTrustPolicy } from './policies';
 export const DATABASE_NAME = 'fastapiapp';
 export const DATABASE_USER = 'fastapiapp';
 export const DATABASE_PORT = 5432;
+/** The app's own role (app/src/data/app-role.ts): what the app and its migrations connect as. */
+export const DATABASE_APP_ROLE = 'fastapiapp_app';
 /** How often External Secrets re-reads the master secret: bounds the outage after a rotation. */
 export const EXTERNAL_SECRET_REFRESH = '5m';
 /** The ConfigMap (key ca.pem) holding the region's RDS CA bundle, in the app's namespace. */
@@ -27,8 +29,10 @@ export function rdsCaBundleUrl(region: string): string {
 export interface Database {
   instance: aws.rds.Instance;
   securityGroup: aws.ec2.SecurityGroup;
-  /** ARN of the RDS-managed secret ({"username","password"}). */
+  /** ARN of the RDS-managed master secret ({"username","password"}): read only by the Deploy workflow's operator job. */
   secretArn: pulumi.Output<string>;
+  /** ARN of the app role's secret ({"username","password"}): filled by the operator job, read by External Secrets. */
+  appSecret: aws.secretsmanager.Secret;
   externalSecretsRole: aws.iam.Role;
 }
 
@@ -84,17 +88,24 @@ export function createDatabase(cfg: InfraConfig, db: DatabaseConfig, inputs: Dat
     if (!arn) throw new Error(`RDS did not report the managed master secret of ${name}`);
     return arn;
   });
+  // No value here: the Deploy workflow's operator job generates the password (Secrets Manager's
+  // get-random-password), stores it, and creates the role with it (db-role.ts); it never passes
+  // through Pulumi's config, state or outputs.
+  const appSecret = new aws.secretsmanager.Secret(`${name}-app-user`, {
+    description: `Login of ${DATABASE_APP_ROLE}, the app's own role on ${name} (not the master user)`,
+    recoveryWindowInDays: 7,
+  });
   const externalSecretsRole = new aws.iam.Role(`${name}-external-secrets`, {
-    description: `External Secrets (${db.externalSecretsServiceAccount}) reads the master secret of ${name}`,
+    description: `External Secrets (${db.externalSecretsServiceAccount}) reads the app role's secret of ${name}`,
     assumeRolePolicy: pulumi
       .all([inputs.clusterOidcProviderArn, inputs.clusterOidcIssuer])
       .apply(([arn, issuer]) => JSON.stringify(serviceAccountTrustPolicy(arn, issuer.replace(/^https:\/\//, ''), db.externalSecretsServiceAccount))),
   });
   new aws.iam.RolePolicy(`${name}-external-secrets`, {
     role: externalSecretsRole.id,
-    policy: secretArn.apply((arn) => JSON.stringify(readSecretPolicy(arn))),
+    policy: appSecret.arn.apply((arn) => JSON.stringify(readSecretPolicy(arn))),
   });
-  return { instance, securityGroup, secretArn, externalSecretsRole };
+  return { instance, securityGroup, secretArn, appSecret, externalSecretsRole };
 }
 
 export interface ExternalSecretOptions {
@@ -109,13 +120,14 @@ export interface ExternalSecretOptions {
 
 /**
  * Pure: a SecretStore and an ExternalSecret (external-secrets.io/v1) that keep `secretName`'s
- * DATABASE_URL in step with the rotated master password. The store authenticates as the
+ * DATABASE_URL in step with the app role's secret (`secretArn`: its login, not the master's). The store authenticates as the
  * controller's own ServiceAccount (the IRSA role above); no credential appears here.
  * TLS: verify-full. The app checks the server's certificate against the RDS CA bundle of the
  * region (DATABASE_CA_CERT, from the ConfigMap RDS_CA_CONFIGMAP the operator job creates from
  * databaseCaBundleUrl) and the host name; without that CA the app refuses to connect.
- * Refresh: every EXTERNAL_SECRET_REFRESH, so after RDS rotates the master password (every 7 days)
- * new connections fail for at most that long before the new Secret rolls the pods.
+ * Refresh: every EXTERNAL_SECRET_REFRESH. RDS's 7-day rotation of the master password does not
+ * touch the app, which logs in as its own role; a rotation of that role's password (a new value
+ * in its secret, then the operator job's db-role run) reaches the pods within that interval.
  */
 export function externalSecretManifests(o: ExternalSecretOptions): string {
   const store = {

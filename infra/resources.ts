@@ -56,11 +56,13 @@ export const clusterOidcProviderArn = cluster.oidcProviderArn;
 export const databaseHost = database ? database.instance.address : pulumi.output('');
 /** ARN of the RDS-managed master secret (the ARN only: the password stays in Secrets Manager). */
 export const databaseSecretArn = database ? database.secretArn : pulumi.output('');
+/** ARN of the app role's secret (fastapiapp_app; filled by the Deploy workflow's operator job), or "". */
+export const databaseAppSecretArn = database ? database.appSecret.arn : pulumi.output('');
 /** Role to annotate External Secrets' ServiceAccount with (eks.amazonaws.com/role-arn). */
 export const externalSecretsRoleArn = database ? database.externalSecretsRole.arn : pulumi.output('');
 /** SecretStore + ExternalSecret producing the app's DATABASE_URL Secret: pipe into `kubectl apply -f -`. */
 export const databaseExternalSecret = database
-  ? pulumi.all([database.instance.address, database.secretArn]).apply(([host, secretArn]) =>
+  ? pulumi.all([database.instance.address, database.appSecret.arn]).apply(([host, secretArn]) =>
       externalSecretManifests({ region: cfg.region, secretArn, host, namespace: cfg.appNamespaces[0]!, secretName: APP_DATABASE_SECRET }),
     )
   : pulumi.output('');

@@ -226,9 +226,15 @@ describe('images and rollout', () => {
     expect(script).toMatch(/kubectl -n "\$FAA_NAMESPACE" logs "\$job"/);
   });
 
-  test('when any workflow step runs, then none runs migrations or touches a real database (CI\'s smoke test uses its own)', () => {
+  test('when any workflow step runs, then none runs migrations or touches a real database (CI\'s smoke test uses its own), but the db-role pod', () => {
     const dbTouch = /\bmigrate\b|migrate\.js|knex|DATABASE_URL|psql/i;
     for (const script of runScripts(deploy)) expect(script).not.toMatch(dbTouch);
+    // The one step that reaches the database: the operator job's db-role pod (the app image's db-role.js, input on stdin).
+    const dbRole = allSteps(deploy).filter((s) => /db-role\.js/.test(JSON.stringify(s)));
+    expect(dbRole.map((s) => s.job)).toEqual(['operator']);
+    expect(scriptOf(dbRole[0]!)).toMatch(/\| kubectl -n "\$namespace" run "\$name" --image="\$APP_REPOSITORY@\$APP_DIGEST" --restart=Never --rm -i --quiet --overrides="\$pod"$/m);
+    expect(scriptOf(dbRole[0]!)).toContain('sslmode=verify-full');
+    expect(scriptOf(dbRole[0]!)).not.toMatch(/--env|set -x|echo "\$(master|app)"/);
     const touching = allSteps(ci).filter((s) => dbTouch.test(scriptOf(s)));
     expect(touching.map((s) => [s.job, s.name])).toEqual([['images', 'Smoke test the app image (migrate, serve, /health, read-only root)']]);
     // ...against the job's throwaway PostgreSQL service on loopback.

@@ -15,6 +15,8 @@ export const OIDC_ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/TEST';
 /** What every stack test must state: the API endpoint's CIDRs and who approves infrastructure runs. */
 export const REQUIRED_CONFIG = { 'fastapiapp:publicAccessCidrs': '["203.0.113.0/24"]', 'fastapiapp:infraReviewerIds': '["1234567"]' };
 export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:rds!db-1234-AbCdEf`;
+/** The app role's secret of the default stack's database. */
+export const DATABASE_APP_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:fastapiapp-dev-db-app-user-AbCdEf`;
 
 /** Outputs the real providers would compute, for the properties the program reads. */
 function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
@@ -51,6 +53,8 @@ function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, un
       return { arn, latestVersion: 1 };
     case 'aws:iam/policy:Policy':
       return { arn: `arn:aws:iam::${ACCOUNT}:policy/${args.name}` };
+    case 'aws:secretsmanager/secret:Secret':
+      return { arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${args.name}-AbCdEf` };
     case 'aws:cognito/resourceServer:ResourceServer':
       return { scopeIdentifiers: (inputs.scopes as Array<{ scopeName: string }>).map((sc) => `${inputs.identifier}/${sc.scopeName}`) };
     case 'aws:cognito/userPool:UserPool':
