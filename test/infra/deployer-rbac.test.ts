@@ -48,7 +48,8 @@ beforeAll(async () => {
   await installCrdFromFile(path.join(root, 'test/harness/envtest/servicemonitor-crd.yaml'));
   appNs = await createTestNamespace('deployer', admin);
   // What the operator job installs as cluster-admin: every generated manifest (its RBAC included).
-  for (const obj of generated) await applyManifest(admin, obj, { namespace: appNs, fieldManager: 'operator-job-test' });
+  const namespacesFirst = [...generated].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
+  for (const obj of namespacesFirst) await applyManifest(admin, obj, { namespace: appNs, fieldManager: 'operator-job-test' });
   // What Pulumi installs: the deployer's role and bindings, and the operator's Secret reader binding.
   await applyYaml(deployerRbac({ appNamespaces: [appNs] }) as unknown as KubernetesObject[], { fieldManager: 'pulumi-test' });
   deployer = kubeconfigForUser(USER, [DEPLOYER_GROUP]);
@@ -73,7 +74,7 @@ test('when the builder is read, then no rule names RBAC, impersonation, Secrets,
 test('when the deployer applies deploy/fastapiapp.yaml as the rollout job does, then the API server accepts it', async () => {
   const [app] = documents('deploy/fastapiapp.yaml');
   const res = await applyRequest(deployer, { ...app, metadata: { ...app!.metadata, namespace: appNs } }, { namespace: appNs, dryRun: true, fieldManager: 'deploy-workflow' });
-  expect([res.status, res.body?.message]).toEqual([200, undefined]);
+  expect([res.status < 300, res.body?.message]).toEqual([true, undefined]); // 201 on an empty namespace: created (dry run)
 });
 
 test('when the deployer waits and gathers diagnostics, then it may read what the rollout job reads', async () => {
