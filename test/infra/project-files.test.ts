@@ -62,7 +62,7 @@ test('when the program is loaded like `pulumi up` loads it, then it compiles and
   expect(result.exports).toEqual(
     [
       'appAuthSettings', 'appCertificateArn', 'appCertificateValidation', 'appIngress', 'appRepositoryUrl', 'ciRoleArn', 'clusterAdminRoleArn',
-      'clusterName', 'clusterOidcProviderArn', 'cognitoTokenEndpoint', 'cognitoUserPoolId', 'databaseAppSecretArn', 'databaseCaBundleUrl',
+      'clusterName', 'clusterOidcProviderArn', 'cognitoTokenEndpoint', 'cognitoUserPoolId', 'containerLogGroup', 'databaseAppSecretArn', 'databaseCaBundleUrl',
       'databaseExternalSecret', 'databaseHost', 'databaseSecretArn', 'externalSecretsRoleArn', 'infraRoleArn', 'kubeconfig',
       'loadBalancerSubnetCidrs', 'operatorRepositoryUrl', 'region', 'vpcId',
     ],
