@@ -88,6 +88,14 @@ describe('FastApiApp schema', () => {
     expect(withDefaults(minimalSpec()).resources).toStrictEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
   });
 
+  it('when a spec carries fields the schema does not know, or nulls, then they are pruned as the API server prunes them', () => {
+    const spec = { ...minimalSpec({ service: { port: 8080, extra: 1 } as never }), replicas: null, bogus: { a: 1 } } as unknown as FastApiAppSpec;
+    const defaulted = withDefaults(spec) as unknown as Record<string, unknown>;
+    expect(defaulted).not.toHaveProperty('bogus');
+    expect(defaulted.service).toStrictEqual({ port: 8080, type: 'ClusterIP' });
+    expect(defaulted.replicas).toBe(2);
+  });
+
   it('when a defaulted spec is changed, then the schema defaults are not', () => {
     withDefaults(minimalSpec()).pod.topologySpreadConstraints[0]!.maxSkew = 7;
     withDefaults(minimalSpec()).migration.command.push('x');
