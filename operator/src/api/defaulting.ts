@@ -18,8 +18,12 @@ function fieldSchema(schema: SchemaProps, key: string): SchemaProps | 'keep' | u
   return undefined;
 }
 
-/** `value` pruned and defaulted by `schema` (a new value; the input is not changed). */
+/**
+ * `value` pruned and defaulted by `schema` (a new value; the input is not changed). An absent value
+ * (undefined or null) becomes the schema's default, itself defaulted, or stays undefined.
+ */
 export function applyDefaults(schema: SchemaProps, value: unknown): unknown {
+  if (value === undefined || value === null) return schema.default === undefined ? undefined : applyDefaults(schema, structuredClone(schema.default));
   if (Array.isArray(value)) return schema.items ? value.map((item) => applyDefaults(schema.items!, item)) : structuredClone(value);
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = {};
@@ -29,7 +33,7 @@ export function applyDefaults(schema: SchemaProps, value: unknown): unknown {
     out[key] = child === 'keep' ? structuredClone(v) : applyDefaults(child, v);
   }
   for (const [key, child] of Object.entries(schema.properties ?? {})) {
-    if (out[key] === undefined && child.default !== undefined) out[key] = applyDefaults(child, structuredClone(child.default));
+    if (out[key] === undefined && child.default !== undefined) out[key] = applyDefaults(child, undefined);
   }
   return out;
 }
