@@ -62,6 +62,23 @@ export function OpaqueObject(options: KubeOptions = {}): TUnsafe<Record<string, 
   return Type.Unsafe<Record<string, unknown>>({ ...options, type: 'object' });
 }
 
+/**
+ * A string the operator's code types as one of `T`, which the schema does not limit to them (status
+ * the operator writes, where the CRD carries no enum).
+ */
+export function TypedString<T extends string>(options: KubeOptions = {}): TUnsafe<T> {
+  return Type.Unsafe<T>({ ...options, type: 'string' });
+}
+
+/**
+ * An object the operator always writes whole: its fields are required in the TypeScript type, but the
+ * CRD carries no `required` list for it (the API server does not refuse a status it would not).
+ */
+export function WrittenWhole<T extends TObject>(object: T): T {
+  const { required: _required, ...rest } = object;
+  return rest as T;
+}
+
 declare const HasDefault: unique symbol;
 /** An optional field the API server fills in when absent (type-level marker; the JSON carries `default`). */
 export type TDefaulted<T extends TSchema> = TOptional<T> & { readonly [HasDefault]: true };

@@ -6,7 +6,7 @@
 // fastapiapp.spec.migration` is useful. How to add a field: docs/development/api-schema.md.
 import { Type } from '@sinclair/typebox';
 import { AUTH_ENV_NAMES, DEFAULT_DATABASE_PORT, DEFAULT_SLO_WINDOW, LATENCY_BUCKETS, RESERVED_ENV_NAMES } from './defaults';
-import { crdSchema, Defaulted, IntOrString, OpaqueObject, StringEnum, StringMap, type KubeOptions, type SchemaProps, type ValidationRule } from './schema-kit';
+import { crdSchema, Defaulted, IntOrString, OpaqueObject, StringEnum, StringMap, TypedString, WrittenWhole, type KubeOptions, type SchemaProps, type ValidationRule } from './schema-kit';
 
 export type { SchemaProps, ValidationRule } from './schema-kit';
 
@@ -299,6 +299,89 @@ export const NetworkPolicyOptionsSchema = Type.Object(
   },
 );
 
+// --- spec.strategy (issue 28: progressive delivery) -------------------------------------------
+const DECIMAL = '^[0-9]{1,4}(\\.[0-9]{1,6})?$';
+const decimal = (description: string, dflt: string, max: number) => Defaulted(Type.String({
+  description: `${description} A decimal as a string (Kubernetes APIs avoid floats); default "${dflt}".`,
+  maxLength: 11, pattern: DECIMAL,
+  'x-kubernetes-validations': [{ rule: `double(self) <= ${max.toFixed(1)}`, message: `must be at most ${max}` }],
+}), dflt);
+const seconds = (description: string, dflt: number, min: number, max: number) =>
+  Defaulted(Type.Integer({ description: `${description} Default ${dflt}.`, format: 'int32', minimum: min, maximum: max }), dflt);
+
+const CanaryAnalysisSchema = Type.Object(
+  {
+    intervalSeconds: seconds('Seconds between measurements.', 10, 2, 600),
+    initialDelaySeconds: seconds('Seconds after the canary pods are ready before the first measurement.', 10, 0, 3600),
+    windowSeconds: seconds('Seconds of traffic each measurement covers (a PromQL range).', 60, 10, 3600),
+    failureLimit: seconds('Failed measurements that abort the release.', 2, 1, 100),
+    minRequests: seconds('Canary requests a measurement needs in its window; fewer is inconclusive.', 20, 1, 1_000_000),
+    maxErrorRatio: decimal('Share of canary requests (0 to 1) that may answer 5xx.', '0.05', 1),
+    maxErrorRatioIncrease: decimal("How far the canary's 5xx ratio may exceed stable's, in ratio points (0.02 = 2 points).", '0.02', 1),
+    maxP99Seconds: decimal('p99 latency the canary may have, in seconds.', '2.5', 600),
+    maxP99Factor: decimal("How many times stable's p99 the canary's p99 may be.", '2', 1000),
+  },
+  {
+    description: "Analysis of the canary, generated from the app's own http_requests_total and http_request_duration_seconds " +
+      '(per version, through the ServiceMonitor): 5xx ratio and p99, absolute and relative to stable. Too few canary requests ' +
+      'is inconclusive: the rollout pauses, it never passes. Prometheus is the operator\'s PROMETHEUS_URL.',
+  },
+);
+
+export const CanaryStepSchema = Type.Object(
+  {
+    weight: Type.Optional(Type.Integer({
+      description: "Percent of the app's pods that run the new version, 1-99, rounded to whole pods (at least one canary and " +
+        'one stable pod); status.rollout.canaryWeight reports the share actually run. The step is done once those pods are ready.',
+      format: 'int32', minimum: 1, maximum: 99,
+    })),
+    pause: Type.Optional(Type.Object(
+      { durationSeconds: Type.Optional(Type.Integer({ description: 'Seconds to wait.', format: 'int32', minimum: 0, maximum: 86_400 })) },
+      {
+        description: 'Wait at the current weight. With durationSeconds the step ends when it passed and the latest analysis ' +
+          'passed (an inconclusive one keeps it paused); without, until promoted (annotation platform.fastapiapp.io/promote).',
+      },
+    )),
+  },
+  {
+    description: 'One step: weight (percent of pods on the new version) or pause.',
+    'x-kubernetes-validations': [{ rule: 'has(self.weight) != has(self.pause)', message: 'a canary step sets exactly one of weight and pause' }],
+  },
+);
+
+export const StrategySpecSchema = Type.Object(
+  {
+    type: Defaulted(StringEnum(['RollingUpdate', 'Canary'], { description: 'RollingUpdate or Canary. Default RollingUpdate.' }), 'RollingUpdate'),
+    canary: Defaulted(Type.Object(
+      {
+        steps: Defaulted(Type.Array(CanaryStepSchema, {
+          description: 'Steps, in order; after the last one the release is promoted. Default: 20% for 60 s, 50% for 60 s.',
+          maxItems: 20,
+          'x-kubernetes-validations': [{ rule: 'self.exists(st, has(st.weight))', message: 'canary steps need at least one weight step' }],
+        }), [{ weight: 20 }, { pause: { durationSeconds: 60 } }, { weight: 50 }, { pause: { durationSeconds: 60 } }]),
+        analysis: Defaulted(CanaryAnalysisSchema, {}),
+        migrationCheck: Defaulted(Type.Object(
+          { windowSeconds: seconds('Seconds to watch stable after the migration; 0 turns the check off.', 30, 0, 3600) },
+          {
+            description: "Between the pre-deploy migration and the first canary pod, stable's 5xx ratio and p99 (over this window, " +
+              'against the same window before) are checked with the analysis thresholds; a regression halts the release ' +
+              '(Degraded=True MigrationBrokeStable) before any canary pod starts.',
+          },
+        ), {}),
+      },
+      { description: 'Settings of the Canary strategy (used when type is Canary).' },
+    ), {}),
+  },
+  {
+    description: 'How a new pod template (image, env, database Secret) reaches the pods. RollingUpdate: the Deployment\'s ' +
+      'rolling update. Canary: a second Deployment <name>-canary (label fastapiapp.io/track=canary) behind the same Service runs the new ' +
+      'version on a share of the pods, step by step, while its 5xx ratio and p99 are compared with stable; a failed analysis ' +
+      'aborts (stable back to full size first, then the canary scaled to zero); after the last step stable takes the new ' +
+      'template by a rolling update and the post-deploy migration may run. See docs/operations/progressive-delivery.md.',
+  },
+);
+// --- end spec.strategy ----------------------------------------------------------------------------
+
 const reservedList = RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ');
 const commandList = (description: string) => Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { description, maxItems: 32 });
 
@@ -444,6 +527,7 @@ export const FastApiAppSpecSchema = Type.Object(
     disruptionBudget: Defaulted(DisruptionBudgetSchema, {}),
     slo: Type.Optional(SloSpecSchema),
     networkPolicy: Defaulted(NetworkPolicyOptionsSchema, {}),
+    strategy: Defaulted(StrategySpecSchema, {}),
     progressDeadlineSeconds: Defaulted(Type.Integer({
       description: 'Seconds a rollout may go without progress (new pods becoming ready) before the Deployment reports ' +
         'ProgressDeadlineExceeded and the FastApiApp Degraded=True reason RolloutStuck.',
@@ -507,6 +591,55 @@ export const RevisionSchema = Type.Object({
   lastServed: Type.Optional(dateTime("When another revision's rollout replaced it.")),
 });
 
+export type RolloutPhase = 'MigrationCheck' | 'Progressing' | 'Paused' | 'Promoting' | 'Promoted' | 'Aborting' | 'Aborted' | 'Halted';
+
+/** One analysis measurement of a rollout as status keeps it (decimals as strings). */
+export const AnalysisRecordSchema = WrittenWhole(Type.Object(
+  {
+    time: dateTime('When it was taken.'),
+    verdict: TypedString<'pass' | 'fail' | 'inconclusive'>({ description: 'pass, fail or inconclusive.' }),
+    subject: TypedString<'canary' | 'stable'>({ description: 'canary, or stable (the migration check).' }),
+    requests: Type.Integer({ description: 'Requests in the window.', format: 'int64' }),
+    errorRatio: Type.Optional(Type.String({ description: '5xx ratio.' })),
+    p99Seconds: Type.Optional(Type.String({ description: 'p99 latency, seconds.' })),
+    message: Type.String({ description: 'The checks and their limits.' }),
+  },
+  { description: 'The latest measurement.' },
+));
+
+/** The progressive rollout of one revision (the new pod template's hash). */
+export const RolloutStatusSchema = WrittenWhole(Type.Object(
+  {
+    revision: Type.String({ description: 'Hash of the pod template being rolled out.' }),
+    image: Type.String({ description: 'Image the canary runs.' }),
+    stableImage: Type.Optional(Type.String({ description: 'Image stable ran when the rollout began.' })),
+    phase: TypedString<RolloutPhase>({
+      description: 'MigrationCheck (watching stable after the migration), Progressing, Paused (by annotation, an inconclusive ' +
+        'analysis, or a pause step without duration), Promoting, Promoted, Aborting, Aborted, Halted (MigrationBrokeStable).',
+    }),
+    step: Type.Integer({ description: 'Index of the current canary step.', format: 'int32' }),
+    stepStartedAt: dateTime('When the current step began.'),
+    startedAt: dateTime('When this rollout began.'),
+    canaryReadyAt: Type.Optional(dateTime('When the canary pods of the current weight were all ready.')),
+    stableReplicas: Type.Integer({ description: 'Pods stable runs for this step.', format: 'int32' }),
+    canaryReplicas: Type.Integer({ description: 'Pods the canary runs for this step.', format: 'int32' }),
+    canaryWeight: Type.Integer({ description: 'Canary pods / all pods, percent.', format: 'int32' }),
+    measuredCanaryShare: Type.Optional(Type.String({ description: "The canary's share of the app's requests over the analysis window, percent (request counters)." })),
+    failures: Type.Integer({ description: 'Failed measurements so far.', format: 'int32' }),
+    lastAnalysis: Type.Optional(AnalysisRecordSchema),
+    handled: Type.Optional(Type.Object(
+      {
+        promote: Type.Optional(Type.String({ description: 'Value of platform.fastapiapp.io/promote acted on.' })),
+        abort: Type.Optional(Type.String({ description: 'Value of platform.fastapiapp.io/abort acted on.' })),
+        retry: Type.Optional(Type.String({ description: 'Value of platform.fastapiapp.io/retry-rollout acted on.' })),
+      },
+      { description: 'Control annotation values already acted on.' },
+    )),
+    message: Type.String({ description: 'Human-readable state.' }),
+  },
+  { description: 'The progressive rollout (spec.strategy.type Canary) of the newest pod template.' },
+));
+
 export const FastApiAppStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ description: 'metadata.generation the operator last reconciled.', format: 'int64' })),
@@ -541,6 +674,7 @@ export const FastApiAppStatusSchema = Type.Object(
         'same template (replicas only, e.g. an HPA) is not a rollout and keeps Ready.',
     })),
     selector: Type.Optional(Type.String({ description: 'Label selector of the app pods, as a string (for the scale subresource and HPAs).' })),
+    rollout: Type.Optional(RolloutStatusSchema),
   },
   { description: 'Observed state, written by the operator.' },
 );
@@ -564,6 +698,10 @@ export const FastApiAppResourceSchema = Type.Object(
         rule: "size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
         message: 'metadata.name must be a DNS-1035 label (lowercase letters, digits and -, starting with a letter, ' +
           'at most 63 characters): it names the Service',
+      },
+      {
+        rule: "!has(self.spec.strategy) || !has(self.spec.strategy.type) || self.spec.strategy.type != 'Canary' || size(self.metadata.name) <= 56",
+        message: 'with strategy Canary, metadata.name must be at most 56 characters: it also names the Deployment <name>-canary',
       },
     ],
   },

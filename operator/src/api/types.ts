@@ -3,6 +3,7 @@
 // defaulting and the field reference). Only the object around spec and status is written here.
 import type { Static } from '@sinclair/typebox';
 import type {
+  AnalysisRecordSchema, CanaryStepSchema, RolloutStatusSchema, StrategySpecSchema,
   AuthSpecSchema, ConditionSchema, EnvVarSchema, FastApiAppSpecSchema, FastApiAppStatusSchema, NetworkPolicyOptionsSchema,
   PodSpecOptionsSchema, ResourceRequirementsSchema, RevisionSchema, SecretKeyRefSchema, SloSpecSchema, TolerationSchema, TopologySpreadSchema,
 } from './schema';
@@ -32,6 +33,21 @@ export type Percent = string;
 export type SloSpec = Static<typeof SloSpecSchema>;
 /** Ingress to the app port and, once a database is named, egress of the app pods. */
 export type NetworkPolicyOptions = Static<typeof NetworkPolicyOptionsSchema>;
+// spec.strategy and status.rollout (issue 28: progressive delivery)
+/** How a new pod template reaches the pods (default RollingUpdate). */
+export type StrategySpec = Static<typeof StrategySpecSchema>;
+export type StrategyType = NonNullable<StrategySpec['type']>;
+export type CanaryStrategy = NonNullable<StrategySpec['canary']>;
+/** One canary step: set a weight (share of pods), or pause (for a duration, or until promoted). */
+export type CanaryStep = Static<typeof CanaryStepSchema>;
+/** Analysis of the canary against stable, from the app's own request metrics (decimals as strings). */
+export type CanaryAnalysisSpec = NonNullable<CanaryStrategy['analysis']>;
+export type { RolloutPhase } from './schema';
+/** One analysis measurement of a rollout as status keeps it (decimals as strings). */
+export type AnalysisRecord = Static<typeof AnalysisRecordSchema>;
+/** The progressive rollout of one revision (the new pod template's hash). */
+export type RolloutStatus = Static<typeof RolloutStatusSchema>;
+
 /** spec as a user writes it (defaulted fields optional); desired/withDefaults fills them in. */
 export type FastApiAppSpec = Static<typeof FastApiAppSpecSchema>;
 

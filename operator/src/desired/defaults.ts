@@ -4,7 +4,7 @@
 import { applyDefaults } from '../api/defaulting';
 import { fastApiAppSchema, type FastApiAppSpecSchema } from '../api/schema';
 import type { StaticDefaulted } from '../api/schema-kit';
-import type { EnvVar, FastApiAppSpec } from '../api/types';
+import type { EnvVar, FastApiAppSpec, StrategySpec } from '../api/types';
 
 /**
  * A spec with every defaulted field filled in: the type follows from the schema (a field with a
@@ -20,4 +20,12 @@ const specSchema = fastApiAppSchema.properties!.spec!;
 export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
   const defaulted = applyDefaults(specSchema, spec) as Omit<DefaultedSpec, 'env'> & { env?: EnvVar[] };
   return { ...defaulted, env: defaulted.env ?? [] };
+}
+
+/** spec.strategy with its defaults (the type, the canary steps, analysis and migration check). */
+export type DefaultedStrategy = DefaultedSpec['strategy'];
+
+/** The strategy's defaults applied to a strategy (or to none: RollingUpdate with the canary defaults). */
+export function strategyDefaults(strategy: StrategySpec | undefined): DefaultedStrategy {
+  return applyDefaults(specSchema.properties!.strategy!, strategy) as DefaultedStrategy;
 }
