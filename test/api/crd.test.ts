@@ -92,7 +92,7 @@ describe('FastApiApp CRD on the API server', () => {
     }
     // One golden spec comes from a builder test that feeds labels the API server refuses.
     expect(rejected).toEqual([expect.stringContaining('monitoring.labels must not set app.kubernetes.io/')]);
-    expect(golden.length - rejected.length).toBeGreaterThanOrEqual(58);
+    expect(golden.length - rejected.length).toBeGreaterThanOrEqual(61);
     expect(differ).toEqual([]);
   });
 
