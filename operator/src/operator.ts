@@ -26,6 +26,8 @@ import { reviewNonResourceAccess } from './kube/access-review';
 import { WorkQueue } from './runtime/workqueue';
 
 export const CONTROLLER_NAME = 'fastapiapp';
+/** how long stop() waits for aborted requests whose connection is still being opened */
+const SHUTDOWN_DRAIN_MS = 1_000;
 
 export interface StartOptions {
   config: OperatorConfig;
@@ -200,6 +202,9 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     metrics.leader.set({ name: config.leaderElection.name }, 0);
     await Promise.all([server.close(), secureMetrics?.close()]);
     client.close();
+    // aborted requests whose connection was still being opened (through a proxy): done before stop() returns
+    const unfinished = await client.transport.drain(SHUTDOWN_DRAIN_MS);
+    if (unfinished > 0) log.warn({ unfinished }, 'requests still connecting at shutdown; left behind');
     log.info({ reason }, 'operator stopped');
     resolveDone(reason);
   };

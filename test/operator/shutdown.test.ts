@@ -5,6 +5,7 @@
 // otherwise open a tunnel after stop()), and a closed transport sends nothing.
 import http from 'node:http';
 import type net from 'node:net';
+import { connect as netConnect } from 'node:net';
 import pino from 'pino';
 import { KubeClient } from '../../operator/src/kube/client';
 import { TransportClosedError } from '../../operator/src/kube/errors';
@@ -35,6 +36,7 @@ beforeAll(async () => {
 beforeEach(() => { received = []; });
 afterAll(async () => {
   for (const r of held) r.destroy();
+  server.closeAllConnections();
   await new Promise((r) => server.close(r));
 });
 
@@ -135,6 +137,53 @@ test('when the Secret watches stop while a namespace\'s first list is unanswered
   expect(received.filter((r) => r.includes(`/${SECRETS.plural}`))).toEqual([expect.stringContaining('/namespaces/frozen/secrets')]);
   client.close();
 });
+
+test('when a watch is aborted while a proxy is still opening its tunnel, then drain() after close() returns only once that attempt ended: no tunnel opens after it', async () => {
+  // a CONNECT proxy that answers each CONNECT 300 ms late (a loaded proxy or host)
+  const tunnels: string[] = [];
+  const connects: string[] = [];
+  const proxy = http.createServer((_q, r) => r.writeHead(405).end());
+  proxy.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
+    connects.push(req.url ?? '');
+    client.on('error', () => undefined);
+    setTimeout(() => {
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = netConnect(Number(port), host!, () => {
+        tunnels.push(req.url ?? '');
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+    }, 300);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+  const transport = new Transport({ getCurrentCluster: () => ({ server: url, proxyUrl }), applyToHTTPSOptions: async () => undefined });
+  try {
+    await abortWhileTunnelling(transport, connects, tunnels);
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+  }
+});
+
+async function abortWhileTunnelling(transport: Transport, connects: string[], tunnels: string[]): Promise<void> {
+  const abort = new AbortController();
+  // a watch: an abort ends it at once (an informer's stop() returns), while its connection is still being opened
+  const watch = transport.stream({ verb: 'watch', resource: 'things', method: 'GET', path: '/api/v1/things', query: { watch: true } },
+    () => undefined, abort.signal, 60_000);
+  await waitFor(() => connects.length === 1);
+  abort.abort();
+  await expect(watch).resolves.toBeUndefined();
+  expect(tunnels).toHaveLength(0); // still being opened
+  transport.close();
+  expect(await transport.drain(5_000)).toBe(0);
+  // the attempt under way when the request was aborted ended before drain() returned
+  expect(tunnels).toHaveLength(1);
+  expect(received).toEqual([]); // and nothing went through it
+}
 
 async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
   for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 10))) {

@@ -65,6 +65,8 @@ export class Transport {
   private readonly observers: TransportObserver[] = [];
   /** after close(): no request or watch is started (a stopped operator opens no connection) */
   private closed = false;
+  /** requests not closed yet, aborted ones included: drain() waits for them */
+  private readonly live = new Set<http.ClientRequest>();
 
   /** proxyEnv: HTTPS_PROXY/NO_PROXY as read at startup; a cluster's proxy-url overrides it */
   constructor(private readonly kc: ClusterAuth, private readonly retry: RetryPolicy = DEFAULT_RETRY, proxyEnv: ProxyEnv = {}) {
@@ -199,6 +201,18 @@ export class Transport {
     this.agent?.destroy();
   }
 
+  /**
+   * Waits (at most graceMs) until every request made so far has closed; resolves with how many
+   * had not. An aborted request whose connection a proxy agent was still opening (a CONNECT or a
+   * SOCKS handshake) closes only once that attempt ends: without this wait, a stopped operator's
+   * tunnel opened after stop() had returned.
+   */
+  async drain(graceMs: number): Promise<number> {
+    const end = Date.now() + graceMs;
+    while (this.live.size > 0 && Date.now() < end) await sleep(Math.min(20, end - Date.now()));
+    return this.live.size;
+  }
+
   private notify(spec: RequestSpec, statusCode: number): void {
     for (const o of this.observers) o.response?.(spec, statusCode);
   }
@@ -242,6 +256,8 @@ export class Transport {
       Object.assign(reqOpts, tlsOptions(opts));
     }
     const req = (isHttps ? https : http).request(url, reqOpts);
+    this.live.add(req);
+    req.once('close', () => this.live.delete(req));
     if (longLived) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
     // a refused credential (an exec plugin's, revoked early) is replaced before the next request
     if (this.kc.unauthorized) req.on('response', (res) => { if (res.statusCode === 401) this.kc.unauthorized?.(opts); });
