@@ -24,6 +24,7 @@ const UNIT = [
   'test/infra/container-logs.test.ts',
   'test/infra/custom-config.test.ts',
   'test/infra/database.test.ts',
+  'test/infra/edge.test.ts',
   'test/infra/stack.test.ts',
   'test/monitoring/monitoring-chart.test.ts',
   'test/operator/analysis-gates.test.ts',
@@ -32,6 +33,7 @@ const UNIT = [
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
   'test/operator/releases-plan.test.ts',
+  'test/operator/shutdown.test.ts',
   'test/operator/status.test.ts',
   'test/operator/workqueue.test.ts',
 ];
