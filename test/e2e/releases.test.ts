@@ -21,7 +21,9 @@ jest.setTimeout(40 * 60_000);
 
 const NS = `releases-${process.pid}`;
 const APP = 'items';
-const BAKE_SECONDS = 5; // spec.migration.postDeployDelaySeconds: the contract Job waits this long after the rollout
+// spec.migration.postDeployDelaySeconds: the contract Job waits this long after the rollout; shorter
+// than the app's shutdown delay (5 s), so old pods still drain when it has passed
+const BAKE_SECONDS = 3;
 const tag = (key: string): string => RELEASE_VARIANTS[key]!.tag;
 
 let cluster: TestCluster | undefined;
@@ -117,7 +119,7 @@ beforeAll(async () => {
   await cluster.loadImages([images.operator, ...Object.values(deployed)]);
   setup.loadImagesSeconds = (Date.now() - t1) / 1000;
 
-  pg = await startBridgePostgres(cluster.info, ['items', 'items2']);
+  pg = await startBridgePostgres(cluster.info, ['items']);
   await installOperator(kube, cluster.info, images.operator);
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
@@ -290,6 +292,9 @@ test('5. rollback r6 → r5 is refused: Degraded=True RollbackBlocked naming the
 }));
 
 test('6. databaseSecretRef switched to an empty database: migrated before any pod uses it, zero failed requests', () => scenario('database switch', async () => {
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  await admin.query('create database items2').finally(() => admin.end());
   await kube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-database-2', namespace: NS, labels: markedSecretLabels }, stringData: { url: pg.urlVia(bridgeIp, 'items2') } } as Obj);
   expect(await query('select 1 from pg_tables where tablename = \'items\'', [], 'items2')).toHaveLength(0);
   const label = `dbswitch-${Date.now()}`;

@@ -120,8 +120,8 @@ export const RELEASE_VARIANTS: Record<string, Variant> = {
   r1revert: { tag: 'rel-r1-revert', migrations: expand(1) },
 };
 
-/** The release-history suite's images. */
-export const buildReleaseImages = () => buildAppImages({ repo: RELEASES_REPO, operatorImage: OPERATOR_IMAGE, variants: RELEASE_VARIANTS });
+/** The release-history suite's images (its own operator tag: suites building from other trees do not replace it). */
+export const buildReleaseImages = () => buildAppImages({ repo: RELEASES_REPO, operatorImage: 'localhost/fastapiapp-operator:releases', variants: RELEASE_VARIANTS });
 
 /** Shared libraries a dynamically linked binary loads (ldd), each with its path: what a scratch image must hold. */
 function sharedLibraries(binary: string): string[] {
