@@ -13,7 +13,7 @@ import { waitFor } from '../harness/wait';
 import { requireRoot } from '../images/support/buildah';
 import { buildReleaseImages, RELEASE_VARIANTS, RELEASES_REPO } from './support/images';
 import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
-import { condition, diagnose, Kube, type Obj } from './support/kube';
+import { condition, Kube, runScenario, type Obj } from './support/kube';
 import { GROUP, waitRolledOut as rolledOut } from './support/rollout';
 import { call, startTraffic, type TrafficReport } from './support/traffic';
 
@@ -37,14 +37,7 @@ const table: Array<{ scenario: string; seconds: number; sent: number; failed: nu
 /** every write the app acknowledged (database items), checked after each scenario */
 const acknowledged: number[] = [];
 
-async function scenario<T>(name: string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    process.stderr.write(`\n===== ${name} failed: ${(err as Error).message}\n${await diagnose(kube, NS, APP, OPERATOR_NS)}\n`);
-    throw err;
-  }
-}
+const scenario = <T>(name: string, body: () => Promise<T>): Promise<T> => runScenario(kube, { namespace: NS, app: APP, operatorNamespace: OPERATOR_NS }, name, body);
 
 const getApp = (name = APP) => kube.get(GROUP, 'FastApiApp', NS, name);
 const jobsOf = (name = APP) => kube.list('batch/v1', 'Job', NS, `app.kubernetes.io/instance=${name},app.kubernetes.io/component=migration`);
