@@ -252,7 +252,9 @@ test('4. r6 with a contract migration: the post-deploy Job starts only after r6 
     expect(rev).toMatchObject({ postMigrated: true, contract: ['106_drop_c1'] });
     const applied = await appliedMigrations();
     expect(applied.at(-1)!.name).toBe('106_drop_c1');
-    setup.r6LastOldPodGoneToPostJobSeconds = (Date.parse(post!.metadata!.creationTimestamp as unknown as string) - lastGone) / 1000;
+    // whole seconds (creationTimestamp's resolution): 0 = created in the second the last old pod went
+    setup.r6PostJobAfterLastOldPodGoneSeconds = seconds(post!.metadata!.creationTimestamp) - seconds(new Date(lastGone));
+    setup.r6PostJobAfterRolloutSeconds = seconds(post!.metadata!.creationTimestamp) - seconds(rev.firstServed);
   } finally {
     deletions.stop();
   }
