@@ -25,6 +25,7 @@ const UNIT = [
   'test/infra/stack.test.ts',
   'test/monitoring/monitoring-chart.test.ts',
   'test/operator/analysis-gates.test.ts',
+  'test/operator/canary-plan.test.ts',
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
   'test/operator/releases-plan.test.ts',
