@@ -36,6 +36,18 @@ async function halfRolled(name: string): Promise<void> {
   }, 'status');
 }
 
+/** An app released on v5, then v6 migrated with the contract migration 006_drop_c1 pending: the Deployment switched to v6. */
+async function v6WithContractPending(name: string): Promise<App> {
+  const app = await t.world.createApp(name, { tag: 'v5' });
+  await release(app, 'v5');
+  await t.world.patchSpec(name, { tag: 'v6' });
+  const pre = await eventually(() => t.world.jobFor(app, ref('v6')), 'pre-deploy Job for v6');
+  await t.world.jobPod(pre, 'Succeeded', terminated(0, { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost: ['006_drop_c1'] }));
+  await t.world.finishJob(pre.metadata.name, 'succeeded');
+  await eventually(async () => image(await t.world.deployment(name)) === ref('v6'), 'Deployment on v6');
+  return app;
+}
+
 test('when the tag goes back to a migrated revision, then no Job runs, and Ready=True only once every replica runs it: one RolloutComplete', async () => {
   const app = await t.world.createApp('back');
   await release(app, 'v1');
@@ -62,13 +74,7 @@ test('when the tag goes back to a migrated revision, then no Job runs, and Ready
 });
 
 test('when contract migrations are pending, then the post-deploy Job starts only after the full rollout; a contract applied blocks the rollback to before it', async () => {
-  const app = await t.world.createApp('contract', { tag: 'v5' });
-  await release(app, 'v5');
-  await t.world.patchSpec('contract', { tag: 'v6' });
-  const pre = await eventually(() => t.world.jobFor(app, ref('v6')), 'pre-deploy Job for v6');
-  await t.world.jobPod(pre, 'Succeeded', terminated(0, { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost: ['006_drop_c1'] }));
-  await t.world.finishJob(pre.metadata.name, 'succeeded');
-  await eventually(async () => image(await t.world.deployment('contract')) === ref('v6'), 'Deployment on v6');
+  const app = await v6WithContractPending('contract');
   const pending = await eventually(async () => { const a = await appNow('contract'); return condition(a, 'Migrated')?.status === 'True' && a; }, 'v6 migrated');
   expect(condition(pending, 'PostMigrated')).toMatchObject({ status: 'False', reason: 'PostDeployMigrationPending', message: expect.stringContaining('fully rolled out') });
   const isPost = (j: Loose) => j.metadata.annotations?.['fastapiapp.io/migration-phase'] === 'post';
@@ -147,13 +153,7 @@ test('when a Job for a revision not in history exits 3, then RollbackBlocked nam
 });
 
 test('when the rollout is complete but a replaced pod is still terminating, then the post-deploy Job starts only once that pod is gone', async () => {
-  const app = await t.world.createApp('drain', { tag: 'v5' });
-  await release(app, 'v5');
-  await t.world.patchSpec('drain', { tag: 'v6' });
-  const pre = await eventually(() => t.world.jobFor(app, ref('v6')), 'pre-deploy Job for v6');
-  await t.world.jobPod(pre, 'Succeeded', terminated(0, { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost: ['006_drop_c1'] }));
-  await t.world.finishJob(pre.metadata.name, 'succeeded');
-  await eventually(async () => image(await t.world.deployment('drain')) === ref('v6'), 'Deployment on v6');
+  const app = await v6WithContractPending('drain');
   // a v5 pod draining (the kubelet holds it while it shuts down: here a finalizer)
   const labels = { 'app.kubernetes.io/name': 'fastapiapp', 'app.kubernetes.io/instance': 'drain', 'app.kubernetes.io/component': 'server', 'app.kubernetes.io/managed-by': 'fastapiapp-operator' };
   await t.world.client.create(PODS, {
