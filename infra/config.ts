@@ -3,6 +3,7 @@
 // Placeholder values copied from an example file are refused: a `pulumi up` with them would hand
 // the CI roles' trust to somebody else's repository.
 import * as pulumi from '@pulumi/pulumi';
+import { cognitoConfig, ingressConfig, type CognitoConfig, type IngressConfig } from './edge-config';
 
 export class InfraConfigError extends Error {
   constructor(key: string, problem: string) {
@@ -46,6 +47,8 @@ export interface InfraConfig {
   deployReviewerIds: number[];
   /** CloudWatch retention of the control-plane logs. */
   logRetentionDays: number;
+  /** Container logs to CloudWatch Logs (container-logs.ts): on/off and the log groups' retention. */
+  containerLogs: { enabled: boolean; retentionDays: number };
   /** "owner/name" of the GitHub repository whose workflows may assume the CI roles. */
   githubRepo: string;
   /** GitHub environment whose jobs may assume the infra role (`pulumi up`). */
@@ -60,8 +63,6 @@ export interface InfraConfig {
   operatorNamespace: string;
   /** Namespaces whose FastApiApps the deploy role may create and update. */
   appNamespaces: string[];
-  /** Grafana's namespace (kube-prometheus-stack's) for the dashboard ConfigMaps; undefined = the deploy role places none. */
-  grafanaNamespace: string | undefined;
   appRepositoryName: string;
   operatorRepositoryName: string;
   /** ECR lifecycle: tagged images kept per repository (besides the protected ones). */
@@ -76,6 +77,10 @@ export interface InfraConfig {
   infraRolePolicyArns: string[];
   /** RDS PostgreSQL for the app; undefined = bring your own database. */
   database: DatabaseConfig | undefined;
+  /** The TLS entry point (ALB Ingress + ACM certificate); undefined = no public host (appHost unset). */
+  ingress: IngressConfig | undefined;
+  /** Cognito user pool issuing the app's bearer tokens; undefined = none (createCognito false). */
+  cognito: CognitoConfig | undefined;
 }
 
 /** Reads one raw string value by key; undefined when unset. */
@@ -139,6 +144,15 @@ const isCidr = (s: string) => {
   return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
 };
 const isArn = (s: string) => /^arn:aws[a-z-]*:[a-z0-9-]+:/.test(s);
+
+/** The values CloudWatch Logs accepts as a retention. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function retentionDays(get: ConfigReader, key: string, def: number): number {
+  const n = int(get, key, def, 1, 3653);
+  if (!LOG_RETENTION_DAYS.includes(n)) throw new InfraConfigError(key, `must be one of CloudWatch's retentions (${LOG_RETENTION_DAYS.join(', ')}), got ${n}`);
+  return n;
+}
 
 // The subnet layout (network.ts) has room for three zones.
 function azCount(get: ConfigReader): number {
@@ -206,9 +220,10 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     throw new InfraConfigError('deployEnvironment', `must differ from infraEnvironment ("${infraEnvironment}"): each role trusts its own environment`);
   }
 
+  const clusterName = str(get, 'clusterName', `fastapiapp-${stack}`, /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
   return {
     region,
-    clusterName: str(get, 'clusterName', `fastapiapp-${stack}`, /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/),
+    clusterName,
     kubernetesVersion: str(get, 'kubernetesVersion', '1.33', /^1\.\d+$/),
     vpcCidr,
     azCount: azCount(get),
@@ -222,6 +237,7 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     infraReviewerIds,
     deployReviewerIds: userIds('deployReviewerIds'),
     logRetentionDays: int(get, 'logRetentionDays', 30, 1, 3653),
+    containerLogs: { enabled: bool(get, 'containerLogs', true), retentionDays: retentionDays(get, 'containerLogRetentionDays', 30) },
     githubRepo: repo,
     infraEnvironment,
     deployEnvironment,
@@ -229,7 +245,6 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     clusterAdminPrincipalArns: list(get, 'clusterAdminPrincipalArns', [], isArn, 'IAM ARNs'),
     operatorNamespace: str(get, 'operatorNamespace', 'fastapiapp-system', DNS_LABEL_RE),
     appNamespaces: list(get, 'appNamespaces', ['default'], (s) => DNS_LABEL_RE.test(s), 'namespace names'),
-    grafanaNamespace: get('grafanaNamespace') ? str(get, 'grafanaNamespace', '', DNS_LABEL_RE) : undefined,
     appRepositoryName: str(get, 'appRepositoryName', 'fastapiapp/app', NAME_RE),
     operatorRepositoryName: str(get, 'operatorRepositoryName', 'fastapiapp/operator', NAME_RE),
     imagesToKeep: int(get, 'imagesToKeep', 10, 1, 10000),
@@ -238,6 +253,8 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     ecrForceDelete: bool(get, 'ecrForceDelete', false),
     infraRolePolicyArns: list(get, 'infraRolePolicyArns', ['arn:aws:iam::aws:policy/AdministratorAccess'], isArn, 'policy ARNs'),
     database: database(get),
+    ingress: ingressConfig(get),
+    cognito: cognitoConfig(get, clusterName),
   };
 }
 

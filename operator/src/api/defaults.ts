@@ -38,7 +38,7 @@ export const DEFAULT_MONITORING_INTERVAL = '30s';
 /** Env var names the operator sets itself; spec.env may not override them. */
 export const RESERVED_ENV_NAMES: readonly string[] = ['DATABASE_URL', 'PORT', 'METRICS_PORT'];
 /** Env vars the operator sets from spec.auth; spec.env may not set them while spec.auth is set. */
-export const AUTH_ENV_NAMES: readonly string[] = ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI', 'AUTH_READS', 'AUTH_PREDICT'];
+export const AUTH_ENV_NAMES: readonly string[] = ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI', 'AUTH_READS', 'AUTH_PREDICT', 'AUTH_AUDIENCE_CLAIM', 'AUTH_SCOPE_PREFIX'];
 
 /** Default SLO period: the SRE workbook's burn rates (14.4x, 6x, 3x, 1x) are those of a 30-day window. */
 export const DEFAULT_SLO_WINDOW = '30d';

@@ -283,6 +283,13 @@ const auth: SchemaProps = {
     jwksUri: { description: 'JWKS URL; default: from the issuer\'s discovery document.', type: 'string', maxLength: 2048, pattern: ISSUER_URL },
     reads: requirement('item reads (GET /items, GET /items/{id})'),
     predict: requirement('predictions (/predict, /predict/batch)'),
+    audienceClaim: {
+      description: 'Claim the audience is matched against: aud (default), or client_id for issuers whose access tokens carry no aud ' +
+        '(Amazon Cognito); then a token must carry no aud and, if it has token_use, token_use access.',
+      type: 'string',
+      enum: ['aud', 'client_id'],
+    },
+    scopePrefix: { description: 'Prepended to the scope names (a Cognito resource server fastapiapp issues fastapiapp/items:write).', type: 'string', maxLength: 256, pattern: '^[A-Za-z0-9._:/-]*$' },
   },
 };
 

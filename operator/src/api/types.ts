@@ -68,6 +68,10 @@ export interface AuthSpec {
   reads?: AuthRequirement;
   /** default open */
   predict?: AuthRequirement;
+  /** which claim holds the audience: aud (default) or client_id (Amazon Cognito access tokens) */
+  audienceClaim?: 'aud' | 'client_id';
+  /** prepended to the scope names, e.g. "fastapiapp/" for a Cognito resource server */
+  scopePrefix?: string;
 }
 
 /** A percentage as a string, e.g. "99.9" (the API avoids floats, as Kubernetes APIs do). */
