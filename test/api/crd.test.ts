@@ -9,6 +9,7 @@ import { createTestNamespace, installCrdFromFile, loadKubeConfig } from '../harn
 import { CRD_NAME } from '../../operator/src/api/crd';
 import { API_VERSION, KIND, type FastApiAppSpec } from '../../operator/src/api/types';
 import { selectorString, withDefaults } from '../../operator/src/desired';
+import { canonicalJson } from '../../operator/src/desired/hash';
 import { fastApiApp, IMAGE, minimalSpec } from './fixtures';
 import { appsPath, kubeOk, kubeRequest } from './kube-http';
 
@@ -78,6 +79,22 @@ describe('FastApiApp CRD on the API server', () => {
     const res = await create(name, spec);
     expect(res.status).toBe(201);
     expect({ env: [], ...res.body.spec }).toEqual(withDefaults(spec));
+  });
+
+  // The golden file: what the hand-kept defaults (replaced by the schema's) gave for each spec.
+  const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'defaulted-specs.json'), 'utf8')) as { spec: FastApiAppSpec; defaulted: unknown }[];
+  it('when every golden spec is stored, then the server fills in what the golden file and withDefaults say', async () => {
+    const rejected: string[] = [];
+    const differ: number[] = [];
+    for (const [i, { spec, defaulted }] of golden.entries()) {
+      const res = await create(`golden-${i}`, spec);
+      if (res.status !== 201) rejected.push(`${i}: ${res.status} ${res.body.message}`);
+      else if (canonicalJson({ env: [], ...res.body.spec }) !== canonicalJson(defaulted) || canonicalJson(withDefaults(spec)) !== canonicalJson(defaulted)) differ.push(i);
+    }
+    // One golden spec comes from a builder test that feeds labels the API server refuses.
+    expect(rejected).toEqual([expect.stringContaining('monitoring.labels must not set app.kubernetes.io/')]);
+    expect(golden.length - rejected.length).toBeGreaterThanOrEqual(61);
+    expect(differ).toEqual([]);
   });
 
   // [case, spec or whole object, text the error must contain (the field path), further text]
