@@ -86,10 +86,10 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const networkPolicies = informer<NetworkPolicy>(NETWORKPOLICIES, MANAGED_BY_SELECTOR);
   const serviceMonitors = informer<Unstructured>(SERVICEMONITORS, MANAGED_BY_SELECTOR, config.crdPollMs);
   const prometheusRules = informer<Unstructured>(PROMETHEUSRULES, MANAGED_BY_SELECTOR, config.crdPollMs);
-  // Migration pods only (label-selected), reduced to what is read: why one cannot start, the
-  // digest it ran, the migrate CLI's termination message.
-  const pods = new InformerSet<Pod>(client, namespaces,
-    { resource: PODS, labelSelector: `${MANAGED_BY_SELECTOR},${COMPONENT_LABEL}=${MIGRATION_COMPONENT}`, transform: slimPod }, log);
+  // The operator's pods (label-selected), reduced to what is read: of a migration pod, why it
+  // cannot start, the digest it ran, the migrate CLI's termination message; of a server pod,
+  // whether it is still terminating (the post-deploy Job waits until none is left).
+  const pods = new InformerSet<Pod>(client, namespaces, { resource: PODS, labelSelector: MANAGED_BY_SELECTOR, transform: slimPod }, log);
   // The names taken by objects not labelled as ours (metadata only): with the caches above, every
   // name of a child's kind is known, so creates need no GET first. Usually empty.
   const childKinds = [DEPLOYMENTS, SERVICES, JOBS, PDBS, NETWORKPOLICIES, SERVICEMONITORS, PROMETHEUSRULES];
@@ -131,7 +131,10 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     const app = p.metadata.labels?.[INSTANCE_LABEL];
     if (app && p.metadata.namespace) queue.add(`${p.metadata.namespace}/${app}`);
   };
-  pods.on({ upsert: enqueueApp, delete: enqueueApp });
+  // a server pod matters only once gone (the last old one lets the post-deploy Job start); its
+  // other changes reach the app through its Deployment
+  const isMigrationPod = (p: KubeObject): boolean => p.metadata.labels?.[COMPONENT_LABEL] === MIGRATION_COMPONENT;
+  pods.on({ upsert: (p) => { if (isMigrationPod(p)) enqueueApp(p); }, delete: enqueueApp });
   const enqueueReaders = (s: KubeObject): void => {
     for (const a of apps.list()) {
       if (a.metadata.namespace === s.metadata.namespace && a.spec.databaseSecretRef?.name === s.metadata.name) queue.add(objectKey(a));

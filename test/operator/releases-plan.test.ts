@@ -190,6 +190,13 @@ describe('post-deploy migration (item 2)', () => {
     expect(post(a, seen({ deployment: done }), true, new Date('2026-01-01T00:10:00.000Z'))).toEqual({ phase: 'needsJob' });
   });
 
+  test('when the Deployment reports the rollout complete but a replaced pod is still terminating, then the post-deploy Job waits until it is gone', () => {
+    const a = app({}, { ...base, history: [rev('v2', { pendingPost: ['006_drop'], firstServed: T0 })] });
+    // the controller stops counting a pod once it is being deleted; the pod still drains and queries the database
+    expect(post(a, seen({ deployment: done, leavingPods: ['shop-old-1'] }), true)).toMatchObject({ phase: 'pending', message: expect.stringContaining('shop-old-1') });
+    expect(post(a, seen({ deployment: done, leavingPods: [] }), true)).toEqual({ phase: 'needsJob' });
+  });
+
   test('when the pre-deploy run reported none pending, then no post-deploy Job: PostMigrated=True NoPostDeployMigrations', () => {
     const a = app({}, { ...base, history: [rev('v2', { pendingPost: [] })] });
     expect(post(a, seen({ deployment: done }), true)).toMatchObject({ phase: 'notNeeded', reason: 'NoPostDeployMigrations' });

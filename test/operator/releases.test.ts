@@ -2,7 +2,7 @@
 // from status.history without a Job, RollbackBlocked, named failures within seconds, and the
 // post-deploy (contract) Job after the full rollout. The test plays the Job and Deployment
 // controllers and the kubelet (pod status with the migrate CLI's termination message).
-import { DEPLOYMENTS, SECRETS } from '../../operator/src/kube/resources';
+import { DEPLOYMENTS, PODS, SECRETS } from '../../operator/src/kube/resources';
 import { operatorSuite, reconcileCount, ref } from './support/suite';
 import { condition, eventually, image, type App, type Loose } from './support/world';
 
@@ -36,6 +36,18 @@ async function halfRolled(name: string): Promise<void> {
   }, 'status');
 }
 
+/** An app released on v5, then v6 migrated with the contract migration 006_drop_c1 pending: the Deployment switched to v6. */
+async function v6WithContractPending(name: string): Promise<App> {
+  const app = await t.world.createApp(name, { tag: 'v5' });
+  await release(app, 'v5');
+  await t.world.patchSpec(name, { tag: 'v6' });
+  const pre = await eventually(() => t.world.jobFor(app, ref('v6')), 'pre-deploy Job for v6');
+  await t.world.jobPod(pre, 'Succeeded', terminated(0, { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost: ['006_drop_c1'] }));
+  await t.world.finishJob(pre.metadata.name, 'succeeded');
+  await eventually(async () => image(await t.world.deployment(name)) === ref('v6'), 'Deployment on v6');
+  return app;
+}
+
 test('when the tag goes back to a migrated revision, then no Job runs, and Ready=True only once every replica runs it: one RolloutComplete', async () => {
   const app = await t.world.createApp('back');
   await release(app, 'v1');
@@ -62,13 +74,7 @@ test('when the tag goes back to a migrated revision, then no Job runs, and Ready
 });
 
 test('when contract migrations are pending, then the post-deploy Job starts only after the full rollout; a contract applied blocks the rollback to before it', async () => {
-  const app = await t.world.createApp('contract', { tag: 'v5' });
-  await release(app, 'v5');
-  await t.world.patchSpec('contract', { tag: 'v6' });
-  const pre = await eventually(() => t.world.jobFor(app, ref('v6')), 'pre-deploy Job for v6');
-  await t.world.jobPod(pre, 'Succeeded', terminated(0, { command: 'pre', result: 'applied', applied: [], head: '005_c5', pendingPost: ['006_drop_c1'] }));
-  await t.world.finishJob(pre.metadata.name, 'succeeded');
-  await eventually(async () => image(await t.world.deployment('contract')) === ref('v6'), 'Deployment on v6');
+  const app = await v6WithContractPending('contract');
   const pending = await eventually(async () => { const a = await appNow('contract'); return condition(a, 'Migrated')?.status === 'True' && a; }, 'v6 migrated');
   expect(condition(pending, 'PostMigrated')).toMatchObject({ status: 'False', reason: 'PostDeployMigrationPending', message: expect.stringContaining('fully rolled out') });
   const isPost = (j: Loose) => j.metadata.annotations?.['fastapiapp.io/migration-phase'] === 'post';
@@ -144,4 +150,23 @@ test('when a Job for a revision not in history exits 3, then RollbackBlocked nam
   expect(image(await t.world.deployment('exit3'))).toBe(ref('v7'));
   // the Secret still exists (not a SecretNotFound case)
   expect(await t.world.get(SECRETS, 'db')).toBeDefined();
+});
+
+test('when the rollout is complete but a replaced pod is still terminating, then the post-deploy Job starts only once that pod is gone', async () => {
+  const app = await v6WithContractPending('drain');
+  // a v5 pod draining (the kubelet holds it while it shuts down: here a finalizer)
+  const labels = { 'app.kubernetes.io/name': 'fastapiapp', 'app.kubernetes.io/instance': 'drain', 'app.kubernetes.io/component': 'server', 'app.kubernetes.io/managed-by': 'fastapiapp-operator' };
+  await t.world.client.create(PODS, {
+    metadata: { name: 'drain-v5-old', namespace: t.world.namespace, labels, finalizers: ['test.fastapiapp.io/draining'] },
+    spec: { containers: [{ name: 'app', image: ref('v5') }] },
+  } as Loose);
+  await t.world.client.delete(PODS, t.world.namespace, 'drain-v5-old');
+  await t.world.rollOut('drain');
+  // the operator processed the complete rollout (Ready=True on v6) and holds the contract Job for the draining pod
+  const held = await eventually(async () => { const a = await appNow('drain'); return condition(a, 'Ready')?.status === 'True' && condition(a, 'PostMigrated')?.message.includes('drain-v5-old') && a; }, 'Ready, the post-deploy Job held');
+  expect(condition(held, 'PostMigrated')).toMatchObject({ status: 'False', reason: 'PostDeployMigrationPending', observedGeneration: held.metadata.generation });
+  const isPost = (j: Loose) => j.metadata.annotations?.['fastapiapp.io/migration-phase'] === 'post';
+  expect((await t.world.jobsOf(app)).some(isPost)).toBe(false);
+  await t.world.mergePatch(PODS, 'drain-v5-old', { metadata: { finalizers: null } }); // the pod is gone
+  await eventually(async () => (await t.world.jobsOf(app)).find(isPost), 'post-deploy Job once the pod is gone');
 });

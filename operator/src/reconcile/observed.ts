@@ -18,6 +18,12 @@ export interface Observed {
   jobs: Job[];
   /** the migration pods of the app (label-selected cache), for their state and termination message */
   pods?: Pod[];
+  /**
+   * the app's server pods being deleted (deletionTimestamp set): a replaced template's pods still
+   * draining. The Deployment's status stops counting them at once, but they still serve and query
+   * the database until they are gone.
+   */
+  leavingPods?: string[];
   /** what is wrong with the database Secret reference, if anything (the Secret or its key is missing) */
   secretProblem?: string;
   /** whether the API server serves ServiceMonitors (the CRD is installed) */

@@ -1,5 +1,6 @@
 // Expand/contract: the post-deploy (contract) migration Job runs only once the release is fully
-// rolled out (no pod of the previous template left, so nothing still reads what it drops) and
+// rolled out and no pod of the previous template is left, terminating ones included (they drain
+// and still query the database; nothing may still read what it drops), and
 // spec.migration.postDeployDelaySeconds have passed since; only when the pre-deploy run reported
 // pending post-deploy migrations or could not say. Pure: the reconciler creates the Job and
 // requeues after the remaining bake time.
@@ -50,6 +51,10 @@ export function postState(app: FastApiApp, spec: DefaultedSpec, plan: Plan, obse
     return { phase: 'running', job: job.metadata.name };
   }
   if (!rolledOut) return { phase: 'pending', message: `waiting for ${plan.runImage ?? target} to be fully rolled out (no pod of the previous template left)` };
+  const leaving = observed.leavingPods ?? [];
+  if (leaving.length > 0) {
+    return { phase: 'pending', message: `rolled out; waiting for ${leaving.length} terminating pod(s) to be gone (${leaving.join(', ')}): they may still serve requests` };
+  }
   const since = Date.parse(revision?.firstServed ?? now.toISOString());
   const afterMs = since + spec.migration.postDeployDelaySeconds * 1000 - now.getTime();
   if (afterMs > 0) {

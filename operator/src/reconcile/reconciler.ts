@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { FastApiApp, FastApiAppStatus } from '../api/types';
 import {
   buildDeployment, buildDisruptionBudget, buildMigrationJob, buildNetworkPolicy, buildPrometheusRule, buildService, buildServiceMonitor, childName, inputsHashOf, wantsDisruptionBudget, wantsPrometheusRule, withDefaults,
-  TEMPLATE_HASH_ANNOTATION, type DefaultedSpec, type SecretDigest,
+  COMPONENT_LABEL, INSTANCE_LABEL, SERVER_COMPONENT, TEMPLATE_HASH_ANNOTATION, type DefaultedSpec, type SecretDigest,
 } from '../desired/index';
 import type { Condition } from '../api/types';
 import type { KubeClient } from '../kube/client';
@@ -47,8 +47,8 @@ export interface Caches {
   names: { get(r: ResourceType, namespace: string, name: string): KubeObject | undefined };
   /** marked Secrets as hashes per key (no values); watch() starts a namespace's watch and waits for its first list */
   secrets: { get(namespace: string, name: string): SecretDigest | undefined; watch(namespace: string): Promise<SecretAccess> };
-  /** migration pods (component=migration), by owning Job */
-  pods: { ownedBy(namespace: string, uid: string): Pod[] };
+  /** the operator's pods: migration pods by owning Job; every pod, to find an app's terminating server pods */
+  pods: { ownedBy(namespace: string, uid: string): Pod[]; list(): Pod[] };
 }
 
 /** Degraded reasons announced with a Warning Event of the same reason. */
@@ -342,6 +342,8 @@ export class Reconciler {
       targetPostJob: owned(live.targetPostJob),
       jobs,
       pods: jobs.flatMap((j) => (j.metadata.uid ? this.caches.pods.ownedBy(ns, j.metadata.uid) : [])),
+      leavingPods: this.caches.pods.list().filter((p) => p.metadata.namespace === ns && p.metadata.deletionTimestamp
+        && p.metadata.labels?.[INSTANCE_LABEL] === app.metadata.name && p.metadata.labels?.[COMPONENT_LABEL] === SERVER_COMPONENT).map((p) => p.metadata.name),
       monitoringServed: this.caches.serviceMonitors.isServed(ns),
     };
     const problem = this.secretProblem(app, spec, access);

@@ -109,6 +109,33 @@ export async function buildRebuiltImage(base: string): Promise<string> {
 /** The whole-path suite's images. */
 export const buildE2eImages = () => buildAppImages({ repo: APP_REPO, operatorImage: OPERATOR_IMAGE, variants: VARIANTS });
 
+/**
+ * The release-history suite's images (releases.test.ts): r1..r5 each add a nullable column
+ * (expand, pre-deploy), r6 then drops r1's column (contract: `exports.phase = 'post'`), and
+ * r1-revert is r1's source rebuilt under a new tag, as reverting the commit would (same
+ * migration list as r1, not in the app's history). `base` is the app image itself, not deployed.
+ */
+export const RELEASES_REPO = 'localhost/fastapiapp-releases';
+const dropColumn = (column: string) => `exports.phase = 'post';
+exports.up = (knex) => knex.schema.alterTable('items', (t) => { t.dropColumn('${column}'); });
+exports.down = (knex) => knex.schema.alterTable('items', (t) => { t.text('${column}'); });
+`;
+const expand = (n: number): Record<string, string> =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`10${i + 1}_add_c${i + 1}`, addColumn(`c${i + 1}`)]));
+export const RELEASE_VARIANTS: Record<string, Variant> = {
+  v1: { tag: 'rel-base' },
+  r1: { tag: 'rel-r1', migrations: expand(1) },
+  r2: { tag: 'rel-r2', migrations: expand(2) },
+  r3: { tag: 'rel-r3', migrations: expand(3) },
+  r4: { tag: 'rel-r4', migrations: expand(4) },
+  r5: { tag: 'rel-r5', migrations: expand(5) },
+  r6: { tag: 'rel-r6', migrations: { ...expand(5), '106_drop_c1': dropColumn('c1') } },
+  r1revert: { tag: 'rel-r1-revert', migrations: expand(1) },
+};
+
+/** The release-history suite's images (its own operator tag: suites building from other trees do not replace it). */
+export const buildReleaseImages = () => buildAppImages({ repo: RELEASES_REPO, operatorImage: 'localhost/fastapiapp-operator:releases', variants: RELEASE_VARIANTS });
+
 /** Shared libraries a dynamically linked binary loads (ldd), each with its path: what a scratch image must hold. */
 function sharedLibraries(binary: string): string[] {
   let out: string;

@@ -66,6 +66,16 @@ export class Kube {
 export const condition = (obj: Obj | undefined, type: string): { status: string; reason: string; message: string; observedGeneration?: number } | undefined =>
   obj?.status?.conditions?.find((c: { type: string }) => c.type === type);
 
+/** Runs a scenario of a suite; on failure prints what a person would look at (diagnose), then fails. */
+export async function runScenario<T>(kube: Kube, where: { namespace: string; app: string; operatorNamespace: string }, name: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    process.stderr.write(`\n===== ${name} failed: ${(err as Error).message}\n${await diagnose(kube, where.namespace, where.app, where.operatorNamespace)}\n`);
+    throw err;
+  }
+}
+
 /**
  * What a person would look at when a scenario fails: the FastApiApp's conditions, the namespace's
  * Events, the migration pods' and the operator pods' logs.
