@@ -14,7 +14,7 @@ import type { PostgresCluster } from '../harness/postgres/cluster';
 import { requireRoot } from '../images/support/buildah';
 import { buildAppImages, ORDERING_IMAGES, ORDERING_SLEEP_SECONDS } from './support/images';
 import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
-import { condition, diagnose, Kube, type Obj } from './support/kube';
+import { condition, diagnosed, Kube, type Obj } from './support/kube';
 import { GROUP, waitRolledOut } from './support/rollout';
 import { WatchRecorder, type Seen } from './support/watch';
 
@@ -37,14 +37,7 @@ let pods: WatchRecorder<V1Pod>;
 /** scenario -> seconds and what it counted: printed as a table at the end (docs/operator/releases.md). */
 const table: { scenario: string; seconds: number; counts: string }[] = [];
 
-async function scenario<T>(name: string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    process.stderr.write(`\n===== ${name} failed: ${(err as Error).message}\n${await diagnose(kube, NS, APP, OPERATOR_NS)}\n`);
-    throw err;
-  }
-}
+const scenario = <T>(name: string, body: () => Promise<T>): Promise<T> => diagnosed(kube, { namespace: NS, app: APP, operatorNamespace: OPERATOR_NS }, name, body);
 
 /** Merge-patches spec.tag (as the deploy workflow does); resolves with the new metadata.generation. */
 async function setTag(tag: string, more: Record<string, unknown> = {}): Promise<number> {

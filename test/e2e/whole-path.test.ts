@@ -11,7 +11,7 @@ import { waitFor } from '../harness/wait';
 import { requireRoot } from '../images/support/buildah';
 import { APP_REPO, buildE2eImages, VARIANTS } from './support/images';
 import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
-import { condition, diagnose, Kube, type Obj } from './support/kube';
+import { condition, diagnosed, Kube, type Obj } from './support/kube';
 import { GROUP, waitRolledOut as rolledOut } from './support/rollout';
 import { call, startTraffic, type TrafficReport } from './support/traffic';
 
@@ -30,14 +30,7 @@ const timings: Record<string, number> = {};
 const rollouts: Record<string, TrafficReport> = {};
 
 /** Runs a scenario; on failure prints what a person would look at, then fails. */
-async function scenario<T>(name: string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    process.stderr.write(`\n===== ${name} failed: ${(err as Error).message}\n${await diagnose(kube, NS, APP, OPERATOR_NS)}\n`);
-    throw err;
-  }
-}
+const scenario = <T>(name: string, body: () => Promise<T>): Promise<T> => diagnosed(kube, { namespace: NS, app: APP, operatorNamespace: OPERATOR_NS }, name, body);
 
 const getApp = () => kube.get(GROUP, 'FastApiApp', NS, APP);
 const getDeployment = () => kube.get('apps/v1', 'Deployment', NS, APP);

@@ -96,3 +96,13 @@ export async function diagnose(kube: Kube, namespace: string, appName: string, o
   }
   return parts.join('\n');
 }
+
+/** Runs a scenario's body; on failure prints what a person would look at (diagnose) under its name, then fails. */
+export async function diagnosed<T>(kube: Kube, where: { namespace: string; app: string; operatorNamespace: string }, name: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    process.stderr.write(`\n===== ${name} failed: ${(err as Error).message}\n${await diagnose(kube, where.namespace, where.app, where.operatorNamespace)}\n`);
+    throw err;
+  }
+}
