@@ -46,6 +46,8 @@ export interface InfraConfig {
   deployReviewerIds: number[];
   /** CloudWatch retention of the control-plane logs. */
   logRetentionDays: number;
+  /** Container logs to CloudWatch Logs (container-logs.ts): on/off and the log groups' retention. */
+  containerLogs: { enabled: boolean; retentionDays: number };
   /** "owner/name" of the GitHub repository whose workflows may assume the CI roles. */
   githubRepo: string;
   /** GitHub environment whose jobs may assume the infra role (`pulumi up`). */
@@ -140,6 +142,15 @@ const isCidr = (s: string) => {
 };
 const isArn = (s: string) => /^arn:aws[a-z-]*:[a-z0-9-]+:/.test(s);
 
+/** The values CloudWatch Logs accepts as a retention. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function retentionDays(get: ConfigReader, key: string, def: number): number {
+  const n = int(get, key, def, 1, 3653);
+  if (!LOG_RETENTION_DAYS.includes(n)) throw new InfraConfigError(key, `must be one of CloudWatch's retentions (${LOG_RETENTION_DAYS.join(', ')}), got ${n}`);
+  return n;
+}
+
 // The subnet layout (network.ts) has room for three zones.
 function azCount(get: ConfigReader): number {
   const n = int(get, 'azCount', 2, 2);
@@ -222,6 +233,7 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     infraReviewerIds,
     deployReviewerIds: userIds('deployReviewerIds'),
     logRetentionDays: int(get, 'logRetentionDays', 30, 1, 3653),
+    containerLogs: { enabled: bool(get, 'containerLogs', true), retentionDays: retentionDays(get, 'containerLogRetentionDays', 30) },
     githubRepo: repo,
     infraEnvironment,
     deployEnvironment,

@@ -3,6 +3,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { attachDeployerPolicy, createCiRoles } from './ci-roles';
 import { createCluster } from './cluster';
+import { createContainerLogs } from './container-logs';
 import { loadConfig } from './config';
 import { createDatabase, externalSecretManifests } from './database';
 import { createGithubProtection } from './github';
@@ -18,9 +19,10 @@ const network = createNetwork(cfg);
 const registry = createRegistry(cfg);
 const ci = createCiRoles(cfg);
 if (cfg.manageGithub) createGithubProtection(cfg);
-const { cluster } = createCluster(cfg, network, { clusterAdmin: ci.clusterAdmin.arn, deployer: ci.deployer.arn });
+const { cluster, nodeGroup } = createCluster(cfg, network, { clusterAdmin: ci.clusterAdmin.arn, deployer: ci.deployer.arn });
 attachDeployerPolicy(ci.deployer, [registry.app.arn, registry.operator.arn], cluster.eksCluster.arn);
 createKubernetesObjects(cfg, cluster, ci.clusterAdmin.arn);
+const containerLogs = createContainerLogs(cfg, { clusterName: cluster.eksCluster.name, oidcProviderArn: cluster.oidcProviderArn, oidcIssuer: cluster.oidcIssuer, nodeGroup });
 const database = cfg.database
   ? createDatabase(cfg, cfg.database, {
       network,
@@ -45,6 +47,8 @@ export const infraRoleArn = ci.infra.arn;
 export const clusterAdminRoleArn = ci.clusterAdmin.arn;
 /** The cluster's IAM OIDC provider (IAM roles for service accounts). */
 export const clusterOidcProviderArn = cluster.oidcProviderArn;
+/** The CloudWatch log group holding every container's lines (docs/operations/logs.md), or "" with containerLogs false. */
+export const containerLogGroup = containerLogs ? containerLogs.applicationLogGroup : pulumi.output('');
 /** RDS endpoint host, or "" without createDatabase. */
 export const databaseHost = database ? database.instance.address : pulumi.output('');
 /** ARN of the RDS-managed master secret (the ARN only: the password stays in Secrets Manager). */

@@ -50,6 +50,8 @@ export interface ComposeOptions {
   rateLimit?: RateLimitConfig;
   /** Bounds on handed-off scoring work; default generous (DEFAULT_SCORING_LIMITS). */
   scoring?: ScoringLimits;
+  /** Log lines the log destination dropped (its reader stalled): exported as log_lines_dropped_total. */
+  logLinesDropped?: () => number;
 }
 
 export interface Composition {
@@ -63,8 +65,8 @@ export interface Composition {
   scoringPool?: ScoringPool;
   /** Drained on shutdown: /readyz turns 503. */
   readiness: Readiness;
-  /** Scores adopted lab rows that have no sentiment, in batches (start.ts runs it after listening). */
-  backfillSentiment(batchSize?: number): Promise<number>;
+  /** Scores adopted lab rows that have no sentiment, in batches (start.ts runs it after listening; background.ts). */
+  backfillSentiment(batchSize?: number, signal?: AbortSignal): Promise<number>;
   /** Closes the database pool and terminates the scoring workers. */
   close(): Promise<void>;
 }
@@ -136,7 +138,7 @@ export function compose(opts: ComposeOptions): Composition {
   const database = { ping: () => probe.check() };
   // the schema check reads on the probe connection too: a saturated serving pool must not turn the pod unready
   const schema = new SchemaCheck(appliedMigrationNames(db.probePool, healthTimeoutMs), requiredMigrations(opts.migrations ?? migrations));
-  metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok, scoringPending: () => sentiment.pending });
+  metrics.attach({ poolStats: db.stats, dbReachable: async () => (await probe.recent(DB_UP_MAX_AGE_MS)).ok, scoringPending: () => sentiment.pending, logLinesDropped: opts.logLinesDropped });
   const readiness = new Readiness();
   const app = createApp({
     items,
@@ -158,7 +160,7 @@ export function compose(opts: ComposeOptions): Composition {
     sentiment,
     scoringPool,
     readiness,
-    backfillSentiment: (batchSize) => items.backfillSentiment(batchSize),
+    backfillSentiment: (batchSize, signal) => items.backfillSentiment(batchSize, signal),
     close: async () => {
       const workers = scoringPool?.threads.length ?? 0;
       const stopWorkers = scoringPool?.close().then(() => log.info({ workers }, 'sentiment workers terminated'));

@@ -46,6 +46,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: LogLevel;
+  /** Bytes of log lines kept while stdout's reader is stalled; beyond them lines are dropped and counted. */
+  logBufferBytes: number;
   /** Allowed CORS origins; empty disables CORS, ['*'] allows any. */
   corsOrigins: string[];
   db: DatabaseConfig;
@@ -62,6 +64,8 @@ export interface Config {
   healthTimeoutMs: number;
   /** Worker threads scoring sentiment of long texts; 0 scores them on the event loop, in slices. */
   sentimentWorkers: number;
+  /** Score rows without sentiment (adopted from the lab) in the background after startup (background.ts). */
+  sentimentBackfill: { enabled: boolean; batchSize: number };
   /** Auth, rate limits, scoring bounds, metrics port (security-config.ts). */
   security: SecurityConfig;
 }
@@ -142,6 +146,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
     logLevel: logLevel as LogLevel,
+    logBufferBytes: int(env, 'LOG_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
     corsOrigins,
     db: {
       url,
@@ -166,6 +171,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
     healthTimeoutMs: int(env, 'HEALTH_TIMEOUT_MS', 1500, 100, 30000),
     sentimentWorkers: int(env, 'SENTIMENT_WORKERS', 1, 0, 32),
+    sentimentBackfill: { enabled: bool(env, 'SENTIMENT_BACKFILL', true), batchSize: int(env, 'SENTIMENT_BACKFILL_BATCH', 100, 1, 1000) },
     security: securityConfig(env, port),
   };
   return Object.freeze(config);

@@ -14,6 +14,8 @@ export interface ShutdownOptions {
   readiness: Readiness;
   /** Releases resources (pool, embedded database) after the last request; may hang, is bounded. */
   close(): Promise<void>;
+  /** Stops work done beside serving (background.ts): asked at once on the signal, awaited (bounded) before close(). */
+  stopBackground?(): Promise<void>;
   /** How long to keep serving after SIGTERM (SIGINT, an interactive Ctrl-C, skips it). */
   delayMs: number;
   /** Bound on draining in-flight requests and closing resources once the listener is closed. */
@@ -53,6 +55,9 @@ function closeConnectionsAfterResponse(server: Server, sockets: Set<Socket>): vo
 export async function shutdown(opts: ShutdownOptions, signal: string, sockets: Set<Socket> = new Set()): Promise<void> {
   const { server, log } = opts;
   opts.readiness.drain();
+  // Background work (the sentiment backfill) stops now: it serves nobody, and it must not be
+  // mid-batch when the pool and the scoring workers close.
+  const background = (opts.stopBackground?.() ?? Promise.resolve()).catch((err: unknown) => log.warn({ err }, 'stopping background work failed'));
   closeConnectionsAfterResponse(server, sockets);
   const delayMs = signal === 'SIGTERM' ? opts.delayMs : 0;
   log.info({ signal, delayMs, timeoutMs: opts.timeoutMs }, 'shutting down: not ready, still serving');
@@ -70,6 +75,7 @@ export async function shutdown(opts: ShutdownOptions, signal: string, sockets: S
     log.warn('drain timeout reached: closing remaining connections');
     server.closeAllConnections();
   }
+  if ((await within(background, Math.max(deadline - Date.now(), 100))) === 'timeout') log.warn('background work did not stop in time: closing anyway');
   const left = Math.max(deadline - Date.now(), 100);
   const released = await within(opts.close().catch((err: unknown) => log.warn({ err }, 'releasing resources failed')), left);
   if (released === 'timeout') log.warn('releasing resources timed out: exiting anyway');

@@ -4,8 +4,13 @@
 import http from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { EmbeddedDatabase } from './data/embedded-postgres.js';
+import { lineBatchingDestination } from './observability/log-destination.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { startSentimentBackfill, type BackgroundTask } from './background.js';
 import { installShutdown } from './shutdown.js';
+
+/** The sentiment backfill tries again this long after a failure (database away, scoring queue full). */
+const BACKFILL_RETRY_MS = 5000;
 
 function readConfig(): Config {
   try {
@@ -21,7 +26,9 @@ function readConfig(): Config {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const log = createLogger(config.logLevel);
+  // stdout, never blocking: a stalled reader costs dropped (counted) lines, not a stalled server.
+  const logOutput = lineBatchingDestination(1, { maxBufferedBytes: config.logBufferBytes });
+  const log = createLogger(config.logLevel, logOutput);
   // Loaded after the configuration is known good: a bad variable fails in milliseconds.
   const { compose } = await import('./compose.js');
   const { startEmbeddedPostgres } = await import('./data/embedded-postgres.js');
@@ -36,7 +43,8 @@ async function main(): Promise<void> {
   }
 
   const runtime = compose({ db: { ...config.db, url }, logger: log, corsOrigins: config.corsOrigins, healthTimeoutMs: config.healthTimeoutMs, sentimentWorkers: config.sentimentWorkers,
-    auth: config.security.auth, rateLimit: config.security.rateLimit, scoring: config.security.scoring });
+    auth: config.security.auth, rateLimit: config.security.rateLimit, scoring: config.security.scoring,
+    logLinesDropped: () => logOutput.droppedLines });
   if (embedded || config.migrateOnStart) {
     // Its own pool: no serving statement timeout, a lock_timeout, retries (config.migration).
     const { createMigrationKnex } = await import('./data/database.js');
@@ -50,9 +58,14 @@ async function main(): Promise<void> {
   }
 
   const server = createHttpServer(runtime.app);
+  let backfill: BackgroundTask | undefined;
   server.listen(config.port, config.host, () => {
     const addr = server.address();
     log.info({ address: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr, embeddedDatabase: Boolean(embedded) }, 'listening');
+    // Rows adopted from the lab get their sentiment while we serve (nothing to do on later starts).
+    if (config.sentimentBackfill.enabled && runtime.sentiment.loaded) {
+      backfill = startSentimentBackfill(runtime.backfillSentiment, { batchSize: config.sentimentBackfill.batchSize, retryMs: BACKFILL_RETRY_MS }, log);
+    }
   });
   server.on('error', (err) => {
     log.fatal({ err }, 'server error');
@@ -79,6 +92,7 @@ async function main(): Promise<void> {
     delayMs: config.shutdownDelayMs,
     timeoutMs: config.shutdownTimeoutMs,
     log,
+    stopBackground: async () => backfill?.stop(),
     async close() {
       await runtime.close().catch((err: unknown) => log.warn({ err }, 'closing the database pool or the sentiment workers failed'));
       if (embedded) await embedded.stop().catch((err: unknown) => log.warn({ err }, 'stopping embedded PostgreSQL failed'));

@@ -10,6 +10,7 @@ import { loadClusterAuth, type ClusterAuth } from './kube/auth';
 import { KubeClient } from './kube/client';
 import { DEFAULT_RETRY, Transport } from './kube/transport';
 import { EventRecorder } from './kube/events';
+import { PrometheusClient } from './analysis/prometheus';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, NETWORKPOLICIES, PDBS, PODS, PROMETHEUSRULES, SERVICEMONITORS, SERVICES, type ResourceType } from './kube/resources';
 import { objectKey, type Deployment, type Job, type KubeObject, type NetworkPolicy, type Pod, type PodDisruptionBudget, type Service, type Unstructured } from './kube/types';
 import { createLogger } from './log';
@@ -156,7 +157,10 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
     apps, deployments, services, jobs, serviceMonitors, prometheusRules, disruptionBudgets, networkPolicies, secrets, pods,
     names: { get: (r, ns, name) => names.get(r.plural)?.get(ns, name) },
   },
-    new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, { transientErrorThresholdMs: config.transientErrorThresholdMs, runbookBaseUrl: config.runbookBaseUrl });
+    new EventRecorder(writer, 'fastapiapp-operator', identity), metrics, log, {
+      transientErrorThresholdMs: config.transientErrorThresholdMs, runbookBaseUrl: config.runbookBaseUrl,
+      ...(config.prometheusUrl ? { prometheus: new PrometheusClient(config.prometheusUrl) } : {}),
+    });
   const controller = new Controller(CONTROLLER_NAME, queue, (key) => reconciler.reconcile(key),
     config.maxConcurrentReconciles, log, metrics.controllerObserver(CONTROLLER_NAME));
 

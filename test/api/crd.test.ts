@@ -140,6 +140,13 @@ describe('FastApiApp CRD on the API server', () => {
     ['an SLO window under 7 days', minimalSpec({ slo: { availability: { objective: '99' }, window: '5d' } }), 'spec.slo.window'],
     ['an SLO window in hours', minimalSpec({ slo: { availability: { objective: '99' }, window: '720h' } }), 'spec.slo.window'],
     ['maxUnavailable 0%', minimalSpec({ disruptionBudget: { maxUnavailable: '0%' } }), 'spec.disruptionBudget.maxUnavailable', 'an integer >= 1 or a percentage'],
+    ['an unknown strategy', minimalSpec({ strategy: { type: 'BlueGreen' as 'Canary' } }), 'spec.strategy.type', 'Unsupported value'],
+    ['a canary step with weight and pause', minimalSpec({ strategy: { type: 'Canary', canary: { steps: [{ weight: 20, pause: { durationSeconds: 5 } }] } } }), 'spec.strategy.canary.steps[0]', 'exactly one of weight and pause'],
+    ['a canary weight of 100', minimalSpec({ strategy: { type: 'Canary', canary: { steps: [{ weight: 100 }] } } }), 'spec.strategy.canary.steps[0].weight'],
+    ['canary steps without a weight', minimalSpec({ strategy: { type: 'Canary', canary: { steps: [{ pause: {} }] } } }), 'spec.strategy.canary.steps', 'at least one weight step'],
+    ['a maxErrorRatio above 1', minimalSpec({ strategy: { type: 'Canary', canary: { analysis: { maxErrorRatio: '1.5' } } } }), 'spec.strategy.canary.analysis.maxErrorRatio', 'must be at most 1'],
+    ['a maxP99Seconds that is no decimal', minimalSpec({ strategy: { type: 'Canary', canary: { analysis: { maxP99Seconds: '1e3' } } } }), 'spec.strategy.canary.analysis.maxP99Seconds'],
+    ['a failureLimit of 0', minimalSpec({ strategy: { type: 'Canary', canary: { analysis: { failureLimit: 0 } } } }), 'spec.strategy.canary.analysis.failureLimit'],
   ];
 
   // Every row gets four entries: jest would take a missing fourth as the `done` callback.
@@ -161,6 +168,19 @@ describe('FastApiApp CRD on the API server', () => {
     const res = await create('items.v2', minimalSpec());
     expect(res.status).toBe(422);
     expect(res.body.message).toContain('metadata.name must be a DNS-1035 label');
+  });
+
+  it('when strategy Canary is set on a name too long for <name>-canary, then it is rejected; the defaults fill every canary setting', async () => {
+    const long = await create('a'.repeat(57), minimalSpec({ strategy: { type: 'Canary' } }));
+    expect(long.status).toBe(422);
+    expect(long.body.message).toContain('at most 56 characters');
+    const ok = await create('canary-defaults', minimalSpec({ strategy: { type: 'Canary' } }));
+    expect(ok.status).toBe(201);
+    expect(ok.body.spec.strategy.canary).toEqual({
+      steps: [{ weight: 20 }, { pause: { durationSeconds: 60 } }, { weight: 50 }, { pause: { durationSeconds: 60 } }],
+      analysis: { intervalSeconds: 10, initialDelaySeconds: 10, windowSeconds: 60, failureLimit: 2, minRequests: 20, maxErrorRatio: '0.05', maxErrorRatioIncrease: '0.02', maxP99Seconds: '2.5', maxP99Factor: '2' },
+      migrationCheck: { windowSeconds: 30 },
+    });
   });
 
   it('when the schema is read back like kubectl explain does, then fields have their descriptions', async () => {

@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres';
 import { PostgresCluster } from '../harness/postgres/cluster';
 import { freePort } from '../harness/free-port.cjs';
 import { compiledApp } from './app-build';
+import { spawnServer as spawnServerProcess, type StartedServer } from './server-process';
 
 const root = path.resolve(__dirname, '../..');
 let build: string;
@@ -50,38 +51,7 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-interface Started {
-  child: ChildProcess;
-  port: number;
-  logs: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-function spawnServer(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [path.join(build, 'start.js')], {
-    cwd: root,
-    env: { ...baseEnv, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', ...env },
-  });
-  children.push(child);
-  const logs: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-        buf = buf.slice(nl + 1);
-        logs.push(line);
-        if (line.msg === 'listening') resolve({ child, port: Number(String(line.address).split(':').pop()), logs, exited });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${stderr}`)));
-  });
-}
+const spawnServer = (env: Record<string, string>): Promise<StartedServer> => spawnServerProcess(path.join(build, 'start.js'), { ...baseEnv, ...env }, children);
 
 describe('configuration errors', () => {
   it.each([

@@ -19,7 +19,7 @@ const s = (v) => (v === undefined ? 'n/a' : `${Number(v).toFixed(1)} s`);
 const rows = [
   ['cluster start, cached binaries (target <= 15 s)', s(t.clusterStartSeconds)],
   ['image builds (app, operator, 5 variants)', s(t.buildImagesSeconds)],
-  ['images loaded into the node', s(t.loadImagesSeconds)],
+  ['images pushed to the cluster registry (operator, 6 app images)', s(t.pushImagesSeconds)],
   ['first deploy: apply -> Ready (target <= 30 s)', s(t.firstDeployReadySeconds)],
   ['tag change -> Ready, with a migration (target <= 30 s)', s(t.tagChangeReadySeconds)],
   ['operator failover: leader deleted -> new leader', s(t.failoverSeconds)],

@@ -1,17 +1,19 @@
-// The whole path on a real one-node cluster: the project's own images, the operator installed
-// from cdk8s/dist/operator.yaml as a user would, Postgres reachable from pods, and FastApiApp
-// releases rolled under steady client traffic through the Service's ClusterIP.
+// The whole path on a real one-node cluster: the project's own images pushed to the cluster's
+// registry (the kubelet pulls them; the operator pins the digest each migration ran), the operator
+// installed from cdk8s/dist/operator.yaml as a user would, Postgres reachable from pods, and
+// FastApiApp releases rolled under steady client traffic through the Service's ClusterIP.
 // Scenarios run in order on one app; each one's traffic must see zero failed requests.
 import fs from 'node:fs';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Client } from 'pg';
-import { hostSnapshot, startTestCluster, type TestCluster } from '../harness/cluster';
+import { hostSnapshot, startTestCluster, type PushedImage, type TestCluster } from '../harness/cluster';
 import type { PostgresCluster } from '../harness/postgres/cluster';
 import { waitFor } from '../harness/wait';
 import { requireRoot } from '../images/support/buildah';
-import { APP_REPO, buildE2eImages, VARIANTS } from './support/images';
+import { buildE2eImages, buildRebuiltImage, VARIANTS } from './support/images';
 import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
 import { condition, diagnosed, Kube, type Obj } from './support/kube';
+import { forgetNodeImages, nodeImagesOf, registryDigest } from './support/registry';
 import { GROUP, waitRolledOut as rolledOut } from './support/rollout';
 import { call, startTraffic, type TrafficReport } from './support/traffic';
 
@@ -25,6 +27,10 @@ let hostBefore: Record<string, unknown>;
 let kube: Kube;
 let pg: PostgresCluster;
 let images: Awaited<ReturnType<typeof buildE2eImages>>;
+/** Each variant as pushed to the cluster's registry: reference and the digest buildah reported. */
+let pushed: Record<string, PushedImage>;
+/** spec.image: the app's repository in the cluster's registry. */
+let repo: string;
 let target: { host: string; port: number };
 const timings: Record<string, number> = {};
 const rollouts: Record<string, TrafficReport> = {};
@@ -36,9 +42,11 @@ const getApp = () => kube.get(GROUP, 'FastApiApp', NS, APP);
 const getDeployment = () => kube.get('apps/v1', 'Deployment', NS, APP);
 const migrationJobs = () => kube.list('batch/v1', 'Job', NS, `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=migration`);
 const servingPods = () => kube.pods(NS, `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=server`);
-const imageOf = (tag: string) => `${APP_REPO}:${tag}`;
+const imageOf = (tag: string) => `${repo}:${tag}`;
 
-const waitRolledOut = (tag: string, timeoutMs?: number): Promise<Obj> => rolledOut(kube, { namespace: NS, name: APP, repo: APP_REPO }, tag, timeoutMs);
+/** Rolled out to a variant: every pod runs `repo:tag@digest` with the digest buildah pushed for it. */
+const waitRolledOut = (key: string, timeoutMs?: number): Promise<Obj> =>
+  rolledOut(kube, { namespace: NS, name: APP, repo }, VARIANTS[key]!.tag, timeoutMs, pushed[key]!.digest);
 
 /** `kubectl patch --type merge -p '{"spec":{"tag":...}}'`, as the deploy workflow does. */
 async function setTag(tag: string, more: Record<string, unknown> = {}): Promise<void> {
@@ -85,11 +93,15 @@ beforeAll(async () => {
   kube = new Kube(cluster.kubeConfig());
   const info = cluster.info;
   const t1 = Date.now();
-  await cluster.loadImages([images.operator, ...Object.values(images.app)]);
-  timings.loadImagesSeconds = (Date.now() - t1) / 1000;
+  // Into the registry, not the node: every pod below pulls its image (none is preloaded).
+  const refs = await cluster.pushImages([images.operator, ...Object.values(images.app)]);
+  timings.pushImagesSeconds = (Date.now() - t1) / 1000;
+  pushed = Object.fromEntries(Object.entries(images.app).map(([key, ref]) => [key, refs[ref]!]));
+  repo = pushed.v1!.ref.slice(0, pushed.v1!.ref.lastIndexOf(':'));
+  const operatorRef = refs[images.operator]!;
 
   pg = await startBridgePostgres(info, ['items']);
-  await installOperator(kube, info, images.operator);
+  await installOperator(kube, info, `${operatorRef.ref}@${operatorRef.digest}`);
 
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
@@ -111,13 +123,13 @@ test('1. first deploy: a real migration pod runs `migrate latest`, pods pass the
   await kube.apply({
     apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: APP, namespace: NS },
     spec: {
-      image: APP_REPO, tag: VARIANTS.v1!.tag, replicas: 2, databaseSecretRef: { name: 'items-database', key: 'url' },
+      image: repo, tag: VARIANTS.v1!.tag, replicas: 2, databaseSecretRef: { name: 'items-database', key: 'url' },
       // The test's clients all come from the host's one address, at ~23 writes/s: the per-client
       // write limit (300/min) would answer them 429. Rollouts are what this suite measures.
       env: [{ name: 'RATE_LIMIT_WRITES', value: '0' }],
     },
   } as Obj);
-  await waitRolledOut(VARIANTS.v1!.tag);
+  await waitRolledOut('v1');
   timings.firstDeployReadySeconds = (Date.now() - t0) / 1000;
   timings.clusterMemoryMb = await cluster!.memoryMb();
 
@@ -144,7 +156,7 @@ test('2. tag change under load: the migration Job runs first, then the Deploymen
   const traffic = startTraffic(target, { label: 'v2' });
   const t0 = Date.now();
   await setTag(VARIANTS.v2!.tag);
-  await waitRolledOut(VARIANTS.v2!.tag);
+  await waitRolledOut('v2');
   timings.tagChangeReadySeconds = (Date.now() - t0) / 1000;
   await finishRollout('v1->v2', traffic);
   expect(await columns()).toContain('note');
@@ -171,7 +183,7 @@ test('3. failed migration: Degraded=True (MigrationFailed) with an Event, pods s
   expect(await columns()).not.toContain('rating');
 
   await setTag(VARIANTS.v4!.tag);
-  await waitRolledOut(VARIANTS.v4!.tag);
+  await waitRolledOut('v4');
   await finishRollout('v2->v3(failed)->v4', traffic);
   expect(await columns()).toContain('rating');
 }));
@@ -217,7 +229,7 @@ test('5. operator failover mid-migration: the standby leads within the lease dur
   timings.failoverSeconds = (Date.now() - killedAt) / 1000;
   expect(newLeader).not.toBe(leader);
   expect(timings.failoverSeconds).toBeLessThanOrEqual(leaseSeconds + 5);
-  await waitRolledOut(VARIANTS.v6!.tag, 300_000);
+  await waitRolledOut('v6', 300_000);
   expect((await migrationJobs()).filter(isV6Job)).toHaveLength(1);
   await finishRollout('v5->v6 with failover', traffic);
   expect(await columns()).toContain('origin');
@@ -238,7 +250,7 @@ test('6. scale through the scale subresource, as an HPA would: pods follow, no m
     const pods = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return pods.length === 3 || undefined;
   }, 120_000, 200);
-  const app = await waitRolledOut(VARIANTS.v6!.tag);
+  const app = await waitRolledOut('v6');
   expect(app.metadata!.generation).toBeGreaterThan(generation);
   expect(condition(app, 'Ready')?.status).toBe('True');
   expect(readySince(app)).toBe(readySince(before));
@@ -246,7 +258,48 @@ test('6. scale through the scale subresource, as an HPA would: pods follow, no m
   expect((await migrationJobs()).length).toBe(jobsBefore);
 }));
 
-test('7. deleting the FastApiApp: the real garbage collector removes every child', () => scenario('delete', async () => {
+test('7. the tag re-pushed with other bytes after its migration: pods keep the migrated digest, a new pod pulls it by digest, no Job, no roll', () => scenario('tag re-pushed', async () => {
+  const { tag } = VARIANTS.v6!;
+  const migrated = pushed.v6!.digest;
+  const before = (await getApp())!;
+  expect(before.status.imageDigest).toBe(migrated);
+  // Every release the operator recorded ran the bytes buildah pushed for its tag.
+  for (const [key, variant] of Object.entries(VARIANTS)) {
+    const revision = (before.status.history as { image: string; digest?: string }[]).find((r) => r.image === imageOf(variant.tag));
+    if (revision) expect(revision.digest).toBe(pushed[key]!.digest);
+  }
+  const jobsBefore = (await migrationJobs()).length;
+  const podsBefore = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!);
+
+  // A rebuilt image pushed under the same tag: the registry now resolves the tag to other bytes.
+  const entry = `${await buildRebuiltImage(images.app.v6!)}=${repo.slice(repo.indexOf('/') + 1)}:${tag}`;
+  const repushed = (await cluster!.pushImages([entry]))[entry]!;
+  expect(repushed.ref).toBe(imageOf(tag));
+  expect(repushed.digest).not.toBe(migrated);
+  expect(await registryDigest(repo, tag)).toBe(repushed.digest);
+  // The node forgets its copies, so the next pod must pull from the registry.
+  expect(forgetNodeImages(cluster!.info.containerdSocket, repo)).toContain(`${repo}@${migrated}`);
+
+  // A change the operator must process (one more replica): proof it saw the app after the re-push.
+  await setTag(tag, { replicas: 4 });
+  const app = await waitRolledOut('v6');
+  expect(app.status.observedGeneration).toBe(app.metadata!.generation);
+  expect(app.status.imageDigest).toBe(migrated);
+  expect(condition(app, 'Ready')?.status).toBe('True');
+  expect(condition(app, 'Degraded')?.status).not.toBe('True');
+  expect((await getDeployment())!.spec.template.spec.containers[0].image).toBe(`${repo}:${tag}@${migrated}`);
+  expect((await migrationJobs()).length).toBe(jobsBefore);
+  // No roll: the old pods still serve; the new one pulled the migrated digest, not the tag's new bytes.
+  const pods = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp);
+  expect(pods.map((p) => p.metadata!.name)).toEqual(expect.arrayContaining(podsBefore));
+  const added = pods.filter((p) => !podsBefore.includes(p.metadata!.name!));
+  expect(added).toHaveLength(1);
+  expect(added[0]!.status?.containerStatuses?.[0]?.imageID).toBe(`${repo}@${migrated}`);
+  expect(nodeImagesOf(cluster!.info.containerdSocket, repo)).toContain(`${repo}@${migrated}`);
+  expect(nodeImagesOf(cluster!.info.containerdSocket, repo)).not.toContain(`${repo}@${repushed.digest}`);
+}));
+
+test('8. deleting the FastApiApp: the real garbage collector removes every child', () => scenario('delete', async () => {
   await kube.delete(GROUP, 'FastApiApp', NS, APP);
   await waitFor('every child gone', async () => {
     const [deployment, service, jobs, pods] = await Promise.all([
@@ -256,7 +309,7 @@ test('7. deleting the FastApiApp: the real garbage collector removes every child
   }, 180_000, 500);
 }));
 
-test('8. teardown leaves the host as it was: links, addresses, routes, iptables and nft rules, sysctls, paths, cgroups', async () => {
+test('9. teardown leaves the host as it was: links, addresses, routes, iptables and nft rules, sysctls, paths, cgroups', async () => {
   const c = cluster!;
   cluster = undefined;
   timings.teardownSeconds = await c.stop();

@@ -1,7 +1,7 @@
 // Release analysis against a real Prometheus scraping real apps: three versions of one app
 // (job items in shop) — stable, a good release and a release whose database lacks its tables
 // (every item request answers 500) — plus a version with almost no traffic. The gates come from
-// operator/src/analysis; they are not wired into releases yet.
+// operator/src/analysis (the Canary strategy uses them: test/operator/canary.test.ts).
 import { analyze, type AnalysisResult } from '../../operator/src/analysis/analyze';
 import type { GateSpec } from '../../operator/src/analysis/gates';
 import { PrometheusClient, PrometheusError } from '../../operator/src/analysis/prometheus';

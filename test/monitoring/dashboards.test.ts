@@ -122,4 +122,9 @@ describe('service dashboard: SLO row and deploy annotations', () => {
     expect(deploys.expr).toContain('namespace=~"$namespace", job=~"$job"');
     expect(deploys.expr).toMatch(/^min by \(namespace, job, app_kubernetes_io_version\) \(process_start_time_seconds\{/);
   });
+
+  it('when read, then aborted and halted canaries are annotated from the operator\'s fastapiapp_rollout_phase, filtered by namespace and job', () => {
+    const aborts = d.annotations.list.find((a) => a.name === 'Canary aborts')!;
+    expect(aborts.expr).toContain('fastapiapp_rollout_phase{phase=~"Aborted|Halted", app_namespace=~"$namespace", app_name=~"$job"}');
+  });
 });

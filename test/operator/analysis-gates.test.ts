@@ -37,3 +37,12 @@ describe('analysis gates', () => {
     expect(q.requests).toBe('sum(increase(http_requests_total{app_kubernetes_io_name="fastapiapp", namespace="shop", job="items", app_kubernetes_io_version="1.2.0"}[1m]))');
   });
 });
+
+describe('analysis queries by release track', () => {
+  it('when a track is given, then the queries also match it (empty: the pods without one), so one tag on two tracks is told apart', () => {
+    const app = fastApiApp({}, 'items', 'shop');
+    expect(versionQueries(app, '1.0.0', '1m', 'canary').requests).toContain('app_kubernetes_io_version="1.0.0", fastapiapp_io_track="canary"');
+    expect(versionQueries(app, '1.0.0', '1m', '').errorRatio).toContain('fastapiapp_io_track=""');
+    expect(versionQueries(app, '1.0.0', '1m').p99).not.toContain('fastapiapp_io_track');
+  });
+});

@@ -17,6 +17,8 @@ export interface MetricsSources {
   dbReachable?: () => Promise<boolean>;
   /** Sentiment batches handed off for scoring (waiting or running), read at scrape time. */
   scoringPending?: () => number;
+  /** Log lines dropped because stdout's reader stalled (log-destination.ts), read at scrape time. */
+  logLinesDropped?: () => number;
 }
 
 export interface Metrics {
@@ -86,6 +88,15 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   for (const reason of ['queue_full', 'deadline']) scoringRejections.inc({ reason }, 0);
+  new Counter({
+    name: 'log_lines_dropped_total',
+    help: 'Log lines dropped because stdout was not read fast enough (its buffer was full); see docs/app/logging.md',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.logLinesDropped?.() ?? 0);
+    },
+  });
   new Gauge({
     name: 'sentiment_scoring_queue_depth',
     help: 'Sentiment batches handed off for scoring now (waiting or being scored); bounded by SCORING_QUEUE_MAX',

@@ -1,9 +1,9 @@
 // Release analysis gates, pure: the PromQL that measures one version of an app (from the same
 // SLI definitions as the SLO recording rules, desired/sli.ts) and the verdict on the measurements.
-// Too little traffic is inconclusive, never a pass. Not wired into releases yet: the Canary and
-// BlueGreen strategies will call analyze() (./analyze.ts) with these.
+// Too little traffic is inconclusive, never a pass. The Canary strategy (delivery/measure.ts) calls
+// analyze() (./analyze.ts) with these.
 import type { FastApiApp } from '../api/types';
-import { appMatchers, errorRate, latencyQuantile, requestRate, VERSION_PROM_LABEL } from '../desired/sli';
+import { appMatchers, errorRate, latencyQuantile, requestRate, TRACK_PROM_LABEL, VERSION_PROM_LABEL } from '../desired/sli';
 
 export interface GateSpec {
   /** PromQL range of each measurement, e.g. '1m' */
@@ -49,9 +49,12 @@ export interface VersionQueries {
   p99: string;
 }
 
-/** The queries measuring `version` of the app (its app_kubernetes_io_version label) over `window`. */
-export function versionQueries(app: FastApiApp, version: string, window: string): VersionQueries {
-  const m = `${appMatchers(app)}, ${VERSION_PROM_LABEL}=${JSON.stringify(version)}`;
+/**
+ * The queries measuring `version` of the app (its app_kubernetes_io_version label) over `window`;
+ * with `track`, only the pods of that release track ('' = pods without one: stable beside a canary).
+ */
+export function versionQueries(app: FastApiApp, version: string, window: string, track?: string): VersionQueries {
+  const m = `${appMatchers(app)}, ${VERSION_PROM_LABEL}=${JSON.stringify(version)}${track !== undefined ? `, ${TRACK_PROM_LABEL}=${JSON.stringify(track)}` : ''}`;
   const none: string[] = [];
   return {
     // increase, not rate: the minimum is a count of requests

@@ -52,3 +52,15 @@ export const LATENCY_BUCKETS: readonly string[] = ['0.005', '0.01', '0.025', '0.
 export const DEFAULT_MONITORING_NAMESPACE = 'monitoring';
 export const DEFAULT_DATABASE_PORT = 5432;
 export const DEFAULT_ISSUER_PORT = 443;
+
+// --- spec.strategy (issue 28) ---
+export const DEFAULT_STRATEGY_TYPE = 'RollingUpdate';
+/** 20% for 60 s, 50% for 60 s, then promotion. */
+export const DEFAULT_CANARY_STEPS = [
+  { weight: 20 }, { pause: { durationSeconds: 60 } }, { weight: 50 }, { pause: { durationSeconds: 60 } },
+] as const;
+export const DEFAULT_ANALYSIS = {
+  intervalSeconds: 10, initialDelaySeconds: 10, windowSeconds: 60, failureLimit: 2, minRequests: 20,
+  maxErrorRatio: '0.05', maxErrorRatioIncrease: '0.02', maxP99Seconds: '2.5', maxP99Factor: '2',
+} as const;
+export const DEFAULT_MIGRATION_CHECK_SECONDS = 30;

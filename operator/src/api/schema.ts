@@ -27,6 +27,10 @@ import {
   DEFAULT_SLO_WINDOW,
   LATENCY_BUCKETS,
   RESERVED_ENV_NAMES,
+  DEFAULT_ANALYSIS,
+  DEFAULT_CANARY_STEPS,
+  DEFAULT_MIGRATION_CHECK_SECONDS,
+  DEFAULT_STRATEGY_TYPE,
 } from './defaults';
 
 export interface ValidationRule {
@@ -388,6 +392,89 @@ const networkPolicy: SchemaProps = {
   },
 };
 
+// --- spec.strategy (issue 28: progressive delivery) -------------------------------------------
+const DECIMAL = '^[0-9]{1,4}(\\.[0-9]{1,6})?$';
+const decimal = (description: string, dflt: string, max: number): SchemaProps => ({
+  description: `${description} A decimal as a string (Kubernetes APIs avoid floats); default "${dflt}".`,
+  type: 'string', maxLength: 11, pattern: DECIMAL, default: dflt,
+  'x-kubernetes-validations': [{ rule: `double(self) <= ${max.toFixed(1)}`, message: `must be at most ${max}` }],
+});
+const seconds = (description: string, dflt: number, min: number, max: number): SchemaProps =>
+  ({ description: `${description} Default ${dflt}.`, type: 'integer', format: 'int32', minimum: min, maximum: max, default: dflt });
+
+const canaryAnalysis: SchemaProps = {
+  description: "Analysis of the canary, generated from the app's own http_requests_total and http_request_duration_seconds " +
+    '(per version, through the ServiceMonitor): 5xx ratio and p99, absolute and relative to stable. Too few canary requests ' +
+    'is inconclusive: the rollout pauses, it never passes. Prometheus is the operator\'s PROMETHEUS_URL.',
+  type: 'object',
+  default: {},
+  properties: {
+    intervalSeconds: seconds('Seconds between measurements.', DEFAULT_ANALYSIS.intervalSeconds, 2, 600),
+    initialDelaySeconds: seconds('Seconds after the canary pods are ready before the first measurement.', DEFAULT_ANALYSIS.initialDelaySeconds, 0, 3600),
+    windowSeconds: seconds('Seconds of traffic each measurement covers (a PromQL range).', DEFAULT_ANALYSIS.windowSeconds, 10, 3600),
+    failureLimit: seconds('Failed measurements that abort the release.', DEFAULT_ANALYSIS.failureLimit, 1, 100),
+    minRequests: seconds('Canary requests a measurement needs in its window; fewer is inconclusive.', DEFAULT_ANALYSIS.minRequests, 1, 1_000_000),
+    maxErrorRatio: decimal('Share of canary requests (0 to 1) that may answer 5xx.', DEFAULT_ANALYSIS.maxErrorRatio, 1),
+    maxErrorRatioIncrease: decimal("How far the canary's 5xx ratio may exceed stable's, in ratio points (0.02 = 2 points).", DEFAULT_ANALYSIS.maxErrorRatioIncrease, 1),
+    maxP99Seconds: decimal('p99 latency the canary may have, in seconds.', DEFAULT_ANALYSIS.maxP99Seconds, 600),
+    maxP99Factor: decimal("How many times stable's p99 the canary's p99 may be.", DEFAULT_ANALYSIS.maxP99Factor, 1000),
+  },
+};
+
+const canaryStep: SchemaProps = {
+  description: 'One step: weight (percent of pods on the new version) or pause.',
+  type: 'object',
+  properties: {
+    weight: {
+      description: "Percent of the app's pods that run the new version, 1-99, rounded to whole pods (at least one canary and " +
+        'one stable pod); status.rollout.canaryWeight reports the share actually run. The step is done once those pods are ready.',
+      type: 'integer', format: 'int32', minimum: 1, maximum: 99,
+    },
+    pause: {
+      description: 'Wait at the current weight. With durationSeconds the step ends when it passed and the latest analysis ' +
+        'passed (an inconclusive one keeps it paused); without, until promoted (annotation platform.fastapiapp.io/promote).',
+      type: 'object',
+      properties: { durationSeconds: { description: 'Seconds to wait.', type: 'integer', format: 'int32', minimum: 0, maximum: 86_400 } },
+    },
+  },
+  'x-kubernetes-validations': [{ rule: 'has(self.weight) != has(self.pause)', message: 'a canary step sets exactly one of weight and pause' }],
+};
+
+const strategy: SchemaProps = {
+  description: 'How a new pod template (image, env, database Secret) reaches the pods. RollingUpdate: the Deployment\'s ' +
+    `rolling update. Canary: a second Deployment <name>-canary (label ${'fastapiapp.io/track'}=canary) behind the same Service runs the new ` +
+    'version on a share of the pods, step by step, while its 5xx ratio and p99 are compared with stable; a failed analysis ' +
+    'aborts (stable back to full size first, then the canary scaled to zero); after the last step stable takes the new ' +
+    'template by a rolling update and the post-deploy migration may run. See docs/operations/progressive-delivery.md.',
+  type: 'object',
+  default: {},
+  properties: {
+    type: { description: 'RollingUpdate or Canary. Default RollingUpdate.', type: 'string', enum: ['RollingUpdate', 'Canary'], default: DEFAULT_STRATEGY_TYPE },
+    canary: {
+      description: 'Settings of the Canary strategy (used when type is Canary).',
+      type: 'object',
+      default: {},
+      properties: {
+        steps: {
+          description: 'Steps, in order; after the last one the release is promoted. Default: 20% for 60 s, 50% for 60 s.',
+          type: 'array', maxItems: 20, items: canaryStep, default: DEFAULT_CANARY_STEPS.map((st) => structuredClone(st)),
+          'x-kubernetes-validations': [{ rule: 'self.exists(st, has(st.weight))', message: 'canary steps need at least one weight step' }],
+        },
+        analysis: canaryAnalysis,
+        migrationCheck: {
+          description: "Between the pre-deploy migration and the first canary pod, stable's 5xx ratio and p99 (over this window, " +
+            'against the same window before) are checked with the analysis thresholds; a regression halts the release ' +
+            '(Degraded=True MigrationBrokeStable) before any canary pod starts.',
+          type: 'object',
+          default: {},
+          properties: { windowSeconds: seconds('Seconds to watch stable after the migration; 0 turns the check off.', DEFAULT_MIGRATION_CHECK_SECONDS, 0, 3600) },
+        },
+      },
+    },
+  },
+};
+// --- end spec.strategy ----------------------------------------------------------------------------
+
 const reservedList = RESERVED_ENV_NAMES.map((n) => `'${n}'`).join(', ');
 
 const spec: SchemaProps = {
@@ -628,6 +715,7 @@ const spec: SchemaProps = {
     disruptionBudget,
     slo,
     networkPolicy,
+    strategy,
     progressDeadlineSeconds: {
       description: 'Seconds a rollout may go without progress (new pods becoming ready) before the Deployment reports ' +
         'ProgressDeadlineExceeded and the FastApiApp Degraded=True reason RolloutStuck.',
@@ -755,6 +843,52 @@ const status: SchemaProps = {
       description: 'Label selector of the app pods, as a string (for the scale subresource and HPAs).',
       type: 'string',
     },
+    rollout: {
+      description: 'The progressive rollout (spec.strategy.type Canary) of the newest pod template.',
+      type: 'object',
+      properties: {
+        revision: { description: 'Hash of the pod template being rolled out.', type: 'string' },
+        image: { description: 'Image the canary runs.', type: 'string' },
+        stableImage: { description: 'Image stable ran when the rollout began.', type: 'string' },
+        phase: {
+          description: 'MigrationCheck (watching stable after the migration), Progressing, Paused (by annotation, an inconclusive ' +
+            'analysis, or a pause step without duration), Promoting, Promoted, Aborting, Aborted, Halted (MigrationBrokeStable).',
+          type: 'string',
+        },
+        step: { description: 'Index of the current canary step.', type: 'integer', format: 'int32' },
+        stepStartedAt: { description: 'When the current step began.', type: 'string', format: 'date-time' },
+        startedAt: { description: 'When this rollout began.', type: 'string', format: 'date-time' },
+        canaryReadyAt: { description: 'When the canary pods of the current weight were all ready.', type: 'string', format: 'date-time' },
+        stableReplicas: { description: 'Pods stable runs for this step.', type: 'integer', format: 'int32' },
+        canaryReplicas: { description: 'Pods the canary runs for this step.', type: 'integer', format: 'int32' },
+        canaryWeight: { description: 'Canary pods / all pods, percent.', type: 'integer', format: 'int32' },
+        measuredCanaryShare: { description: "The canary's share of the app's requests over the analysis window, percent (request counters).", type: 'string' },
+        failures: { description: 'Failed measurements so far.', type: 'integer', format: 'int32' },
+        lastAnalysis: {
+          description: 'The latest measurement.',
+          type: 'object',
+          properties: {
+            time: { description: 'When it was taken.', type: 'string', format: 'date-time' },
+            verdict: { description: 'pass, fail or inconclusive.', type: 'string' },
+            subject: { description: 'canary, or stable (the migration check).', type: 'string' },
+            requests: { description: 'Requests in the window.', type: 'integer', format: 'int64' },
+            errorRatio: { description: '5xx ratio.', type: 'string' },
+            p99Seconds: { description: 'p99 latency, seconds.', type: 'string' },
+            message: { description: 'The checks and their limits.', type: 'string' },
+          },
+        },
+        handled: {
+          description: 'Control annotation values already acted on.',
+          type: 'object',
+          properties: {
+            promote: { description: 'Value of platform.fastapiapp.io/promote acted on.', type: 'string' },
+            abort: { description: 'Value of platform.fastapiapp.io/abort acted on.', type: 'string' },
+            retry: { description: 'Value of platform.fastapiapp.io/retry-rollout acted on.', type: 'string' },
+          },
+        },
+        message: { description: 'Human-readable state.', type: 'string' },
+      },
+    },
   },
 };
 
@@ -781,6 +915,10 @@ export const fastApiAppSchema: SchemaProps = {
       rule: "size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
       message: 'metadata.name must be a DNS-1035 label (lowercase letters, digits and -, starting with a letter, ' +
         'at most 63 characters): it names the Service',
+    },
+    {
+      rule: "!has(self.spec.strategy) || !has(self.spec.strategy.type) || self.spec.strategy.type != 'Canary' || size(self.metadata.name) <= 56",
+      message: 'with strategy Canary, metadata.name must be at most 56 characters: it also names the Deployment <name>-canary',
     },
   ],
 };

@@ -104,6 +104,92 @@ export interface NetworkPolicyOptions {
   issuer?: { cidrs?: string[]; port?: number };
 }
 
+// --- spec.strategy and status.rollout (issue 28: progressive delivery) -----------------------
+export type StrategyType = 'RollingUpdate' | 'Canary';
+
+/** One canary step: set a weight (share of pods), or pause (for a duration, or until promoted). */
+export interface CanaryStep {
+  /** percent of the app's pods that run the new version (1-99), rounded to whole pods */
+  weight?: number;
+  /** wait; without durationSeconds, until promoted by annotation */
+  pause?: { durationSeconds?: number };
+}
+
+/** Analysis of the canary against stable, from the app's own request metrics (decimals as strings). */
+export interface CanaryAnalysisSpec {
+  /** seconds between measurements; default 10 */
+  intervalSeconds?: number;
+  /** seconds after the canary pods are ready before the first measurement; default 10 */
+  initialDelaySeconds?: number;
+  /** seconds of traffic each measurement covers; default 60 */
+  windowSeconds?: number;
+  /** failed measurements that abort the release; default 2 */
+  failureLimit?: number;
+  /** fewer canary requests than this in the window is inconclusive (never a pass); default 20 */
+  minRequests?: number;
+  /** 5xx ratio the canary may have, 0-1; default "0.05" */
+  maxErrorRatio?: string;
+  /** how much the canary's 5xx ratio may exceed stable's (ratio points); default "0.02" */
+  maxErrorRatioIncrease?: string;
+  /** p99 latency the canary may have, seconds; default "2.5" */
+  maxP99Seconds?: string;
+  /** the canary's p99 may be at most this many times stable's; default "2" */
+  maxP99Factor?: string;
+}
+
+export interface CanaryStrategy {
+  steps?: CanaryStep[];
+  analysis?: CanaryAnalysisSpec;
+  /** watch stable between the pre-deploy migration and the first canary pod; 0 = off (default 30) */
+  migrationCheck?: { windowSeconds?: number };
+}
+
+export interface StrategySpec {
+  /** default RollingUpdate */
+  type?: StrategyType;
+  canary?: CanaryStrategy;
+}
+
+export type RolloutPhase = 'MigrationCheck' | 'Progressing' | 'Paused' | 'Promoting' | 'Promoted' | 'Aborting' | 'Aborted' | 'Halted';
+
+/** One analysis measurement of a rollout as status keeps it (decimals as strings). */
+export interface AnalysisRecord {
+  time: string;
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  /** what was measured: the canary, or stable after the migration */
+  subject: 'canary' | 'stable';
+  requests: number;
+  errorRatio?: string;
+  p99Seconds?: string;
+  message: string;
+}
+
+/** The progressive rollout of one revision (the new pod template's hash). */
+export interface RolloutStatus {
+  revision: string;
+  image: string;
+  stableImage?: string;
+  phase: RolloutPhase;
+  /** index of the current canary step (= number of steps once all are done) */
+  step: number;
+  stepStartedAt: string;
+  startedAt: string;
+  /** when the canary pods of the current weight were first all ready */
+  canaryReadyAt?: string;
+  stableReplicas: number;
+  canaryReplicas: number;
+  /** canary pods / all pods, percent (whole pods) */
+  canaryWeight: number;
+  /** canary share of the app's requests over the analysis window, percent, from the request counters */
+  measuredCanaryShare?: string;
+  failures: number;
+  lastAnalysis?: AnalysisRecord;
+  /** control annotation values already acted on (or present when the rollout began) */
+  handled?: { promote?: string; abort?: string; retry?: string };
+  message: string;
+}
+// --- end spec.strategy ------------------------------------------------------------------------
+
 export interface FastApiAppSpec {
   image: string;
   tag: string;
@@ -134,6 +220,8 @@ export interface FastApiAppSpec {
   disruptionBudget?: { enabled?: boolean; maxUnavailable?: number | string };
   slo?: SloSpec;
   networkPolicy?: NetworkPolicyOptions;
+  /** how a new pod template reaches the pods; default RollingUpdate */
+  strategy?: StrategySpec;
 }
 
 export type ConditionType = 'Ready' | 'Available' | 'Migrated' | 'PostMigrated' | 'Progressing' | 'Degraded' | 'Paused' | 'MonitoringAvailable';
@@ -166,6 +254,8 @@ export interface FastApiAppStatus {
   templateHash?: string;
   /** label selector string, for the scale subresource */
   selector?: string;
+  /** the progressive rollout (spec.strategy Canary) of the newest revision */
+  rollout?: RolloutStatus;
 }
 
 /** One release as the operator recorded it in status.history. */

@@ -22,7 +22,12 @@ import {
   DEFAULT_RESOURCES,
   DEFAULT_SERVICE_PORT,
   DEFAULT_SERVICE_TYPE,
+  DEFAULT_ANALYSIS,
+  DEFAULT_CANARY_STEPS,
+  DEFAULT_MIGRATION_CHECK_SECONDS,
+  DEFAULT_STRATEGY_TYPE,
 } from '../api/defaults';
+import type { CanaryAnalysisSpec, CanaryStep, StrategySpec, StrategyType } from '../api/types';
 import type { AuthSpec, EnvVar, FastApiAppSpec, PodSpecOptions, ResourceRequirements, ServiceType, SloSpec, TopologySpread } from '../api/types';
 
 /** A spec with every defaulted field filled in. */
@@ -54,7 +59,27 @@ export interface DefaultedSpec {
     database?: { cidr?: string; podLabels?: Record<string, string>; port?: number };
     issuer: { cidrs: string[]; port: number };
   };
+  strategy: DefaultedStrategy;
 }
+
+// --- spec.strategy (issue 28) ---
+export interface DefaultedStrategy {
+  type: StrategyType;
+  canary: { steps: CanaryStep[]; analysis: Required<CanaryAnalysisSpec>; migrationCheck: { windowSeconds: number } };
+}
+
+export function strategyDefaults(strategy: StrategySpec | undefined): DefaultedStrategy {
+  const canary = strategy?.canary ?? {};
+  return {
+    type: strategy?.type ?? DEFAULT_STRATEGY_TYPE,
+    canary: {
+      steps: structuredClone(canary.steps ?? DEFAULT_CANARY_STEPS) as CanaryStep[],
+      analysis: { ...DEFAULT_ANALYSIS, ...(canary.analysis ?? {}) },
+      migrationCheck: { windowSeconds: canary.migrationCheck?.windowSeconds ?? DEFAULT_MIGRATION_CHECK_SECONDS },
+    },
+  };
+}
+// --- end spec.strategy ---
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -127,5 +152,6 @@ export function withDefaults(spec: FastApiAppSpec): DefaultedSpec {
       ...(np.database ? { database: copy(np.database) } : {}),
       issuer: { cidrs: [...(np.issuer?.cidrs ?? [])], port: np.issuer?.port ?? DEFAULT_ISSUER_PORT },
     },
+    strategy: strategyDefaults(spec.strategy),
   };
 }

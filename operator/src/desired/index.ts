@@ -18,3 +18,4 @@ export { DATABASE_SECRET_HASH_ANNOTATION, digestSecret, WATCHED_SECRET_LABEL, WA
 export { canonicalJson, objectHash } from './hash';
 export * from './prometheus-rule';
 export * from './sli';
+export { buildCanaryDeployment, canaryName, CANARY_SUFFIX, CANARY_TRACK } from './canary-deployment';

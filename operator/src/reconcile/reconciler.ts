@@ -23,6 +23,9 @@ import type { ReconcileResult } from '../runtime/controller';
 import { rolledOut, type Observed } from './observed';
 import { plan as makePlan, type Plan } from './plan';
 import { postState } from './post-deploy';
+import { canaryApplies, canaryPass, podCounts, type CanaryPass } from './canary';
+import type { PrometheusClient } from '../analysis/prometheus';
+import { canaryName } from '../desired/canary-deployment';
 import { computeStatus, pausedStatus, sameStatus } from './status';
 
 /** Read access to the informer caches, per resource (one informer set per watched namespace). */
@@ -71,6 +74,8 @@ export interface ReconcilerOptions {
   transientErrorThresholdMs: number;
   /** base URL of the runbooks linked from the SLO alerts (default: the repository path) */
   runbookBaseUrl?: string;
+  /** Prometheus of the release analysis (strategy Canary); undefined: every measurement is inconclusive */
+  prometheus?: PrometheusClient;
 }
 
 export class Reconciler {
@@ -163,14 +168,38 @@ export class Reconciler {
         await this.event(app, 'Normal', 'MigrationStarted', `created migration Job ${job.metadata.name} for ${plan.target}`, log);
       }));
     }
+    let canary: CanaryPass | undefined;
     if (plan.runImage) {
-      steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, this.desiredDeployment(app, plan, secretHash, observed.deployment), live.deployment, log)
-        .then((d) => { after.deployment = d; }));
+      const desired = this.desiredDeployment(app, plan, secretHash, observed.deployment);
+      const liveCanary = this.caches.deployments.get(namespace, canaryName(app));
+      const newHash = desired.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
+      if (canaryApplies(app, spec, newHash, observed.deployment, !plan.holdTemplate)) {
+        canary = await canaryPass({
+          app, spec, desiredNew: desired, runImage: plan.runImage, live: { stable: observed.deployment!, ...(liveCanary ? { canary: liveCanary } : {}) },
+          ...(secretHash ? { secretHash } : {}), ...(this.options.prometheus ? { prometheus: this.options.prometheus } : {}), now: this.now(),
+        });
+        if (canary.measured) this.metrics.analyses.inc(canary.measured);
+        steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, canary.stable, live.deployment, log).then((d) => { after.deployment = d; }));
+        if (canary.canary) steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, canary.canary, liveCanary, log).then(() => undefined));
+      } else {
+        steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, desired, live.deployment, log)
+          .then((d) => { after.deployment = d; }));
+        // a canary left by a rollout that no longer applies (strategy changed, spec set back, a newer release
+        // migrating): scaled to zero once stable serves at full size, as an abort does
+        if (liveCanary && controlledBy(liveCanary, app) && (liveCanary.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas) {
+          log.info({ child: `Deployment/${canaryName(app)}` }, 'no canary rollout applies: scaling the canary to zero');
+          steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...liveCanary, spec: { ...liveCanary.spec!, replicas: 0 } }, liveCanary, log)
+            .then(() => undefined));
+        }
+      }
     }
     const settled = await Promise.allSettled(steps);
+    for (const e of canary && settled.every((r) => r.status === 'fulfilled') ? canary.decision.events : []) await this.event(app, e.type, e.reason, e.message, log);
+    // a canary not yet promoted is not a rollout of the spec: no post-deploy (contract) migration
+    const complete = canary && canary.decision.rollout.phase !== 'Promoted' ? false : rolledOut(app, after.deployment, plan.runImage);
     // The post-deploy Job, once the Deployment as this pass left it is fully rolled out.
     const post = settled.every((r) => r.status === 'fulfilled')
-      ? postState(app, spec, plan, after, rolledOut(app, after.deployment, plan.runImage), this.now()) : undefined;
+      ? postState(app, spec, plan, after, complete, this.now()) : undefined;
     if (post?.phase === 'needsJob') {
       try {
         after.targetPostJob = await this.ensure(app, JOBS, this.caches.jobs, desiredPostJob as Job, live.targetPostJob, log);
@@ -186,7 +215,8 @@ export class Reconciler {
     if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
     if (!error) this.transientSince.delete(key);
 
-    const base = { plan, observed: after, error, secret } as const;
+    const base = { plan, observed: after, error, secret, ...(canary ? { rollout: canary.decision.rollout } : {}),
+      ...(spec.strategy.type === 'Canary' && !canary && app.status?.rollout ? { lastRollout: app.status.rollout } : {}) } as const;
     const outcome = post ? { ...base, post: post.phase === 'needsJob' ? postState(app, spec, plan, after, true, this.now()) : post } : base;
     const status = computeStatus(app, spec, outcome, now);
     await this.announce(app, this.announced.get(key) ?? app.status?.conditions, status, log);
@@ -200,7 +230,8 @@ export class Reconciler {
     }
     if (error) throw error;
     // waiting out the post-deploy bake time: nothing else would wake this app
-    if (post?.phase === 'pending' && post.afterMs !== undefined) return { requeueAfterMs: post.afterMs };
+    const waits = [post?.phase === 'pending' ? post.afterMs : undefined, canary?.decision.requeueAfterMs].filter((t): t is number => t !== undefined);
+    if (waits.length > 0) return { requeueAfterMs: Math.min(...waits) };
   }
 
   /**

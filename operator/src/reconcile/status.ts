@@ -4,7 +4,7 @@
 // - Ready: is the spec fully rolled out? (migrated, and the Deployment controller reports the
 //   new ReplicaSet available for the current template). Unknown while paused.
 // One derived phase decides Ready, Progressing and Degraded together.
-import type { FastApiApp, FastApiAppStatus, Revision } from '../api/types';
+import type { FastApiApp, FastApiAppStatus, Revision, RolloutStatus } from '../api/types';
 import type { DefaultedSpec } from '../desired/defaults';
 import { selectorString } from '../desired/labels';
 import { canonicalJson } from './diff';
@@ -26,6 +26,10 @@ export interface PassOutcome {
   secret?: 'watched' | 'unmarked' | 'denied';
   /** the post-deploy migration, once this pass applied the children */
   post?: PostState;
+  /** the canary rollout of the spec's template (strategy Canary), as this pass decided it */
+  rollout?: RolloutStatus;
+  /** strategy Canary without a rollout of the spec's template: the last rollout, kept in status */
+  lastRollout?: RolloutStatus;
 }
 
 /** Where the app stands, most urgent first. */
@@ -37,13 +41,18 @@ export type Phase =
   | { name: 'Paused'; message: string }
   | { name: 'MigrationRunning'; message: string }
   | { name: 'RollingOut'; message: string }
+  /** strategy Canary: the new template runs on part of the pods, or is being promoted */
+  | { name: 'CanaryProgressing'; message: string }
+  | { name: 'CanaryAborted'; message: string }
+  | { name: 'MigrationBrokeStable'; message: string }
   | { name: 'RolloutComplete'; message: string };
 
 type Status = ConditionInput['status'];
 const cond = (type: string, status: Status | boolean, reason: string, message: string): ConditionInput =>
   ({ type, status: typeof status === 'boolean' ? (status ? 'True' : 'False') : status, reason, message });
 
-export function phaseOf(app: FastApiApp, { plan, observed }: PassOutcome): Phase {
+export function phaseOf(app: FastApiApp, outcome: PassOutcome): Phase {
+  const { plan, observed } = outcome;
   const { migration, target } = plan;
   const deployment = observed.deployment;
   const running = deploymentImage(deployment);
@@ -59,6 +68,12 @@ export function phaseOf(app: FastApiApp, { plan, observed }: PassOutcome): Phase
   if (rollout.phase === 'stuck') return { name: 'RolloutStuck', message: `the rollout of ${running ?? target} is stuck: ${rollout.message}` };
   if (rollout.phase === 'paused') {
     return { name: 'Paused', message: `the Deployment is paused (kubectl rollout resume deployment/${deployment!.metadata.name}); ${target} is not rolled out` };
+  }
+  const canary = outcome.rollout;
+  if (canary && canary.phase !== 'Promoted') {
+    if (canary.phase === 'Halted') return { name: 'MigrationBrokeStable', message: canary.message };
+    if (canary.phase === 'Aborted' || canary.phase === 'Aborting') return { name: 'CanaryAborted', message: canary.message };
+    return { name: 'CanaryProgressing', message: `canary ${canary.phase}: ${canary.message}` };
   }
   if (migration.phase === 'stopping') return { name: 'MigrationRunning', message: stoppingMessage(migration.jobs, target) };
   if (migration.phase === 'running' || migration.phase === 'needsJob') return { name: 'MigrationRunning', message: `the migration Job for ${target} is running` };
@@ -90,7 +105,24 @@ const PHASE_CONDITIONS: Record<Phase['name'], { ready: Status; progressing: Stat
   MigrationRunning: { ready: 'False', progressing: 'True', degraded: false },
   RollingOut: { ready: 'False', progressing: 'True', degraded: false },
   RolloutComplete: { ready: 'True', progressing: 'False', degraded: false, readyReason: 'Available' },
+  CanaryProgressing: { ready: 'False', progressing: 'True', degraded: false },
+  CanaryAborted: { ready: 'False', progressing: 'False', degraded: true },
+  MigrationBrokeStable: { ready: 'False', progressing: 'False', degraded: true },
 };
+
+/** Promoted and Aborted (strategy Canary), for `kubectl wait --for=condition=Promoted` / `Aborted`. */
+export function rolloutConditions(rollout: RolloutStatus | undefined, current: boolean): ConditionInput[] {
+  if (!rollout) return [];
+  if (!current) {
+    const message = `no canary rollout of the current template; the last one (${rollout.image}) ended ${rollout.phase}`;
+    return [cond('Promoted', false, 'NoCanaryRollout', message), cond('Aborted', false, 'NoCanaryRollout', message)];
+  }
+  const { phase, message } = rollout;
+  return [
+    cond('Promoted', phase === 'Promoted', phase === 'Promoted' ? 'CanaryPromoted' : `Canary${phase}`, message),
+    cond('Aborted', phase === 'Aborted' || phase === 'Halted', phase === 'Halted' ? 'MigrationBrokeStable' : `Canary${phase}`, message),
+  ];
+}
 
 /** Ready, Progressing and Degraded for a phase; an error that stopped the pass (e.g. NameConflict) overrides Ready and Degraded. */
 function phaseConditions(phase: Phase, error: Error | undefined): [ConditionInput, ConditionInput, ConditionInput] {
@@ -200,7 +232,8 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
     observedGeneration: generation,
     conditions: mergeConditions(app.status?.conditions,
       [ready, available, migratedCondition(plan, phase), postCondition(post), progressing, degraded, monitoring, paused,
-        ...(outcome.secret ? [secretCondition(spec, app.metadata.namespace!, outcome.secret)] : [])], generation, now),
+        ...(outcome.secret ? [secretCondition(spec, app.metadata.namespace!, outcome.secret)] : []),
+        ...rolloutConditions(outcome.rollout ?? outcome.lastRollout, outcome.rollout !== undefined)], generation, now),
     selector: selectorString(app),
     replicas: deployment?.status?.replicas ?? 0,
     readyReplicas: deployment?.status?.readyReplicas ?? 0,
@@ -219,6 +252,8 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
   if (digest) status.imageDigest = digest;
   const hash = phase.name === 'RolloutComplete' ? templateHash(deployment) : app.status?.templateHash;
   if (hash) status.templateHash = hash;
+  const rollout = outcome.rollout ?? outcome.lastRollout;
+  if (rollout) status.rollout = rollout;
   return status;
 }
 

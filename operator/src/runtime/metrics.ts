@@ -7,12 +7,15 @@ import type { ControllerObserver } from './controller';
 import type { QueueObserver, UnfinishedWork } from './workqueue';
 
 /** What the per-app gauges read of a FastApiApp. */
-export interface AppConditions { status?: { conditions?: readonly Condition[] } }
+export interface AppConditions { metadata?: { name?: string; namespace?: string }; status?: { conditions?: readonly Condition[]; rollout?: { phase: string } } }
+
+/** Phases of status.rollout (strategy Canary), exported at 0 and 1 per app. */
+const ROLLOUT_PHASES = ['MigrationCheck', 'Progressing', 'Paused', 'Promoting', 'Promoted', 'Aborting', 'Aborted', 'Halted'] as const;
 
 const COUNTED_CONDITIONS = ['Ready', 'Available', 'Degraded'] as const;
 const STATUSES = ['True', 'False', 'Unknown'] as const;
 /** Exported at zero too, so alerts on them see a series before the first failure. */
-const DEGRADED_REASONS = ['MigrationFailed', 'RolloutStuck', 'NameConflict', 'ReconcileError'] as const;
+const DEGRADED_REASONS = ['MigrationFailed', 'RolloutStuck', 'NameConflict', 'ReconcileError', 'CanaryAborted', 'MigrationBrokeStable'] as const;
 
 /** A condition's status; a missing condition (a new app not yet reconciled) counts as Unknown. */
 const statusOf = (a: AppConditions, type: string): string => a.status?.conditions?.find((c) => c.type === type)?.status ?? 'Unknown';
@@ -68,6 +71,10 @@ export class OperatorMetrics {
     name: 'leader_election_master_status', help: '1 while this replica holds the leader Lease',
     labelNames: ['name'] as const, registers: [this.registry],
   });
+  readonly analyses = new Counter({
+    name: 'fastapiapp_rollout_analyses_total', help: 'Rollout measurements by subject (canary, stable after the migration) and verdict (pass, fail, inconclusive)',
+    labelNames: ['subject', 'verdict'] as const, registers: [this.registry],
+  });
   readonly migrations = new Counter({
     name: 'fastapiapp_migrations_total', help: 'Migration Jobs by result (started, succeeded, failed)',
     labelNames: ['result'] as const, registers: [this.registry],
@@ -89,6 +96,20 @@ export class OperatorMetrics {
         for (const condition of COUNTED_CONDITIONS) {
           for (const status of STATUSES) this.set({ condition, status }, 0);
           for (const a of list) this.inc({ condition, status: statusOf(a, condition) });
+        }
+      },
+    });
+    new Gauge({
+      name: 'fastapiapp_rollout_phase',
+      // app_namespace, not namespace: the scrape's own namespace label (the operator's) would rename it
+      help: 'Phase of each FastApiApp\'s canary rollout (1 for the current phase, 0 for the others); apps without one are absent; leader only',
+      labelNames: ['app_namespace', 'app_name', 'phase'] as const, registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const a of apps()) {
+          const current = a.status?.rollout?.phase;
+          if (!current || !a.metadata?.name) continue;
+          for (const phase of ROLLOUT_PHASES) this.set({ app_namespace: a.metadata.namespace ?? '', app_name: a.metadata.name, phase }, phase === current ? 1 : 0);
         }
       },
     });

@@ -116,6 +116,19 @@ export async function buildAppImages(set: AppImageSet): Promise<{ operator: stri
   return { operator: set.operatorImage, app };
 }
 
+/** `base` rebuilt with other bytes (one more label) as `${base}-rebuilt`: what re-pushing a tag publishes. */
+export async function buildRebuiltImage(base: string): Promise<string> {
+  const ref = `${base}-rebuilt`;
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'fastapiapp-rebuilt-'));
+  try {
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\nLABEL io.fastapiapp.rebuilt=true\n`);
+    await buildah(['bud', '--isolation', 'chroot', '--pull=never', '--format', 'docker', '-t', ref, ctx], { timeoutMs: 300_000 });
+    return ref;
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+}
+
 /** The whole-path suite's images. */
 export const buildE2eImages = () => buildAppImages({ repo: APP_REPO, operatorImage: OPERATOR_IMAGE, variants: VARIANTS });
 

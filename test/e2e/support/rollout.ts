@@ -15,8 +15,11 @@ export interface AppRef {
  * The spec is fully rolled out to `tag`: Ready=True for the current generation (the operator's
  * word), and, checked independently, the Deployment runs that release (the tag, or the tag pinned
  * to the digest the migration ran) on every replica, with no old pod left. Resolves with the FastApiApp.
+ *
+ * With `digest` (images served by a registry), only `repo:tag@digest` counts, status.imageDigest must
+ * be that digest and every pod's container must report having run it (imageID `repo@digest`).
  */
-export function waitRolledOut(kube: Kube, ref: AppRef, tag: string, timeoutMs = 240_000): Promise<Obj> {
+export function waitRolledOut(kube: Kube, ref: AppRef, tag: string, timeoutMs = 240_000, digest?: string): Promise<Obj> {
   const { namespace, name, repo } = ref;
   return waitFor(`FastApiApp ${namespace}/${name} Ready on ${tag}`, async () => {
     const app = await kube.get(GROUP, 'FastApiApp', namespace, name);
@@ -24,13 +27,16 @@ export function waitRolledOut(kube: Kube, ref: AppRef, tag: string, timeoutMs = 
     if (app?.spec?.tag !== tag || ready?.status !== 'True' || ready.observedGeneration !== app?.metadata?.generation) return undefined;
     const deployment = await kube.get('apps/v1', 'Deployment', namespace, name);
     const image: string = deployment?.spec?.template?.spec?.containers?.[0]?.image ?? '';
-    const digest: string | undefined = app?.status?.imageDigest;
+    const pinned: string | undefined = app?.status?.imageDigest;
+    if (digest) {
+      if (pinned !== digest || image !== `${repo}:${tag}@${digest}`) return undefined;
     // image:tag, pinned to image:tag@digest once the migration pod reported a registry digest
-    if (image !== `${repo}:${tag}` && !(digest && image === `${repo}:${tag}@${digest}`)) return undefined;
+    } else if (image !== `${repo}:${tag}` && !(pinned && image === `${repo}:${tag}@${pinned}`)) return undefined;
     const st = deployment!.status ?? {};
     if (st.observedGeneration !== deployment!.metadata!.generation || st.updatedReplicas !== deployment!.spec.replicas
       || st.availableReplicas !== deployment!.spec.replicas || (st.replicas ?? 0) !== deployment!.spec.replicas) return undefined;
     const pods = (await kube.pods(namespace, `app.kubernetes.io/instance=${name},app.kubernetes.io/component=server`)).filter((p) => !p.metadata?.deletionTimestamp);
-    return pods.length === deployment!.spec.replicas && pods.every((p) => p.spec?.containers[0]?.image === image) ? app : undefined;
+    const ran = (p: Obj) => !digest || p.status?.containerStatuses?.[0]?.imageID === `${repo}@${digest}`;
+    return pods.length === deployment!.spec.replicas && pods.every((p) => p.spec?.containers[0]?.image === image && ran(p)) ? app : undefined;
   }, timeoutMs, 250);
 }

@@ -1,5 +1,7 @@
 // `npm run cluster -- <command>`: a real one-node Kubernetes on this machine (root).
 //   up                 start in the foreground; prints `export KUBECONFIG=...`; Ctrl-C tears down
+//   push IMAGE[=NAME:TAG]...  push images from the local buildah store to the cluster's registry
+//                      (plain HTTP on the bridge); prints {image: {ref, digest}} as JSON
 //   load IMAGE...      copy images from the local buildah store into the node's containerd
 //   down               stop the running cluster (or clean up after a killed one)
 //   status             print the running cluster's details as JSON
@@ -12,10 +14,10 @@ import fs from 'node:fs';
 import { isAlive } from '../processes.cjs';
 import { clusterInfo, clusterMemoryMb, LAST_LOGS, readState, startCluster, teardown } from './cluster.mjs';
 import { hostSnapshot } from './host.mjs';
-import { binaries, loadImages } from './images.mjs';
+import { binaries, loadImages, pushImages } from './images.mjs';
 import { withLock } from './lock.mjs';
 
-const usage = 'usage: npm run cluster -- up|load IMAGE...|down|status|build';
+const usage = 'usage: npm run cluster -- up|push IMAGE[=NAME:TAG]...|load IMAGE...|down|status|build';
 const option = (args, name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -84,6 +86,11 @@ const commands = {
     if (!args.length) throw new Error(usage);
     loadImages(clusterInfo(state).containerdSocket, args);
     console.log(`cluster: loaded ${args.join(', ')}`);
+  },
+  push: async () => {
+    if (!runningState()) throw new Error('cluster: none running (npm run cluster -- up)');
+    if (!args.length) throw new Error(usage);
+    console.log(JSON.stringify(pushImages(args)));
   },
   down,
   status: async () => {

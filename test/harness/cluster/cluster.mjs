@@ -14,10 +14,10 @@ import pki from '../envtest/pki.cjs';
 import kube from '../envtest/kubeconfig.cjs';
 import {
   apiServerArgs, apiServerUrl, clusterPaths, cniConfig, COMPONENT_USERS, containerdConfig, controllerManagerArgs,
-  etcdArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, schedulerArgs,
+  etcdArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, registryConfig, registryHostsToml, schedulerArgs,
 } from './configs.mjs';
 import { restoreHost, run, saveHostState, setUpNetwork, unmountBelow } from './host.mjs';
-import { BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, POD_SUBNET, STATE_DIR, STATE_FILE } from './layout.mjs';
+import { BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, POD_SUBNET, REGISTRY_HOST, STATE_DIR, STATE_FILE } from './layout.mjs';
 import { binaries, importArchive, pauseArchive } from './images.mjs';
 
 const require = createRequire(import.meta.url);
@@ -56,6 +56,13 @@ function tail(file, lines = 25) {
   }
 }
 
+/** Debian's docker-registry (pretest installs it), or a clear error naming the package. */
+function registryBinary() {
+  const found = (process.env.PATH ?? '').split(':').map((d) => path.join(d, 'docker-registry')).find((f) => fs.existsSync(f));
+  if (!found) throw new ClusterError('docker-registry not found: the cluster serves images from it (apt-get install docker-registry; npm test\'s pretest does)');
+  return found;
+}
+
 /** Admin connection for kube.rawRequest / kubeconfig files. */
 function connection(paths, name = 'admin') {
   return { server: apiServerUrl(), caFile: `${paths.pki}/ca.crt`, certFile: `${paths.pki}/${name}.crt`, keyFile: `${paths.pki}/${name}.key`, user: name };
@@ -80,8 +87,11 @@ function writePki(paths) {
 
 function writeConfigs(paths, ports) {
   for (const d of [paths.logs, paths.cniConfDir, paths.cniIpamDir, paths.kubeletRoot, paths.kubeletCertDir, paths.podLogs,
-    paths.volumePlugins, paths.containerdRoot, paths.containerdState, paths.images]) fs.mkdirSync(d, { recursive: true });
+    paths.volumePlugins, paths.containerdRoot, paths.containerdState, paths.images, paths.registryData,
+    path.join(paths.containerdCerts, REGISTRY_HOST)]) fs.mkdirSync(d, { recursive: true });
   fs.writeFileSync(paths.containerdConfig, containerdConfig(paths));
+  fs.writeFileSync(path.join(paths.containerdCerts, REGISTRY_HOST, 'hosts.toml'), registryHostsToml());
+  fs.writeFileSync(paths.registryConfig, YAML.stringify(registryConfig(paths)));
   fs.writeFileSync(path.join(paths.cniConfDir, '10-fastapiapp.conflist'), JSON.stringify(cniConfig(paths), null, 2));
   fs.writeFileSync(paths.kubeletConfig, YAML.stringify(kubeletConfig(paths, ports)));
   fs.writeFileSync(paths.proxyConfig, YAML.stringify(kubeProxyConfig(paths, ports)));
@@ -145,6 +155,9 @@ export async function startCluster({ owner, build = false } = {}) {
     setUpNetwork();
     mark('network');
 
+    // The registry listens on the bridge's address, which exists only from here on.
+    const registry = launch('registry', registryBinary(), ['serve', paths.registryConfig]);
+
     const containerd = launch('containerd', 'containerd', ['--config', paths.containerdConfig]);
     const etcdUrl = `http://127.0.0.1:${clientPort}`;
     const etcd = launch('etcd', bins.etcd, etcdArgs(paths, ports));
@@ -153,6 +166,9 @@ export async function startCluster({ owner, build = false } = {}) {
     await waitFor('containerd', containerd, async () => fs.existsSync(paths.containerdSocket) && Boolean(ctr(['version'])));
     importArchive(paths.containerdSocket, pauseArchive(bins));
     mark('containerd');
+    await waitFor(`registry (http://${REGISTRY_HOST}/v2/)`, registry,
+      async () => (await fetch(`http://${REGISTRY_HOST}/v2/`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok);
+    mark('registry');
     await waitFor('kube-apiserver', apiserver, async () => (await kube.rawRequest(connection(paths), 'GET', '/readyz', { timeoutMs: 2000 })).statusCode === 200);
     if (!isAlive(etcd.pid)) throw new ClusterError(`etcd exited:\n${tail(etcd.log)}`);
     mark('apiserver');
@@ -192,6 +208,7 @@ export function clusterInfo(state) {
     containerdSocket: paths.containerdSocket,
     kubectl: state.kube,
     podSubnet: POD_SUBNET,
+    registry: REGISTRY_HOST,
     logs: paths.logs,
     phases: state.phases,
     owner: state.owner,
@@ -276,7 +293,7 @@ export async function teardown(state = readState()) {
   await removeAllPods(state).catch(() => undefined);
   for (const name of ['kube-proxy', 'kubelet', 'kube-scheduler', 'kube-controller-manager']) await stopProc(byName(name));
   if (isAlive(byName('containerd')?.pid)) removeContainers(paths.containerdSocket);
-  for (const name of ['kube-apiserver', 'etcd', 'containerd']) await stopProc(byName(name), 10_000);
+  for (const name of ['kube-apiserver', 'etcd', 'containerd', 'registry']) await stopProc(byName(name), 10_000);
   for (const pid of shimPids(paths.containerdSocket)) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }

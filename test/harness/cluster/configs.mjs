@@ -1,7 +1,7 @@
 // Pure builders of every component's configuration and flags, from the cluster's directory
 // layout (paths) and ports. No I/O: cluster.mjs writes and runs them.
 import {
-  API_PORT, BRIDGE, BRIDGE_IP, BRIDGE_PREFIX, CLUSTER_CIDR, KUBELET_PORT, NODE_NAME, PAUSE_IMAGE, POD_SUBNET, SERVICE_CIDR,
+  API_PORT, BRIDGE, BRIDGE_IP, BRIDGE_PREFIX, CLUSTER_CIDR, KUBELET_PORT, NODE_NAME, PAUSE_IMAGE, POD_SUBNET, REGISTRY_HOST, SERVICE_CIDR,
 } from './layout.mjs';
 
 /** The cluster directory's layout; every component keeps its state below `dir`. */
@@ -16,6 +16,10 @@ export function clusterPaths(dir) {
     containerdState: p('containerd', 'state'),
     containerdConfig: p('containerd', 'config.toml'),
     containerdSocket: p('containerd', 'containerd.sock'),
+    /** containerd's registry config_path: one directory per registry host holding its hosts.toml. */
+    containerdCerts: p('containerd', 'certs.d'),
+    registryConfig: p('registry.yaml'),
+    registryData: p('registry'),
     cniConfDir: p('cni', 'net.d'),
     cniIpamDir: p('cni', 'ipam'),
     kubeletRoot: p('kubelet'),
@@ -57,10 +61,32 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       runtime_type = "io.containerd.runc.v2"
       [${cri}.containerd.runtimes.runc.options]
         SystemdCgroup = false
+  [${cri}.registry]
+    config_path = "${paths.containerdCerts}"
   [${cri}.cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${paths.cniConfDir}"
     max_conf_num = 1
+`;
+}
+
+/** docker-registry's configuration: listens on the bridge only, stores blobs below the cluster's directory. */
+export function registryConfig(paths) {
+  return {
+    version: 0.1,
+    log: { level: 'warn', accesslog: { disabled: true } },
+    storage: { filesystem: { rootdirectory: paths.registryData }, cache: { blobdescriptor: 'inmemory' } },
+    http: { addr: REGISTRY_HOST },
+  };
+}
+
+/** containerd's hosts.toml for the registry (under containerdCerts/<host:port>/): plain HTTP, pull and resolve. */
+export function registryHostsToml() {
+  return `# The test cluster's registry serves plain HTTP on the bridge; nothing else is a mirror.
+server = "http://${REGISTRY_HOST}"
+
+[host."http://${REGISTRY_HOST}"]
+  capabilities = ["pull", "resolve"]
 `;
 }
 

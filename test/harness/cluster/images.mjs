@@ -1,13 +1,14 @@
-// Binaries and images of the test cluster. Nothing is pulled: kube-apiserver/etcd come from the
-// envtest build, the node components and the pause program from test/cluster/build.sh, and images
-// from the local buildah store, moved into the node's containerd as OCI archives.
+// Binaries and images of the test cluster. Nothing is pulled from outside: kube-apiserver/etcd come
+// from the envtest build, the node components and the pause program from test/cluster/build.sh, and
+// images from the local buildah store, either pushed to the cluster's registry (the kubelet pulls
+// them, by digest once pinned) or moved into the node's containerd as OCI archives.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { PAUSE_IMAGE } from './layout.mjs';
+import { PAUSE_IMAGE, REGISTRY_HOST } from './layout.mjs';
 
 const require = createRequire(import.meta.url);
 const envtestAssets = require('../envtest/assets.cjs');
@@ -73,6 +74,38 @@ export function loadImages(socket, refs) {
       importArchive(socket, archive);
       fs.rmSync(archive, { force: true });
     }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where a local image goes in the cluster's registry: its path without the registry host
+ * (`localhost/fastapiapp-app:v1` -> `10.244.0.1:5000/fastapiapp-app:v1`).
+ */
+export function registryRef(localRef) {
+  const [first, ...rest] = localRef.split('/');
+  const hasHost = rest.length > 0 && (first === 'localhost' || first.includes('.') || first.includes(':'));
+  return `${REGISTRY_HOST}/${(hasHost ? rest : [first, ...rest]).join('/')}`;
+}
+
+/**
+ * Pushes images from the local buildah store to the cluster's registry (plain HTTP). Each entry is
+ * a local reference, or `LOCAL=DEST` to push it under another registry name:tag (a re-pushed tag).
+ * Returns, per entry, the registry reference and the manifest digest buildah pushed.
+ */
+export function pushImages(entries) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fastapiapp-push-'));
+  try {
+    const pushed = {};
+    for (const entry of entries) {
+      const [local, dest] = entry.split('=');
+      const ref = dest ? `${REGISTRY_HOST}/${dest}` : registryRef(local);
+      const digestFile = path.join(tmp, 'digest');
+      buildah(['push', '--quiet', '--tls-verify=false', '--digestfile', digestFile, local, `docker://${ref}`]);
+      pushed[entry] = { ref, digest: fs.readFileSync(digestFile, 'utf8').trim() };
+    }
+    return pushed;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

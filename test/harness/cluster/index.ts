@@ -20,6 +20,8 @@ export interface ClusterInfo {
   bridgeIp: string;
   /** Where pods get their addresses (what a service on the host must let in). */
   podSubnet: string;
+  /** host:port of the cluster's registry (plain HTTP on the bridge), e.g. 10.244.0.1:5000. */
+  registry: string;
   containerdSocket: string;
   /** The multi-call binary; `kubectl` is its first argument. */
   kubectl: string;
@@ -34,9 +36,20 @@ export interface ClusterInfo {
   hostBefore: Record<string, unknown>;
 }
 
+/** An image in the cluster's registry: `registry/name:tag` and the manifest digest buildah pushed. */
+export interface PushedImage {
+  ref: string;
+  digest: string;
+}
+
 export interface TestCluster {
   info: ClusterInfo;
   kubeConfig(): KubeConfig;
+  /**
+   * Pushes images from the local buildah store to the cluster's registry; keyed by entry. An entry
+   * is a local reference, or `LOCAL=NAME:TAG` to push it under another name (re-pushing a tag).
+   */
+  pushImages(entries: string[]): Promise<Record<string, PushedImage>>;
   /** Copies images from the local buildah store into the node. */
   loadImages(refs: string[]): Promise<void>;
   /** PSS of every cluster process (components, shims, pods), MB. */
@@ -85,6 +98,10 @@ export async function startTestCluster({ timeoutMs = 40 * 60_000 } = {}): Promis
       const kc = new KubeConfig();
       kc.loadFromFile(info.kubeconfig);
       return kc;
+    },
+    pushImages: async (entries) => {
+      const out = await runCli(['push', ...entries], 15 * 60_000);
+      return JSON.parse(out.trim().split('\n').pop()!) as Record<string, PushedImage>;
     },
     loadImages: async (refs) => { await runCli(['load', ...refs], 15 * 60_000); },
     memoryMb: async () => Number((await runCli(['mem'], 60_000)).trim()),

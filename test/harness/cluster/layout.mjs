@@ -14,6 +14,12 @@ export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 export const API_PORT = 6443;
 export const KUBELET_PORT = 10250;
 export const PAUSE_IMAGE = 'localhost/fastapiapp-pause:1';
+/**
+ * The cluster's image registry (Debian's docker-registry): plain HTTP on the bridge, so only the
+ * host and pods reach it. containerd is told it is plain HTTP (configs.mjs registryHostsToml).
+ */
+export const REGISTRY_PORT = 5000;
+export const REGISTRY_HOST = `${BRIDGE_IP}:${REGISTRY_PORT}`;
 
 /** Where a running cluster records itself: its directory, PIDs and the host state to restore. */
 export const STATE_DIR = '/run/fastapiapp-cluster';

@@ -1,0 +1,112 @@
+// The Canary strategy inside one reconcile pass: whether a canary rollout applies to the spec's
+// pod template, the measurement due (through Prometheus), the decision of the state machine
+// (delivery/canary.ts), and the two Deployments it asks for. The reconciler applies them.
+import type { FastApiApp, RolloutStatus } from '../api/types';
+import type { PrometheusClient } from '../analysis/prometheus';
+import { decideCanary, measurementDue, type CanaryDecision, type PodCounts } from '../delivery/canary';
+import { readControls } from '../delivery/controls';
+import { canaryShare, measureCanary, measureStableAfterMigration } from '../delivery/measure';
+import { buildCanaryDeployment, buildDeployment, labelValue, tagOf, TEMPLATE_HASH_ANNOTATION, type DefaultedSpec } from '../desired/index';
+import type { Deployment } from '../kube/types';
+import { allUpdated, deploymentImage, rolloutState, templateHash } from './observed';
+
+export interface CanaryPass {
+  decision: CanaryDecision;
+  /** the stable Deployment to apply (old template held, or the new one when promoting) */
+  stable: Deployment;
+  /** the canary Deployment to apply; undefined when it neither exists nor is wanted */
+  canary?: Deployment;
+  /** what was measured this pass, for the analysis counter */
+  measured?: { subject: string; verdict: string };
+}
+
+/** Pods of a Deployment: those of its current template count as ready only once the controller saw it. */
+export function podCounts(d: Deployment | undefined): PodCounts {
+  if (!d) return { current: 0, ready: 0 };
+  const s = d.status ?? {};
+  const caughtUp = (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1);
+  return { current: s.replicas ?? 0, ready: caughtUp ? Math.min(s.updatedReplicas ?? 0, s.availableReplicas ?? 0) : 0 };
+}
+
+/**
+ * Whether the spec's template goes out as a canary: strategy Canary, the target migrated, and
+ * either a rollout of this template already under way (status.rollout), or a stable Deployment
+ * still on the template last rolled out while the spec asks for another. A first deploy, or a
+ * spec set back to the template stable runs, rolls as usual.
+ */
+export function canaryApplies(app: FastApiApp, spec: DefaultedSpec, newHash: string | undefined, stable: Deployment | undefined, migrated: boolean): boolean {
+  if (spec.strategy.type !== 'Canary' || !migrated || !stable || !newHash) return false;
+  if (app.status?.rollout?.revision === newHash) return true;
+  const last = app.status?.templateHash;
+  return last !== undefined && newHash !== last && templateHash(stable) === last;
+}
+
+/** The stable Deployment holding its live template (and the labels of the image it runs) at `replicas`. */
+export function heldStable(app: FastApiApp, live: Deployment, replicas: number, secretHash: string | undefined): Deployment {
+  const image = deploymentImage(live)!;
+  const built = buildDeployment(app, image, secretHash) as Deployment;
+  const hash = live.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
+  return {
+    ...built,
+    metadata: { ...built.metadata, labels: { ...built.metadata.labels, ...pick(live.metadata.labels, 'app.kubernetes.io/version') },
+      annotations: { ...built.metadata.annotations, ...(hash ? { [TEMPLATE_HASH_ANNOTATION]: hash } : {}) } },
+    spec: { ...built.spec!, replicas, template: structuredClone(live.spec!.template) },
+  };
+}
+
+const pick = (labels: Record<string, string> | undefined, key: string): Record<string, string> =>
+  (labels?.[key] !== undefined ? { [key]: labels[key]! } : {});
+
+export interface CanaryContext {
+  app: FastApiApp;
+  spec: DefaultedSpec;
+  /** the stable Deployment as the spec's new template would have it (replicas spec.replicas) */
+  desiredNew: Deployment;
+  runImage: string;
+  live: { stable: Deployment; canary?: Deployment };
+  secretHash?: string;
+  prometheus?: PrometheusClient;
+  now: Date;
+}
+
+export async function canaryPass(ctx: CanaryContext): Promise<CanaryPass> {
+  const { app, desiredNew, runImage, live, now } = ctx;
+  // without migrations there is nothing for the migration check to watch
+  const spec = ctx.spec.migration.enabled ? ctx.spec
+    : { ...ctx.spec, strategy: { ...ctx.spec.strategy, canary: { ...ctx.spec.strategy.canary, migrationCheck: { windowSeconds: 0 } } } };
+  const revision = desiredNew.metadata.annotations![TEMPLATE_HASH_ANNOTATION]!;
+  const prev: RolloutStatus | undefined = app.status?.rollout;
+  const current = prev?.revision === revision ? prev : undefined;
+  const stableImage = current?.stableImage ?? deploymentImage(live.stable);
+  const canaryVersion = labelValue(tagOf(runImage));
+  const stableVersion = stableImage ? labelValue(tagOf(stableImage)) : undefined;
+  const due = measurementDue(spec.strategy, current, revision, now);
+  let measurement;
+  let share;
+  if (due === 'canary') {
+    [measurement, share] = await Promise.all([
+      measureCanary(ctx.prometheus, app, spec.strategy, canaryVersion, stableVersion, now),
+      canaryShare(ctx.prometheus, app, spec.strategy, canaryVersion),
+    ]);
+  } else if (due === 'stable' && stableVersion) {
+    measurement = await measureStableAfterMigration(ctx.prometheus, app, spec.strategy, stableVersion, new Date(current!.startedAt), now);
+  }
+  const stableOnNew = templateHash(live.stable) === revision;
+  const decision = decideCanary({
+    strategy: spec.strategy, replicas: spec.replicas, revision, image: runImage, ...(stableImage ? { stableImage } : {}),
+    ...(prev ? { prev } : {}), controls: readControls(app),
+    stable: { ...podCounts(live.stable), promoted: stableOnNew && rolloutState(live.stable).phase === 'complete' && allUpdated(live.stable) },
+    canary: podCounts(live.canary),
+    ...(measurement ? { measurement } : {}), ...(share !== undefined ? { share } : {}),
+    now,
+  });
+  const stable = decision.stableTemplate === 'new' || stableOnNew
+    ? { ...desiredNew, spec: { ...desiredNew.spec!, replicas: decision.stableReplicas } }
+    : heldStable(app, live.stable, decision.stableReplicas, ctx.secretHash);
+  const wantCanary = decision.canaryReplicas > 0 || live.canary !== undefined;
+  return {
+    decision, stable,
+    ...(wantCanary ? { canary: buildCanaryDeployment(app, runImage, decision.canaryReplicas, ctx.secretHash) as Deployment } : {}),
+    ...(measurement ? { measured: { subject: measurement.subject, verdict: measurement.verdict } } : {}),
+  };
+}
