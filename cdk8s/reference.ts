@@ -1,6 +1,7 @@
 // docs/operator/api-fields.md: every FastApiApp field with its type, default, limits, rules and
-// description, rendered from the CRD's openAPIV3Schema so the page cannot drift from the API
-// (`npm run synth` writes it; test/cdk8s/synth.test.ts fails when the committed page is stale).
+// description, rendered from the CRD's openAPIV3Schema (the JSON of the TypeBox definition in
+// operator/src/api/schema.ts) so the page cannot drift from the API (`npm run synth` writes it;
+// test/cdk8s/synth.test.ts fails when the committed page is stale).
 import { fastApiAppCrd } from '../operator/src/api/crd';
 import type { SchemaProps } from '../operator/src/api/schema';
 

@@ -3,6 +3,7 @@
 // Placeholder values copied from an example file are refused: a `pulumi up` with them would hand
 // the CI roles' trust to somebody else's repository.
 import * as pulumi from '@pulumi/pulumi';
+import { cognitoConfig, ingressConfig, type CognitoConfig, type IngressConfig } from './edge-config';
 
 export class InfraConfigError extends Error {
   constructor(key: string, problem: string) {
@@ -62,8 +63,6 @@ export interface InfraConfig {
   operatorNamespace: string;
   /** Namespaces whose FastApiApps the deploy role may create and update. */
   appNamespaces: string[];
-  /** Grafana's namespace (kube-prometheus-stack's) for the dashboard ConfigMaps; undefined = the deploy role places none. */
-  grafanaNamespace: string | undefined;
   appRepositoryName: string;
   operatorRepositoryName: string;
   /** ECR lifecycle: tagged images kept per repository (besides the protected ones). */
@@ -78,6 +77,10 @@ export interface InfraConfig {
   infraRolePolicyArns: string[];
   /** RDS PostgreSQL for the app; undefined = bring your own database. */
   database: DatabaseConfig | undefined;
+  /** The TLS entry point (ALB Ingress + ACM certificate); undefined = no public host (appHost unset). */
+  ingress: IngressConfig | undefined;
+  /** Cognito user pool issuing the app's bearer tokens; undefined = none (createCognito false). */
+  cognito: CognitoConfig | undefined;
 }
 
 /** Reads one raw string value by key; undefined when unset. */
@@ -217,9 +220,10 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     throw new InfraConfigError('deployEnvironment', `must differ from infraEnvironment ("${infraEnvironment}"): each role trusts its own environment`);
   }
 
+  const clusterName = str(get, 'clusterName', `fastapiapp-${stack}`, /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
   return {
     region,
-    clusterName: str(get, 'clusterName', `fastapiapp-${stack}`, /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/),
+    clusterName,
     kubernetesVersion: str(get, 'kubernetesVersion', '1.33', /^1\.\d+$/),
     vpcCidr,
     azCount: azCount(get),
@@ -241,7 +245,6 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     clusterAdminPrincipalArns: list(get, 'clusterAdminPrincipalArns', [], isArn, 'IAM ARNs'),
     operatorNamespace: str(get, 'operatorNamespace', 'fastapiapp-system', DNS_LABEL_RE),
     appNamespaces: list(get, 'appNamespaces', ['default'], (s) => DNS_LABEL_RE.test(s), 'namespace names'),
-    grafanaNamespace: get('grafanaNamespace') ? str(get, 'grafanaNamespace', '', DNS_LABEL_RE) : undefined,
     appRepositoryName: str(get, 'appRepositoryName', 'fastapiapp/app', NAME_RE),
     operatorRepositoryName: str(get, 'operatorRepositoryName', 'fastapiapp/operator', NAME_RE),
     imagesToKeep: int(get, 'imagesToKeep', 10, 1, 10000),
@@ -250,6 +253,8 @@ export function parseConfig(get: ConfigReader, region: string | undefined, stack
     ecrForceDelete: bool(get, 'ecrForceDelete', false),
     infraRolePolicyArns: list(get, 'infraRolePolicyArns', ['arn:aws:iam::aws:policy/AdministratorAccess'], isArn, 'policy ARNs'),
     database: database(get),
+    ingress: ingressConfig(get),
+    cognito: cognitoConfig(get, clusterName),
   };
 }
 

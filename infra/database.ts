@@ -14,12 +14,25 @@ import { readSecretPolicy, serviceAccountTrustPolicy } from './policies';
 export const DATABASE_NAME = 'fastapiapp';
 export const DATABASE_USER = 'fastapiapp';
 export const DATABASE_PORT = 5432;
+/** The app's own role (app/src/data/app-role.ts): what the app and its migrations connect as. */
+export const DATABASE_APP_ROLE = 'fastapiapp_app';
+/** How often External Secrets re-reads the master secret: bounds the outage after a rotation. */
+export const EXTERNAL_SECRET_REFRESH = '5m';
+/** The ConfigMap (key ca.pem) holding the region's RDS CA bundle, in the app's namespace. */
+export const RDS_CA_CONFIGMAP = 'rds-ca-bundle';
+
+/** AWS's published CA bundle for RDS in `region` (what the app verifies the server against). */
+export function rdsCaBundleUrl(region: string): string {
+  return `https://truststore.pki.rds.amazonaws.com/${region}/${region}-bundle.pem`;
+}
 
 export interface Database {
   instance: aws.rds.Instance;
   securityGroup: aws.ec2.SecurityGroup;
-  /** ARN of the RDS-managed secret ({"username","password"}). */
+  /** ARN of the RDS-managed master secret ({"username","password"}): read only by the Deploy workflow's operator job. */
   secretArn: pulumi.Output<string>;
+  /** ARN of the app role's secret ({"username","password"}): filled by the operator job, read by External Secrets. */
+  appSecret: aws.secretsmanager.Secret;
   externalSecretsRole: aws.iam.Role;
 }
 
@@ -75,17 +88,24 @@ export function createDatabase(cfg: InfraConfig, db: DatabaseConfig, inputs: Dat
     if (!arn) throw new Error(`RDS did not report the managed master secret of ${name}`);
     return arn;
   });
+  // No value here: the Deploy workflow's operator job generates the password (Secrets Manager's
+  // get-random-password), stores it, and creates the role with it (db-role.ts); it never passes
+  // through Pulumi's config, state or outputs.
+  const appSecret = new aws.secretsmanager.Secret(`${name}-app-user`, {
+    description: `Login of ${DATABASE_APP_ROLE}, the app's own role on ${name} (not the master user)`,
+    recoveryWindowInDays: 7,
+  });
   const externalSecretsRole = new aws.iam.Role(`${name}-external-secrets`, {
-    description: `External Secrets (${db.externalSecretsServiceAccount}) reads the master secret of ${name}`,
+    description: `External Secrets (${db.externalSecretsServiceAccount}) reads the app role's secret of ${name}`,
     assumeRolePolicy: pulumi
       .all([inputs.clusterOidcProviderArn, inputs.clusterOidcIssuer])
       .apply(([arn, issuer]) => JSON.stringify(serviceAccountTrustPolicy(arn, issuer.replace(/^https:\/\//, ''), db.externalSecretsServiceAccount))),
   });
   new aws.iam.RolePolicy(`${name}-external-secrets`, {
     role: externalSecretsRole.id,
-    policy: secretArn.apply((arn) => JSON.stringify(readSecretPolicy(arn))),
+    policy: appSecret.arn.apply((arn) => JSON.stringify(readSecretPolicy(arn))),
   });
-  return { instance, securityGroup, secretArn, externalSecretsRole };
+  return { instance, securityGroup, secretArn, appSecret, externalSecretsRole };
 }
 
 export interface ExternalSecretOptions {
@@ -100,9 +120,14 @@ export interface ExternalSecretOptions {
 
 /**
  * Pure: a SecretStore and an ExternalSecret (external-secrets.io/v1) that keep `secretName`'s
- * DATABASE_URL in step with the rotated master password. The store authenticates as the
+ * DATABASE_URL in step with the app role's secret (`secretArn`: its login, not the master's). The store authenticates as the
  * controller's own ServiceAccount (the IRSA role above); no credential appears here.
- * TLS: RDS requires it; `no-verify` encrypts without checking the RDS CA (the image has no bundle).
+ * TLS: verify-full. The app checks the server's certificate against the RDS CA bundle of the
+ * region (DATABASE_CA_CERT, from the ConfigMap RDS_CA_CONFIGMAP the operator job creates from
+ * databaseCaBundleUrl) and the host name; without that CA the app refuses to connect.
+ * Refresh: every EXTERNAL_SECRET_REFRESH. RDS's 7-day rotation of the master password does not
+ * touch the app, which logs in as its own role; a rotation of that role's password (a new value
+ * in its secret, then the operator job's db-role run) reaches the pods within that interval.
  */
 export function externalSecretManifests(o: ExternalSecretOptions): string {
   const store = {
@@ -111,13 +136,13 @@ export function externalSecretManifests(o: ExternalSecretOptions): string {
     metadata: { name: 'aws-secrets-manager', namespace: o.namespace },
     spec: { provider: { aws: { service: 'SecretsManager', region: o.region } } },
   };
-  const url = `postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@${o.host}:${DATABASE_PORT}/${DATABASE_NAME}?sslmode=no-verify`;
+  const url = `postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@${o.host}:${DATABASE_PORT}/${DATABASE_NAME}?sslmode=verify-full`;
   const externalSecret = {
     apiVersion: 'external-secrets.io/v1',
     kind: 'ExternalSecret',
     metadata: { name: o.secretName, namespace: o.namespace },
     spec: {
-      refreshInterval: '1h',
+      refreshInterval: EXTERNAL_SECRET_REFRESH,
       secretStoreRef: { kind: 'SecretStore', name: store.metadata.name },
       // labelled: the operator watches only marked Secrets, so a new password rolls the app's pods
       target: { name: o.secretName, creationPolicy: 'Owner', template: { metadata: { labels: { 'platform.fastapiapp.io/secret': 'true' } }, data: { DATABASE_URL: url } } },

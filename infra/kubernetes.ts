@@ -1,5 +1,5 @@
-// The Kubernetes objects the stack owns: the operator namespace and the deployer's RBAC
-// (deployer-rbac.ts). Pulumi reaches the cluster as the cluster-admin role (its kubeconfig runs
+// The Kubernetes objects the stack owns: the operator namespace, the deployer's RBAC
+// (deployer-rbac.ts) and the operator's per-namespace Secret reader bindings. Pulumi reaches the cluster as the cluster-admin role (its kubeconfig runs
 // `aws eks get-token --role-arn`), so it works whoever created the cluster. The kubeconfig is
 // built here rather than with eks.Cluster.getKubeconfig: a component method call is something
 // Pulumi's unit-test mocks cannot answer, and this keeps the program testable.
@@ -7,7 +7,10 @@ import * as eks from '@pulumi/eks';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { InfraConfig } from './config';
-import { deployerRbac, OPERATOR_SECRET_READER } from './deployer-rbac';
+import { deployerRbac } from './deployer-rbac';
+
+/** The ClusterRole (cdk8s/dist/operator.yaml) the operator reads an app namespace's marked Secrets through. */
+export const OPERATOR_SECRET_READER = 'fastapiapp-operator-secret-reader';
 
 export interface RoleKubeconfigOptions {
   name: string;
@@ -49,13 +52,12 @@ export function createKubernetesObjects(cfg: InfraConfig, cluster: eks.Cluster, 
     enableServerSideApply: true,
   });
   const opts = { provider };
-  const namespace = new k8s.core.v1.Namespace('operator-namespace', { metadata: { name: cfg.operatorNamespace } }, opts);
-  for (const obj of deployerRbac({ operatorNamespace: cfg.operatorNamespace, appNamespaces: cfg.appNamespaces, grafanaNamespace: cfg.grafanaNamespace })) {
+  new k8s.core.v1.Namespace('operator-namespace', { metadata: { name: cfg.operatorNamespace } }, opts);
+  for (const obj of deployerRbac({ appNamespaces: cfg.appNamespaces })) {
     const id = `${obj.kind}-${obj.metadata.namespace ?? 'cluster'}-${obj.metadata.name}`;
     const { metadata, rules, roleRef, subjects } = obj;
     if (obj.kind === 'ClusterRole') new k8s.rbac.v1.ClusterRole(id, { metadata, rules }, opts);
-    else if (obj.kind === 'ClusterRoleBinding') new k8s.rbac.v1.ClusterRoleBinding(id, { metadata, roleRef: roleRef!, subjects }, opts);
-    else new k8s.rbac.v1.RoleBinding(id, { metadata, roleRef: roleRef!, subjects }, { provider, dependsOn: [namespace] });
+    else new k8s.rbac.v1.RoleBinding(id, { metadata, roleRef: roleRef!, subjects }, opts);
   }
   // The operator may list the marked Secrets (platform.fastapiapp.io/secret=true) of the app
   // namespaces only: nothing grants it Secrets cluster-wide (docs/operator/rbac.md).

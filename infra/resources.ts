@@ -3,16 +3,20 @@
 import * as pulumi from '@pulumi/pulumi';
 import { attachDeployerPolicy, createCiRoles } from './ci-roles';
 import { createCluster } from './cluster';
+import { appAuthEnv, createCognito } from './cognito';
 import { createContainerLogs } from './container-logs';
 import { loadConfig } from './config';
-import { createDatabase, externalSecretManifests } from './database';
+import { createDatabase, externalSecretManifests, rdsCaBundleUrl } from './database';
 import { createGithubProtection } from './github';
+import { appIngressManifest, createCertificate } from './ingress';
 import { createKubernetesObjects } from './kubernetes';
-import { createNetwork } from './network';
+import { createNetwork, subnetLayout } from './network';
 import { createRegistry } from './registry';
 
 /** spec.databaseSecretRef.name of the committed FastApiApp (deploy/fastapiapp.yaml). */
 const APP_DATABASE_SECRET = 'items-app-database';
+/** metadata.name of the committed FastApiApp: its Service's name. */
+const APP_NAME = 'items-app';
 
 const cfg = loadConfig();
 const network = createNetwork(cfg);
@@ -31,6 +35,9 @@ const database = cfg.database
       clusterOidcIssuer: cluster.oidcIssuer,
     })
   : undefined;
+
+const cognito = cfg.cognito ? createCognito(cfg, cfg.cognito) : undefined;
+const certificate = cfg.ingress ? createCertificate(`${cfg.clusterName}-app`, cfg.ingress) : undefined;
 
 /** Credentials for the cluster (uses `aws eks get-token` as the caller): a secret in the stack state. */
 export const kubeconfig = pulumi.secret(cluster.kubeconfigJson);
@@ -53,11 +60,33 @@ export const containerLogGroup = containerLogs ? containerLogs.applicationLogGro
 export const databaseHost = database ? database.instance.address : pulumi.output('');
 /** ARN of the RDS-managed master secret (the ARN only: the password stays in Secrets Manager). */
 export const databaseSecretArn = database ? database.secretArn : pulumi.output('');
+/** ARN of the app role's secret (fastapiapp_app; filled by the Deploy workflow's operator job), or "". */
+export const databaseAppSecretArn = database ? database.appSecret.arn : pulumi.output('');
 /** Role to annotate External Secrets' ServiceAccount with (eks.amazonaws.com/role-arn). */
 export const externalSecretsRoleArn = database ? database.externalSecretsRole.arn : pulumi.output('');
 /** SecretStore + ExternalSecret producing the app's DATABASE_URL Secret: pipe into `kubectl apply -f -`. */
 export const databaseExternalSecret = database
-  ? pulumi.all([database.instance.address, database.secretArn]).apply(([host, secretArn]) =>
+  ? pulumi.all([database.instance.address, database.appSecret.arn]).apply(([host, secretArn]) =>
       externalSecretManifests({ region: cfg.region, secretArn, host, namespace: cfg.appNamespaces[0]!, secretName: APP_DATABASE_SECRET }),
     )
   : pulumi.output('');
+/** Cognito: the app's AUTH_* settings (issuer, client ID as audience, claim, scope prefix) as JSON, or "" without createCognito. */
+export const appAuthSettings = cognito
+  ? pulumi.all([cognito.issuer, cognito.client.id]).apply(([issuer, clientId]) => JSON.stringify(appAuthEnv(issuer, clientId, cfg.cognito!.resourceServer)))
+  : pulumi.output('');
+/** Cognito: the client-credentials token endpoint, or "". */
+export const cognitoTokenEndpoint = cognito ? cognito.tokenEndpoint : pulumi.output('');
+/** Cognito: the user pool ID (the client secret: `aws cognito-idp describe-user-pool-client`), or "". */
+export const cognitoUserPoolId = cognito ? cognito.userPool.id : pulumi.output('');
+/** TLS entry point: the ACM certificate's ARN, or "" without appHost. */
+export const appCertificateArn = certificate ? certificate.arn : pulumi.output('');
+/** TLS entry point: the DNS records ACM validates the requested certificate by (create them when no appRoute53ZoneId is set). */
+export const appCertificateValidation = certificate ? certificate.validationRecords : pulumi.output([]);
+/** TLS entry point: the Ingress for the AWS Load Balancer Controller (HTTPS ALB): pipe into `kubectl apply -f -`; "" without appHost. */
+export const appIngress = certificate
+  ? certificate.arn.apply((certificateArn) => appIngressManifest({ host: cfg.ingress!.host, certificateArn, namespace: cfg.appNamespaces[0]!, appName: APP_NAME }))
+  : pulumi.output('');
+/** Source CIDRs of the ALB (the public subnets): add them to the FastApiApp's spec.networkPolicy.allowedCIDRs. */
+export const loadBalancerSubnetCidrs = subnetLayout(cfg.vpcCidr, cfg.azCount).public;
+/** RDS CA bundle of the region (the operator job turns it into the ConfigMap rds-ca-bundle), or "" without createDatabase. */
+export const databaseCaBundleUrl = pulumi.output(database ? rdsCaBundleUrl(cfg.region) : '');

@@ -24,6 +24,7 @@ const UNIT = [
   'test/infra/container-logs.test.ts',
   'test/infra/custom-config.test.ts',
   'test/infra/database.test.ts',
+  'test/infra/edge.test.ts',
   'test/infra/stack.test.ts',
   'test/monitoring/monitoring-chart.test.ts',
   'test/operator/analysis-gates.test.ts',

@@ -1,5 +1,6 @@
 // Configuration: read from the environment once at startup, validated, typed and frozen.
 // An invalid value throws ConfigError naming the variable; start.ts turns that into exit 1.
+import fs from 'node:fs';
 import path from 'node:path';
 import { securityConfig, type SecurityConfig } from './security-config.js';
 
@@ -28,6 +29,12 @@ export interface DatabaseConfig {
   queryTimeoutMs?: number;
   /** Server-side `lock_timeout` per connection (unset: Postgres's default, none). */
   lockTimeoutMs?: number;
+  /**
+   * TLS with full verification (libpq's sslmode=verify-full): the server's certificate must chain
+   * to `ca` and name the host of DATABASE_URL. From DATABASE_CA_FILE or DATABASE_CA_CERT (e.g. the
+   * RDS CA bundle); unset = what DATABASE_URL's own ssl parameters say.
+   */
+  tls?: { ca: string };
 }
 
 /** How migrations run: not under the serving statement timeout, and never queueing for long on a lock. */
@@ -125,6 +132,33 @@ function databaseUrl(env: Env): string | undefined {
   return u.toString();
 }
 
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** DATABASE_CA_FILE (a path, read once here) or DATABASE_CA_CERT (the PEM itself): the CA the database's certificate must chain to. */
+function databaseTls(env: Env, url: string | undefined): { ca: string } | undefined {
+  const file = str(env, 'DATABASE_CA_FILE');
+  const pem = str(env, 'DATABASE_CA_CERT');
+  if (file === undefined && pem === undefined) return undefined;
+  const name = file !== undefined ? 'DATABASE_CA_FILE' : 'DATABASE_CA_CERT';
+  if (file !== undefined && pem !== undefined) throw new ConfigError('DATABASE_CA_CERT', 'set DATABASE_CA_FILE or DATABASE_CA_CERT, not both');
+  if (url === undefined) throw new ConfigError(name, 'needs DATABASE_URL (or POSTGRES_HOST)');
+  let ca = pem ?? '';
+  if (file !== undefined) {
+    try {
+      ca = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(name, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): ${file}`);
+    }
+  }
+  if (!PEM_CERT.test(ca)) throw new ConfigError(name, 'must hold PEM certificates (-----BEGIN CERTIFICATE-----)');
+  // The CA means "verify fully": a URL asking for less (or for no TLS) contradicts it.
+  const mode = new URL(url).searchParams.get('sslmode');
+  if (mode !== null && mode !== 'verify-full') {
+    throw new ConfigError('DATABASE_URL', `has sslmode=${mode}, but ${name} is set: use sslmode=verify-full or leave sslmode out`);
+  }
+  return { ca };
+}
+
 /** Reads and validates the configuration; throws ConfigError on the first invalid variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
   const logLevel = (str(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
@@ -141,6 +175,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const poolMax = int(env, 'DB_POOL_MAX', 10, 1, 100);
   if (poolMin > poolMax) throw new ConfigError('DB_POOL_MIN', `must not exceed DB_POOL_MAX (${poolMax})`);
   const url = databaseUrl(env);
+  const tls = databaseTls(env, url);
   const port = int(env, 'PORT', 8000, 0, 65535);
   const config: Config = {
     port,
@@ -155,6 +190,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       connectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 2000, 100, 60000),
       acquireTimeoutMs: int(env, 'DB_ACQUIRE_TIMEOUT_MS', 5000, 100, 60000),
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10000, 0, 600000),
+      ...(tls ? { tls } : {}),
     },
     migration: {
       statementTimeoutMs: int(env, 'MIGRATION_STATEMENT_TIMEOUT_MS', 0, 0, 86_400_000),

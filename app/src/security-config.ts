@@ -4,12 +4,20 @@ import { ConfigError, int, str, type Env } from './config.js';
 import type { ScoringLimits } from './domain/sentiment/service.js';
 
 export type Requirement = 'open' | 'required';
+export type AudienceClaim = 'aud' | 'client_id';
 
 export interface AuthConfig {
   /** OIDC issuer (`iss` of accepted tokens); its discovery document names the JWKS unless jwksUri is set. */
   issuer: string;
-  /** Accepted `aud`. */
+  /** The accepted audience: the value `aud` must hold, or, with audienceClaim client_id, `client_id`. */
   audience: string;
+  /**
+   * Which claim names the API the token is for. `aud` (default, RFC 9068). `client_id`: for issuers
+   * whose access tokens carry no `aud` (Amazon Cognito); then a token must have NO `aud` (an ID
+   * token's `aud` is the client ID, so it is refused), `client_id` must equal `audience`, and a
+   * `token_use` claim, when present, must be `access`.
+   */
+  audienceClaim?: AudienceClaim;
   jwksUri?: string;
   /** GET /items needs items:read. */
   reads: Requirement;
@@ -73,7 +81,7 @@ function authConfig(env: Env): AuthConfig | undefined {
   const predict = requirement(env, 'AUTH_PREDICT');
   if (issuer === undefined) {
     // Requiring tokens with nothing to verify them against would lock everyone out: say so at startup.
-    for (const [name, set] of [['AUTH_AUDIENCE', audience], ['AUTH_JWKS_URI', jwksUri]] as const) {
+    for (const [name, set] of [['AUTH_AUDIENCE', audience], ['AUTH_JWKS_URI', jwksUri], ['AUTH_AUDIENCE_CLAIM', str(env, 'AUTH_AUDIENCE_CLAIM')]] as const) {
       if (set !== undefined) throw new ConfigError(name, 'needs AUTH_ISSUER');
     }
     if (reads === 'required') throw new ConfigError('AUTH_READS', 'needs AUTH_ISSUER');
@@ -81,9 +89,14 @@ function authConfig(env: Env): AuthConfig | undefined {
     return undefined;
   }
   if (audience === undefined) throw new ConfigError('AUTH_AUDIENCE', 'is required with AUTH_ISSUER');
+  const audienceClaim = str(env, 'AUTH_AUDIENCE_CLAIM') ?? 'aud';
+  if (audienceClaim !== 'aud' && audienceClaim !== 'client_id') {
+    throw new ConfigError('AUTH_AUDIENCE_CLAIM', `must be "aud" or "client_id" (got "${audienceClaim}")`);
+  }
   return {
     issuer,
     audience,
+    audienceClaim,
     ...(jwksUri ? { jwksUri } : {}),
     reads,
     predict,

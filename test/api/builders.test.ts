@@ -213,6 +213,10 @@ describe('desired-state builders', () => {
     expect(env({ issuer: 'https://id.example', audience: 'a', jwksUri: 'https://id.example/keys', reads: 'required', predict: 'required' })).toEqual({
       AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'a', AUTH_JWKS_URI: 'https://id.example/keys', AUTH_READS: 'required', AUTH_PREDICT: 'required',
     });
+    // Cognito: the client ID is matched against client_id, scopes carry the resource server's prefix
+    expect(env({ issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab', audience: '4abc', audienceClaim: 'client_id', scopePrefix: 'fastapiapp/' })).toEqual({
+      AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab', AUTH_AUDIENCE: '4abc', AUTH_AUDIENCE_CLAIM: 'client_id', AUTH_SCOPE_PREFIX: 'fastapiapp/',
+    });
   });
 
   it('when built, then the ServiceMonitor gives each app its own job, labels series for the rules and carries spec.monitoring.labels under the operator\'s own', () => {

@@ -9,6 +9,7 @@ import { createTestNamespace, installCrdFromFile, loadKubeConfig } from '../harn
 import { CRD_NAME } from '../../operator/src/api/crd';
 import { API_VERSION, KIND, type FastApiAppSpec } from '../../operator/src/api/types';
 import { selectorString, withDefaults } from '../../operator/src/desired';
+import { canonicalJson } from '../../operator/src/desired/hash';
 import { fastApiApp, IMAGE, minimalSpec } from './fixtures';
 import { appsPath, kubeOk, kubeRequest } from './kube-http';
 
@@ -69,6 +70,7 @@ describe('FastApiApp CRD on the API server', () => {
     ['own resources and a secret key', minimalSpec({ resources: { limits: { cpu: 1 } }, databaseSecretRef: { name: 'db', key: 'url' } })],
     ['auth with its requirements defaulted', minimalSpec({ auth: { issuer: 'https://id.example/realms/shop', audience: 'items' } })],
     ['auth, a JWKS URL and a metrics port', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a', jwksUri: 'https://id.example/jwks', reads: 'required' }, monitoring: { port: 9100 } })],
+    ['auth for Cognito tokens (client_id, prefixed scopes)', minimalSpec({ auth: { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab', audience: '4abc', audienceClaim: 'client_id', scopePrefix: 'fastapiapp/' } })],
     ['ServiceMonitor labels for a Prometheus release', minimalSpec({ monitoring: { labels: { release: 'kube-prometheus-stack', 'team.example.com/owner': 'shop' } } })],
     ['an availability SLO (window defaulted)', minimalSpec({ slo: { availability: { objective: '99.9' } } })],
     ['both SLOs over 28 days', minimalSpec({ slo: { availability: { objective: '99.95' }, latency: { threshold: '0.25', objective: '99' }, window: '28d' } })],
@@ -77,6 +79,22 @@ describe('FastApiApp CRD on the API server', () => {
     const res = await create(name, spec);
     expect(res.status).toBe(201);
     expect({ env: [], ...res.body.spec }).toEqual(withDefaults(spec));
+  });
+
+  // The golden file: what the hand-kept defaults (replaced by the schema's) gave for each spec.
+  const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'defaulted-specs.json'), 'utf8')) as { spec: FastApiAppSpec; defaulted: unknown }[];
+  it('when every golden spec is stored, then the server fills in what the golden file and withDefaults say', async () => {
+    const rejected: string[] = [];
+    const differ: number[] = [];
+    for (const [i, { spec, defaulted }] of golden.entries()) {
+      const res = await create(`golden-${i}`, spec);
+      if (res.status !== 201) rejected.push(`${i}: ${res.status} ${res.body.message}`);
+      else if (canonicalJson({ env: [], ...res.body.spec }) !== canonicalJson(defaulted) || canonicalJson(withDefaults(spec)) !== canonicalJson(defaulted)) differ.push(i);
+    }
+    // One golden spec comes from a builder test that feeds labels the API server refuses.
+    expect(rejected).toEqual([expect.stringContaining('monitoring.labels must not set app.kubernetes.io/')]);
+    expect(golden.length - rejected.length).toBeGreaterThanOrEqual(61);
+    expect(differ).toEqual([]);
   });
 
   // [case, spec or whole object, text the error must contain (the field path), further text]
@@ -127,6 +145,8 @@ describe('FastApiApp CRD on the API server', () => {
     ['auth without audience', minimalSpec({ auth: { issuer: 'https://id.example' } as { issuer: string; audience: string } }), 'spec.auth.audience: Required value'],
     ['an auth issuer over plain http', minimalSpec({ auth: { issuer: 'http://id.example', audience: 'a' } }), 'spec.auth.issuer'],
     ['an unknown auth requirement', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a', reads: 'sometimes' as 'open' } }), 'spec.auth.reads', 'Unsupported value'],
+    ['an unknown audience claim', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a', audienceClaim: 'azp' as 'aud' } }), 'spec.auth.audienceClaim', 'Unsupported value'],
+    ['env setting AUTH_AUDIENCE_CLAIM beside auth', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a' }, env: [{ name: 'AUTH_AUDIENCE_CLAIM', value: 'client_id' }] }), 'spec', 'the operator sets them from auth'],
     ['env setting AUTH_ISSUER beside auth', minimalSpec({ auth: { issuer: 'https://id.example', audience: 'a' }, env: [{ name: 'AUTH_ISSUER', value: 'https://evil.example' }] }), 'spec', 'the operator sets them from auth'],
     ['env overriding METRICS_PORT', minimalSpec({ env: [{ name: 'METRICS_PORT', value: '8000' }] }), 'spec.env', 'the operator sets them'],
     ['the metrics port equal to the app port', minimalSpec({ port: 9000, monitoring: { port: 9000 } }), 'spec', 'monitoring.port must differ from port'],

@@ -118,6 +118,50 @@ describe('when AUTH_ISSUER is set (writes need items:write)', () => {
   });
 });
 
+describe('when AUTH_AUDIENCE_CLAIM is client_id (Amazon Cognito access tokens: client_id, no aud, scopes under the resource server)', () => {
+  const CLIENT_ID = '4d2c0ffee0app0client0id';
+  const PREFIX = 'fastapiapp/';
+  let cognito: TestApp;
+  beforeAll(async () => {
+    cognito = await startTestApp('authcognito', { auth: authConfig({ audience: CLIENT_ID, audienceClaim: 'client_id', scopePrefix: PREFIX, jwksUri: `${issuer.url}/jwks` }) });
+  });
+  afterAll(() => cognito?.stop());
+
+  /** A token shaped as Cognito issues it; `claims` overrides (undefined drops a claim). */
+  const cognitoToken = (claims: Record<string, unknown> = {}) => {
+    const body: Record<string, unknown> = { client_id: CLIENT_ID, token_use: 'access', scope: `${PREFIX}items:write ${PREFIX}items:read`, ...claims };
+    for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+    return new SignJWT(body).setProtectedHeader({ alg: 'RS256', kid: key.kid })
+      .setIssuer(issuer.url).setSubject(CLIENT_ID).setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
+  };
+
+  it('when a client-credentials access token of the configured client carries the prefixed scope, then the write is done', async () => {
+    await post(cognito, await cognitoToken()).expect(201);
+  });
+
+  it.each([
+    ['of another app client', { client_id: 'other-client' }],
+    ['without client_id', { client_id: undefined }],
+    ['an ID token (aud = the client ID, token_use id)', { aud: CLIENT_ID, token_use: 'id' }],
+    ['carrying any aud at all', { aud: 'fastapiapp' }],
+    ['with token_use id', { token_use: 'id' }],
+  ])('when the token is %s, then 401 invalid_token', async (_what, claims) => {
+    const res = await post(cognito, await cognitoToken(claims));
+    expectChallenge(res, 401, 'invalid_token', `${PREFIX}items:write`);
+    expect(res.body.detail).toBe('Token claims not accepted');
+  });
+
+  it('when the scope lacks the resource server prefix, then 403 insufficient_scope', async () => {
+    expectChallenge(await post(cognito, await cognitoToken({ scope: 'items:write' })), 403, 'insufficient_scope', `${PREFIX}items:write`);
+  });
+
+  it('when the app is configured for aud (the default), then a Cognito-shaped token without aud is refused', async () => {
+    const res = await post(t, await cognitoToken({ client_id: AUDIENCE, scope: 'items:write' }));
+    expectChallenge(res, 401, 'invalid_token');
+    expect(res.body.detail).toBe('Token claims not accepted');
+  });
+});
+
 describe('when the issuer cannot be reached', () => {
   it('when its discovery document cannot be fetched, then protected routes answer 503 (never open), reads stay open, and it recovers once the issuer is back', async () => {
     const down = await new FakeIssuer().start();

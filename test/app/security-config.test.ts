@@ -17,9 +17,14 @@ describe('security settings', () => {
 
   it('when AUTH_ISSUER and AUTH_AUDIENCE are set, then auth is on with reads and predict open and a bounded JWKS fetch', () => {
     expect(load({ AUTH_ISSUER: 'https://id.example/realms/shop', AUTH_AUDIENCE: 'items', AUTH_PREDICT: 'required' }).security.auth).toEqual({
-      issuer: 'https://id.example/realms/shop', audience: 'items', reads: 'open', predict: 'required', scopePrefix: '',
+      issuer: 'https://id.example/realms/shop', audience: 'items', audienceClaim: 'aud', reads: 'open', predict: 'required', scopePrefix: '',
       fetchTimeoutMs: 3000, jwksCooldownMs: 30_000, jwksMaxAgeMs: 600_000,
     });
+  });
+
+  it('when AUTH_AUDIENCE_CLAIM is client_id (Cognito), then the audience is matched against client_id', () => {
+    expect(load({ AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab', AUTH_AUDIENCE: '4abc', AUTH_AUDIENCE_CLAIM: 'client_id', AUTH_SCOPE_PREFIX: 'fastapiapp/' })
+      .security.auth).toMatchObject({ audience: '4abc', audienceClaim: 'client_id', scopePrefix: 'fastapiapp/' });
   });
 
   it.each([
@@ -31,6 +36,8 @@ describe('security settings', () => {
     [{ AUTH_ISSUER: 'not a url', AUTH_AUDIENCE: 'a' }, 'AUTH_ISSUER', 'https'],
     [{ AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'a', AUTH_JWKS_URI: 'http://keys.example/jwks' }, 'AUTH_JWKS_URI', 'https'],
     [{ AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'a', AUTH_READS: 'maybe' }, 'AUTH_READS', '"open" or "required"'],
+    [{ AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'a', AUTH_AUDIENCE_CLAIM: 'azp' }, 'AUTH_AUDIENCE_CLAIM', '"aud" or "client_id"'],
+    [{ AUTH_AUDIENCE_CLAIM: 'client_id' }, 'AUTH_AUDIENCE_CLAIM', 'needs AUTH_ISSUER'],
     [{ RATE_LIMIT_WRITES: '-1' }, 'RATE_LIMIT_WRITES', 'integer'],
     [{ SCORING_QUEUE_MAX: '0' }, 'SCORING_QUEUE_MAX', 'integer between 1'],
     [{ PORT: '9000', METRICS_PORT: '9000' }, 'METRICS_PORT', 'must differ from PORT'],

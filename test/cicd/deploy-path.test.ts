@@ -3,7 +3,9 @@
 // own environment, CI's tested images pushed unchanged (by digest), the committed FastApiApp
 // applied and waited on until Ready, no migrations run from the runner, one deploy at a time.
 import { allSteps, ancestors, loadWorkflow, runScripts, workflowFiles, type Step } from './workflows';
+import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { parseConfig } from '../../infra/config';
 
 const ci = loadWorkflow('ci.yml').wf;
@@ -52,19 +54,19 @@ describe('deploy.yml runs only after CI passed', () => {
 describe('deploys in order: only main\'s head is rolled out', () => {
   const headCheck = (s: Step) => /gh api "repos\/\$GITHUB_REPOSITORY\/commits\/main" --jq \.sha/.test(scriptOf(s));
 
-  test('when main has moved past the commit, then the gate says so and infra, images and rollout are skipped', () => {
+  test('when main has moved past the commit, then the gate says so and infra, images, operator and rollout are skipped', () => {
     const gate = deploy.jobs.gate!;
     const head = gate.steps.find((s) => s.id === 'head')!;
     expect(headCheck(head)).toBe(true);
     expect(scriptOf(head)).toMatch(/if \[ "\$head" = "\$SHA" \]; then\s+echo "current=true"[\s\S]*echo "current=false"/);
     expect((gate as unknown as { outputs: Record<string, string> }).outputs.current).toBe('${{ steps.head.outputs.current }}');
     expect(deploy.jobs.infra!.if).toBe("needs.gate.outputs.current == 'true'");
-    // images and rollout need infra: a skipped infra skips them.
-    for (const name of ['images', 'rollout']) expect(ancestors(deploy, name)).toContain('infra');
+    // images, operator and rollout need infra: a skipped infra skips them.
+    for (const name of ['images', 'operator', 'rollout']) expect(ancestors(deploy, name)).toContain('infra');
   });
 
-  test('when main moves while a deploy runs, then the rollout checks again and changes nothing in the cluster', () => {
-    const steps = deploy.jobs.rollout!.steps;
+  test.each(['operator', 'rollout'])('when main moves while a deploy runs, then the %s job checks again and changes nothing in the cluster', (job) => {
+    const steps = deploy.jobs[job]!.steps;
     const at = steps.findIndex((s) => s.id === 'head');
     expect(headCheck(steps[at]!)).toBe(true);
     const kubeconfig = steps.findIndex((s) => scriptOf(s).includes('aws eks update-kubeconfig'));
@@ -84,14 +86,16 @@ describe('AWS access is OIDC only, least privilege', () => {
   });
 
   test('when a job logs in to AWS, then it assumes a role from a repository variable with an OIDC token', () => {
-    expect(awsLogins.map((s) => s.job).sort()).toEqual(['images', 'infra', 'rollout']);
+    expect(awsLogins.map((s) => s.job).sort()).toEqual(['images', 'infra', 'operator', 'rollout']);
     for (const s of awsLogins) {
       expect(s.with?.['role-to-assume']).toMatch(/^\$\{\{ vars\.AWS_(CI|INFRA)_ROLE_ARN \}\}$/);
       expect(deploy.jobs[s.job]!.permissions).toMatchObject({ contents: 'read', 'id-token': 'write' });
     }
-    // Only `pulumi up` gets the broad infra role; pushing and deploying use the narrow CI role.
-    expect(awsLogins.find((s) => s.job === 'infra')!.with!['role-to-assume']).toBe('${{ vars.AWS_INFRA_ROLE_ARN }}');
-    expect(awsLogins.filter((s) => s.job !== 'infra').every((s) => s.with!['role-to-assume'] === '${{ vars.AWS_CI_ROLE_ARN }}')).toBe(true);
+    // Only `pulumi up` and the operator install get the broad infra role; pushing and rolling out use the narrow CI role.
+    const infraJobs = ['infra', 'operator'];
+    for (const s of awsLogins) {
+      expect([s.job, s.with!['role-to-assume']]).toEqual([s.job, infraJobs.includes(s.job) ? '${{ vars.AWS_INFRA_ROLE_ARN }}' : '${{ vars.AWS_CI_ROLE_ARN }}']);
+    }
   });
 
   test('when a job assumes a role, then it runs in the GitHub environment that role alone trusts', () => {
@@ -99,6 +103,7 @@ describe('AWS access is OIDC only, least privilege', () => {
     const defaults = parseConfig((k) => required[k], 'eu-west-1', 'dev');
     const envOf = (job: string) => (deploy.jobs[job] as unknown as { environment?: string }).environment;
     expect(envOf('infra')).toBe(defaults.infraEnvironment);
+    expect(envOf('operator')).toBe(defaults.infraEnvironment);
     expect(envOf('images')).toBe(defaults.deployEnvironment);
     expect(envOf('rollout')).toBe(defaults.deployEnvironment);
     expect(envOf('gate')).toBeUndefined();
@@ -161,24 +166,49 @@ describe('images and rollout', () => {
     });
   });
 
-  test('when the rollout runs, then CRDs, the operator at the SHA, spec.tag and the Ready wait come in that order', () => {
-    const rollout = deploy.jobs.rollout!;
-    expect(rollout.env?.SHA).toBe('${{ needs.gate.outputs.sha }}');
-    const scripts = rollout.steps.map(scriptOf);
-    const at = (re: RegExp) => {
-      const i = scripts.findIndex((s) => re.test(s));
-      expect([re.source, i]).not.toEqual([re.source, -1]);
-      return i;
-    };
-    const kubeconfig = at(/aws eks update-kubeconfig --name "\$CLUSTER_NAME"/);
+  const stepIndex = (scripts: string[]) => (re: RegExp) => {
+    const i = scripts.findIndex((s) => re.test(s));
+    expect([re.source, i]).not.toEqual([re.source, -1]);
+    return i;
+  };
+
+  test('when the operator job runs, then it installs the CRD and the operator at the SHA by digest, as the cluster-admin role', () => {
+    const job = deploy.jobs.operator!;
+    expect(job.env?.SHA).toBe('${{ needs.gate.outputs.sha }}');
+    expect(job.needs).toEqual(['gate', 'infra', 'images']);
+    const scripts = job.steps.map(scriptOf);
+    const at = stepIndex(scripts);
+    const kubeconfig = at(/aws eks update-kubeconfig --name "\$CLUSTER_NAME" --region "\$AWS_REGION" --role-arn "\$CLUSTER_ADMIN_ROLE_ARN"$/);
     const crds = at(/kubectl apply .*-f crds\//);
     const operator = at(/digest: "\$OPERATOR_DIGEST"[\s\S]*kubectl apply .*operator-install\.yaml/);
+    const dashboards = at(/-n "\$GRAFANA_NAMESPACE" -f cdk8s\/dist\/grafana-dashboards\.yaml/);
+    expect([kubeconfig, crds, operator, dashboards]).toEqual([...[kubeconfig, crds, operator, dashboards]].sort((a, b) => a - b));
+    expect(job.env?.CLUSTER_ADMIN_ROLE_ARN).toBe('${{ needs.infra.outputs.cluster-admin-role }}');
+    expect(deploy.jobs.infra!.steps.find((s) => s.id === 'stack')!.run).toContain('echo "cluster-admin-role=$(pulumi stack output clusterAdminRoleArn');
+    expect(job.env?.OPERATOR_DIGEST).toBe('${{ needs.images.outputs.operator-digest }}');
+    expect(scripts[operator]).toContain('grep -q "image: $OPERATOR_REPOSITORY@$OPERATOR_DIGEST"');
+
+    // With RDS: the region's CA bundle, over HTTPS only, into the ConfigMap the committed FastApiApp reads as DATABASE_CA_CERT.
+    const ca = at(/create configmap rds-ca-bundle --from-file=ca\.pem=/);
+    expect(scripts[ca]).toContain(`curl --fail --silent --show-error --proto '=https'`);
+    expect(job.steps[ca]!.if).toContain("needs.infra.outputs.database-ca-bundle-url != ''");
+    const app = YAML.parse(fs.readFileSync(path.join(__dirname, '../../deploy/fastapiapp.yaml'), 'utf8'));
+    expect(app.spec.env).toContainEqual({ name: 'DATABASE_CA_CERT', valueFrom: { configMapKeyRef: { name: 'rds-ca-bundle', key: 'ca.pem', optional: true } } });
+  });
+
+  test('when the rollout runs, then it applies only the committed FastApiApp, as the deploy role, after the operator job, then waits for Ready', () => {
+    const rollout = deploy.jobs.rollout!;
+    expect(rollout.env?.SHA).toBe('${{ needs.gate.outputs.sha }}');
+    expect(ancestors(deploy, 'rollout')).toContain('operator');
+    const scripts = rollout.steps.map(scriptOf);
+    const at = stepIndex(scripts);
+    const kubeconfig = at(/aws eks update-kubeconfig --name "\$CLUSTER_NAME" --region "\$AWS_REGION"$/);
     const tag = at(/kubectl apply --server-side .*-f "\$APP_MANIFEST"/);
     const ready = at(/kubectl -n "\$FAA_NAMESPACE" wait "faa\/\$FAA_NAME" --for=condition=Ready --timeout=15m/);
-    expect([kubeconfig, crds, operator, tag, ready]).toEqual([...[kubeconfig, crds, operator, tag, ready]].sort((a, b) => a - b));
-    expect(new Set([kubeconfig, crds, operator, tag]).size).toBe(4);
-    expect(rollout.env?.OPERATOR_DIGEST).toBe('${{ needs.images.outputs.operator-digest }}');
-    expect(scripts[operator]).toContain('grep -q "image: $OPERATOR_REPOSITORY@$OPERATOR_DIGEST"');
+    expect([kubeconfig, tag, ready]).toEqual([...[kubeconfig, tag, ready]].sort((a, b) => a - b));
+    // The deploy role applies nothing but the FastApiApp: no CRD, operator or dashboards from this job.
+    const applies = scripts.flatMap((s) => s.match(/kubectl apply [^\n]*/g) ?? []);
+    expect(applies).toEqual(['kubectl apply --server-side --force-conflicts --field-manager=deploy-workflow -f "$APP_MANIFEST"']);
     // The committed FastApiApp, with only image and tag set by the run.
     expect(deploy.env?.APP_MANIFEST).toBe('deploy/fastapiapp.yaml');
     expect(scripts[tag]).toContain(`yq -i '.spec.image = strenv(APP_REPOSITORY) | .spec.tag = strenv(SHA)' "$APP_MANIFEST"`);
@@ -196,9 +226,15 @@ describe('images and rollout', () => {
     expect(script).toMatch(/kubectl -n "\$FAA_NAMESPACE" logs "\$job"/);
   });
 
-  test('when any workflow step runs, then none runs migrations or touches a real database (CI\'s smoke test uses its own)', () => {
+  test('when any workflow step runs, then none runs migrations or touches a real database (CI\'s smoke test uses its own), but the db-role pod', () => {
     const dbTouch = /\bmigrate\b|migrate\.js|knex|DATABASE_URL|psql/i;
     for (const script of runScripts(deploy)) expect(script).not.toMatch(dbTouch);
+    // The one step that reaches the database: the operator job's db-role pod (the app image's db-role.js, input on stdin).
+    const dbRole = allSteps(deploy).filter((s) => /db-role\.js/.test(JSON.stringify(s)));
+    expect(dbRole.map((s) => s.job)).toEqual(['operator']);
+    expect(scriptOf(dbRole[0]!)).toMatch(/\| kubectl -n "\$namespace" run "\$name" --image="\$APP_REPOSITORY@\$APP_DIGEST" --restart=Never --rm -i --quiet --overrides="\$pod"$/m);
+    expect(scriptOf(dbRole[0]!)).toContain('sslmode=verify-full');
+    expect(scriptOf(dbRole[0]!)).not.toMatch(/--env|set -x|echo "\$(master|app)"/);
     const touching = allSteps(ci).filter((s) => dbTouch.test(scriptOf(s)));
     expect(touching.map((s) => [s.job, s.name])).toEqual([['images', 'Smoke test the app image (migrate, serve, /health, read-only root)']]);
     // ...against the job's throwaway PostgreSQL service on loopback.

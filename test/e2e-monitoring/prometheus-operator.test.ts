@@ -22,11 +22,13 @@ import { substitute } from '../monitoring/support/promql';
 import { dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashboard } from '../monitoring/support/sources';
 import { RELEASE_LABELS } from '../../cdk8s/charts/monitoring';
 import { LEASE_NAME, METRICS_PORT } from '../../cdk8s/charts/operator';
-import { DEFAULT_METRICS_PORT } from '../../operator/src/api/defaults';
+import { withDefaults } from '../../operator/src/desired/defaults';
 
 jest.setTimeout(40 * 60_000);
 
 const GROUP = 'platform.fastapiapp.io/v1alpha1';
+/** The metrics port of a spec that does not set monitoring.port (the schema's default). */
+const DEFAULT_METRICS_PORT = withDefaults({ image: 'x', tag: 'y', databaseSecretRef: { name: 'z' } }).monitoring.port;
 const NS = `e2e-mon-${process.pid}`;
 const MON_NS = 'monitoring';
 /** Two apps in one namespace: two jobs. */

@@ -77,7 +77,6 @@ test.each([
   ['a yes/no flag that is neither', { createDatabase: 'yes' }, 'eu-west-1', 'createDatabase'],
   ['a database below RDS\'s minimum storage', { createDatabase: 'true', databaseStorageGb: '5' }, 'eu-west-1', 'databaseStorageGb'],
   ['an app namespace that is no DNS label', { appNamespaces: '["Team_A"]' }, 'eu-west-1', 'appNamespaces'],
-  ['a Grafana namespace that is no DNS label', { grafanaNamespace: 'Monitoring!' }, 'eu-west-1', 'grafanaNamespace'],
 ])('when the config has %s, then it is rejected naming the key', (_what, values, region, key) => {
   const run = () => parseConfig(reader({ ...base, ...values }), region, 'dev');
   expect(run).toThrow(InfraConfigError);

@@ -20,7 +20,6 @@ beforeAll(async () => {
     'fastapiapp:logRetentionDays': '90',
     'fastapiapp:clusterAdminPrincipalArns': '["arn:aws:iam::123456789012:role/sso-admin"]',
     'fastapiapp:appNamespaces': '["team-a","team-b"]',
-    'fastapiapp:grafanaNamespace': 'monitoring',
     'fastapiapp:protectedTagPrefixes': '["release-","v"]',
     'fastapiapp:ecrForceDelete': 'true',
     'fastapiapp:githubOidcProviderArn': EXISTING_PROVIDER,
@@ -61,7 +60,7 @@ test('when endpoint CIDRs, log retention, admins and app namespaces are configur
   const bindings = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
   const namespaces = (deployer: boolean) => bindings.filter((b) => (b.inputs.roleRef as { name: string }).name.startsWith('fastapiapp:deployer') === deployer)
     .map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort();
-  expect(namespaces(true)).toEqual(['fastapiapp-system', 'monitoring', 'team-a', 'team-b']);
+  expect(namespaces(true)).toEqual(['team-a', 'team-b']); // the deployer: app namespaces only
   expect(namespaces(false)).toEqual(['team-a', 'team-b']); // the operator's secret reader, per app namespace
 });
 

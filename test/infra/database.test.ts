@@ -4,16 +4,11 @@
 // or outputs.
 import * as pulumi from '@pulumi/pulumi';
 import YAML from 'yaml';
-import { ACCOUNT, CLUSTER_SECURITY_GROUP, DATABASE_SECRET_ARN, OIDC_ISSUER, REQUIRED_CONFIG, installMocks, settle, valueOf, type Registered } from './mocks';
+import { ACCOUNT, CLUSTER_SECURITY_GROUP, DATABASE_APP_SECRET_ARN, DATABASE_SECRET_ARN, OIDC_ISSUER, REQUIRED_CONFIG, installMocks, lookups, settle, valueOf, type Registered } from './mocks';
 
 let registered: Registered[];
 let stack: typeof import('../../infra/resources');
-const ofType = (type: string) => registered.filter((r) => r.type === type);
-const one = (type: string): Registered => {
-  const found = ofType(type);
-  expect(found).toHaveLength(1);
-  return found[0]!;
-};
+const { ofType, one } = lookups(() => registered);
 
 beforeAll(async () => {
   registered = installMocks();
@@ -65,7 +60,7 @@ test('when the master password is set up, then RDS manages it and no password is
   for (const o of outputs) expect(o).not.toMatch(/password\s*[:=]\s*[^{\s]/i);
 });
 
-test('when External Secrets reads the password, then its role trusts one ServiceAccount and reads exactly the RDS secret', () => {
+test('when External Secrets reads the password, then its role trusts one ServiceAccount and reads exactly the app role\'s secret, never the master\'s', () => {
   const role = ofType('aws:iam/role:Role').find((r) => r.name === 'fastapiapp-dev-db-external-secrets')!;
   const trust = JSON.parse(role.inputs.assumeRolePolicy as string);
   expect(trust.Statement[0].Principal).toEqual({ Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${OIDC_ISSUER}` });
@@ -75,19 +70,28 @@ test('when External Secrets reads the password, then its role trusts one Service
   });
   const policy = JSON.parse(ofType('aws:iam/rolePolicy:RolePolicy').find((r) => r.name === 'fastapiapp-dev-db-external-secrets')!.inputs.policy as string);
   expect(policy.Statement).toEqual([
-    { Sid: 'ReadDatabaseSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: DATABASE_SECRET_ARN },
+    { Sid: 'ReadDatabaseSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: DATABASE_APP_SECRET_ARN },
   ]);
+  // the app role's secret is created empty: its value (the password) never passes through Pulumi
+  const secret = one('aws:secretsmanager/secret:Secret');
+  expect(secret.name).toBe('fastapiapp-dev-db-app-user');
+  expect(ofType('aws:secretsmanager/secretVersion:SecretVersion')).toHaveLength(0);
 });
 
-test('when the ExternalSecret output is applied, then it builds the Secret the FastApiApp references from the RDS secret', async () => {
+test('when the ExternalSecret output is applied, then it builds the Secret the FastApiApp references from the app role\'s secret (verify-full)', async () => {
   const docs = YAML.parseAllDocuments(await valueOf(stack.databaseExternalSecret)).map((d) => d.toJSON());
   expect(docs.map((d) => d.kind)).toEqual(['SecretStore', 'ExternalSecret']);
   const [store, es] = docs;
   expect(store.spec.provider.aws).toEqual({ service: 'SecretsManager', region: 'eu-west-1' });
   expect(es.metadata).toEqual({ name: 'items-app-database', namespace: 'default' });
-  expect(es.spec.dataFrom).toEqual([{ extract: { key: DATABASE_SECRET_ARN } }]);
+  expect(es.spec.dataFrom).toEqual([{ extract: { key: DATABASE_APP_SECRET_ARN } }]);
+  expect(await valueOf(stack.databaseAppSecretArn)).toBe(DATABASE_APP_SECRET_ARN);
   expect(es.spec.target.name).toBe('items-app-database');
   expect(es.spec.target.template.data.DATABASE_URL).toBe(
-    'postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@fastapiapp-dev-db.abc123.eu-west-1.rds.amazonaws.com:5432/fastapiapp?sslmode=no-verify',
+    'postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@fastapiapp-dev-db.abc123.eu-west-1.rds.amazonaws.com:5432/fastapiapp?sslmode=verify-full',
   );
+  // a new password in the app role's secret reaches the pods within 5 minutes
+  expect(es.spec.refreshInterval).toBe('5m');
+  expect(es.spec.target.template.metadata.labels).toEqual({ 'platform.fastapiapp.io/secret': 'true' });
+  expect(await valueOf(stack.databaseCaBundleUrl)).toBe('https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem');
 });

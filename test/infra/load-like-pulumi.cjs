@@ -19,7 +19,8 @@ pulumi.runtime.setMocks(
   {
     newResource: (a) => ({
       id: `${a.name}-id`,
-      state: { ...a.inputs, arn: `arn:aws:iam::123456789012:role/${a.name}`, repositoryUrl: `ecr/${a.name}`, eksCluster: { name: 'c', arn: 'arn:c', endpoint: 'https://c', certificateAuthority: { data: 'Y2E=' }, vpcConfig: { clusterSecurityGroupId: 'sg-c' } }, kubeconfigJson: '{}' },
+      state: { ...a.inputs, arn: `arn:aws:iam::123456789012:role/${a.name}`, repositoryUrl: `ecr/${a.name}`, eksCluster: { name: 'c', arn: 'arn:c', endpoint: 'https://c', certificateAuthority: { data: 'Y2E=' }, vpcConfig: { clusterSecurityGroupId: 'sg-c' } }, kubeconfigJson: '{}',
+      oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/C', oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/C' },
     }),
     call: () => ({ names: ['z1', 'z2'] }),
   },

@@ -15,6 +15,8 @@ export const OIDC_ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/TEST';
 /** What every stack test must state: the API endpoint's CIDRs and who approves infrastructure runs. */
 export const REQUIRED_CONFIG = { 'fastapiapp:publicAccessCidrs': '["203.0.113.0/24"]', 'fastapiapp:infraReviewerIds': '["1234567"]' };
 export const DATABASE_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:rds!db-1234-AbCdEf`;
+/** The app role's secret of the default stack's database. */
+export const DATABASE_APP_SECRET_ARN = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:fastapiapp-dev-db-app-user-AbCdEf`;
 
 /** Outputs the real providers would compute, for the properties the program reads. */
 function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
@@ -51,6 +53,20 @@ function computedState(args: pulumi.runtime.MockResourceArgs): Record<string, un
       return { arn, latestVersion: 1 };
     case 'aws:iam/policy:Policy':
       return { arn: `arn:aws:iam::${ACCOUNT}:policy/${args.name}` };
+    case 'aws:secretsmanager/secret:Secret':
+      return { arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${args.name}-AbCdEf` };
+    case 'aws:cognito/resourceServer:ResourceServer':
+      return { scopeIdentifiers: (inputs.scopes as Array<{ scopeName: string }>).map((sc) => `${inputs.identifier}/${sc.scopeName}`) };
+    case 'aws:cognito/userPool:UserPool':
+      return { arn };
+    case 'aws:acm/certificate:Certificate':
+      return { arn: `arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/00000000-0000-4000-8000-000000000001`, domainValidationOptions: [
+        { domainName: inputs.domainName, resourceRecordName: `_x1.${inputs.domainName}.`, resourceRecordType: 'CNAME', resourceRecordValue: '_y1.acm-validations.aws.' },
+      ] };
+    case 'aws:acm/certificateValidation:CertificateValidation':
+      return { certificateArn: inputs.certificateArn };
+    case 'aws:route53/record:Record':
+      return { fqdn: String(inputs.name).replace(/\.$/, '') };
     case 'aws:ec2/securityGroup:SecurityGroup':
       return { arn, id: `${args.name}-id` };
     default:
@@ -88,4 +104,15 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 /** Waits until every resource constructed so far has been registered with the mock monitor. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Lookups over what the program registered (read when called): every resource of a type, or the only one. */
+export function lookups(registered: () => Registered[]): { ofType: (type: string) => Registered[]; one: (type: string) => Registered } {
+  const ofType = (type: string) => registered().filter((r) => r.type === type);
+  const one = (type: string): Registered => {
+    const found = ofType(type);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  return { ofType, one };
 }

@@ -61,8 +61,10 @@ test('when the program is loaded like `pulumi up` loads it, then it compiles and
   const result = JSON.parse(out);
   expect(result.exports).toEqual(
     [
-      'appRepositoryUrl', 'ciRoleArn', 'clusterAdminRoleArn', 'clusterName', 'clusterOidcProviderArn', 'databaseExternalSecret',
-      'databaseHost', 'databaseSecretArn', 'externalSecretsRoleArn', 'infraRoleArn', 'kubeconfig', 'operatorRepositoryUrl', 'region', 'vpcId',
+      'appAuthSettings', 'appCertificateArn', 'appCertificateValidation', 'appIngress', 'appRepositoryUrl', 'ciRoleArn', 'clusterAdminRoleArn',
+      'clusterName', 'clusterOidcProviderArn', 'cognitoTokenEndpoint', 'cognitoUserPoolId', 'containerLogGroup', 'databaseAppSecretArn', 'databaseCaBundleUrl',
+      'databaseExternalSecret', 'databaseHost', 'databaseSecretArn', 'externalSecretsRoleArn', 'infraRoleArn', 'kubeconfig',
+      'loadBalancerSubnetCidrs', 'operatorRepositoryUrl', 'region', 'vpcId',
     ],
   );
   expect(result.ciRoleArn).toBe('arn:aws:iam::123456789012:role/ci-deployer');

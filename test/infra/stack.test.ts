@@ -105,13 +105,14 @@ describe('EKS', () => {
     const bindings = ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
     const namespacesOf = (role: string) => bindings.filter((b) => (b.inputs.roleRef as { name: string }).name === role)
       .map((b) => (b.inputs.metadata as { namespace: string }).namespace).sort();
-    expect(namespacesOf('fastapiapp:deployer:operator-namespace')).toEqual(['fastapiapp-system']);
+    // the deployer: bound in the app namespaces only; no ClusterRoleBinding, nothing in the operator's namespace
     expect(namespacesOf('fastapiapp:deployer:app-namespace')).toEqual(['default']);
+    expect(ofType('kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding')).toHaveLength(0);
     // the operator reads marked Secrets in the app namespaces only (no cluster-wide Secret access)
     expect(namespacesOf('fastapiapp-operator-secret-reader')).toEqual(['default']);
     expect(bindings.find((b) => (b.inputs.roleRef as { name: string }).name === 'fastapiapp-operator-secret-reader')!.inputs.subjects)
       .toEqual([{ kind: 'ServiceAccount', name: 'fastapiapp-operator', namespace: 'fastapiapp-system' }]);
-    expect(bindings).toHaveLength(3);
+    expect(bindings).toHaveLength(2);
     expect(one('kubernetes:core/v1:Namespace').inputs.metadata).toEqual({ name: 'fastapiapp-system' });
   });
 

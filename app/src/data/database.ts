@@ -27,10 +27,21 @@ export const QUERY_READ_TIMEOUT = 'Query read timeout';
 /** pg-pool's message when no connection came free within connectionTimeoutMillis. */
 const POOL_ACQUIRE_TIMEOUT = 'timeout exceeded when trying to connect';
 
-/** What every connection is opened with (the serving pool and the migration pool alike). */
-function connectionSettings(db: Db): pg.ClientConfig {
+/**
+ * pg lets the URL's ssl parameters replace an explicit `ssl`: with DATABASE_CA_* set they are
+ * dropped, so the connection verifies the chain against that CA and the host name (Node's TLS
+ * default), as libpq's sslmode=verify-full does.
+ */
+function withoutSslParameters(url: string): string {
+  const u = new URL(url);
+  for (const p of ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat']) u.searchParams.delete(p);
+  return u.toString();
+}
+
+/** What every connection is opened with (the serving pool, the migration pool and db-role.ts alike). */
+export function connectionSettings(db: Db): pg.ClientConfig {
   return {
-    connectionString: db.url,
+    ...(db.tls ? { connectionString: withoutSslParameters(db.url), ssl: { ca: db.tls.ca, rejectUnauthorized: true } } : { connectionString: db.url }),
     connectionTimeoutMillis: db.connectTimeoutMs,
     statement_timeout: db.statementTimeoutMs,
     ...(db.lockTimeoutMs !== undefined ? { lock_timeout: db.lockTimeoutMs } : {}),

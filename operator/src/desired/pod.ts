@@ -65,6 +65,8 @@ export function appEnv(spec: DefaultedSpec): V1EnvVar[] {
     if (auth.jwksUri) env.push({ name: 'AUTH_JWKS_URI', value: auth.jwksUri });
     if (auth.reads) env.push({ name: 'AUTH_READS', value: auth.reads });
     if (auth.predict) env.push({ name: 'AUTH_PREDICT', value: auth.predict });
+    if (auth.audienceClaim) env.push({ name: 'AUTH_AUDIENCE_CLAIM', value: auth.audienceClaim });
+    if (auth.scopePrefix) env.push({ name: 'AUTH_SCOPE_PREFIX', value: auth.scopePrefix });
   }
   return env;
 }

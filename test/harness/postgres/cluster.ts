@@ -31,6 +31,8 @@ export interface PostgresClusterOptions {
   extraListenAddresses?: string[];
   /** Client networks allowed to log in with the password besides loopback (e.g. the pod subnet). */
   allowNetworks?: string[];
+  /** Extra server settings, `-c name=value` each (e.g. ssl=on and its certificate files). */
+  settings?: Record<string, string>;
 }
 
 function signal(pids: number[], sig: NodeJS.Signals): void {
@@ -50,6 +52,7 @@ export class PostgresCluster {
     readonly port: number,
     private readonly owner: { uid: number; gid: number } | undefined,
     private readonly listen: string[],
+    private readonly settings: Record<string, string> = {},
   ) {}
 
   readonly password = 'password';
@@ -82,7 +85,7 @@ export class PostgresCluster {
     if (options.allowNetworks?.length) {
       appendFileSync(path.join(data, 'pg_hba.conf'), options.allowNetworks.map((n) => `host all all ${n} scram-sha-256\n`).join(''));
     }
-    const cluster = new PostgresCluster(dir, await freePort(), owner, ['127.0.0.1', ...(options.extraListenAddresses ?? [])]);
+    const cluster = new PostgresCluster(dir, await freePort(), owner, ['127.0.0.1', ...(options.extraListenAddresses ?? [])], options.settings);
     await cluster.start();
     return cluster;
   }
@@ -91,7 +94,8 @@ export class PostgresCluster {
     if (this.proc) return;
     const proc = spawn(
       embeddedPostgresBinary('postgres'),
-      ['-D', path.join(this.dir, 'data'), '-p', String(this.port), '-c', `listen_addresses=${this.listen.join(',')}`, '-c', 'fsync=off', '-c', `unix_socket_directories=${this.dir}`],
+      ['-D', path.join(this.dir, 'data'), '-p', String(this.port), '-c', `listen_addresses=${this.listen.join(',')}`, '-c', 'fsync=off', '-c', `unix_socket_directories=${this.dir}`,
+        ...Object.entries(this.settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
       { ...(this.owner ?? {}), stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } },
     );
     this.proc = proc;

@@ -39,6 +39,18 @@ function scopesOf(payload: JWTPayload): Set<string> {
   return new Set(list.filter((s): s is string => typeof s === 'string' && s !== ''));
 }
 
+/**
+ * AUTH_AUDIENCE_CLAIM=client_id (Cognito access tokens carry `client_id` and no `aud`): the token is
+ * for this API only if `client_id` is the configured one, it has no `aud` (ID tokens carry
+ * aud=client_id and must not pass as access tokens), and its `token_use`, if any, is `access`.
+ */
+function checkClientId(payload: JWTPayload, clientId: string): void {
+  const refuse = () => new InvalidTokenError(TOKEN_ERRORS[errors.JWTClaimValidationFailed.code]!, errors.JWTClaimValidationFailed.code);
+  if (payload.aud !== undefined) throw refuse();
+  if (payload.client_id !== clientId) throw refuse();
+  if (payload.token_use !== undefined && payload.token_use !== 'access') throw refuse();
+}
+
 export class TokenVerifier {
   #keys?: KeySet;
   #discovering?: Promise<KeySet>;
@@ -53,12 +65,14 @@ export class TokenVerifier {
     let payload: JWTPayload;
     try {
       const keys = this.#keys ?? (await this.#discover());
+      const byClientId = this.config.audienceClaim === 'client_id';
       ({ payload } = await jwtVerify(token, keys, {
         issuer: this.config.issuer,
-        audience: this.config.audience,
+        ...(byClientId ? {} : { audience: this.config.audience }),
         algorithms: ALGORITHMS,
-        requiredClaims: ['exp'],
+        requiredClaims: byClientId ? ['exp', 'client_id'] : ['exp'],
       }));
+      if (byClientId) checkClientId(payload, this.config.audience);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (err instanceof InvalidTokenError) throw err;
