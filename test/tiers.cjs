@@ -32,6 +32,7 @@ const UNIT = [
   'test/operator/config.test.ts',
   'test/operator/diff.test.ts',
   'test/operator/releases-plan.test.ts',
+  'test/operator/shutdown.test.ts',
   'test/operator/status.test.ts',
   'test/operator/workqueue.test.ts',
 ];

@@ -27,6 +27,8 @@ import { reviewNonResourceAccess } from './kube/access-review';
 import { WorkQueue } from './runtime/workqueue';
 
 export const CONTROLLER_NAME = 'fastapiapp';
+/** how long stop() waits for aborted requests whose connection is still being opened */
+const SHUTDOWN_DRAIN_MS = 1_000;
 
 export interface StartOptions {
   config: OperatorConfig;
@@ -190,10 +192,13 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
   const done = new Promise<'stopped' | 'lost'>((r) => (resolveDone = r));
 
   const shutdown = async (releaseLease: boolean, reason: 'stopped' | 'lost'): Promise<void> => {
+    const began = Date.now();
+    const step = (what: string): void => log.debug({ ms: Date.now() - began }, `shutdown: ${what}`);
     clearInterval(resync);
     elector?.stop();
     // Stop watches and in-flight reconciles together; reconciles read from the caches only.
-    await Promise.all([controller.stop(), ...all.map((i) => i.stop()), secrets.stop()]);
+    await Promise.all([controller.stop().then(() => step('workers done')), Promise.all(all.map((i) => i.stop())).then(() => step('informers stopped')),
+      secrets.stop().then(() => step('Secret watches stopped'))]);
     if (releaseLease && elector) {
       try {
         await elector.release();
@@ -201,10 +206,15 @@ export async function startOperator(options: StartOptions): Promise<OperatorHand
         log.error({ err }, 'could not release the leader Lease; it expires on its own');
       }
     }
+    step('Lease released');
     metrics.leader.set({ name: config.leaderElection.name }, 0);
     await Promise.all([server.close(), secureMetrics?.close()]);
+    step('servers closed');
     client.close();
-    log.info({ reason }, 'operator stopped');
+    // aborted requests whose connection was still being opened (through a proxy): done before stop() returns
+    const unfinished = await client.transport.drain(SHUTDOWN_DRAIN_MS);
+    if (unfinished > 0) log.warn({ unfinished }, 'requests still connecting at shutdown; left behind');
+    log.info({ reason, ms: Date.now() - began }, 'operator stopped');
     resolveDone(reason);
   };
 

@@ -1,3 +1,4 @@
+import { TEMPLATE_HASH_ANNOTATION } from '../../operator/src/desired/deployment';
 import { isSubset, needsApply, parseQuantity, withAppliedHash, APPLIED_HASH_ANNOTATION, canonicalJson } from '../../operator/src/reconcile/diff';
 import type { Loose } from './support/world';
 
@@ -68,6 +69,23 @@ describe('needsApply', () => {
     const after = withAppliedHash<Loose>({ metadata: { name: 'a' }, spec: { replicas: 2 } });
     expect(after.metadata.annotations![APPLIED_HASH_ANNOTATION]).not.toBe(before.metadata.annotations![APPLIED_HASH_ANNOTATION]);
     expect(needsApply(after, before)).toBe(true);
+  });
+
+  test('when a Deployment keeps its live template (server defaults included) under the same template hash, then its applied hash is unchanged and nothing is applied; another template hash or other fields change it', () => {
+    const hashOf = (o: Loose): string | undefined => withAppliedHash<Loose>(o).metadata.annotations![APPLIED_HASH_ANNOTATION];
+    const built = { metadata: { name: 'a', annotations: { [TEMPLATE_HASH_ANNOTATION]: 't1' } }, spec: { replicas: 2, template: { spec: { containers: [{ name: 'app', image: 'i:1' }] } } } };
+    const held = { ...built, spec: { ...built.spec, template: { spec: { containers: [{ name: 'app', image: 'i:1', imagePullPolicy: 'IfNotPresent' }], restartPolicy: 'Always' } } } };
+    expect(hashOf(held)).toBe(hashOf(built));
+    const live = { ...withAppliedHash<Loose>(built), spec: held.spec };
+    expect(needsApply(withAppliedHash<Loose>(held), live)).toBe(false);
+    expect(hashOf({ ...built, metadata: { name: 'a', annotations: { [TEMPLATE_HASH_ANNOTATION]: 't2' } } })).not.toBe(hashOf(built));
+    expect(hashOf({ ...built, spec: { ...built.spec, replicas: 3 } })).not.toBe(hashOf(built));
+    // drift inside the template is still seen field by field
+    const edited = { ...live, spec: { ...live.spec, template: { spec: { containers: [{ name: 'app', image: 'other:9' }] } } } };
+    expect(needsApply(withAppliedHash<Loose>(held), edited)).toBe(true);
+    // without a template hash the template is hashed itself
+    const plain = { metadata: { name: 'a' }, spec: { template: { x: 1 } } };
+    expect(hashOf(plain)).not.toBe(hashOf({ ...plain, spec: { template: { x: 2 } } }));
   });
 
   test('canonicalJson ignores key order', () => {

@@ -58,7 +58,7 @@ test('when the operator runs with the install manifests\' permissions, then it r
   await eventually(async () => condition(await world.app('least'), 'Ready')?.status === 'True', 'Ready=True');
   await world.patchSpec('least', { monitoring: { enabled: false } });
   await eventually(async () => !(await world.serviceMonitor('least')), 'ServiceMonitor deleted');
-  expect((await world.events('least')).map((e) => e.reason)).toEqual(expect.arrayContaining(['MigrationStarted', 'MigrationSucceeded', 'RolloutComplete']));
+  expect((await world.events('least')).map((e) => e.reason)).toEqual(expect.arrayContaining(['RolloutComplete']));
   const metrics = (await probe(op!, '/metrics')).body;
   expect(metrics).toMatch(/rest_client_requests_total\{code="200"/);
   expect(metrics).not.toMatch(/rest_client_requests_total\{code="403"/);

@@ -193,6 +193,9 @@ describe('post-deploy migration (item 2)', () => {
   test('when the pre-deploy run reported none pending, then no post-deploy Job: PostMigrated=True NoPostDeployMigrations', () => {
     const a = app({}, { ...base, history: [rev('v2', { pendingPost: [] })] });
     expect(post(a, seen({ deployment: done }), true)).toMatchObject({ phase: 'notNeeded', reason: 'NoPostDeployMigrations' });
+    // and on every later pass, once recorded as post-migrated (no second status write, no Event)
+    const recorded = app({}, { ...base, history: [rev('v2', { pendingPost: [], postMigrated: true })] });
+    expect(post(recorded, seen({ deployment: done }), true)).toMatchObject({ phase: 'notNeeded', reason: 'NoPostDeployMigrations' });
   });
 
   test('when the post-deploy Job fails, then Degraded=True PostDeployMigrationFailed while Ready and Available stay True', () => {

@@ -94,6 +94,15 @@ describe('WorkQueue', () => {
     expect(q.len()).toBe(0);
   });
 
+  test('when shut down with keys still queued, then get() hands out none of them: no pass starts after stop', async () => {
+    const q = new WorkQueue();
+    for (const k of ['a', 'b', 'c']) q.add(k);
+    expect(await q.get()).toBe('a');
+    q.shutDown();
+    await expect(q.get()).resolves.toBeUndefined();
+    await expect(q.get()).resolves.toBeUndefined();
+  });
+
   test('when items are added, taken and retried, then the observer sees adds, depth, queue time and retries', async () => {
     const seen = { adds: 0, depth: [] as number[], queued: 0, retries: 0 };
     const q = new WorkQueue({ baseMs: 1, maxMs: 1 }, {

@@ -51,6 +51,11 @@ export class RequestTimeoutError extends Error {
   override readonly name = 'RequestTimeoutError';
 }
 
+/** A request made after the client was closed (a stopped operator): never sent, never retried. */
+export class TransportClosedError extends Error {
+  override readonly name = 'TransportClosedError';
+}
+
 /**
  * The proxy in front of the API server could not be reached or refused the tunnel. `code` is the
  * socket error's (ECONNREFUSED, ENOTFOUND, ...), so a proxy restarting is retried like a server.

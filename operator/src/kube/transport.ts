@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ClusterAuth } from './auth';
-import { isTransient, KubeApiError, RequestTimeoutError, WatchStalledError } from './errors';
+import { isTransient, KubeApiError, RequestTimeoutError, TransportClosedError, WatchStalledError } from './errors';
 import { proxyAgent, proxyFailure, selectProxy, type ProxyEnv, type SelectedProxy } from './proxy';
 import { backoffDelay, jittered, sleep } from '../runtime/backoff';
 
@@ -63,6 +63,10 @@ export class Transport {
   /** open watches, each with the client certificate and key its connection presented */
   private readonly streams = new Set<{ identity: string; end(): void }>();
   private readonly observers: TransportObserver[] = [];
+  /** after close(): no request or watch is started (a stopped operator opens no connection) */
+  private closed = false;
+  /** requests not closed yet, aborted ones included: drain() waits for them */
+  private readonly live = new Set<http.ClientRequest>();
 
   /** proxyEnv: HTTPS_PROXY/NO_PROXY as read at startup; a cluster's proxy-url overrides it */
   constructor(private readonly kc: ClusterAuth, private readonly retry: RetryPolicy = DEFAULT_RETRY, proxyEnv: ProxyEnv = {}) {
@@ -124,7 +128,16 @@ export class Transport {
    */
   async stream(spec: RequestSpec, onLine: (obj: unknown) => void, signal: AbortSignal, stallMs: number): Promise<void> {
     if (signal.aborted) return;
-    const { req, identity } = await this.open({ ...spec, timeoutMs: 0, signal: undefined }, undefined, true);
+    let opened: { req: http.ClientRequest; identity: string };
+    try {
+      // the signal is checked once the credentials are ready, before any connection is made; once
+      // the watch is open, an abort ends it cleanly (settle below), not as an error
+      opened = await this.open({ ...spec, timeoutMs: 0, signal: undefined }, undefined, true, signal);
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+    const { req, identity } = opened;
     await new Promise<void>((resolve, reject) => {
       let stallTimer: NodeJS.Timeout | undefined;
       // Ended as the server ends a watch when the certificate it presented is replaced (see sharedAgent).
@@ -182,19 +195,42 @@ export class Transport {
     });
   }
 
+  /** Closes the kept-alive connections; any later request or watch fails with TransportClosedError. */
   close(): void {
+    this.closed = true;
     this.agent?.destroy();
+  }
+
+  /**
+   * Waits (at most graceMs) until every request made so far has closed; resolves with how many
+   * had not. An aborted request whose connection a proxy agent was still opening (a CONNECT or a
+   * SOCKS handshake) closes only once that attempt ends: without this wait, a stopped operator's
+   * tunnel opened after stop() had returned.
+   */
+  async drain(graceMs: number): Promise<number> {
+    const end = Date.now() + graceMs;
+    while (this.live.size > 0 && Date.now() < end) await sleep(Math.min(20, end - Date.now()));
+    return this.live.size;
   }
 
   private notify(spec: RequestSpec, statusCode: number): void {
     for (const o of this.observers) o.response?.(spec, statusCode);
   }
 
-  private async open(spec: RequestSpec, payload: string | undefined, longLived = false): Promise<{ req: http.ClientRequest; identity: string }> {
-    spec.signal?.throwIfAborted();
+  /**
+   * Creates the request (and so, at once, its connection). `abort` (default spec.signal) is
+   * checked before and after the credentials are fetched (an exec plugin may take a while): a
+   * request aborted meanwhile is never sent. Destroying a request that is still connecting does not
+   * stop a proxy agent's CONNECT or SOCKS handshake, so this check is what keeps a stopped
+   * operator from opening tunnels.
+   */
+  private async open(spec: RequestSpec, payload: string | undefined, longLived = false,
+    abort: AbortSignal | undefined = spec.signal): Promise<{ req: http.ClientRequest; identity: string }> {
+    this.refuseIfDone(spec, abort);
     // the auth source fills in TLS material and (possibly refreshed) credentials
     const opts: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
+    this.refuseIfDone(spec, abort);
     const url = new URL(spec.path, this.server);
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: http.OutgoingHttpHeaders = { ...(opts.headers as http.OutgoingHttpHeaders | undefined), accept: spec.accept ?? 'application/json' };
@@ -220,6 +256,8 @@ export class Transport {
       Object.assign(reqOpts, tlsOptions(opts));
     }
     const req = (isHttps ? https : http).request(url, reqOpts);
+    this.live.add(req);
+    req.once('close', () => this.live.delete(req));
     if (longLived) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
     // a refused credential (an exec plugin's, revoked early) is replaced before the next request
     if (this.kc.unauthorized) req.on('response', (res) => { if (res.statusCode === 401) this.kc.unauthorized?.(opts); });
@@ -247,6 +285,11 @@ export class Transport {
         : isHttps ? new https.Agent({ ...pool, ...tlsOptions(opts) }) : new http.Agent(pool);
     }
     return this.agent;
+  }
+
+  private refuseIfDone(spec: RequestSpec, abort: AbortSignal | undefined): void {
+    abort?.throwIfAborted();
+    if (this.closed) throw new TransportClosedError(`${spec.method} ${spec.path}: the client was closed`);
   }
 
   /** A failure before any response, when every connection goes to the proxy, is the proxy's. */

@@ -2,6 +2,7 @@
 // last apply (hash annotation) or when the live object drifted from it (someone edited a field
 // we set). Drift is checked as "every field we set has our value", since the API server adds
 // defaults and other controllers add fields of their own.
+import { TEMPLATE_HASH_ANNOTATION } from '../desired/deployment';
 import { canonicalJson, objectHash } from '../desired/hash';
 import type { KubeObject } from '../kube/types';
 
@@ -9,13 +10,27 @@ export { canonicalJson };
 
 export const APPLIED_HASH_ANNOTATION = 'fastapiapp.io/applied-hash';
 
-/** The desired object with the hash of its content stamped in an annotation. */
+/**
+ * The desired object with the hash of its content stamped in an annotation. A pod template whose
+ * hash the object already carries (the Deployment's TEMPLATE_HASH_ANNOTATION) is counted through
+ * that annotation, not field by field: while a migration runs, the Deployment keeps its live
+ * template (server defaults included) under the hash of the template it was built from, and
+ * re-applying it unchanged only because those defaults hash differently was a wasted write per
+ * release. Drift in the template is still caught by needsApply's field comparison.
+ */
 export function withAppliedHash<T extends KubeObject>(desired: T): T {
-  const hash = objectHash(desired, 16);
+  const hash = objectHash(hashedContent(desired), 16);
   return {
     ...desired,
     metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hash } },
   };
+}
+
+function hashedContent(obj: KubeObject): unknown {
+  const spec = (obj as { spec?: { template?: unknown } }).spec;
+  if (!obj.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION] || spec?.template === undefined) return obj;
+  const { template: _summarized, ...rest } = spec;
+  return { ...obj, spec: rest };
 }
 
 export function needsApply(desired: KubeObject, actual: KubeObject | undefined): boolean {

@@ -25,11 +25,13 @@ export function postState(app: FastApiApp, spec: DefaultedSpec, plan: Plan, obse
   if (migration.phase === 'disabled') return { phase: 'notNeeded', reason: 'MigrationDisabled', message: 'migrations are disabled' };
   if (migration.phase !== 'succeeded') return { phase: 'pending', message: `waiting for the pre-deploy migration of ${target}` };
   const revision = findRevision(app.status?.history, plan.inputs);
-  if (revision?.postMigrated) return { phase: 'succeeded', from: 'recorded' };
   const pending = revision?.pendingPost ?? plan.result?.pendingPost;
+  // before "recorded": a release with nothing to do stays NoPostDeployMigrations on every later
+  // pass (turning into PostDeployMigrationSucceeded cost a status write and an Event per release)
   if (migration.from === 'legacy' || pending?.length === 0) {
     return { phase: 'notNeeded', reason: 'NoPostDeployMigrations', message: `no post-deploy migrations are pending for ${target}` };
   }
+  if (revision?.postMigrated) return { phase: 'succeeded', from: 'recorded' };
   const job = observed.targetPostJob;
   if (job) {
     const state = jobState(job);

@@ -165,7 +165,7 @@ export class Reconciler {
       steps.push(this.ensure(app, JOBS, this.caches.jobs, desiredJob as Job, live.targetJob, log).then(async (job) => {
         after.targetJob = job;
         this.metrics.migrations.inc({ result: 'started' });
-        await this.event(app, 'Normal', 'MigrationStarted', `created migration Job ${job.metadata.name} for ${plan.target}`, log);
+        log.info({ job: job.metadata.name }, `created migration Job ${job.metadata.name} for ${plan.target}`);
       }));
     }
     let canary: CanaryPass | undefined;
@@ -204,7 +204,7 @@ export class Reconciler {
       try {
         after.targetPostJob = await this.ensure(app, JOBS, this.caches.jobs, desiredPostJob as Job, live.targetPostJob, log);
         this.metrics.migrations.inc({ result: 'started' });
-        await this.event(app, 'Normal', 'PostDeployMigrationStarted', `created post-deploy migration Job ${after.targetPostJob.metadata.name} for ${plan.target}`, log);
+        log.info({ job: after.targetPostJob.metadata.name }, `created post-deploy migration Job ${after.targetPostJob.metadata.name} for ${plan.target}`);
       } catch (err) {
         settled.push({ status: 'rejected', reason: err });
       }
@@ -375,7 +375,13 @@ export class Reconciler {
     log.debug({ ready: ready?.status, reason: ready?.reason }, 'status updated');
   }
 
-  /** Events and migration metrics on condition transitions (not on every pass). */
+  /**
+   * Events and migration metrics on condition transitions (not on every pass). An Event is a write
+   * to the API server, so there is one per release outcome, not per step: a Warning for each
+   * failure; RolloutComplete (saying how the database was migrated) and PostDeployMigrationSucceeded
+   * when those phases end well. Steps in between (a Job created, the pre-deploy migration done)
+   * are in status (Migrated, PostMigrated, Progressing) and in the operator's log.
+   */
   private async announce(app: FastApiApp & KubeObject, before: readonly Condition[] | undefined, status: FastApiAppStatus, log: Logger): Promise<void> {
     for (const c of transitions(before, status.conditions ?? [])) {
       if (c.type === 'Degraded' && c.status === 'True' && NAMED_FAILURES.has(c.reason)) {
@@ -389,9 +395,9 @@ export class Reconciler {
         log.warn({ reason: c.reason }, c.message);
         await this.event(app, 'Warning', 'MigrationFailed', c.message, log);
       } else if (c.type === 'Migrated' && c.reason === 'MigrationSucceeded') {
+        // no Event of its own: the release's RolloutComplete says it (see below)
         this.metrics.migrations.inc({ result: 'succeeded' });
         log.info(c.message);
-        await this.event(app, 'Normal', 'MigrationSucceeded', c.message, log);
       } else if (c.type === 'Degraded' && c.reason === 'RolloutStuck') {
         log.warn(c.message);
         await this.event(app, 'Warning', 'RolloutStuck', c.message, log);
@@ -404,8 +410,10 @@ export class Reconciler {
         log.warn(c.message);
         await this.event(app, 'Warning', 'MonitoringUnavailable', c.message, log);
       } else if (c.type === 'Ready' && c.status === 'True') {
-        log.info(c.message);
-        await this.event(app, 'Normal', 'RolloutComplete', c.message, log);
+        const migrated = findCondition(status.conditions, 'Migrated');
+        const message = migrated?.status === 'True' ? `${c.message}; ${migrated.message}` : c.message;
+        log.info(message);
+        await this.event(app, 'Normal', 'RolloutComplete', message, log);
       }
     }
   }

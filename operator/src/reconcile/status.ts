@@ -197,7 +197,8 @@ function history(app: FastApiApp, plan: Plan, post: PostState | undefined, compl
       return { ...rest, postMigrated: true, ...(contract ? { contract } : {}) };
     });
   } else if (post?.phase === 'notNeeded' && post.reason === 'NoPostDeployMigrations') {
-    list = update(list, inputs, (r) => (r.postMigrated ? r : { ...r, postMigrated: true }));
+    // recorded as "none pending", so later passes keep saying NoPostDeployMigrations (see post-deploy.ts)
+    list = update(list, inputs, (r) => (r.postMigrated ? r : { ...r, postMigrated: true, pendingPost: r.pendingPost ?? [] }));
   }
   // A post-deploy Job stopped while it ran may have committed its contract migrations: what it
   // applied is unknown, so a rollback past its release goes through a Job (whose exit 3 decides).

@@ -21,6 +21,7 @@ export interface ControllerObserver {
 export class Controller {
   private workers: Promise<void>[] = [];
   private busy = 0;
+  private stopping = false;
 
   constructor(
     readonly name: string,
@@ -37,6 +38,7 @@ export class Controller {
 
   /** Stops taking keys and waits for in-flight reconciles to finish. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.queue.shutDown();
     await Promise.all(this.workers);
     this.workers = [];
@@ -60,7 +62,9 @@ export class Controller {
         outcome = 'error';
         const delayMs = this.queue.addRateLimited(key);
         const [namespace, name] = key.split('/');
-        this.log.error({ err, fastapiapp: key, namespace, name, retryInMs: delayMs, requeues: this.queue.numRequeues(key) },
+        // a pass cut short by the shutdown (its watches or writes aborted) is no failure to report
+        if (this.stopping) this.log.info({ err, fastapiapp: key, namespace, name }, 'reconcile ended by the shutdown');
+        else this.log.error({ err, fastapiapp: key, namespace, name, retryInMs: delayMs, requeues: this.queue.numRequeues(key) },
           'reconcile failed; requeued with backoff');
       } finally {
         this.queue.done(key);

@@ -78,6 +78,8 @@ export class Informer<T extends KubeObject> {
   private readonly byOwner = new Map<string, Map<string, T>>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private readonly abort = new AbortController();
+  /** the client for lists: stop() aborts a list in flight (a frozen or slow server cannot hold stop() up) */
+  private readonly lister: KubeClient;
   private resourceVersion?: string;
   private synced = false;
   /** events the current watch delivered; a watch that delivered any was healthy (backoff resets) */
@@ -91,6 +93,7 @@ export class Informer<T extends KubeObject> {
   private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'stallMs' | 'metadataOnly'>> & InformerOptions<T>;
 
   constructor(private readonly client: KubeClient, options: InformerOptions<T>, private readonly log: Logger) {
+    this.lister = client.scoped(this.abort.signal);
     this.opts = {
       transform: stripForCache, watchTimeoutSeconds: 300, reconnect: { baseMs: 250, maxMs: 30_000 },
       notServedRetryMs: 5_000, pageSize: 500, minWatchMs: 1_000, deniedAsUnavailable: false, ...options,
@@ -105,6 +108,7 @@ export class Informer<T extends KubeObject> {
     this.loop ??= this.run();
   }
 
+  /** Aborts the list or watch in flight and ends the loop; starts no request afterwards. */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
@@ -230,7 +234,7 @@ export class Informer<T extends KubeObject> {
   private async resourceVersionServed(): Promise<boolean> {
     const { resource, namespace, labelSelector, metadataOnly } = this.opts;
     try {
-      await this.client.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
+      await this.lister.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: 1, resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' });
       return true;
     } catch (err) {
       if (isResourceVersionTooLarge(err)) return false;
@@ -244,7 +248,7 @@ export class Informer<T extends KubeObject> {
     let continueToken: string | undefined;
     let rv: string | undefined;
     do {
-      const page = await this.client.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: pageSize, continue: continueToken });
+      const page = await this.lister.list<T>(resource, namespace, { labelSelector, metadataOnly, limit: pageSize, continue: continueToken });
       // an empty PartialObjectMetadataList has no items at all
       for (const item of page.items ?? []) {
         // list items carry no apiVersion/kind; fill them in so the cache holds whole objects

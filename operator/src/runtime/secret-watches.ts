@@ -17,6 +17,14 @@ export type SecretHandlers = Omit<InformerHandlers<SecretDigest>, 'availability'
   accessChanged?(namespace: string): void;
 };
 
+/**
+ * The watches were stopped (the operator is shutting down) before the namespace's Secrets were
+ * listed: a pass that goes on would see no Secret and report SecretNotFound. It ends instead.
+ */
+export class SecretWatchesStoppedError extends Error {
+  override readonly name = 'SecretWatchesStoppedError';
+}
+
 export class SecretWatches {
   private readonly byNamespace = new Map<string, Informer<SecretDigest>>();
   private stopped = false;
@@ -25,7 +33,10 @@ export class SecretWatches {
   constructor(private readonly client: KubeClient, private readonly handlers: SecretHandlers,
     private readonly log: Logger, private readonly retryMs = 10_000) {}
 
-  /** Starts watching a namespace's marked Secrets (once); resolves when its first list answered. */
+  /**
+   * Starts watching a namespace's marked Secrets (once); resolves when its first list answered.
+   * Rejects with SecretWatchesStoppedError when stop() came first (no list is started then).
+   */
   async watch(namespace: string): Promise<SecretAccess> {
     let inf = this.byNamespace.get(namespace);
     if (!inf && !this.stopped) {
@@ -38,7 +49,8 @@ export class SecretWatches {
       inf.start();
     }
     await inf?.waitForSync();
-    return inf?.isDenied() ? 'denied' : 'watched';
+    if (!inf?.hasSynced()) throw new SecretWatchesStoppedError(`stopped before the Secrets of namespace ${namespace} were listed`);
+    return inf.isDenied() ? 'denied' : 'watched';
   }
 
   get(namespace: string, name: string): SecretDigest | undefined {

@@ -87,8 +87,11 @@ export class WorkQueue {
 
   /** The next key, marked as processing; undefined once shut down. */
   get(): Promise<string | undefined> {
+    // shut down: no new pass starts, even for keys still queued (a resync's thousand keys made
+    // stop() run every one of them first, writes included; the next leader's passes redo them)
+    if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.pop();
-    if (key !== undefined || this.shuttingDown) return Promise.resolve(key);
+    if (key !== undefined) return Promise.resolve(key);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -120,7 +123,7 @@ export class WorkQueue {
     return { totalSeconds, longestSeconds };
   }
 
-  /** Stops handing out keys (waiting get()s resolve undefined) and drops pending delayed adds. */
+  /** Stops handing out keys, queued ones included (every get() resolves undefined), and drops pending delayed adds. */
   shutDown(): void {
     this.shuttingDown = true;
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
