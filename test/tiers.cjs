@@ -41,6 +41,7 @@ const UNIT = [
 /** The real one-node cluster: one suite at a time (each holds the machine-wide cluster lock). */
 const CLUSTER = [
   'test/docs/local-quickstart.test.ts',
+  'test/e2e/release-ordering.test.ts',
   'test/e2e/releases.test.ts',
   'test/e2e/whole-path.test.ts',
   'test/e2e-monitoring/prometheus-operator.test.ts',

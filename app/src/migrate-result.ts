@@ -6,6 +6,8 @@ import fs from 'node:fs';
 
 export type ResultKind =
   | 'applied' | 'upToDate' | 'ahead' | 'blocked' | 'lintFailed' | 'failed'
+  // SIGTERM (a superseded Job deleted by the operator): its database sessions were ended
+  | 'stopped'
   // Only from the commands the operator does not run:
   | 'lintPassed' | 'pending' | 'rolledBack';
 

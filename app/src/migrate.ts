@@ -6,8 +6,10 @@
 // 3 rollback blocked by a contract migration, 4 lint failed. On exit a one-line JSON summary goes
 // to MIGRATE_RESULT_FILE (migrate-result.ts). Uses the server's configuration and requires a
 // configured database (DATABASE_URL or POSTGRES_HOST). Safe to run concurrently (migrations.ts).
+// SIGTERM (the operator deleting a superseded Job) ends this run's database sessions, so a
+// migration in progress rolls back and its lock goes at once, then exits 143 ("stopped").
 import { ConfigError, loadConfig } from './config.js';
-import { createMigrationKnex } from './data/database.js';
+import { createMigrationKnex, terminateSessions } from './data/database.js';
 import { describeFinding, MigrationLintError } from './data/migration-lint.js';
 import { lintPending, migrateRollback, migrationStatus, runMigrations, type RunOutcome } from './data/migrations.js';
 import { resultFile, writeResult, type MigrateResult } from './migrate-result.js';
@@ -16,7 +18,13 @@ import { createLogger, type Logger } from './observability/logger.js';
 const COMMANDS = ['pre', 'post', 'latest', 'lint', 'status', 'rollback'] as const;
 type Command = (typeof COMMANDS)[number];
 
-const EXIT = { ok: 0, failed: 1, usage: 2, blocked: 3, lintFailed: 4 } as const;
+// stopped: 128 + SIGTERM, what a shell reports for a process that signal ended
+const EXIT = { ok: 0, failed: 1, usage: 2, blocked: 3, lintFailed: 4, stopped: 143 } as const;
+/** How long a SIGTERM may take to end the sessions before the process exits anyway (the kubelet's grace is 30 s). */
+const STOP_TIMEOUT_MS = 5000;
+
+/** Set on SIGTERM: the run's own outcome (an error from its ended session) is no longer reported. */
+let stopping = false;
 
 interface Done {
   code: number;
@@ -78,8 +86,11 @@ async function main(): Promise<number> {
     return EXIT.usage;
   }
   const file = resultFile();
+  const report = (r: MigrateResult) => {
+    if (!stopping) writeResult(file, r);
+  };
   const fail = (message: string): number => {
-    writeResult(file, summary(command, { result: 'failed', message }));
+    report(summary(command, { result: 'failed', message }));
     return EXIT.failed;
   };
   let config;
@@ -97,7 +108,21 @@ async function main(): Promise<number> {
     process.stderr.write('No database configured: set DATABASE_URL (or POSTGRES_HOST/USER/PASSWORD/DB/PORT)\n');
     return fail('no database configured: set DATABASE_URL (or POSTGRES_HOST/USER/PASSWORD/DB/PORT)');
   }
-  const knex = createMigrationKnex({ ...config.db, url: config.db.url }, config.migration, log);
+  const db = { ...config.db, url: config.db.url };
+  const sessions = new Set<number>();
+  const knex = createMigrationKnex(db, config.migration, log, sessions);
+  process.once('SIGTERM', () => {
+    stopping = true;
+    setTimeout(() => process.exit(EXIT.stopped), STOP_TIMEOUT_MS);
+    void terminateSessions(db, [...sessions]).then(
+      (n) => `stopped by SIGTERM: ended ${n} database session(s), so a migration in progress rolled back`,
+      (err: Error) => `stopped by SIGTERM; could not end its database sessions (${err.message}): the server ends them when it next writes to them`,
+    ).then((message) => {
+      log.warn({ command }, message);
+      writeResult(file, summary(command, { result: 'stopped', message }));
+      process.exit(EXIT.stopped);
+    });
+  });
   const opts = {
     lockRetries: config.migration.lockRetries,
     waitMs: config.migration.waitMs,
@@ -105,15 +130,16 @@ async function main(): Promise<number> {
   };
   try {
     const done = await execute(command, knex, log, opts);
-    writeResult(file, done.result);
+    report(done.result);
     return done.code;
   } catch (err) {
+    if (stopping) return EXIT.stopped; // its session was ended on purpose
     if (err instanceof MigrationLintError) {
       process.stderr.write(`${err.message}\n`);
       const v = err.report.violations;
       log.error({ violations: v.map(({ migration, rule, table, statement }) => ({ migration, rule, table, statement })) }, 'migration lint failed: nothing was applied');
       const message = `lint failed, nothing applied: ${v.map((f) => `migration ${f.migration}: rule ${f.rule}${f.table ? ` on ${f.table}` : ''}: ${f.statement}`).join('; ')}`;
-      writeResult(file, summary(command, { result: 'lintFailed', message }));
+      report(summary(command, { result: 'lintFailed', message }));
       return EXIT.lintFailed;
     }
     const e = err as Error & { code?: string };
@@ -125,8 +151,11 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!stopping) process.exit(code); // else the SIGTERM handler exits
+  },
   (err: unknown) => {
+    if (stopping) return;
     process.stderr.write(`migrate failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(EXIT.failed);
   },

@@ -3,12 +3,13 @@
 // newer database ("ahead" / "blocked"), and a destructive pre-deploy migration stopped by the lint
 // before it touches the schema. Newer releases are made as the end-to-end images make them: the
 // compiled build with CommonJS migrations added and its migrations/index.js replaced.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { migrations } from '../../app/migrations/index';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres';
+import { waitFor } from '../harness/wait';
 import { compiledApp } from './app-build';
 
 const root = path.resolve(__dirname, '../..');
@@ -39,6 +40,7 @@ let r1: string;
 let r2: string;
 let r3: string;
 let bad: string;
+let slow: string;
 beforeAll(async () => {
   // the one compiled app of this source state (shared with the other process suites), copied so releases can add files
   fs.cpSync(await compiledApp(), path.join(builds, 'base'), { recursive: true });
@@ -46,6 +48,7 @@ beforeAll(async () => {
   r2 = release('r2', { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating') });
   r3 = release('r3', { '104_add_note': addColumn('note'), '105_add_rating': addColumn('rating'), '106_drop_note': dropColumn('note') });
   bad = release('bad', { '104_drop_description': dropColumnPre('description') });
+  slow = release('slow', { '104_add_note': "exports.up = async (knex) => { await knex.raw('select pg_sleep(120)'); await knex.schema.alterTable('items', (t) => { t.text('note'); }); };\nexports.down = async () => {};\n" });
 }, 180000);
 afterAll(() => {
   fs.rmSync(builds, { recursive: true, force: true });
@@ -61,12 +64,17 @@ interface Run {
 }
 
 function migrate(build: string, command: string, db: TestDatabase, env: Record<string, string> = {}): Promise<Run> {
+  return start(build, command, db, env).done;
+}
+
+/** The CLI as a running process: `done` resolves when it exited. */
+function start(build: string, command: string, db: TestDatabase, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
   const resultFile = path.join(build, `result-${command}-${Date.now()}.json`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(build, 'app/src/migrate.js'), command], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: '/tmp', LOG_LEVEL: 'info', DATABASE_URL: db.url, MIGRATE_RESULT_FILE: resultFile, ...env },
-    });
+  const child = spawn(process.execPath, [path.join(build, 'app/src/migrate.js'), command], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: '/tmp', LOG_LEVEL: 'info', DATABASE_URL: db.url, MIGRATE_RESULT_FILE: resultFile, ...env },
+  });
+  const done = new Promise<Run>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -79,6 +87,7 @@ function migrate(build: string, command: string, db: TestDatabase, env: Record<s
       resolve({ code, stdout, stderr, resultText, result: resultText ? (JSON.parse(resultText) as Record<string, unknown>) : undefined });
     });
   });
+  return { child, done };
 }
 
 async function columns(db: TestDatabase): Promise<string[]> {
@@ -185,5 +194,46 @@ describe('the result file', () => {
     } finally {
       await db.drop();
     }
+  });
+});
+
+describe('SIGTERM: a superseded migration Job being stopped', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('migrate_cli_sigterm');
+    expect((await migrate(r1, 'pre', db)).code).toBe(0);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  /** Statements of the slow migration the server is running, from any session. */
+  async function sleeping(): Promise<number> {
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const r = await c.query("select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(120)%' and pid <> pg_backend_pid()");
+      return r.rows[0].n as number;
+    } finally {
+      await c.end();
+    }
+  }
+
+  it('when pre is stopped mid-migration, then it ends its database session at once: exit 143, result stopped, nothing applied, the next run migrates without waiting', async () => {
+    const run = start(slow, 'pre', db);
+    await waitFor('the slow migration running on the server', async () => ((await sleeping()) > 0 ? true : undefined), 30_000, 100);
+    const signalled = Date.now();
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    expect(r.code).toBe(143);
+    expect(r.result).toMatchObject({ command: 'pre', result: 'stopped' });
+    expect(r.result!.message).toMatch(/^stopped by SIGTERM: ended [12] database session\(s\)/);
+    // the server-side statement ended with the process (not only the client's socket)
+    expect(await sleeping()).toBe(0);
+    expect(await columns(db)).not.toContain('note');
+    const next = await migrate(r2, 'pre', db, { MIGRATION_WAIT_MS: '2000' });
+    expect(next.code).toBe(0);
+    expect(next.result).toMatchObject({ result: 'applied', applied: ['104_add_note', '105_add_rating'] });
   });
 });

@@ -151,8 +151,12 @@ export function createDatabase(db: Db, log?: Logger): Database {
   };
 }
 
-/** The pool migrations run on (Knex's own): their own statement and lock timeouts, no client-side query bound. */
-export function createMigrationKnex(db: Db, m: MigrationConfig, log?: Logger): Knex {
+/**
+ * The pool migrations run on (Knex's own): their own statement and lock timeouts, no client-side
+ * query bound. `sessions`, when given, holds the server process id of each open connection (for
+ * terminateSessions).
+ */
+export function createMigrationKnex(db: Db, m: MigrationConfig, log?: Logger, sessions?: Set<number>): Knex {
   const settings = connectionSettings({ ...db, statementTimeoutMs: m.statementTimeoutMs, queryTimeoutMs: 0, lockTimeoutMs: m.lockTimeoutMs });
   return knexFactory({
     client: 'pg',
@@ -163,6 +167,11 @@ export function createMigrationKnex(db: Db, m: MigrationConfig, log?: Logger): K
       // Knex marks a connection that emitted 'error' as disposed; we also log it.
       afterCreate(conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) {
         logConnectionErrors(conn, log);
+        const pid = (conn as pg.Client & { processID?: number | null }).processID;
+        if (sessions && pid) {
+          sessions.add(pid);
+          conn.once('end', () => sessions.delete(pid));
+        }
         done(null, conn);
       },
       // Closing a connection to a stalled server never completes; do not wait on it for long.
@@ -171,6 +180,24 @@ export function createMigrationKnex(db: Db, m: MigrationConfig, log?: Logger): K
     acquireConnectionTimeout: db.acquireTimeoutMs,
     log: knexLog(log),
   });
+}
+
+/**
+ * Ends these server sessions (pg_terminate_backend) from a connection of its own; resolves with
+ * how many ended. Their open transactions roll back and their session locks (the migration
+ * advisory lock) go at once, even mid-statement: a client that merely exits leaves its statement
+ * running on the server until the server next writes to it.
+ */
+export async function terminateSessions(db: Db, pids: readonly number[]): Promise<number> {
+  if (pids.length === 0) return 0;
+  const client = new pg.Client({ ...connectionSettings(db), application_name: 'fastapiapp-migrate-stop' });
+  await client.connect();
+  try {
+    const r = await client.query<{ ended: boolean }>('select pg_terminate_backend(pid) as ended from unnest($1::int[]) as pid', [[...pids]]);
+    return r.rows.filter((row) => row.ended).length;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** True when `select 1` answers within timeoutMs. Never throws, never waits longer. */

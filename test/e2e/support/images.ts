@@ -21,7 +21,7 @@ export interface Variant {
   cmd?: string[];
 }
 
-const addColumn = (column: string) => `exports.up = (knex) => knex.schema.alterTable('items', (t) => { t.text('${column}'); });
+export const addColumn = (column: string) => `exports.up = (knex) => knex.schema.alterTable('items', (t) => { t.text('${column}'); });
 exports.down = (knex) => knex.schema.alterTable('items', (t) => { t.dropColumn('${column}'); });
 `;
 
@@ -46,6 +46,29 @@ export const VARIANTS: Record<string, Variant> = {
       // Long enough to lose the operator's leader while it runs.
       '106_add_origin': "exports.up = async (knex) => { await knex.raw('select pg_sleep(12)'); await knex.schema.alterTable('items', (t) => { t.text('origin'); }); };\nexports.down = async () => {};\n",
     },
+  },
+};
+
+/**
+ * release-ordering.test.ts: A (the app image), B whose one new migration sleeps (twice: `pre` lints
+ * it in a rolled-back dry run, then runs it), C shipping the same migration name without the sleep.
+ * Whichever of B and C applies 110 first, the other finds it applied.
+ */
+export const ORDERING_SLEEP_SECONDS = 15;
+export const ORDERING_IMAGES: AppImageSet = {
+  repo: 'localhost/fastapiapp-order-app',
+  operatorImage: 'localhost/fastapiapp-order-operator:e2e',
+  variants: {
+    v1: { tag: 'order-a' },
+    b: {
+      tag: 'order-b',
+      migrations: {
+        '110_add_ordered': `exports.up = async (knex) => { await knex.raw('select pg_sleep(${ORDERING_SLEEP_SECONDS})'); await knex.schema.alterTable('items', (t) => { t.text('ordered'); }); };
+exports.down = (knex) => knex.schema.alterTable('items', (t) => { t.dropColumn('ordered'); });
+`,
+      },
+    },
+    c: { tag: 'order-c', migrations: { '110_add_ordered': addColumn('ordered') } },
   },
 };
 
