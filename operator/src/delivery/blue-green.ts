@@ -3,29 +3,16 @@
 // was due and taken) a measurement of the preview, the next status.rollout, the replicas and
 // template of both Deployments, the active Service's selector and the Events of the transitions.
 // status.rollout's canary fields describe the preview. No I/O: reconcile/blue-green.ts applies it.
-import type { AnalysisRecord, RolloutPhase, RolloutStatus } from '../api/types';
+import type { RolloutPhase, RolloutStatus } from '../api/types';
 import type { DefaultedStrategy } from '../desired/defaults';
-import type { CanaryEvent, PodCounts } from './canary';
-import type { Controls } from './controls';
+import type { CanaryEvent, DeliveryInput, PodCounts } from './canary';
 
 export type ActiveTrack = 'stable' | 'preview';
 
-export interface BlueGreenInput {
-  strategy: DefaultedStrategy;
-  /** spec.replicas: the size of stable and of the preview */
-  replicas: number;
-  revision: string;
-  image: string;
-  stableImage?: string;
-  prev?: RolloutStatus;
-  controls: Controls;
-  stable: PodCounts & { /** stable runs the new template, fully rolled out */ promoted: boolean };
+export interface BlueGreenInput extends DeliveryInput {
   preview: PodCounts;
   /** the pods the live active Service selects */
   activeNow: ActiveTrack;
-  measurement?: AnalysisRecord;
-  share?: string;
-  now: Date;
 }
 
 export interface BlueGreenDecision {

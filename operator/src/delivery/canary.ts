@@ -14,9 +14,10 @@ export interface PodCounts {
   ready: number;
 }
 
-export interface CanaryInput {
+/** What both progressive strategies (Canary, BlueGreen) decide from. */
+export interface DeliveryInput {
   strategy: DefaultedStrategy;
-  /** spec.replicas: all pods, stable + canary */
+  /** spec.replicas (Canary: all pods, stable + canary; BlueGreen: the size of stable and of the preview) */
   replicas: number;
   /** hash of the new pod template, and its image */
   revision: string;
@@ -25,12 +26,15 @@ export interface CanaryInput {
   prev?: RolloutStatus;
   controls: Controls;
   stable: PodCounts & { /** stable runs the new template, fully rolled out */ promoted: boolean };
-  canary: PodCounts;
   /** a measurement taken this pass because measurementDue() said so */
   measurement?: AnalysisRecord;
-  /** the canary's share of requests, percent, when measured */
+  /** the new track's share of requests, percent, when measured */
   share?: string;
   now: Date;
+}
+
+export interface CanaryInput extends DeliveryInput {
+  canary: PodCounts;
 }
 
 export interface CanaryEvent { type: 'Normal' | 'Warning'; reason: string; message: string }
