@@ -153,6 +153,23 @@ describe('computeStatus', () => {
     expect(condition(statusOf(a, seen({ deployment: d })), 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
   });
 
+  test('when a new template is on every replica but pods of the previous one are still exiting, then Ready waits for them; a scale-down of the same template does not', () => {
+    const a = app({}, { migratedImage: 'reg/items:v2', templateHash: 'tpl-old' });
+    const d = deployment('reg/items:v2', rolled, 2, 'tpl-new');
+    const draining = statusOf(a, seen({ deployment: d, leavingPods: ['shop-old-1'], drainingPods: ['shop-old-1'] }));
+    expect(condition(draining, 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
+    expect(condition(draining, 'Ready').message).toContain('shop-old-1');
+    expect(draining.templateHash).toBe('tpl-old');
+    // gone, or past its grace period (a lost node): out
+    for (const o of [seen({ deployment: d }), seen({ deployment: d, leavingPods: ['shop-old-1'], drainingPods: [] })]) {
+      const s = statusOf(a, o);
+      expect(condition(s, 'Ready')).toMatchObject({ status: 'True' });
+      expect(s.templateHash).toBe('tpl-new');
+    }
+    const rolledOutApp = app({}, { migratedImage: 'reg/items:v2', templateHash: 'tpl-new' });
+    expect(condition(statusOf(rolledOutApp, seen({ deployment: d, leavingPods: ['shop-new-3'], drainingPods: ['shop-new-3'] })), 'Ready')).toMatchObject({ status: 'True' });
+  });
+
   test('when only the replica count changed (an HPA), then Ready stays True through the stale status and the replica counts', () => {
     const a = app({}, { migratedImage: 'reg/items:v2' });
     const first = statusOf(a, seen({ deployment: deployment('reg/items:v2', rolled, 1) }));

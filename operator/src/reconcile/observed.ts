@@ -24,6 +24,12 @@ export interface Observed {
    * the database until they are gone.
    */
   leavingPods?: string[];
+  /**
+   * the leaving pods still inside their grace period (deletionTimestamp in the future): a release
+   * is not Ready while they run. One past it (a lost node) no longer holds Ready; it still holds
+   * the post-deploy Job, which must never run under the old release.
+   */
+  drainingPods?: string[];
   /** what is wrong with the database Secret reference, if anything (the Secret or its key is missing) */
   secretProblem?: string;
   /** whether the API server serves ServiceMonitors (the CRD is installed) */

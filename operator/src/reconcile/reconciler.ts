@@ -334,6 +334,8 @@ export class Reconciler {
     };
     const owned = <T extends KubeObject>(o: T | undefined): T | undefined => (o && controlledBy(o, app) ? o : undefined);
     const jobs = this.caches.jobs.ownedBy(ns, app.metadata.uid);
+    const leaving = this.caches.pods.list().filter((p) => p.metadata.namespace === ns && p.metadata.deletionTimestamp
+      && p.metadata.labels?.[INSTANCE_LABEL] === app.metadata.name && p.metadata.labels?.[COMPONENT_LABEL] === SERVER_COMPONENT);
     const observed: Observed = {
       deployment: owned(live.deployment),
       service: owned(live.service),
@@ -342,8 +344,8 @@ export class Reconciler {
       targetPostJob: owned(live.targetPostJob),
       jobs,
       pods: jobs.flatMap((j) => (j.metadata.uid ? this.caches.pods.ownedBy(ns, j.metadata.uid) : [])),
-      leavingPods: this.caches.pods.list().filter((p) => p.metadata.namespace === ns && p.metadata.deletionTimestamp
-        && p.metadata.labels?.[INSTANCE_LABEL] === app.metadata.name && p.metadata.labels?.[COMPONENT_LABEL] === SERVER_COMPONENT).map((p) => p.metadata.name),
+      leavingPods: leaving.map((p) => p.metadata.name),
+      drainingPods: leaving.filter((p) => Date.parse(p.metadata.deletionTimestamp!) > this.now().getTime()).map((p) => p.metadata.name),
       monitoringServed: this.caches.serviceMonitors.isServed(ns),
     };
     const problem = this.secretProblem(app, spec, access);

@@ -77,7 +77,13 @@ export function phaseOf(app: FastApiApp, outcome: PassOutcome): Phase {
   }
   if (migration.phase === 'stopping') return { name: 'MigrationRunning', message: stoppingMessage(migration.jobs, target) };
   if (migration.phase === 'running' || migration.phase === 'needsJob') return { name: 'MigrationRunning', message: `the migration Job for ${target} is running` };
-  if (rolledOut(app, deployment, plan.runImage)) return { name: 'RolloutComplete', message: `the Deployment runs ${plan.runImage} and its new ReplicaSet is available` };
+  if (rolledOut(app, deployment, plan.runImage)) {
+    // A new template is out only once the replaced pods have exited: out of the endpoints they still
+    // finish requests for the app's shutdown delay (the same template scaled down keeps Ready).
+    const draining = templateHash(deployment) !== app.status?.templateHash ? observed.drainingPods ?? [] : [];
+    if (draining.length === 0) return { name: 'RolloutComplete', message: `the Deployment runs ${plan.runImage} and its new ReplicaSet is available` };
+    return { name: 'RollingOut', message: `${plan.runImage} runs on every replica; waiting for ${draining.length} pod(s) of the previous release to exit (${draining.join(', ')})` };
+  }
   return { name: 'RollingOut', message: deployment ? `waiting for the Deployment to roll out ${target}` : 'the Deployment does not exist yet' };
 }
 
