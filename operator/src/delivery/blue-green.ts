@@ -5,7 +5,7 @@
 // status.rollout's canary fields describe the preview. No I/O: reconcile/blue-green.ts applies it.
 import type { RolloutPhase, RolloutStatus } from '../api/types';
 import type { DefaultedStrategy } from '../desired/defaults';
-import type { CanaryEvent, DeliveryInput, PodCounts } from './canary';
+import { ANALYSED, ms, recordAnalysis, type CanaryEvent, type DeliveryInput, type PodCounts } from './canary';
 
 export type ActiveTrack = 'stable' | 'preview';
 
@@ -25,11 +25,6 @@ export interface BlueGreenDecision {
   events: CanaryEvent[];
   requeueAfterMs?: number;
 }
-
-/** Phases in which the preview is analysed (before promotion). */
-const ANALYSED: ReadonlySet<RolloutPhase> = new Set(['Progressing', 'Paused']);
-
-const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
 
 function begin(input: BlueGreenInput): RolloutStatus {
   const now = input.now.toISOString();
@@ -91,15 +86,7 @@ export function decideBlueGreen(input: BlueGreenInput): BlueGreenDecision {
   // A measurement of the preview taken this pass.
   const m = input.measurement;
   if (m && ANALYSED.has(r.phase) && m.subject === 'canary') {
-    const before = r.lastAnalysis?.verdict;
-    r.lastAnalysis = m;
-    if (m.verdict === 'fail') {
-      r.failures += 1;
-      emit('Warning', 'AnalysisFailed', `analysis of the preview failed (${r.failures} of ${strategy.canary.analysis.failureLimit}): ${m.message}`);
-      if (r.failures >= strategy.canary.analysis.failureLimit) abort(`analysis failed ${r.failures} times: ${m.message}`);
-    } else if (m.verdict === 'inconclusive' && before !== 'inconclusive') {
-      emit('Normal', 'AnalysisInconclusive', m.message);
-    }
+    recordAnalysis(r, m, strategy.canary.analysis.failureLimit, 'analysis of the preview', emit, abort);
   }
   if (input.share !== undefined) r.measuredCanaryShare = input.share;
 

@@ -51,7 +51,25 @@ export interface CanaryDecision {
 }
 
 /** Phases in which the canary analysis runs. */
-const ANALYSED: ReadonlySet<RolloutPhase> = new Set(['Progressing', 'Paused']);
+export const ANALYSED: ReadonlySet<RolloutPhase> = new Set(['Progressing', 'Paused']);
+
+/**
+ * Records a measurement of the new track (the canary, or BlueGreen's preview) in the rollout: a
+ * failure counts toward the limit and aborts at it; the first of a run of inconclusive results is
+ * an Event.
+ */
+export function recordAnalysis(r: RolloutStatus, m: AnalysisRecord, failureLimit: number, what: string,
+  emit: (type: CanaryEvent['type'], reason: string, message: string) => void, abort: (message: string) => void): void {
+  const before = r.lastAnalysis?.verdict;
+  r.lastAnalysis = m;
+  if (m.verdict === 'fail') {
+    r.failures += 1;
+    emit('Warning', 'AnalysisFailed', `${what} failed (${r.failures} of ${failureLimit}): ${m.message}`);
+    if (r.failures >= failureLimit) abort(`analysis failed ${r.failures} times: ${m.message}`);
+  } else if (m.verdict === 'inconclusive' && before !== 'inconclusive') {
+    emit('Normal', 'AnalysisInconclusive', m.message);
+  }
+}
 /** Phases after which nothing moves without a new revision or a retry. */
 export const FINISHED: ReadonlySet<RolloutPhase> = new Set(['Promoted', 'Aborted', 'Halted']);
 
@@ -74,7 +92,7 @@ export function weightAt(steps: readonly CanaryStep[], index: number): number {
   return w;
 }
 
-const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
+export const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
 
 /** What to measure this pass: the stable check after the migration window, the canary, or nothing. */
 export function measurementDue(strategy: DefaultedStrategy, prev: RolloutStatus | undefined, revision: string, now: Date): 'stable' | 'canary' | undefined {
@@ -181,15 +199,7 @@ export function decideCanary(input: CanaryInput): CanaryDecision {
       emit('Normal', 'MigrationCheckPassed', r.message);
     }
   } else if (m && ANALYSED.has(r.phase) && m.subject === 'canary') {
-    const before = r.lastAnalysis?.verdict;
-    r.lastAnalysis = m;
-    if (m.verdict === 'fail') {
-      r.failures += 1;
-      emit('Warning', 'AnalysisFailed', `analysis failed (${r.failures} of ${strategy.canary.analysis.failureLimit}): ${m.message}`);
-      if (r.failures >= strategy.canary.analysis.failureLimit) abort(`analysis failed ${r.failures} times: ${m.message}`);
-    } else if (m.verdict === 'inconclusive' && before !== 'inconclusive') {
-      emit('Normal', 'AnalysisInconclusive', m.message);
-    }
+    recordAnalysis(r, m, strategy.canary.analysis.failureLimit, 'analysis', emit, abort);
   }
   if (input.share !== undefined) r.measuredCanaryShare = input.share;
 
