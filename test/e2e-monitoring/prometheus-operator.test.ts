@@ -23,6 +23,7 @@ import { dashboardQueries, loadDashboards, loadRules, variableQuery, type Dashbo
 import { RELEASE_LABELS } from '../../cdk8s/charts/monitoring';
 import { LEASE_NAME, METRICS_PORT } from '../../cdk8s/charts/operator';
 import { withDefaults } from '../../operator/src/desired/defaults';
+import { DELIVERY_APP, deliveryScenarios, deliveryVariants } from './delivery';
 
 jest.setTimeout(40 * 60_000);
 
@@ -49,8 +50,11 @@ const IMAGES = {
     v1: { tag: 'mon-v1' },
     badMigration: { tag: 'mon-bad-migration', migrations: { '004_broken': "exports.up = (knex) => knex.raw('alter table no_such_table add column x integer');\nexports.down = async () => {};\n" } },
     neverReady: { tag: 'mon-never-ready', cmd: ['node', '-e', 'setInterval(() => {}, 1 << 30)'] },
+    ...deliveryVariants(),
   },
 };
+/** The delivery app's SLO (./delivery.ts): strict, so its fast-burn page fires on the bad canary's share of the traffic. */
+const DELIVERY_SLO = { availability: { objective: '99.99' } };
 const PROMETHEUS_IMAGE = 'localhost/fastapiapp-mon-prometheus:e2e';
 const RELOADER_IMAGE = 'localhost/fastapiapp-mon-config-reloader:e2e';
 const PROM_OPERATOR_IMAGE = 'localhost/fastapiapp-mon-prometheus-operator:e2e';
@@ -216,19 +220,23 @@ beforeAll(async () => {
   await cluster.loadImages([images.operator, ...Object.values(images.app), PROMETHEUS_IMAGE, RELOADER_IMAGE, PROM_OPERATOR_IMAGE]);
   timings.loadImagesSeconds = (Date.now() - t3) / 1000;
 
-  pg = await startBridgePostgres(info, Object.keys(APPS));
+  pg = await startBridgePostgres(info, [...Object.keys(APPS), DELIVERY_APP]);
   // The Prometheus Operator's CRDs first (as kube-prometheus-stack installs them), so our operator
   // finds the ServiceMonitor CRD from its start.
   await installCrds(info, yamlFilesIn(path.join(operatorDir, 'crds')));
   await kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: MON_NS } }]);
   await kube.apply(prometheusOperatorInstall(operatorDir));
-  await installOperator(kube, info, images.operator);
+  // The operator's PROMETHEUS_URL (the canary analysis): a ClusterIP Service in front of the Prometheus
+  // pods (there is no cluster DNS here to resolve prometheus-operated.monitoring.svc).
+  const [promSvc] = await kube.apply([{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-api', namespace: MON_NS },
+    spec: { selector: { 'app.kubernetes.io/name': 'prometheus' }, ports: [{ name: 'web', port: 9090, targetPort: 9090 }] } } as Obj]);
+  await installOperator(kube, info, images.operator, { PROMETHEUS_URL: `http://${promSvc!.spec.clusterIP}:9090` });
   await kube.apply(monitoringManifests());
 
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'database', namespace: NS, labels: markedSecretLabels },
-      stringData: Object.fromEntries(Object.keys(APPS).map((a) => [`url-${a}`, pg!.urlVia(info.bridgeIp, a)])) } as Obj,
+      stringData: Object.fromEntries([...Object.keys(APPS), DELIVERY_APP].map((a) => [`url-${a}`, pg!.urlVia(info.bridgeIp, a)])) } as Obj,
     secretReaderBinding(NS),
   ]);
   const t4 = Date.now();
@@ -462,3 +470,10 @@ test('7. the users\' traffic was served while monitoring watched', () => {
   expect(counts[201]).toBeGreaterThan(0);
   expect(counts[200]).toBeGreaterThan(0);
 });
+
+deliveryScenarios(8, () => ({
+  kube, kc: cluster!.kubeConfig(), namespace: NS, repo: IMAGES.repo,
+  databaseUrl: pg!.url.replace(/\/postgres$/, `/${DELIVERY_APP}`),
+  query, firingAlerts: firing,
+  diagnose: async () => `${await diagnose(kube, NS, DELIVERY_APP, OPERATOR_NS)}\n${await promDiagnostics()}`,
+}), () => ({ monitoring: { interval: SCRAPE, labels: { ...RELEASE_LABELS } }, slo: DELIVERY_SLO }));

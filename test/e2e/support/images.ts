@@ -19,6 +19,11 @@ export interface Variant {
   migrations?: Record<string, string>;
   /** Replaces the image's command (a server that never becomes ready). */
   cmd?: string[];
+  /**
+   * Test-only faults (fault/preload.cjs, loaded with NODE_OPTIONS=--require): every /items response
+   * says which variant answered; errorRatio of them answer 500; each is delayed by delayMs.
+   */
+  fault?: { variant: string; errorRatio?: number; delayMs?: number };
 }
 
 export const addColumn = (column: string) => `exports.up = (knex) => knex.schema.alterTable('items', (t) => { t.text('${column}'); });
@@ -90,6 +95,12 @@ async function buildVariant(repo: string, base: string, variant: Variant): Promi
       lines.push(`COPY migrations/ ${MIGRATIONS_DIR}/`);
     }
     if (variant.cmd) lines.push(`CMD ${JSON.stringify(variant.cmd)}`);
+    if (variant.fault) {
+      fs.copyFileSync(path.join(__dirname, 'fault/preload.cjs'), path.join(ctx, 'preload.cjs'));
+      const { variant: name, errorRatio = 0, delayMs = 0 } = variant.fault;
+      lines.push('COPY preload.cjs /fault/preload.cjs',
+        `ENV NODE_OPTIONS="--require /fault/preload.cjs" FAULT_VARIANT=${JSON.stringify(name)} FAULT_ERROR_RATIO=${errorRatio} FAULT_DELAY_MS=${delayMs}`);
+    }
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
     await buildah(['bud', '--isolation', 'chroot', '--pull=never', '--layers', '--format', 'docker', '-f', path.join(ctx, 'Dockerfile'), '-t', ref, ctx], { timeoutMs: 300_000 });
     return ref;

@@ -27,12 +27,19 @@ export async function installCrds(info: ClusterInfo, files: string[]): Promise<v
     files.map((f) => path.resolve(REPO, f)), { timeoutMs: 60_000 });
 }
 
-/** The FastApiApp CRD, then the operator exactly as cdk8s/dist/operator.yaml ships it, only its image set; waits for 2 Ready pods. */
-export async function installOperator(kube: Kube, info: ClusterInfo, image: string): Promise<void> {
+/**
+ * The FastApiApp CRD, then the operator exactly as cdk8s/dist/operator.yaml ships it, only its image
+ * set (and `env` added: its configuration, docs/operator/design.md); waits for 2 Ready pods.
+ */
+export async function installOperator(kube: Kube, info: ClusterInfo, image: string, env: Record<string, string> = {}): Promise<void> {
   await installCrds(info, ['crds/fastapiapp.yaml']);
   const install = yamlDocuments('cdk8s/dist/operator.yaml');
   for (const o of install) {
-    if (o.kind === 'Deployment') for (const c of o.spec.template.spec.containers) c.image = image;
+    if (o.kind !== 'Deployment') continue;
+    for (const c of o.spec.template.spec.containers) {
+      c.image = image;
+      c.env = [...(c.env ?? []), ...Object.entries(env).map(([name, value]) => ({ name, value }))];
+    }
   }
   await kube.apply(install);
   await waitFor('2 Ready operator pods', async () => {

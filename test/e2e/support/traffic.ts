@@ -9,6 +9,15 @@ export interface Failure {
   client: 'keep-alive' | 'new-connection';
   request: string;
   error: string;
+  /** the x-fastapiapp-variant header of the response, when one came (test image variants set it) */
+  variant?: string;
+}
+
+/** One answered request (with recordAnswers): when it was sent (Date.now()), its status, which variant answered ('' = no header). */
+export interface Answer {
+  sentAt: number;
+  status: number;
+  variant: string;
 }
 
 export interface TrafficReport {
@@ -16,6 +25,10 @@ export interface TrafficReport {
   failed: Failure[];
   written: number[];
   seconds: number;
+  /** Date.now() when the traffic started (Failure.at is relative to it) */
+  startedAt: number;
+  /** every answered request, with recordAnswers */
+  answers: Answer[];
 }
 
 interface Target {
@@ -23,7 +36,7 @@ interface Target {
   port: number;
 }
 
-function request(agent: http.Agent, target: Target, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+function request(agent: http.Agent, target: Target, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; variant?: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request({
@@ -40,7 +53,8 @@ function request(agent: http.Agent, target: Target, method: string, path: string
         } catch {
           json = text;
         }
-        resolve({ status: res.statusCode ?? 0, json });
+        const variant = res.headers['x-fastapiapp-variant'];
+        resolve({ status: res.statusCode ?? 0, json, ...(typeof variant === 'string' ? { variant } : {}) });
       });
       res.on('error', reject);
     });
@@ -55,9 +69,10 @@ function request(agent: http.Agent, target: Target, method: string, path: string
  * some reads fetch an item this run wrote (off when the app moves to another database mid-run,
  * where those ids do not exist).
  */
-export function startTraffic(target: Target, { ratePerClient = 35, label = 'e2e', readBack = true } = {}): { stop: () => Promise<TrafficReport> } {
+export function startTraffic(target: Target, { ratePerClient = 35, label = 'e2e', readBack = true, recordAnswers = false } = {}):
+  { stop: () => Promise<TrafficReport>; report: TrafficReport } {
   const started = Date.now();
-  const report: TrafficReport = { sent: 0, failed: [], written: [], seconds: 0 };
+  const report: TrafficReport = { sent: 0, failed: [], written: [], seconds: 0, startedAt: started, answers: [] };
   const inFlight = new Set<Promise<void>>();
   let n = 0;
   const clients = [
@@ -72,13 +87,17 @@ export function startTraffic(target: Target, { ratePerClient = 35, label = 'e2e'
       : i % 3 === 1 && readBack && known.length ? ['GET', `/items/${known[i % known.length]}`, undefined] as const
         : ['GET', '/items?limit=5', undefined] as const;
     report.sent++;
+    const sentAt = Date.now();
+    let variant: string | undefined;
     try {
       const res = await request(client.agent, target, method, path, body);
+      variant = res.variant;
+      if (recordAnswers) report.answers.push({ sentAt, status: res.status, variant: res.variant ?? '' });
       const ok = method === 'POST' ? res.status === 201 : res.status === 200;
       if (!ok) throw new Error(`HTTP ${res.status} ${JSON.stringify(res.json).slice(0, 200)}`);
       if (method === 'POST') report.written.push((res.json as { id: number }).id);
     } catch (err) {
-      report.failed.push({ at: Date.now() - started, client: client.name, request: `${method} ${path}`, error: (err as Error).message });
+      report.failed.push({ at: Date.now() - started, client: client.name, request: `${method} ${path}`, error: (err as Error).message, ...(variant !== undefined ? { variant } : {}) });
     }
   };
   // Each tick sends what the rate says is due by now, so a busy event loop (a loaded CI machine
@@ -97,6 +116,7 @@ export function startTraffic(target: Target, { ratePerClient = 35, label = 'e2e'
     }, Math.min(20, 1000 / ratePerClient));
   });
   return {
+    report,
     stop: async () => {
       timers.forEach(clearInterval);
       report.seconds = (Date.now() - started) / 1000; // how long it sent: the rate is sent / seconds
