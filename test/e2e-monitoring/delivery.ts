@@ -60,6 +60,8 @@ type Rollout = { phase?: string; image?: string; step?: number; canaryReadyAt?: 
 
 export const webSpec = (repo: string, tag: string, strategy: 'Canary' | 'BlueGreen', migrationCheckSeconds = 0) => ({
   image: repo, tag, replicas: REPLICAS, databaseSecretRef: { name: 'database', key: `url-${DELIVERY_APP}` },
+  // small requests: 5 stable pods, a canary or a full-size preview, and the suite's other apps fit the one 2-CPU node
+  resources: { requests: { cpu: '20m', memory: '96Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
   migration: { backoffLimit: 0 },
   strategy: {
     type: strategy,
@@ -284,12 +286,18 @@ export function deliveryScenarios(first: number, ctx: () => DeliveryContext, ext
     }, 60_000, 100);
     const aborted = await phaseAt(v.dGreen2!.tag, ['Aborted'], r2.from, 120_000);
     await settle();
-    const afterBack = answersBetween(back + 2000, Date.now());
+    // New connections go to stable from the switch back; a keep-alive connection already open to a
+    // preview pod stays with it until that pod shuts down (Aborted: the preview is at zero).
+    const lastGreen2 = Math.max(0, ...answersBetween(abortAt, Date.now()).filter((a) => a.variant === 'green2').map((a) => a.sentAt));
+    const afterBack = answersBetween(aborted.at + 1000, Date.now());
     record('blueGreen', { tagChangeToPromotedS: s(promoted.at - r.at), failedDuringPromotion: failed.length, previewRequests: previewReport.answers.length,
       switchToAbortS: s(abortAt - switched.at), abortToServiceBackS: s(back - abortAt), abortToAbortedS: s(aborted.at - abortAt),
+      abortToLastPreviewAnswerS: lastGreen2 ? s(lastGreen2 - abortAt) : 0,
       failedDuringRollback: failuresBetween(r2.at, Date.now()).length, scaleDownDelayS: SCALE_DOWN_DELAY_S });
     expect(failed).toEqual([]);
+    // the rollback is the Service switching back while the old pods still run: no pod has to start
     expect(s(back - switched.at)).toBeLessThan(SCALE_DOWN_DELAY_S);
+    expect(s(back - abortAt)).toBeLessThanOrEqual(5);
     expect(afterBack.length).toBeGreaterThan(0);
     expect(afterBack.filter((a) => a.variant !== 'green')).toEqual([]);
     expect(failuresBetween(r2.at, Date.now())).toEqual([]);
