@@ -62,6 +62,9 @@ export const webSpec = (repo: string, tag: string, strategy: 'Canary' | 'BlueGre
   image: repo, tag, replicas: REPLICAS, databaseSecretRef: { name: 'database', key: `url-${DELIVERY_APP}` },
   // small requests: 5 stable pods, a canary or a full-size preview, and the suite's other apps fit the one 2-CPU node
   resources: { requests: { cpu: '20m', memory: '96Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+  // the traffic generator is one client address standing for many users: the per-client write limit
+  // (300 a minute per pod) would answer it 429 once a few pods take its writes
+  env: [{ name: 'RATE_LIMIT_WRITES', value: '1000000' }],
   migration: { backoffLimit: 0 },
   strategy: {
     type: strategy,
@@ -204,6 +207,28 @@ export function deliveryScenarios(first: number, ctx: () => DeliveryContext, ext
 
   test(`${n++}. delivery d: a migration that breaks the old code (a CHECK its writes violate, NOT VALID so the lint passes) halts the release before any canary pod`, () => scenario('migration breaks stable', async () => {
     const r = await release(v.dCheck!.tag, 'Canary', 15);
+    try {
+      await migrationHalts(r);
+    } finally {
+      // the fix a person makes: drop the constraint and its migration record, then put the tag back
+      const db = new Client({ connectionString: c().databaseUrl });
+      await db.connect();
+      try {
+        await db.query('alter table items drop constraint if exists items_price_at_least_1000');
+        await db.query("delete from knex_migrations where name like '104_price_check%'");
+      } finally {
+        await db.end();
+      }
+      await patch({ spec: webSpec(c().repo, v.dGood!.tag, 'Canary') });
+    }
+    await waitFor(`${DELIVERY_APP} Ready on ${v.dGood!.tag}`, async () => {
+      const a = await get();
+      const ready = condition(a, 'Ready');
+      return (ready?.status === 'True' && ready.observedGeneration === a.metadata?.generation) || undefined;
+    }, 120_000, 500);
+  }));
+
+  async function migrationHalts(r: { at: number; from: number; podsFrom: number }): Promise<void> {
     const halted = await phaseAt(v.dCheck!.tag, ['Halted', 'Progressing', 'Aborted'], r.from);
     const app = await get();
     record('migrationBrokeStable', { tagChangeToHaltedS: s(halted.at - r.at), phase: halted.phase, lastAnalysis: halted.rollout.lastAnalysis?.message });
@@ -219,22 +244,7 @@ export function deliveryScenarios(first: number, ctx: () => DeliveryContext, ext
     const failed = failuresBetween(r.at, halted.at);
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.filter((f) => !f.request.startsWith('POST') || !f.error.startsWith('HTTP 500'))).toEqual([]);
-    // the fix a person makes: drop the constraint and its migration record, then put the tag back
-    const db = new Client({ connectionString: c().databaseUrl });
-    await db.connect();
-    try {
-      await db.query('alter table items drop constraint if exists items_price_at_least_1000');
-      await db.query("delete from knex_migrations where name like '104_price_check%'");
-    } finally {
-      await db.end();
-    }
-    await patch({ spec: webSpec(c().repo, v.dGood!.tag, 'Canary') });
-    await waitFor(`${DELIVERY_APP} Ready on ${v.dGood!.tag}`, async () => {
-      const a = await get();
-      const ready = condition(a, 'Ready');
-      return (ready?.status === 'True' && ready.observedGeneration === a.metadata?.generation) || undefined;
-    }, 120_000, 500);
-  }));
+  }
 
   test(`${n++}. delivery f: BlueGreen: the preview serves and is analysed, promotion with zero failed requests, then a rollback within the scale-down delay`, () => scenario('blue-green', async () => {
     const { kube, namespace } = c();

@@ -3,7 +3,9 @@
 import type { AnalysisRecord, RolloutStatus } from '../../operator/src/api/types';
 import { decideCanary, measurementDue, splitReplicas, weightAt, type CanaryInput } from '../../operator/src/delivery/canary';
 import { readControls } from '../../operator/src/delivery/controls';
-import { buildCanaryDeployment, buildDeployment, TRACK_LABEL, withDefaults } from '../../operator/src/desired';
+import { canaryApplies } from '../../operator/src/reconcile/canary';
+import type { Deployment } from '../../operator/src/kube/types';
+import { buildCanaryDeployment, buildDeployment, TEMPLATE_HASH_ANNOTATION, TRACK_LABEL, withDefaults } from '../../operator/src/desired';
 import { strategyDefaults } from '../../operator/src/desired/defaults';
 import { fastApiApp } from '../api/fixtures';
 
@@ -41,9 +43,24 @@ describe('replica split', () => {
 describe('canary state machine', () => {
   it('when a rollout begins, then the canary gets the first weight rounded to whole pods and reports that share', () => {
     const d = decideCanary(input());
-    expect(d).toMatchObject({ stableTemplate: 'old', stableReplicas: 4, canaryReplicas: 1 });
-    expect(d.rollout).toMatchObject({ phase: 'Progressing', step: 0, canaryWeight: 20, failures: 0 });
+    // stable keeps its 5 pods while the canary pod starts (see the next test); the step's split is 4 + 1
+    expect(d).toMatchObject({ stableTemplate: 'old', stableReplicas: 5, canaryReplicas: 1 });
+    expect(d.rollout).toMatchObject({ phase: 'Progressing', step: 0, canaryWeight: 20, failures: 0, stableReplicas: 4, canaryReplicas: 1 });
     expect(d.events.map((e) => e.reason)).toEqual(['CanaryStarted']);
+  });
+
+  it('when a step adds canary pods, then stable is scaled down only as they become ready: the app never serves on fewer pods', () => {
+    // found on the real cluster: 4 -> 2 stable at once while 2 canary pods started left 3 serving pods for 20 s
+    let r = settle(decideCanary(input()).rollout, { now: at(1) }).rollout; // 20% ready: 1 canary + 4 stable
+    r = settle(r, { now: at(62), measurement: measured('pass', 62) }).rollout;
+    expect(r).toMatchObject({ step: 2, canaryReplicas: 3, stableReplicas: 2 });
+    const starting = (ready: number) => decideCanary(input({ prev: r, now: at(63), stable: { current: 4, ready: 4, promoted: false }, canary: { current: 3, ready } }));
+    expect(starting(1)).toMatchObject({ canaryReplicas: 3, stableReplicas: 4 });
+    expect(starting(2)).toMatchObject({ canaryReplicas: 3, stableReplicas: 3 });
+    expect(starting(3)).toMatchObject({ canaryReplicas: 3, stableReplicas: 2 });
+    // an abort is not held back by it: stable goes to full size at once
+    const aborting = decideCanary(input({ prev: r, now: at(64), controls: { paused: false, abort: 'now' }, stable: { current: 4, ready: 4, promoted: false }, canary: { current: 3, ready: 1 } }));
+    expect(aborting).toMatchObject({ stableReplicas: 5, canaryReplicas: 3 });
   });
 
   it('when every measurement passes, then the steps advance on pause expiry and the release is promoted, canary scaled down after stable', () => {
@@ -168,5 +185,26 @@ describe('controls and canary Deployment', () => {
     expect(stable.spec!.template.metadata!.labels![TRACK_LABEL]).toBeUndefined();
     expect(canary.metadata!.annotations).toEqual(stable.metadata!.annotations);
     expect(withDefaults(app.spec).strategy.canary.steps).toHaveLength(4);
+  });
+});
+
+describe('whether a new template goes out as a canary', () => {
+  const app = (status: Record<string, unknown>) => ({ ...fastApiApp({ strategy: { type: 'Canary' } } as never), status } as never);
+  const stableOn = (hash: string) => ({ metadata: { name: 'items', annotations: { [TEMPLATE_HASH_ANNOTATION]: hash } } }) as Deployment;
+  const spec = withDefaults({ ...fastApiApp().spec, strategy: { type: 'Canary' } } as never);
+  const promoted = { revision: 'h2', phase: 'Promoted' };
+
+  it('when the release right after a promotion comes before Ready (the canary pods still exiting), then it is a canary too', () => {
+    // found on the real cluster: status.templateHash still named the template before the promoted one, so the next
+    // release (a 5xx one) went to every pod by a rolling update
+    expect(canaryApplies(app({ templateHash: 'h1', rollout: promoted }), spec, 'h3', stableOn('h2'), true)).toBe(true);
+    expect(canaryApplies(app({ templateHash: 'h2', rollout: promoted }), spec, 'h3', stableOn('h2'), true)).toBe(true);
+  });
+
+  it('when the spec is set back to the template stable runs, or stable runs a template never rolled out, then not', () => {
+    expect(canaryApplies(app({ templateHash: 'h2', rollout: { revision: 'h3', phase: 'Aborted' } }), spec, 'h2', stableOn('h2'), true)).toBe(false);
+    expect(canaryApplies(app({ templateHash: 'h1', rollout: { revision: 'h2', phase: 'Aborted' } }), spec, 'h3', stableOn('h2'), true)).toBe(false);
+    expect(canaryApplies(app({}), spec, 'h3', stableOn('h2'), true)).toBe(false);
+    expect(canaryApplies(app({ templateHash: 'h1', rollout: promoted }), spec, 'h3', stableOn('h2'), false)).toBe(false);
   });
 });

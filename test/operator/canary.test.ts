@@ -57,10 +57,13 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
   const canary = await eventually(async () => { const d = await t.world.deployment('bad-canary'); return d?.spec.replicas === 1 && d; }, 'canary Deployment with 1 pod');
   expect(image(canary)).toBe(ref('v2'));
   expect(canary.spec.template.metadata.labels['fastapiapp.io/track']).toBe('canary');
+  // stable keeps its 4 pods while the canary pod starts, and goes down to 3 once it is ready
+  await afterReconcile(t.op, 'the canary Deployment seen without ready pods', () => t.world.rollOut('bad-canary', () => 0));
+  expect((await t.world.deployment('bad'))?.spec.replicas).toBe(4);
+  await t.world.rollOut('bad-canary');
   const stable = await eventually(async () => { const d = await t.world.deployment('bad'); return d?.spec.replicas === 3 && d; }, 'stable at 3 pods');
   expect(image(stable)).toBe(ref('v1'));
   await t.world.rollOut('bad');
-  await t.world.rollOut('bad-canary');
   const readyAt = Date.now();
   // the abort: stable is asked for 4 pods while the canary still has its pod
   const aborting = await eventually(async () => { const r = await rolloutOf('bad'); return r?.phase === 'Aborting' && r; }, 'Aborting', 45_000);
@@ -97,9 +100,9 @@ test('when the canary is healthy, then the steps advance, stable takes the new t
   series.good.set('v2', healthy, 'canary');
   await release(app, 'v2', ['006_drop_c1']);
   await eventually(async () => (await t.world.deployment('good-canary'))?.spec.replicas === 2, 'canary at 2 of 4 pods');
-  await eventually(async () => (await t.world.deployment('good'))?.spec.replicas === 2, 'stable at 2 of 4 pods');
-  await t.world.rollOut('good');
   await t.world.rollOut('good-canary');
+  await eventually(async () => (await t.world.deployment('good'))?.spec.replicas === 2, 'stable at 2 of 4 pods once the canary is ready');
+  await t.world.rollOut('good');
   const progressing = await eventually(async () => { const r = await rolloutOf('good'); return r?.step === 1 && r; }, 'pause step');
   expect(progressing).toMatchObject({ canaryWeight: 50, canaryReplicas: 2, stableReplicas: 2 });
   expect(condition(await appNow('good'), 'PostMigrated')).toMatchObject({ status: 'False', reason: 'PostDeployMigrationPending' });

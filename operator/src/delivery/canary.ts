@@ -293,5 +293,10 @@ export function decideCanary(input: CanaryInput): CanaryDecision {
   r.canaryReplicas = canaryReplicas;
   r.canaryWeight = weightOf(canaryReplicas, stableTemplate === 'new' && canaryReplicas === 0 ? replicas : stableReplicas);
   if (r.phase === 'Promoted') r.canaryWeight = 100;
-  return { rollout: r, stableTemplate, stableReplicas, canaryReplicas, events, ...(requeue !== undefined ? { requeueAfterMs: Math.max(500, requeue) } : {}) };
+  // Stable goes down to its share only as the canary's pods become ready: until then it keeps the
+  // pods they replace (a surge, as a rolling update's), so the app never serves on fewer pods while
+  // canary pods start. status.rollout keeps the step's split.
+  const standIn = ANALYSED.has(r.phase) ? Math.min(replicas - stableReplicas, Math.max(0, canaryReplicas - input.canary.ready)) : 0;
+  return { rollout: r, stableTemplate, stableReplicas: stableReplicas + standIn, canaryReplicas, events,
+    ...(requeue !== undefined ? { requeueAfterMs: Math.max(500, requeue) } : {}) };
 }

@@ -33,13 +33,18 @@ export function podCounts(d: Deployment | undefined): PodCounts {
  * either a rollout of this template already under way (status.rollout), or a stable Deployment
  * still on the template last rolled out while the spec asks for another. A first deploy, or a
  * spec set back to the template stable runs, rolls as usual.
+ * "Last rolled out" is status.templateHash, or the template of a progressive rollout that ended
+ * Promoted: status.templateHash follows only once the replaced pods have exited (Ready), and a
+ * release set in between must not go to every pod at once.
  */
 export function canaryApplies(app: FastApiApp, spec: DefaultedSpec, newHash: string | undefined, stable: Deployment | undefined, migrated: boolean,
   type: StrategyType = 'Canary'): boolean {
   if (spec.strategy.type !== type || !migrated || !stable || !newHash) return false;
-  if (app.status?.rollout?.revision === newHash) return true;
-  const last = app.status?.templateHash;
-  return last !== undefined && newHash !== last && templateHash(stable) === last;
+  const rollout = app.status?.rollout;
+  if (rollout?.revision === newHash) return true;
+  const live = templateHash(stable);
+  const rolledOut = [app.status?.templateHash, rollout?.phase === 'Promoted' ? rollout.revision : undefined];
+  return live !== undefined && newHash !== live && rolledOut.includes(live);
 }
 
 /** The stable Deployment holding its live template (and the labels of the image it runs) at `replicas`. */
