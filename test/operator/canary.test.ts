@@ -4,14 +4,14 @@
 import { waitFor } from '../harness/wait';
 import { metricValue } from './support/operator';
 import type { VersionTraffic } from './support/request-series';
-import { deliverySuite, postJobs as postJobsOf, release as releaseIn } from './support/delivery';
+import { deliverySuite, postJobs as postJobsOf, release as releaseIn, scaleOf, scaleTo, selectsPods } from './support/delivery';
 import { afterReconcile, ref } from './support/suite';
 import { FASTAPIAPPS } from '../../operator/src/kube/resources';
 import { condition, eventually, image, type App, type Loose } from './support/world';
 
 jest.setTimeout(150_000);
 
-const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow', 'superseded'] as const;
+const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow', 'superseded', 'scaled'] as const;
 const { t, series, prom } = deliverySuite('operator-canary', APPS);
 
 const appNow = (name: string) => t.appNow(name);
@@ -62,6 +62,8 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
   await t.world.rollOut('bad');
   await t.world.rollOut('bad-canary');
   const readyAt = Date.now();
+  // the scale subresource (what an HPA reads) counts the canary's pod too: 3 + 1 = spec.replicas
+  await eventually(async () => (await scaleOf(t, 'bad')).status.replicas === 4, 'scale counts stable and canary pods');
   // the abort: stable is asked for 4 pods while the canary still has its pod
   const aborting = await eventually(async () => { const r = await rolloutOf('bad'); return r?.phase === 'Aborting' && r; }, 'Aborting', 45_000);
   const abortedAfterMs = Date.now() - readyAt;
@@ -82,6 +84,7 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
   expect(condition(a, 'Promoted')?.status).toBe('False');
   expect(condition(a, 'Ready')?.status).toBe('False');
   expect(a.status?.rollout).toMatchObject({ phase: 'Aborted', canaryReplicas: 0, stableReplicas: 4 });
+  expect((await scaleOf(t, 'bad')).status.replicas).toBe(4);
   const reasons = (await t.world.events('bad')).map((e) => e.reason);
   expect(reasons).toEqual(expect.arrayContaining(['CanaryStarted', 'AnalysisFailed', 'CanaryAborting', 'CanaryAborted']));
   expect(await metricValue(t.op, 'fastapiapp_rollout_phase', { app_namespace: t.ns, app_name: 'bad', phase: 'Aborted' })).toBe(1);
@@ -226,4 +229,36 @@ test('when a newer release starts migrating during a canary, then stable returns
   await t.world.rollOut('superseded');
   await eventually(async () => (await t.world.deployment('superseded-canary'))?.spec.replicas === 0, 'old canary at 0 once stable is ready');
   expect(image(await t.world.deployment('superseded'))).toBe(ref('v1'));
+});
+
+test('when an HPA scales the app during a canary, then the scale subresource counts stable and canary pods, the new total is split by the weight, and after promotion stable holds it', async () => {
+  await canaryRunning('scaled', { steps: [{ weight: 25 }, { pause: {} }], analysis: FAST, migrationCheck: { windowSeconds: 0 } }, healthy);
+  await eventually(async () => { const r = await rolloutOf('scaled'); return r?.phase === 'Paused' && r.step === 1; }, 'paused at 25%');
+  // 1 canary + 3 stable pods; the HPA's view: spec 4, status 4, a selector over both Deployments' pods
+  const before = await eventually(async () => { const x = await scaleOf(t, 'scaled'); return x.status.replicas === 4 && x; }, 'scale counts 4 pods');
+  expect(before.spec.replicas).toBe(4);
+  expect(selectsPods(before.status.selector, await t.world.deployment('scaled'))).toBe(true);
+  expect(selectsPods(before.status.selector, await t.world.deployment('scaled-canary'))).toBe(true);
+
+  // the HPA sets 8 through the scale subresource: the operator keeps 25%, 2 canary + 6 stable
+  await scaleTo(t, 'scaled', 8);
+  await eventually(async () => (await t.world.deployment('scaled-canary'))?.spec.replicas === 2, 'canary at 2 of 8');
+  await eventually(async () => (await t.world.deployment('scaled'))?.spec.replicas === 6, 'stable at 6 of 8');
+  expect(image(await t.world.deployment('scaled'))).toBe(ref('v1'));
+  await t.world.rollOut('scaled');
+  await t.world.rollOut('scaled-canary');
+  await eventually(async () => (await scaleOf(t, 'scaled')).status.replicas === 8, 'scale counts 8 pods');
+  expect(await rolloutOf('scaled')).toMatchObject({ canaryReplicas: 2, stableReplicas: 6, canaryWeight: 25 });
+  expect((await appNow('scaled')).status?.readyReplicas).toBe(8);
+
+  await t.world.mergePatch(FASTAPIAPPS, 'scaled', { metadata: { annotations: { 'platform.fastapiapp.io/promote': 'full' } } });
+  const promoted = await eventually(async () => { const d = await t.world.deployment('scaled'); return image(d) === ref('v2') && d; }, 'stable on v2');
+  expect(promoted.spec.replicas).toBe(8);
+  await t.world.rollOut('scaled');
+  await eventually(async () => (await t.world.deployment('scaled-canary'))?.spec.replicas === 0, 'canary at 0 after promotion');
+  await t.world.rollOut('scaled-canary');
+  await eventually(async () => condition(await appNow('scaled'), 'Promoted')?.status === 'True', 'Promoted=True');
+  const after = await scaleOf(t, 'scaled');
+  expect(after).toMatchObject({ spec: { replicas: 8 }, status: { replicas: 8 } });
+  expect(selectsPods(after.status.selector, promoted)).toBe(true);
 });
