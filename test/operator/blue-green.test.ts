@@ -142,4 +142,12 @@ test('when the preview gets too few requests, then the analysis is inconclusive 
   expect(await activeTrack('bquiet')).toBe('');
   expect(image(await t.world.deployment('bquiet'))).toBe(ref('v1'));
   expect(condition(await appNow('bquiet'), 'Promoted')?.status).toBe('False');
+
+  // switched to Canary mid-rollout (the preview at full size, never switched): the preview Service
+  // goes at once; the preview Deployment is scaled to zero (stable serves at full size), then deleted
+  await afterGeneration(t, 'bquiet', { strategy: { type: 'Canary' } });
+  expect(await t.world.get(SERVICES, 'bquiet-preview')).toBeUndefined();
+  await eventually(async () => (await t.world.deployment('bquiet-preview'))?.spec.replicas === 0, 'preview scaled to 0');
+  await t.world.rollOut('bquiet-preview');
+  await eventually(async () => !(await t.world.deployment('bquiet-preview')), 'preview Deployment deleted');
 });

@@ -203,20 +203,20 @@ export class Reconciler {
       } else {
         steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, desired, live.deployment, log)
           .then((d) => { after.deployment = d; }));
-        // a canary left by a rollout that no longer applies (strategy changed, spec set back, a newer release
-        // migrating): scaled to zero once stable serves at full size, as an abort does
-        if (liveCanary && controlledBy(liveCanary, app) && (liveCanary.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas) {
-          log.info({ child: `Deployment/${canaryName(app)}` }, 'no canary rollout applies: scaling the canary to zero');
-          steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...liveCanary, spec: { ...liveCanary.spec!, replicas: 0 } }, liveCanary, log)
-            .then(() => undefined));
-        }
-        // the same for a preview left behind, once the active Service selects stable again (applied below)
-        if (livePreview && controlledBy(livePreview, app) && (livePreview.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas &&
-          activeOf(observed.service, previewSelector(app)) === 'stable') {
-          log.info({ child: `Deployment/${previewName(app)}` }, 'no blue-green rollout applies: scaling the preview to zero');
-          steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...livePreview, spec: { ...livePreview.spec!, replicas: 0 } }, livePreview, log)
-            .then(() => undefined));
-        }
+      }
+      // a canary left by a rollout that no longer applies (strategy changed, also mid-rollout to BlueGreen; spec set
+      // back; a newer release migrating): scaled to zero once stable serves at full size, as an abort does
+      if (!canary && liveCanary && controlledBy(liveCanary, app) && (liveCanary.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas) {
+        log.info({ child: `Deployment/${canaryName(app)}` }, 'no canary rollout applies: scaling the canary to zero');
+        steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...liveCanary, spec: { ...liveCanary.spec!, replicas: 0 } }, liveCanary, log)
+          .then(() => undefined));
+      }
+      // the same for a preview left behind (also by a switch to Canary mid-rollout), once the live Service selects stable
+      if (!blueGreen && livePreview && controlledBy(livePreview, app) && (livePreview.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas &&
+        activeOf(observed.service, previewSelector(app)) === 'stable') {
+        log.info({ child: `Deployment/${previewName(app)}` }, 'no blue-green rollout applies: scaling the preview to zero');
+        steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...livePreview, spec: { ...livePreview.spec!, replicas: 0 } }, livePreview, log)
+          .then(() => undefined));
       }
     }
     steps.push(this.ensure(app, SERVICES, this.caches.services, activeService, live.service, log).then((sv) => { after.service = sv; }));
