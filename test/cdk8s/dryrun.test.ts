@@ -111,7 +111,7 @@ describe('the operator RBAC on the API server', () => {
     ['', 'pods', 'get'],
     // no get on children: whether a child's name is taken comes from a metadata-only watch
     ['', 'services', 'get'],
-    ['', 'services', 'delete'],
+    ['apps', 'deployments', 'get'],
     ['', 'events', 'patch'],
   ];
   it.each(denied)('when the operator asks to use %s %s (%s), then it is denied', async (group, resource, verb) => {
