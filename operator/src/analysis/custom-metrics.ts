@@ -1,7 +1,7 @@
 // Custom analysis checks (spec.strategy.canary.analysis.metrics), pure: the query with its
 // placeholders filled in for the measured release, and the verdict on the value Prometheus gave.
 // No value (an error, an empty result, more than one series, NaN) is inconclusive, never a pass.
-import { QUERY_PLACEHOLDERS } from '../api/schema';
+import { QUERY_PLACEHOLDERS } from '../api/defaults';
 import type { Check } from './gates';
 
 export interface CustomMetric {

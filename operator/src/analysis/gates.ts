@@ -4,7 +4,7 @@
 // analyze() (./analyze.ts) with these.
 import type { FastApiApp } from '../api/types';
 import { appMatchers, errorRate, latencyQuantile, requestRate, TRACK_PROM_LABEL, VERSION_PROM_LABEL } from '../desired/sli';
-import type { BUILTIN_CHECKS } from '../api/schema';
+import type { BUILTIN_CHECKS } from '../api/defaults';
 import type { CustomMetric } from './custom-metrics';
 
 export interface GateSpec {

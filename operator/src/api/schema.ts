@@ -5,7 +5,7 @@
 // reference docs/operator/api-fields.md. Every field has a description so `kubectl explain
 // fastapiapp.spec.migration` is useful. How to add a field: docs/development/api-schema.md.
 import { Type } from '@sinclair/typebox';
-import { AUTH_ENV_NAMES, DEFAULT_DATABASE_PORT, DEFAULT_SLO_WINDOW, LATENCY_BUCKETS, RESERVED_ENV_NAMES } from './defaults';
+import { AUTH_ENV_NAMES, BUILTIN_CHECKS, DEFAULT_DATABASE_PORT, DEFAULT_SLO_WINDOW, LATENCY_BUCKETS, QUERY_PLACEHOLDERS, RESERVED_ENV_NAMES } from './defaults';
 import { crdSchema, Defaulted, IntOrString, OpaqueObject, StringEnum, StringMap, TypedString, WrittenWhole, type KubeOptions, type SchemaProps, type ValidationRule } from './schema-kit';
 
 export type { SchemaProps, ValidationRule } from './schema-kit';
@@ -314,10 +314,6 @@ const decimal = (description: string, dflt: string, max: number) => Defaulted(Ty
 const seconds = (description: string, dflt: number, min: number, max: number) =>
   Defaulted(Type.Integer({ description: `${description} Default ${dflt}.`, format: 'int32', minimum: min, maximum: max }), dflt);
 
-/** Names of the built-in checks; a custom metric may not take one (status and metrics name checks by it). */
-export const BUILTIN_CHECKS = ['minRequests', 'errorRatio', 'errorRatioIncrease', 'p99', 'p99Factor'] as const;
-/** Placeholders a custom metric's query may use; the operator fills them in per measurement. */
-export const QUERY_PLACEHOLDERS = ['namespace', 'app', 'version', 'track', 'window'] as const;
 const SIGNED_DECIMAL = '^-?[0-9]{1,12}(\\.[0-9]{1,6})?$';
 const bound = (description: string) => Type.Optional(Type.String({
   description: `${description} A decimal as a string (Kubernetes APIs avoid floats), e.g. "0.01".`, maxLength: 20, pattern: SIGNED_DECIMAL,
