@@ -20,8 +20,17 @@ const healthy = { rps: 20, errorRatio: 0.001, latency: 0.02 };
 const FAST = { intervalSeconds: 2, initialDelaySeconds: 2, windowSeconds: 10, failureLimit: 2, minRequests: 20 };
 const TRACK = 'fastapiapp.io/track';
 
+/**
+ * A custom metric of every preview analysis: the preview's own requests in the window, at least one.
+ * It passes only if {{track}} is filled in with "preview" (stable's series have no track).
+ */
+const PREVIEW_SERVED = {
+  name: 'served', thresholdRange: { min: '1' },
+  query: 'sum(increase(http_requests_total{namespace="{{namespace}}", job="{{app}}", app_kubernetes_io_version="{{version}}", fastapiapp_io_track="{{track}}"}[{{window}}]))',
+};
+
 async function stableApp(name: string, blueGreen: Record<string, unknown>): Promise<App> {
-  const app = await t.world.createApp(name, { strategy: { type: 'BlueGreen', blueGreen, canary: { analysis: FAST } }, replicas: 4 } as never);
+  const app = await t.world.createApp(name, { strategy: { type: 'BlueGreen', blueGreen, canary: { analysis: { ...FAST, metrics: [PREVIEW_SERVED] } } }, replicas: 4 } as never);
   const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'migration Job for v1');
   await t.world.finishJob(job.metadata.name, 'succeeded');
   await eventually(() => t.world.deployment(name), 'Deployment');
@@ -61,6 +70,7 @@ test('when the preview is healthy, then it is analysed on its track, the Service
   const app = await previewRunning('bgood', { scaleDownDelaySeconds: 8 }, healthy, ['006_drop_c1']);
   const switched = await eventually(async () => { const r = await rolloutOf('bgood'); return r?.switchedAt && r; }, 'switched', 40_000);
   expect(switched).toMatchObject({ phase: 'Promoting', canaryWeight: 100, lastAnalysis: { verdict: 'pass', subject: 'canary' } });
+  expect(switched.lastAnalysis!.checks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'served', verdict: 'pass' })]));
   expect(Number(switched.lastAnalysis!.requests)).toBeGreaterThanOrEqual(FAST.minRequests);
   expect(await activeTrack('bgood')).toBe('preview');
   // an HPA on the FastApiApp now sees the pods that take the traffic: the preview's
