@@ -43,8 +43,9 @@ async function canaryRunning(name: (typeof APPS)[number], canary: Record<string,
   series[name].set('v2', traffic, 'canary');
   await release(app, 'v2');
   await eventually(() => t.world.deployment(`${name}-canary`), 'canary Deployment');
+  // the canary's pods ready first: only then does stable go down to its share
+  await afterReconcile(t.op, 'the canary pods ready', () => t.world.rollOut(`${name}-canary`));
   await t.world.rollOut(name);
-  await t.world.rollOut(`${name}-canary`);
   return app;
 }
 
@@ -252,10 +253,10 @@ test('when an HPA scales the app during a canary, then the scale subresource cou
   // the HPA sets 8 through the scale subresource: the operator keeps 25%, 2 canary + 6 stable
   await scaleTo(t, 'scaled', 8);
   await eventually(async () => (await t.world.deployment('scaled-canary'))?.spec.replicas === 2, 'canary at 2 of 8');
-  await eventually(async () => (await t.world.deployment('scaled'))?.spec.replicas === 6, 'stable at 6 of 8');
+  await t.world.rollOut('scaled-canary');
+  await eventually(async () => (await t.world.deployment('scaled'))?.spec.replicas === 6, 'stable at 6 of 8 once the canary pods are ready');
   expect(image(await t.world.deployment('scaled'))).toBe(ref('v1'));
   await t.world.rollOut('scaled');
-  await t.world.rollOut('scaled-canary');
   await eventually(async () => (await scaleOf(t, 'scaled')).status.replicas === 8, 'scale counts 8 pods');
   expect(await rolloutOf('scaled')).toMatchObject({ canaryReplicas: 2, stableReplicas: 6, canaryWeight: 25 });
   expect((await appNow('scaled')).status?.readyReplicas).toBe(8);
