@@ -94,8 +94,8 @@ export function deliveryScenarios(first: number, ctx: () => DeliveryContext, ext
   const c = () => ctx();
   const get = async () => (await c().kube.get(GROUP, 'FastApiApp', c().namespace, DELIVERY_APP))!;
   const rolloutOf = (o: Obj | undefined): Rollout => (o?.status?.rollout ?? {}) as Rollout;
-  const patch = (body: Record<string, unknown>) => c().kube.objects.patch(
-    { apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: DELIVERY_APP, namespace: c().namespace }, ...body } as Obj,
+  const patch = ({ metadata, ...body }: { metadata?: Record<string, unknown>; spec?: Record<string, unknown> }) => c().kube.objects.patch(
+    { apiVersion: GROUP, kind: 'FastApiApp', metadata: { ...metadata, name: DELIVERY_APP, namespace: c().namespace }, ...body } as Obj,
     undefined, undefined, 'e2e-deploy', undefined, PatchStrategy.MergePatch);
   const release = async (tag: string, strategy: 'Canary' | 'BlueGreen' = 'Canary', migrationCheckSeconds = 0) => {
     const from = appWatch.events.length;

@@ -22,6 +22,15 @@ describe('analysis gates', () => {
     expect(failing({ ...good, p99: 0.8 })).toEqual(['p99', 'p99Factor']);
   });
 
+  it('when stable is faster than 50 ms, then the p99 factor compares with 50 ms: a cold pod is not a regression, 300 ms more is', () => {
+    // measured on the cluster: stable p99 10 ms, a good canary's first seconds 94 ms (factor 9.4 aborted it)
+    const fast = { requests: 1000, errorRatio: 0, p99: 0.01 };
+    const factor = (p99: number) => evaluate(GATE, { ...good, p99 }, fast).checks.find((c) => c.name === 'p99Factor');
+    expect(factor(0.094)).toMatchObject({ verdict: 'pass', value: 1.88 });
+    expect(factor(0.31)).toMatchObject({ verdict: 'fail' });
+    expect(evaluate(GATE, { ...good, p99: 0.09 }, { ...fast, p99: 0 }).checks.find((c) => c.name === 'p99Factor')?.verdict).toBe('pass');
+  });
+
   it('when there is too little traffic, then it is inconclusive and no other check is made', () => {
     const r = evaluate(GATE, { requests: 49, errorRatio: 1, p99: 10 });
     expect(r).toEqual({ verdict: 'inconclusive', checks: [{ name: 'minRequests', verdict: 'inconclusive', value: 49, limit: 50 }] });

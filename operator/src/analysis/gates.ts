@@ -24,6 +24,9 @@ export interface GateSpec {
   metrics?: CustomMetric[];
 }
 
+/** A stable p99 below this many seconds counts as this much in the p99Factor check. */
+export const P99_FACTOR_FLOOR_SECONDS = 0.05;
+
 export interface Measurement {
   /** requests in the window */
   requests: number;
@@ -98,8 +101,9 @@ export function evaluate(gate: GateSpec, version: Measurement, stable?: Measurem
       checks.push(upTo('errorRatioIncrease', diff, gate.maxErrorRatioIncrease));
     }
     if (gate.maxP99Factor !== undefined) {
-      // a stable p99 of 0 (every request in the first bucket) compares as "no slower than the first bucket"
-      const factor = base?.p99 !== undefined && version.p99 !== undefined && base.p99 > 0 ? version.p99 / base.p99 : undefined;
+      // a stable p99 under the floor compares as the floor: twice a 10 ms p99 is one histogram bucket
+      // up, which a new pod's first requests reach (false aborts on the real cluster)
+      const factor = base?.p99 !== undefined && version.p99 !== undefined ? version.p99 / Math.max(base.p99, P99_FACTOR_FLOOR_SECONDS) : undefined;
       checks.push(upTo('p99Factor', factor, gate.maxP99Factor));
     }
   }

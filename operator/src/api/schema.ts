@@ -367,7 +367,7 @@ const CanaryAnalysisSchema = Type.Object(
     maxErrorRatio: decimal('Share of canary requests (0 to 1) that may answer 5xx.', '0.05', 1),
     maxErrorRatioIncrease: decimal("How far the canary's 5xx ratio may exceed stable's, in ratio points (0.02 = 2 points).", '0.02', 1),
     maxP99Seconds: decimal('p99 latency the canary may have, in seconds.', '2.5', 600),
-    maxP99Factor: decimal("How many times stable's p99 the canary's p99 may be.", '2', 1000),
+    maxP99Factor: decimal("How many times stable's p99 the canary's p99 may be (a stable p99 under 50 ms counts as 50 ms).", '2', 1000),
     metrics: Type.Optional(Type.Array(AnalysisMetricSchema, {
       description: 'Custom checks beside the built-in ones (as Argo Rollouts\' AnalysisTemplate metrics or Flagger\'s custom ' +
         'metrics): each measurement also runs every query for the canary (or BlueGreen preview) and judges its value; a ' +
