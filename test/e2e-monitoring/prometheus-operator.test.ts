@@ -6,6 +6,7 @@
 // FROM-scratch images. The test then reads what a user would: the targets, the rules and alerts,
 // and every dashboard panel with its variables resolved.
 // Only the `for:` of the alerts the scenarios wait on is shortened, and the scrape interval.
+// Tests 8 and on (./delivery.ts) are the progressive-delivery scenarios on this Prometheus.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
