@@ -134,6 +134,13 @@ export function deliveryScenarios(first: number, ctx: () => DeliveryContext, ext
     }
   };
 
+  // the traffic runs until scenario e stops it; a run filtered by -t may skip that one
+  afterAll(async () => {
+    await traffic?.stop();
+    traffic = undefined;
+    for (const w of [appWatch, podWatch] as (WatchRecorder<Obj> | WatchRecorder<V1Pod> | undefined)[]) w?.stop();
+  });
+
   test(`${n++}. delivery: ${DELIVERY_APP} (Canary, ${REPLICAS} replicas) is Ready, with steady traffic through its Service`, () => scenario('setup', async () => {
     const { kube, kc, namespace, repo } = c();
     appWatch = await WatchRecorder.start<Obj>(kc, `/apis/${GROUP}/namespaces/${namespace}/fastapiapps`, { fieldSelector: `metadata.name=${DELIVERY_APP}` });
