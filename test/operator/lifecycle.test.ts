@@ -195,7 +195,7 @@ test('when paused, then children are left alone and Paused=True; when unpaused, 
 });
 
 // What the garbage collector acts on when a FastApiApp is deleted. envtest runs no GC, so the
-// deletion itself is proven on the real cluster: test/e2e/whole-path.test.ts "7. deleting the FastApiApp".
+// deletion itself is proven on the real cluster: test/e2e/whole-path.test.ts "9. deleting the FastApiApp".
 test('when children exist, then each has a controller owner reference to its FastApiApp with its uid (the garbage collector\'s input)', async () => {
   const app = await createMigrated('owned');
   const children = [await world.deployment('owned'), await world.service('owned'), await world.serviceMonitor('owned'), await world.jobFor(app, ref('v1'))];
