@@ -1,7 +1,9 @@
 // The sentiment model: phrases the plain lexicon misreads, output ranges, speed-independent
 // behaviour, and accuracy on the held-out eval split (never used for training) >= the baseline.
 import { createSentimentModel, logit, type SentimentWeights } from '../../app/src/domain/sentiment/model';
-import { SentimentService } from '../../app/src/domain/sentiment/service';
+import { SentimentService, SHED_BODY_BYTES } from '../../app/src/domain/sentiment/service';
+import { ScoringBusyError } from '../../app/src/domain/errors';
+import type { Prediction } from '../../app/src/domain/types';
 import { extractFeatures, mergeFeatures, PIECE_CHARS, pieces, winkScore } from '../../app/src/domain/sentiment/features';
 import weights from '../../app/src/domain/sentiment/weights.json';
 import { readFileSync } from 'node:fs';
@@ -111,6 +113,27 @@ describe('long texts are parsed in pieces (so scoring can yield to the event loo
     expect(nPieces).toBeGreaterThanOrEqual(25);
     expect(turns).toBeGreaterThanOrEqual(nPieces); // one piece (<= PIECE_CHARS) per turn at most
     expect(out).toEqual(texts.map((t) => model.predict(t)));
+  });
+});
+
+describe('admission before the body is read', () => {
+  it('when the hand-off queue is full, then only a body too large to be scored inline is refused unread (counted as queue_full)', async () => {
+    const held: (() => void)[] = [];
+    const pool = { run: (texts: readonly string[]) => new Promise<Prediction[]>((resolve) => held.push(() => resolve(texts.map((t) => model.predict(t))))) };
+    const rejected: string[] = [];
+    const service = new SentimentService(model, { itemCreated: () => {}, predicted: () => {}, scoringRejected: (r) => rejected.push(r) }, pool, { maxPending: 1, deadlineMs: 60_000 });
+    const long = ['x'.repeat(2000)];
+    expect(() => service.admit(SHED_BODY_BYTES + 1)).not.toThrow(); // room in the queue
+    const first = service.predictBatch(long);
+    expect(service.pending).toBe(1);
+    expect(() => service.admit(SHED_BODY_BYTES + 1)).toThrow(ScoringBusyError);
+    expect(() => service.admit(SHED_BODY_BYTES)).not.toThrow(); // may be scored inline: parsed as usual
+    expect(() => service.admit(undefined)).not.toThrow(); // chunked: size unknown
+    expect(rejected).toEqual(['queue_full']);
+    held.shift()!();
+    await first;
+    expect(service.pending).toBe(0);
+    expect(() => service.admit(SHED_BODY_BYTES + 1)).not.toThrow();
   });
 });
 

@@ -16,6 +16,13 @@ import { PIECE_CHARS } from './features.js';
 /** Requests with at most this much text in all are scored inline: at most ~1 ms on a busy core (a hand-over costs the main thread ~30-65 µs; README, Benchmarks). */
 export const INLINE_CHARS = 1000;
 
+/**
+ * While the hand-off queue is full, a request whose body is larger than this is refused before its
+ * body is read: it cannot be scored inline (texts over INLINE_CHARS, whatever the JSON around them),
+ * and reading, decoding and parsing 50 KB bodies only to refuse them is what grew RSS under a flood.
+ */
+export const SHED_BODY_BYTES = 4 * INLINE_CHARS;
+
 /** Characters scored between yields to the event loop (~1 ms of wink-nlp parsing). */
 const SLICE_CHARS = PIECE_CHARS;
 
@@ -89,6 +96,19 @@ export class SentimentService {
     return this.model.info;
   }
 
+  /**
+   * Refuses at once (ScoringBusyError, counted as queue_full) a request of `bodyBytes` that would be
+   * handed off while the queue is full; smaller bodies, and ones of unknown size, are parsed as usual.
+   */
+  admit(bodyBytes: number | undefined): void {
+    if (bodyBytes !== undefined && bodyBytes > SHED_BODY_BYTES && this.#pending >= this.limits.maxPending) this.#refuse();
+  }
+
+  #refuse(): never {
+    this.observer.scoringRejected?.('queue_full');
+    throw new ScoringBusyError();
+  }
+
   /** Scores one text now, on the caller's turn (cheap for short texts). */
   predict(text: string): Prediction {
     if (!this.model) throw new ModelUnavailableError();
@@ -114,10 +134,7 @@ export class SentimentService {
 
   /** Off the caller's turn, bounded in number and time. */
   async #handOff(model: SentimentModel, texts: readonly string[], signal?: AbortSignal): Promise<Prediction[]> {
-    if (this.#pending >= this.limits.maxPending) {
-      this.observer.scoringRejected?.('queue_full');
-      throw new ScoringBusyError();
-    }
+    if (this.#pending >= this.limits.maxPending) this.#refuse();
     this.#pending += 1;
     const deadline = AbortSignal.timeout(this.limits.deadlineMs);
     const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
