@@ -41,8 +41,10 @@ export const CLUSTER_RULES = [
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
   // No get: whether a child's name is taken by an object the app does not control comes from a
   // metadata-only watch of every object of the kind (list/watch).
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch'] },
+  // delete: a strategy's children once the spec no longer wants them (<name>-canary and <name>-preview
+  // after the strategy changed and they run no pod; the Service <name>-preview).
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // delete: a migration Job superseded while it runs, and finished ones beyond the history limit.
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
   // list/watch, label-selected (component=migration): why a migration pod cannot start

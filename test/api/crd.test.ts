@@ -98,6 +98,10 @@ describe('FastApiApp CRD on the API server', () => {
   });
 
   // [case, spec or whole object, text the error must contain (the field path), further text]
+  /** A Canary spec with one custom analysis metric (fields of `over` replace the valid defaults). */
+  const metricSpec = (over: Record<string, unknown>) => minimalSpec({ strategy: { type: 'Canary', canary: { analysis: { metrics: [
+    { name: 'db-errors', query: 'sum(rate(db_errors_total{job="{{app}}"}[{{window}}]))', thresholdRange: { max: '0.1' }, ...over },
+  ] } } } } as never);
   const invalid: [string, unknown, string, string?][] = [
     ['missing image', { tag: '1.0.0', databaseSecretRef: { name: 'db' } }, 'spec.image: Required value'],
     ['missing tag', { image: 'repo/app', databaseSecretRef: { name: 'db' } }, 'spec.tag: Required value'],
@@ -169,7 +173,19 @@ describe('FastApiApp CRD on the API server', () => {
     ['a maxErrorRatio above 1', minimalSpec({ strategy: { type: 'Canary', canary: { analysis: { maxErrorRatio: '1.5' } } } }), 'spec.strategy.canary.analysis.maxErrorRatio', 'must be at most 1'],
     ['a maxP99Seconds that is no decimal', minimalSpec({ strategy: { type: 'Canary', canary: { analysis: { maxP99Seconds: '1e3' } } } }), 'spec.strategy.canary.analysis.maxP99Seconds'],
     ['a failureLimit of 0', minimalSpec({ strategy: { type: 'Canary', canary: { analysis: { failureLimit: 0 } } } }), 'spec.strategy.canary.analysis.failureLimit'],
+    ['a custom metric with an unknown placeholder', metricSpec({ query: 'sum(up{job="{{ target }}"})', thresholdRange: { max: '1' } }), 'spec.strategy.canary.analysis.metrics[0].query', 'query placeholders must be one of'],
+    ['a custom metric without bounds', metricSpec({ thresholdRange: {} }), 'spec.strategy.canary.analysis.metrics[0].thresholdRange', 'needs min, max or both'],
+    ['a custom metric with min above max', metricSpec({ thresholdRange: { min: '2', max: '1' } }), 'spec.strategy.canary.analysis.metrics[0].thresholdRange', 'min must not exceed max'],
+    ['a custom metric named like a built-in check', metricSpec({ name: 'p99' }), 'spec.strategy.canary.analysis.metrics[0].name', 'must not be a built-in check'],
+    ['a custom metric bound that is no decimal', metricSpec({ thresholdRange: { max: '1e3' } }), 'spec.strategy.canary.analysis.metrics[0].thresholdRange.max'],
   ];
+
+  it('when a custom metric uses every placeholder, with or without spaces, then it is accepted as written', async () => {
+    const query = 'sum(rate(x{namespace="{{namespace}}", job="{{ app }}", v="{{version}}", t="{{ track}}"}[{{window }}]))';
+    const res = await create('custom-metric', metricSpec({ query, thresholdRange: { min: '-1', max: '0.5' } }));
+    expect(res.status).toBe(201);
+    expect(res.body.spec.strategy.canary.analysis.metrics).toEqual([{ name: 'db-errors', query, thresholdRange: { min: '-1', max: '0.5' } }]);
+  });
 
   // Every row gets four entries: jest would take a missing fourth as the `done` callback.
   const rows = invalid.map(([label, spec, field, text]) => [label, spec, field, text ?? ''] as const);

@@ -81,6 +81,8 @@ describe('the operator RBAC on the API server', () => {
     ['platform.fastapiapp.io', 'fastapiapps', 'patch', 'status'],
     ['apps', 'deployments', 'patch'],
     ['apps', 'deployments', 'create'],
+    ['apps', 'deployments', 'delete'],
+    ['', 'services', 'delete'],
     ['', 'services', 'patch'],
     ['batch', 'jobs', 'create'],
     ['monitoring.coreos.com', 'servicemonitors', 'delete'],
@@ -101,7 +103,6 @@ describe('the operator RBAC on the API server', () => {
     ['', 'secrets', 'watch'],
     ['', 'secrets', 'get'],
     ['', 'pods', 'create'],
-    ['apps', 'deployments', 'delete'],
     ['platform.fastapiapp.io', 'fastapiapps', 'delete'],
     ['rbac.authorization.k8s.io', 'clusterroles', 'create'],
     ['apiextensions.k8s.io', 'customresourcedefinitions', 'create'],
@@ -110,7 +111,7 @@ describe('the operator RBAC on the API server', () => {
     ['', 'pods', 'get'],
     // no get on children: whether a child's name is taken comes from a metadata-only watch
     ['', 'services', 'get'],
-    ['', 'services', 'delete'],
+    ['apps', 'deployments', 'get'],
     ['', 'events', 'patch'],
   ];
   it.each(denied)('when the operator asks to use %s %s (%s), then it is denied', async (group, resource, verb) => {

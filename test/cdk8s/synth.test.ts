@@ -70,7 +70,9 @@ describe('npm run synth', () => {
     const reader = byKind('ClusterRole').find((m) => m.metadata.name === 'fastapiapp-operator-secret-reader')!;
     expect(reader.rules.map(({ resourceNames: _r, ...rule }: Manifest) => rule)).toEqual(SECRET_READER_RULES);
     expect(byKind('ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual(['fastapiapp-operator']);
-    expect(verbsOf('deployments')).not.toContain('delete');
+    // delete: a strategy's children once the strategy changed away (the canary/preview Deployments, the preview Service)
+    expect(verbsOf('deployments')).toEqual(['list', 'watch', 'create', 'patch', 'delete']);
+    expect(verbsOf('services')).toEqual(['list', 'watch', 'create', 'patch', 'delete']);
     // children: whether a name is taken comes from a metadata-only watch, not a GET per create
     for (const child of ['deployments', 'services', 'jobs', 'poddisruptionbudgets', 'networkpolicies', 'servicemonitors', 'prometheusrules']) expect(verbsOf(child)).not.toContain('get');
     const role = one('Role');

@@ -14,7 +14,7 @@ import { buildE2eImages, buildRebuiltImage, VARIANTS } from './support/images';
 import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
 import { condition, Kube, runScenario, type Obj } from './support/kube';
 import { forgetNodeImages, nodeImagesOf, registryDigest } from './support/registry';
-import { GROUP, waitRolledOut as rolledOut } from './support/rollout';
+import { GROUP, waitDrained, waitRolledOut as rolledOut } from './support/rollout';
 import { appMetrics, poolConnections, readinessProbeCounts, sliceEndpoints, type ProbeCounts } from './support/probes';
 import { call, recordRequests, startTraffic, type Outcome, type TrafficReport } from './support/traffic';
 import { WatchRecorder } from './support/watch';
@@ -74,9 +74,11 @@ function expectNoFailures(name: string, report: TrafficReport): void {
   expect(report.failed).toEqual([]);
 }
 
-/** Keeps the traffic on while the old pods drain, stops it: no request failed, every acknowledged write is stored. */
+/**
+ * Keeps the traffic on until no server pod is exiting and a short tail after (waitDrained), stops it: no request failed, every acknowledged write is stored.
+ */
 async function finishRollout(name: string, traffic: ReturnType<typeof startTraffic>): Promise<void> {
-  await new Promise((r) => setTimeout(r, 8000));
+  await waitDrained(kube, { namespace: NS, name: APP });
   const report = await traffic.stop();
   expectNoFailures(name, report);
   const stored = await query<{ id: number }>('select id from items where id = any($1::int[])', [report.written]);

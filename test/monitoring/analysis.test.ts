@@ -128,6 +128,28 @@ describe('release analysis against a real Prometheus', () => {
     expect(r.verdict).toBe('inconclusive');
   });
 
+  it('when custom metrics run against the real app series, then a value in range passes, and an error, an empty result or several series are inconclusive, never a pass', async () => {
+    await settled('1.1.0', '1.0.0');
+    const own = 'namespace="{{namespace}}", job="{{app}}", app_kubernetes_io_version="{{version}}"';
+    const metrics = [
+      // the good release's share of 2xx/3xx/4xx answers (the 404 is the user's): 1
+      { name: 'non-5xx', min: 0.99, query: `sum(rate(http_requests_total{${own}, status_code!~"5.."}[{{window}}])) / sum(rate(http_requests_total{${own}}[{{window}}]))` },
+      { name: 'empty', max: 1, query: 'sum(no_such_series{job="{{app}}"})' },
+      { name: 'broken', max: 1, query: 'sum(rate(http_requests_total{job="{{app}}"}[{{window}}])' },
+      { name: 'several', max: 1e9, query: `sum by (status_code) (increase(http_requests_total{${own}}[{{window}}]))` },
+    ];
+    const r = await analyze(client, APP, { ...GATE, metrics }, '1.1.0', '1.0.0');
+    const byName = Object.fromEntries(r.checks.map((c) => [c.name, c]));
+    expect(byName['non-5xx']).toMatchObject({ verdict: 'pass', value: 1, custom: true });
+    expect(byName.empty).toMatchObject({ verdict: 'inconclusive', note: 'no data' });
+    expect(byName.broken).toMatchObject({ verdict: 'inconclusive', note: expect.stringContaining('bad_data') });
+    expect(byName.several).toMatchObject({ verdict: 'inconclusive', note: expect.stringContaining('expected at most one series') });
+    expect(r.verdict).toBe('inconclusive');
+    // the bad release fails the same ratio check
+    const bad = await analyze(client, APP, { ...GATE, metrics: [metrics[0]!] }, '1.2.0', '1.0.0');
+    expect(bad.checks.find((c) => c.name === 'non-5xx')).toMatchObject({ verdict: 'fail' });
+  });
+
   it('when Prometheus rejects a query or is unreachable, then a PrometheusError says which', async () => {
     await expect(client.query('sum(')).rejects.toMatchObject({ name: 'PrometheusError', errorType: 'bad_data' });
     const gone = new PrometheusClient('http://127.0.0.1:1', { timeoutMs: 2000 });

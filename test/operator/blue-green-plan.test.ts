@@ -7,6 +7,11 @@ import { strategyDefaults } from '../../operator/src/desired/defaults';
 import { activeOf } from '../../operator/src/reconcile/blue-green';
 import { previewSelector } from '../../operator/src/desired/preview';
 import { fastApiApp } from '../api/fixtures';
+import { buildCanaryDeployment, buildDeployment, withDefaults } from '../../operator/src/desired';
+import { servingPods } from '../../operator/src/reconcile/serving';
+import { unwantedChildren } from '../../operator/src/reconcile/strategy-children';
+import { rolloutConditions } from '../../operator/src/reconcile/status';
+import type { Deployment, Service } from '../../operator/src/kube/types';
 
 const T0 = Date.parse('2026-12-07T12:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000);
@@ -133,5 +138,76 @@ describe('blue-green builders', () => {
     expect(selects(d.spec!.selector.matchLabels!)).toBe(true);
     expect(activeOf(buildSwitchedService(app) as never, previewSelector(app))).toBe('preview');
     expect(activeOf(buildService(app) as never, previewSelector(app))).toBe('stable');
+  });
+});
+
+describe('conditions of a blue-green rollout', () => {
+  it('when a BlueGreen rollout promotes or aborts, then Promoted and Aborted carry BlueGreen reasons; a Canary keeps its own', () => {
+    const r = (phase: RolloutStatus['phase']) => ({ ...decideBlueGreen(input()).rollout, phase });
+    const reasons = (phase: RolloutStatus['phase'], kind: 'Canary' | 'BlueGreen') =>
+      rolloutConditions(r(phase), true, kind).map((c) => `${c.type}=${c.status} ${c.reason}`);
+    expect(reasons('Promoted', 'BlueGreen')).toEqual(['Promoted=True BlueGreenPromoted', 'Aborted=False BlueGreenPromoted']);
+    expect(reasons('Aborted', 'BlueGreen')).toEqual(['Promoted=False BlueGreenAborted', 'Aborted=True BlueGreenAborted']);
+    expect(reasons('Aborted', 'Canary')).toEqual(['Promoted=False CanaryAborted', 'Aborted=True CanaryAborted']);
+    expect(rolloutConditions(r('Promoted'), false, 'BlueGreen').map((c) => c.reason)).toEqual(['NoBlueGreenRollout', 'NoBlueGreenRollout']);
+  });
+});
+
+/** A Deployment as its controller reports it: `pods` pods, `ready` of them ready, its generation observed. */
+const withStatus = (d: unknown, pods: number, ready = pods): Deployment => {
+  const x = structuredClone(d) as Deployment;
+  x.metadata.generation = 2;
+  x.status = { observedGeneration: 2, replicas: pods, readyReplicas: ready };
+  return x;
+};
+
+describe('the serving pods an HPA sees (scale subresource)', () => {
+  const app = fastApiApp();
+  it('when a canary runs, then status counts stable and canary pods, and the selector selects both', () => {
+    const stable = withStatus(buildDeployment(app, 'reg/items:v1'), 3);
+    const canary = withStatus(buildCanaryDeployment(app, 'reg/items:v2', 1), 1, 0);
+    const s = servingPods(app, { stable, canary, service: buildService(app) as Service });
+    expect(s).toMatchObject({ replicas: 4, readyReplicas: 3 });
+    const selects = (d: Deployment) => s.selector.split(',').every((kv) => { const [k, v] = kv.split('='); return d.spec!.template.metadata!.labels![k!] === v; });
+    expect(selects(stable)).toBe(true);
+    expect(selects(canary)).toBe(true);
+  });
+
+  it('when the BlueGreen Service is switched, then status counts and selects the preview pods; switched back, stable again', () => {
+    const stable = withStatus(buildDeployment(app, 'reg/items:v1'), 3);
+    const preview = withStatus(buildPreviewDeployment(app, 'reg/items:v2', 3), 3, 2);
+    const switched = servingPods(app, { stable, preview, service: buildSwitchedService(app) as Service });
+    expect(switched).toEqual({ replicas: 3, readyReplicas: 2, selector: expect.stringContaining('fastapiapp.io/track=preview') });
+    expect(switched.selector).toContain('app.kubernetes.io/component=preview');
+    expect(servingPods(app, { stable, preview, service: buildService(app) as Service })).toMatchObject({ replicas: 3, readyReplicas: 3, selector: expect.not.stringContaining('preview') });
+  });
+});
+
+describe('a strategy\'s children the spec no longer wants', () => {
+  const app = fastApiApp();
+  const mine = () => true;
+  const previewService = buildPreviewService(app) as Service;
+  const names = (type: 'RollingUpdate' | 'Canary' | 'BlueGreen', live: Parameters<typeof unwantedChildren>[2], blueGreen: Record<string, unknown> = {}) =>
+    unwantedChildren(app, withDefaults({ ...app.spec, strategy: { type, blueGreen } }), live, mine).map((u) => `${u.resource.kind}/${u.name}`);
+
+  it('when the strategy is no longer BlueGreen (or the preview Service is turned off), then the preview Service goes at once', () => {
+    expect(names('RollingUpdate', { previewService })).toEqual(['Service/items-preview']);
+    expect(names('Canary', { previewService })).toEqual(['Service/items-preview']);
+    expect(names('BlueGreen', { previewService }, { previewService: false })).toEqual(['Service/items-preview']);
+    expect(names('BlueGreen', { previewService })).toEqual([]);
+    expect(unwantedChildren(app, withDefaults({ ...app.spec, strategy: { type: 'Canary' } }), { previewService }, () => false)).toEqual([]);
+  });
+
+  it('when a left-over canary or preview Deployment still runs pods (or its scale-down is not observed), then it stays; at zero pods it goes', () => {
+    const preview = buildPreviewDeployment(app, 'reg/items:v2', 0);
+    const canary = buildCanaryDeployment(app, 'reg/items:v2', 0);
+    expect(names('RollingUpdate', { preview: withStatus(preview, 3), canary: withStatus(canary, 1) })).toEqual([]);
+    const unobserved = withStatus(preview, 0);
+    unobserved.metadata.generation = 3;
+    expect(names('RollingUpdate', { preview: unobserved })).toEqual([]);
+    expect(names('RollingUpdate', { preview: withStatus(preview, 0), canary: withStatus(canary, 0) })).toEqual(['Deployment/items-preview', 'Deployment/items-canary']);
+    // the strategy's own child stays, scaled to zero between rollouts
+    expect(names('BlueGreen', { preview: withStatus(preview, 0), canary: withStatus(canary, 0) })).toEqual(['Deployment/items-canary']);
+    expect(names('Canary', { preview: withStatus(preview, 0), canary: withStatus(canary, 0) })).toEqual(['Deployment/items-preview']);
   });
 });

@@ -2,10 +2,11 @@
 // Prometheus scraping controlled request series (support/request-series.ts) per app, version and
 // track. The test plays the Deployment and Job controllers by writing their status, as they would.
 import { metricValue } from './support/operator';
-import { deliverySuite, postJobs as postJobsOf, release as releaseIn } from './support/delivery';
+import { deliverySuite, postJobs as postJobsOf, release as releaseIn, scaleOf, selectsPods } from './support/delivery';
 import { ref } from './support/suite';
 import { FASTAPIAPPS, SERVICES } from '../../operator/src/kube/resources';
 import { condition, eventually, image, type App } from './support/world';
+import { afterGeneration } from './support/suite';
 
 jest.setTimeout(150_000);
 
@@ -19,8 +20,17 @@ const healthy = { rps: 20, errorRatio: 0.001, latency: 0.02 };
 const FAST = { intervalSeconds: 2, initialDelaySeconds: 2, windowSeconds: 10, failureLimit: 2, minRequests: 20 };
 const TRACK = 'fastapiapp.io/track';
 
+/**
+ * A custom metric of every preview analysis: the preview's own requests in the window, at least one.
+ * It passes only if {{track}} is filled in with "preview" (stable's series have no track).
+ */
+const PREVIEW_SERVED = {
+  name: 'served', thresholdRange: { min: '1' },
+  query: 'sum(increase(http_requests_total{namespace="{{namespace}}", job="{{app}}", app_kubernetes_io_version="{{version}}", fastapiapp_io_track="{{track}}"}[{{window}}]))',
+};
+
 async function stableApp(name: string, blueGreen: Record<string, unknown>): Promise<App> {
-  const app = await t.world.createApp(name, { strategy: { type: 'BlueGreen', blueGreen, canary: { analysis: FAST } }, replicas: 4 } as never);
+  const app = await t.world.createApp(name, { strategy: { type: 'BlueGreen', blueGreen, canary: { analysis: { ...FAST, metrics: [PREVIEW_SERVED] } } }, replicas: 4 } as never);
   const job = await eventually(() => t.world.jobFor(app, ref('v1')), 'migration Job for v1');
   await t.world.finishJob(job.metadata.name, 'succeeded');
   await eventually(() => t.world.deployment(name), 'Deployment');
@@ -60,8 +70,13 @@ test('when the preview is healthy, then it is analysed on its track, the Service
   const app = await previewRunning('bgood', { scaleDownDelaySeconds: 8 }, healthy, ['006_drop_c1']);
   const switched = await eventually(async () => { const r = await rolloutOf('bgood'); return r?.switchedAt && r; }, 'switched', 40_000);
   expect(switched).toMatchObject({ phase: 'Promoting', canaryWeight: 100, lastAnalysis: { verdict: 'pass', subject: 'canary' } });
+  expect(switched.lastAnalysis!.checks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'served', verdict: 'pass' })]));
   expect(Number(switched.lastAnalysis!.requests)).toBeGreaterThanOrEqual(FAST.minRequests);
   expect(await activeTrack('bgood')).toBe('preview');
+  // an HPA on the FastApiApp now sees the pods that take the traffic: the preview's
+  const switchedScale = await eventually(async () => { const x = await scaleOf(t, 'bgood'); return selectsPods(x.status.selector, await t.world.deployment('bgood-preview')) && x; }, 'scale selects the preview');
+  expect(switchedScale).toMatchObject({ spec: { replicas: 4 }, status: { replicas: 4 } });
+  expect(selectsPods(switchedScale.status.selector, await t.world.deployment('bgood'))).toBe(false);
   // within the delay the old pods stay: stable on v1 at full size
   const held = await t.world.deployment('bgood');
   expect(held?.spec.replicas).toBe(4);
@@ -77,11 +92,23 @@ test('when the preview is healthy, then it is analysed on its track, the Service
   await eventually(async () => (await t.world.deployment('bgood-preview'))?.spec.replicas === 0, 'preview scaled to 0');
   await t.world.rollOut('bgood-preview');
   const a = await eventually(async () => { const x = await appNow('bgood'); return condition(x, 'Promoted')?.status === 'True' && x; }, 'Promoted=True');
+  expect(condition(a, 'Promoted')?.reason).toBe('BlueGreenPromoted');
   expect(condition(a, 'Aborted')?.status).toBe('False');
+  const promotedScale = await scaleOf(t, 'bgood');
+  expect(promotedScale.status.replicas).toBe(4);
+  expect(selectsPods(promotedScale.status.selector, await t.world.deployment('bgood'))).toBe(true);
+  expect(selectsPods(promotedScale.status.selector, await t.world.deployment('bgood-preview'))).toBe(false);
   await eventually(async () => (await postJobs(app)).length === 1, 'the post-deploy Job, after promotion and scale-down');
   expect((await t.world.events('bgood')).map((e) => e.reason))
     .toEqual(expect.arrayContaining(['BlueGreenStarted', 'BlueGreenPromoting', 'BlueGreenSwitched', 'BlueGreenPromoted']));
   expect(await metricValue(t.op, 'fastapiapp_rollout_phase', { app_namespace: t.ns, app_name: 'bgood', phase: 'Promoted' })).toBe(1);
+
+  // BlueGreen -> Canary: the preview Service and the (drained) preview Deployment are no longer wanted
+  expect(await t.world.get(SERVICES, 'bgood-preview')).toBeDefined();
+  await afterGeneration(t, 'bgood', { strategy: { type: 'Canary' } });
+  expect(await t.world.get(SERVICES, 'bgood-preview')).toBeUndefined();
+  expect(await t.world.deployment('bgood-preview')).toBeUndefined();
+  expect(await t.world.get(SERVICES, 'bgood')).toBeDefined();
 });
 
 test('when aborted within the scale-down delay, then the Service switches back to the old pods at once, without waiting for any pod', async () => {
@@ -100,9 +127,17 @@ test('when aborted within the scale-down delay, then the Service switches back t
   await eventually(async () => (await t.world.deployment('brollback-preview'))?.spec.replicas === 0, 'preview scaled to 0');
   await t.world.rollOut('brollback-preview');
   const a = await eventually(async () => { const x = await appNow('brollback'); return condition(x, 'Aborted')?.status === 'True' && x; }, 'Aborted=True');
-  expect(condition(a, 'Degraded')).toMatchObject({ status: 'True', reason: 'CanaryAborted' });
+  expect(condition(a, 'Degraded')).toMatchObject({ status: 'True', reason: 'BlueGreenAborted' });
+  expect(condition(a, 'Aborted')?.reason).toBe('BlueGreenAborted');
   expect(a.status?.rollout).toMatchObject({ phase: 'Aborted', canaryReplicas: 0, canaryWeight: 0 });
   expect((await t.world.events('brollback')).map((e) => e.reason)).toEqual(expect.arrayContaining(['BlueGreenSwitched', 'BlueGreenAborting', 'BlueGreenAborted']));
+  expect(await metricValue(t.op, 'fastapiapp_apps_degraded', { reason: 'BlueGreenAborted' })).toBeGreaterThanOrEqual(1);
+
+  // BlueGreen -> RollingUpdate: the preview Service and the drained preview Deployment go
+  expect(await t.world.get(SERVICES, 'brollback-preview')).toBeDefined();
+  await afterGeneration(t, 'brollback', { strategy: { type: 'RollingUpdate' } });
+  expect(await t.world.get(SERVICES, 'brollback-preview')).toBeUndefined();
+  expect(await t.world.deployment('brollback-preview')).toBeUndefined();
 });
 
 test('when the preview gets too few requests, then the analysis is inconclusive and the rollout pauses, never switched', async () => {
@@ -117,4 +152,12 @@ test('when the preview gets too few requests, then the analysis is inconclusive 
   expect(await activeTrack('bquiet')).toBe('');
   expect(image(await t.world.deployment('bquiet'))).toBe(ref('v1'));
   expect(condition(await appNow('bquiet'), 'Promoted')?.status).toBe('False');
+
+  // switched to Canary mid-rollout (the preview at full size, never switched): the preview Service
+  // goes at once; the preview Deployment is scaled to zero (stable serves at full size), then deleted
+  await afterGeneration(t, 'bquiet', { strategy: { type: 'Canary' } });
+  expect(await t.world.get(SERVICES, 'bquiet-preview')).toBeUndefined();
+  await eventually(async () => (await t.world.deployment('bquiet-preview'))?.spec.replicas === 0, 'preview scaled to 0');
+  await t.world.rollOut('bquiet-preview');
+  await eventually(async () => !(await t.world.deployment('bquiet-preview')), 'preview Deployment deleted');
 });

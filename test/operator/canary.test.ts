@@ -4,14 +4,14 @@
 import { waitFor } from '../harness/wait';
 import { metricValue } from './support/operator';
 import type { VersionTraffic } from './support/request-series';
-import { deliverySuite, postJobs as postJobsOf, release as releaseIn } from './support/delivery';
+import { deliverySuite, postJobs as postJobsOf, release as releaseIn, scaleOf, scaleTo, selectsPods } from './support/delivery';
 import { afterReconcile, ref } from './support/suite';
 import { FASTAPIAPPS } from '../../operator/src/kube/resources';
 import { condition, eventually, image, type App, type Loose } from './support/world';
 
 jest.setTimeout(150_000);
 
-const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow', 'superseded'] as const;
+const APPS = ['bad', 'good', 'quiet', 'broke', 'manual', 'envonly', 'slow', 'superseded', 'scaled', 'custom'] as const;
 const { t, series, prom } = deliverySuite('operator-canary', APPS);
 
 const appNow = (name: string) => t.appNow(name);
@@ -27,6 +27,9 @@ async function stableApp(name: string, canary: Record<string, unknown>): Promise
   await t.world.rollOut(name);
   return eventually(async () => { const a = await appNow(name); return condition(a, 'Ready')?.status === 'True' && a; }, `${name} Ready=True`);
 }
+
+/** Label matchers of the measured release's series, with the custom metrics' placeholders. */
+const OWN = 'namespace="{{namespace}}", job="{{app}}", app_kubernetes_io_version="{{version}}", fastapiapp_io_track="{{track}}"';
 
 const release = (app: App, tag: string, pendingPost: string[] = [], spec: Record<string, unknown> = {}) => releaseIn(t, app, tag, pendingPost, spec);
 
@@ -62,6 +65,8 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
   await t.world.rollOut('bad');
   await t.world.rollOut('bad-canary');
   const readyAt = Date.now();
+  // the scale subresource (what an HPA reads) counts the canary's pod too: 3 + 1 = spec.replicas
+  await eventually(async () => (await scaleOf(t, 'bad')).status.replicas === 4, 'scale counts stable and canary pods');
   // the abort: stable is asked for 4 pods while the canary still has its pod
   const aborting = await eventually(async () => { const r = await rolloutOf('bad'); return r?.phase === 'Aborting' && r; }, 'Aborting', 45_000);
   const abortedAfterMs = Date.now() - readyAt;
@@ -82,6 +87,7 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
   expect(condition(a, 'Promoted')?.status).toBe('False');
   expect(condition(a, 'Ready')?.status).toBe('False');
   expect(a.status?.rollout).toMatchObject({ phase: 'Aborted', canaryReplicas: 0, stableReplicas: 4 });
+  expect((await scaleOf(t, 'bad')).status.replicas).toBe(4);
   const reasons = (await t.world.events('bad')).map((e) => e.reason);
   expect(reasons).toEqual(expect.arrayContaining(['CanaryStarted', 'AnalysisFailed', 'CanaryAborting', 'CanaryAborted']));
   expect(await metricValue(t.op, 'fastapiapp_rollout_phase', { app_namespace: t.ns, app_name: 'bad', phase: 'Aborted' })).toBe(1);
@@ -93,7 +99,9 @@ test('when the canary answers 5xx, then it is aborted: stable back to full size 
 
 test('when the canary is healthy, then the steps advance, stable takes the new template, the canary goes and only then the post-deploy Job runs', async () => {
   series.good.set('v1', healthy);
-  const app = await stableApp('good', { steps: [{ weight: 50 }, { pause: { durationSeconds: 4 } }], analysis: FAST, migrationCheck: { windowSeconds: 0 } });
+  // a custom metric that passes: the canary's share of 2xx answers, at least 0.5
+  const okShare = { name: 'ok-share', thresholdRange: { min: '0.5' }, query: `sum(rate(http_requests_total{${OWN}, status_code="200"}[{{window}}])) / sum(rate(http_requests_total{${OWN}}[{{window}}]))` };
+  const app = await stableApp('good', { steps: [{ weight: 50 }, { pause: { durationSeconds: 4 } }], analysis: { ...FAST, metrics: [okShare] }, migrationCheck: { windowSeconds: 0 } });
   series.good.set('v2', healthy, 'canary');
   await release(app, 'v2', ['006_drop_c1']);
   await eventually(async () => (await t.world.deployment('good-canary'))?.spec.replicas === 2, 'canary at 2 of 4 pods');
@@ -106,6 +114,7 @@ test('when the canary is healthy, then the steps advance, stable takes the new t
   expect(await postJobs(app)).toEqual([]);
   const promoting = await eventually(async () => { const r = await rolloutOf('good'); return r?.phase === 'Promoting' && r; }, 'Promoting', 40_000);
   expect(promoting.lastAnalysis).toMatchObject({ verdict: 'pass', subject: 'canary' });
+  expect(promoting.lastAnalysis!.checks).toEqual(expect.arrayContaining([{ name: 'ok-share', verdict: 'pass', value: expect.stringMatching(/^0\.99/) }]));
   expect(Number(promoting.measuredCanaryShare)).toBeGreaterThan(20);
   const stable = await eventually(async () => { const d = await t.world.deployment('good'); return image(d) === ref('v2') && d; }, 'stable on v2');
   expect(stable.spec.replicas).toBe(4);
@@ -226,4 +235,57 @@ test('when a newer release starts migrating during a canary, then stable returns
   await t.world.rollOut('superseded');
   await eventually(async () => (await t.world.deployment('superseded-canary'))?.spec.replicas === 0, 'old canary at 0 once stable is ready');
   expect(image(await t.world.deployment('superseded'))).toBe(ref('v1'));
+});
+
+test('when an HPA scales the app during a canary, then the scale subresource counts stable and canary pods, the new total is split by the weight, and after promotion stable holds it', async () => {
+  await canaryRunning('scaled', { steps: [{ weight: 25 }, { pause: {} }], analysis: FAST, migrationCheck: { windowSeconds: 0 } }, healthy);
+  await eventually(async () => { const r = await rolloutOf('scaled'); return r?.phase === 'Paused' && r.step === 1; }, 'paused at 25%');
+  // 1 canary + 3 stable pods; the HPA's view: spec 4, status 4, a selector over both Deployments' pods
+  const before = await eventually(async () => { const x = await scaleOf(t, 'scaled'); return x.status.replicas === 4 && x; }, 'scale counts 4 pods');
+  expect(before.spec.replicas).toBe(4);
+  expect(selectsPods(before.status.selector, await t.world.deployment('scaled'))).toBe(true);
+  expect(selectsPods(before.status.selector, await t.world.deployment('scaled-canary'))).toBe(true);
+
+  // the HPA sets 8 through the scale subresource: the operator keeps 25%, 2 canary + 6 stable
+  await scaleTo(t, 'scaled', 8);
+  await eventually(async () => (await t.world.deployment('scaled-canary'))?.spec.replicas === 2, 'canary at 2 of 8');
+  await eventually(async () => (await t.world.deployment('scaled'))?.spec.replicas === 6, 'stable at 6 of 8');
+  expect(image(await t.world.deployment('scaled'))).toBe(ref('v1'));
+  await t.world.rollOut('scaled');
+  await t.world.rollOut('scaled-canary');
+  await eventually(async () => (await scaleOf(t, 'scaled')).status.replicas === 8, 'scale counts 8 pods');
+  expect(await rolloutOf('scaled')).toMatchObject({ canaryReplicas: 2, stableReplicas: 6, canaryWeight: 25 });
+  expect((await appNow('scaled')).status?.readyReplicas).toBe(8);
+
+  await t.world.mergePatch(FASTAPIAPPS, 'scaled', { metadata: { annotations: { 'platform.fastapiapp.io/promote': 'full' } } });
+  const promoted = await eventually(async () => { const d = await t.world.deployment('scaled'); return image(d) === ref('v2') && d; }, 'stable on v2');
+  expect(promoted.spec.replicas).toBe(8);
+  await t.world.rollOut('scaled');
+  await eventually(async () => (await t.world.deployment('scaled-canary'))?.spec.replicas === 0, 'canary at 0 after promotion');
+  await t.world.rollOut('scaled-canary');
+  await eventually(async () => condition(await appNow('scaled'), 'Promoted')?.status === 'True', 'Promoted=True');
+  const after = await scaleOf(t, 'scaled');
+  expect(after).toMatchObject({ spec: { replicas: 8 }, status: { replicas: 8 } });
+  expect(selectsPods(after.status.selector, promoted)).toBe(true);
+});
+
+test('when a custom metric of a healthy canary is out of its range, then the measurements fail on it and the canary is aborted; a query without data is inconclusive', async () => {
+  const metrics = [
+    // at most 1 successful canary request per window: a healthy canary at 20 rps is far above it
+    { name: 'served', thresholdRange: { max: '1' }, query: `sum(increase(http_requests_total{${OWN}, status_code="200"}[{{window}}]))` },
+    { name: 'absent', thresholdRange: { max: '1' }, query: 'sum(no_such_series{job="{{app}}"})' },
+  ];
+  await canaryRunning('custom', { steps: [{ weight: 25 }, { pause: { durationSeconds: 300 } }], analysis: { ...FAST, metrics }, migrationCheck: { windowSeconds: 0 } }, healthy);
+  const aborting = await eventually(async () => { const r = await rolloutOf('custom'); return r?.phase === 'Aborting' && r; }, 'Aborting', 40_000);
+  expect(aborting.failures).toBe(2);
+  const checks = Object.fromEntries((aborting.lastAnalysis!.checks ?? []).map((c) => [c.name, c]));
+  // the built-in checks pass: only the custom one fails
+  expect(checks).toMatchObject({ errorRatio: { verdict: 'pass' }, p99: { verdict: 'pass' }, served: { verdict: 'fail' }, absent: { verdict: 'inconclusive' } });
+  expect(Number(checks.served!.value)).toBeGreaterThan(50);
+  expect(checks.absent!.value).toBeUndefined();
+  expect(aborting.lastAnalysis!.message).toMatch(/served [0-9.]+ not <= 1 \(fail\)/);
+  expect(aborting.lastAnalysis!.message).toContain('absent n/a <= 1 (inconclusive: no data)');
+  expect(await metricValue(t.op, 'fastapiapp_rollout_checks_total', { subject: 'canary', check: 'served', verdict: 'fail' })).toBeGreaterThanOrEqual(2);
+  expect(await metricValue(t.op, 'fastapiapp_rollout_checks_total', { subject: 'canary', check: 'absent', verdict: 'inconclusive' })).toBeGreaterThanOrEqual(2);
+  await eventually(async () => (await t.world.deployment('custom'))?.spec.replicas === 4, 'stable back to 4');
 });

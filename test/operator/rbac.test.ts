@@ -4,7 +4,9 @@
 import { createTestNamespace, kubeconfigForUser, loadKubeConfig } from '../harness/envtest';
 import { CLUSTER_RULES, LEASE_RULES, SECRET_READER_RULES } from '../../cdk8s/charts/operator';
 import { KubeClient } from '../../operator/src/kube/client';
-import type { ResourceType } from '../../operator/src/kube/resources';
+import { DEPLOYMENTS, SERVICES, type ResourceType } from '../../operator/src/kube/resources';
+import type { KubeObject } from '../../operator/src/kube/types';
+import { buildCanaryDeployment, buildPreviewService } from '../../operator/src/desired';
 import { startTestOperator, probe, type TestOperator } from './support/operator';
 import { condition, eventually, World } from './support/world';
 
@@ -58,6 +60,12 @@ test('when the operator runs with the install manifests\' permissions, then it r
   await eventually(async () => condition(await world.app('least'), 'Ready')?.status === 'True', 'Ready=True');
   await world.patchSpec('least', { monitoring: { enabled: false } });
   await eventually(async () => !(await world.serviceMonitor('least')), 'ServiceMonitor deleted');
+  // a strategy's left-overs (as a BlueGreen or Canary rollout leaves them) under strategy RollingUpdate: deleted
+  const stored = (await world.app('least'))!;
+  await admin.create(SERVICES, buildPreviewService(stored) as KubeObject);
+  await admin.create(DEPLOYMENTS, buildCanaryDeployment(stored, 'registry.example/items:v1', 0) as KubeObject);
+  await world.rollOut('least-canary'); // the controller reports no pod
+  await eventually(async () => !(await world.service('least-preview')) && !(await world.deployment('least-canary')), 'preview Service and drained canary deleted');
   expect((await world.events('least')).map((e) => e.reason)).toEqual(expect.arrayContaining(['RolloutComplete']));
   const metrics = (await probe(op!, '/metrics')).body;
   expect(metrics).toMatch(/rest_client_requests_total\{code="200"/);

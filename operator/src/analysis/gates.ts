@@ -4,6 +4,8 @@
 // analyze() (./analyze.ts) with these.
 import type { FastApiApp } from '../api/types';
 import { appMatchers, errorRate, latencyQuantile, requestRate, TRACK_PROM_LABEL, VERSION_PROM_LABEL } from '../desired/sli';
+import type { BUILTIN_CHECKS } from '../api/defaults';
+import type { CustomMetric } from './custom-metrics';
 
 export interface GateSpec {
   /** PromQL range of each measurement, e.g. '1m' */
@@ -18,6 +20,8 @@ export interface GateSpec {
   maxP99Seconds?: number;
   /** the version's p99 may be at most this many times stable's */
   maxP99Factor?: number;
+  /** custom checks: a PromQL query each and the range its value must stay in */
+  metrics?: CustomMetric[];
 }
 
 export interface Measurement {
@@ -31,11 +35,21 @@ export interface Measurement {
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
+export type BuiltinCheck = (typeof BUILTIN_CHECKS)[number];
+
 export interface Check {
-  name: 'minRequests' | 'errorRatio' | 'errorRatioIncrease' | 'p99' | 'p99Factor';
+  /** a built-in check, or a custom metric's name */
+  name: BuiltinCheck | (string & {});
   verdict: Verdict;
   value?: number;
-  limit: number;
+  /** highest passing value */
+  limit?: number;
+  /** lowest passing value (custom metrics) */
+  min?: number;
+  /** a custom metric (spec.strategy.canary.analysis.metrics) */
+  custom?: true;
+  /** why there is no value */
+  note?: string;
 }
 
 export interface Analysis {
@@ -64,14 +78,15 @@ export function versionQueries(app: FastApiApp, version: string, window: string,
   };
 }
 
-const upTo = (name: Check['name'], value: number | undefined, limit: number): Check =>
+const upTo = (name: BuiltinCheck, value: number | undefined, limit: number): Check =>
   ({ name, verdict: value === undefined || !Number.isFinite(value) ? 'inconclusive' : value <= limit ? 'pass' : 'fail', ...(value !== undefined ? { value } : {}), limit });
 
 /**
- * The verdict on `version` (compared with `stable` when given): fail if any check fails, else
- * inconclusive if any check could not be made (too few requests, no stable to compare with), else pass.
+ * The verdict on `version` (compared with `stable` when given), with the `custom` checks already
+ * judged (custom-metrics.ts): fail if any check fails, else inconclusive if any check could not be
+ * made (too few requests, no stable to compare with, a query without a value), else pass.
  */
-export function evaluate(gate: GateSpec, version: Measurement, stable?: Measurement): Analysis {
+export function evaluate(gate: GateSpec, version: Measurement, stable?: Measurement, custom: readonly Check[] = []): Analysis {
   const enough = (m: Measurement | undefined) => m !== undefined && m.requests >= gate.minRequests;
   const checks: Check[] = [{ name: 'minRequests', verdict: enough(version) ? 'pass' : 'inconclusive', value: version.requests, limit: gate.minRequests }];
   if (enough(version)) {
@@ -88,6 +103,7 @@ export function evaluate(gate: GateSpec, version: Measurement, stable?: Measurem
       checks.push(upTo('p99Factor', factor, gate.maxP99Factor));
     }
   }
+  checks.push(...custom);
   const verdicts = new Set(checks.map((c) => c.verdict));
   return { verdict: verdicts.has('fail') ? 'fail' : verdicts.has('inconclusive') ? 'inconclusive' : 'pass', checks };
 }

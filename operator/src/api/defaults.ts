@@ -21,3 +21,8 @@ export const LATENCY_BUCKETS: readonly string[] = ['0.005', '0.01', '0.025', '0.
 
 /** networkPolicy.database.port when unset (builder). */
 export const DEFAULT_DATABASE_PORT = 5432;
+
+/** Names of the built-in analysis checks; a custom metric may not take one (status and metrics name checks by it). */
+export const BUILTIN_CHECKS = ['minRequests', 'errorRatio', 'errorRatioIncrease', 'p99', 'p99Factor'] as const;
+/** Placeholders a custom analysis metric's query may use (schema rule); the operator fills them in per measurement. */
+export const QUERY_PLACEHOLDERS = ['namespace', 'app', 'version', 'track', 'window'] as const;

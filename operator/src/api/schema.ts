@@ -5,7 +5,7 @@
 // reference docs/operator/api-fields.md. Every field has a description so `kubectl explain
 // fastapiapp.spec.migration` is useful. How to add a field: docs/development/api-schema.md.
 import { Type } from '@sinclair/typebox';
-import { AUTH_ENV_NAMES, DEFAULT_DATABASE_PORT, DEFAULT_SLO_WINDOW, LATENCY_BUCKETS, RESERVED_ENV_NAMES } from './defaults';
+import { AUTH_ENV_NAMES, BUILTIN_CHECKS, DEFAULT_DATABASE_PORT, DEFAULT_SLO_WINDOW, LATENCY_BUCKETS, QUERY_PLACEHOLDERS, RESERVED_ENV_NAMES } from './defaults';
 import { crdSchema, Defaulted, IntOrString, OpaqueObject, StringEnum, StringMap, TypedString, WrittenWhole, type KubeOptions, type SchemaProps, type ValidationRule } from './schema-kit';
 
 export type { SchemaProps, ValidationRule } from './schema-kit';
@@ -314,6 +314,49 @@ const decimal = (description: string, dflt: string, max: number) => Defaulted(Ty
 const seconds = (description: string, dflt: number, min: number, max: number) =>
   Defaulted(Type.Integer({ description: `${description} Default ${dflt}.`, format: 'int32', minimum: min, maximum: max }), dflt);
 
+const SIGNED_DECIMAL = '^-?[0-9]{1,12}(\\.[0-9]{1,6})?$';
+const bound = (description: string) => Type.Optional(Type.String({
+  description: `${description} A decimal as a string (Kubernetes APIs avoid floats), e.g. "0.01".`, maxLength: 20, pattern: SIGNED_DECIMAL,
+}));
+
+export const AnalysisMetricSchema = Type.Object(
+  {
+    name: Type.String({
+      description: `Name of the check, in status.rollout.lastAnalysis.checks and the metric fastapiapp_rollout_checks_total; not one of the built-in ${BUILTIN_CHECKS.join(', ')}.`,
+      minLength: 1, maxLength: 63, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$',
+      'x-kubernetes-validations': [{
+        rule: `!(self in [${BUILTIN_CHECKS.map((c) => `'${c.toLowerCase()}'`).join(', ')}])`,
+        message: `a metric name must not be a built-in check (${BUILTIN_CHECKS.join(', ')})`,
+      }],
+    }),
+    query: Type.String({
+      description: 'PromQL instant query that yields one number (a scalar, or a vector with one series). Placeholders, ' +
+        `filled in per measurement: ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')} (the namespace, the FastApiApp's name = ` +
+        'the job label of its series, the version label of the measured release, its track: canary or preview, and ' +
+        'windowSeconds as a PromQL range such as 60s), e.g. ' +
+        'sum(rate(db_errors_total{namespace="{{namespace}}", job="{{app}}", fastapiapp_io_track="{{track}}"}[{{window}}])). ' +
+        'An error, an empty result or more than one series is inconclusive, never a pass.',
+      minLength: 1, maxLength: 4096,
+      'x-kubernetes-validations': [{
+        // one match over the whole string (findAll's list is too costly for the CEL budget): every {{ opens a known placeholder
+        rule: `self.matches('^([^{]|[{]([^{]|$)|[{][{] *(${QUERY_PLACEHOLDERS.join('|')}) *[}][}])*$')`,
+        message: `query placeholders must be one of ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      }],
+    }),
+    thresholdRange: Type.Object(
+      { min: bound('Lowest passing value.'), max: bound('Highest passing value.') },
+      {
+        description: 'The value passes when min <= value <= max (as Flagger\'s thresholdRange); outside it fails.',
+        'x-kubernetes-validations': [
+          { rule: 'has(self.min) || has(self.max)', message: 'thresholdRange needs min, max or both' },
+          { rule: '!has(self.min) || !has(self.max) || double(self.min) <= double(self.max)', message: 'thresholdRange.min must not exceed max' },
+        ],
+      },
+    ),
+  },
+  { description: 'A custom analysis check: a PromQL query about the measured release and the range its value must stay in.' },
+);
+
 const CanaryAnalysisSchema = Type.Object(
   {
     intervalSeconds: seconds('Seconds between measurements.', 10, 2, 600),
@@ -325,6 +368,13 @@ const CanaryAnalysisSchema = Type.Object(
     maxErrorRatioIncrease: decimal("How far the canary's 5xx ratio may exceed stable's, in ratio points (0.02 = 2 points).", '0.02', 1),
     maxP99Seconds: decimal('p99 latency the canary may have, in seconds.', '2.5', 600),
     maxP99Factor: decimal("How many times stable's p99 the canary's p99 may be.", '2', 1000),
+    metrics: Type.Optional(Type.Array(AnalysisMetricSchema, {
+      description: 'Custom checks beside the built-in ones (as Argo Rollouts\' AnalysisTemplate metrics or Flagger\'s custom ' +
+        'metrics): each measurement also runs every query for the canary (or BlueGreen preview) and judges its value; a ' +
+        'value out of range fails the measurement like a built-in check, an unanswered query makes it inconclusive. They ' +
+        'do not apply to the migration check.',
+      maxItems: 10, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'],
+    })),
   },
   {
     description: "Analysis of the canary, generated from the app's own http_requests_total and http_request_duration_seconds " +
@@ -627,6 +677,14 @@ export const AnalysisRecordSchema = WrittenWhole(Type.Object(
     requests: Type.Integer({ description: 'Requests in the window.', format: 'int64' }),
     errorRatio: Type.Optional(Type.String({ description: '5xx ratio.' })),
     p99Seconds: Type.Optional(Type.String({ description: 'p99 latency, seconds.' })),
+    checks: Type.Optional(Type.Array(WrittenWhole(Type.Object(
+      {
+        name: Type.String({ description: 'A built-in check (minRequests, errorRatio, errorRatioIncrease, p99, p99Factor) or a custom metric\'s name.' }),
+        verdict: TypedString<'pass' | 'fail' | 'inconclusive'>({ description: 'pass, fail or inconclusive.' }),
+        value: Type.Optional(Type.String({ description: 'The measured value, when there was one.' })),
+      },
+      { description: 'One check of the measurement.' },
+    )), { description: 'Every check of the measurement, built-in and custom (spec.strategy.canary.analysis.metrics).' })),
     message: Type.String({ description: 'The checks and their limits.' }),
   },
   { description: 'The latest measurement.' },
@@ -693,13 +751,20 @@ export const FastApiAppStatusSchema = Type.Object(
         'unknown (migrations disabled, or a locally loaded image): the tag is used.',
       pattern: '^sha256:[0-9a-f]{64}$',
     })),
-    replicas: Type.Optional(Type.Integer({ description: 'Pods of the Deployment (for the scale subresource).', format: 'int32' })),
-    readyReplicas: Type.Optional(Type.Integer({ description: 'Ready pods of the Deployment.', format: 'int32' })),
+    replicas: Type.Optional(Type.Integer({
+      description: 'Pods serving the app (for the scale subresource, which an HPA reads): those of the Deployment, plus the ' +
+        "canary's during a Canary rollout; the preview's while a BlueGreen Service is switched to it.",
+      format: 'int32',
+    })),
+    readyReplicas: Type.Optional(Type.Integer({ description: 'Ready pods among status.replicas.', format: 'int32' })),
     templateHash: Type.Optional(Type.String({
       description: 'Hash of the Deployment pod template last seen fully rolled out; a Deployment change with the ' +
         'same template (replicas only, e.g. an HPA) is not a rollout and keeps Ready.',
     })),
-    selector: Type.Optional(Type.String({ description: 'Label selector of the app pods, as a string (for the scale subresource and HPAs).' })),
+    selector: Type.Optional(Type.String({
+      description: 'Label selector of the pods status.replicas counts, as a string (for the scale subresource and HPAs): the ' +
+        "app's serving pods (stable and canary), or the preview's while a BlueGreen Service is switched to it.",
+    })),
     rollout: Type.Optional(RolloutStatusSchema),
   },
   { description: 'Observed state, written by the operator.' },

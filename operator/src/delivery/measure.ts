@@ -4,7 +4,7 @@
 // measurement, never a pass.
 import type { AnalysisRecord, FastApiApp } from '../api/types';
 import { analyze, measure } from '../analysis/analyze';
-import { evaluate, type Analysis, type GateSpec, type Measurement } from '../analysis/gates';
+import { evaluate, type Analysis, type Check, type GateSpec, type Measurement } from '../analysis/gates';
 import type { PrometheusClient } from '../analysis/prometheus';
 import type { DefaultedStrategy } from '../desired/defaults';
 import { appMatchers, requestRate, TRACK_PROM_LABEL, VERSION_PROM_LABEL } from '../desired/sli';
@@ -16,23 +16,37 @@ export function gateOf(strategy: DefaultedStrategy): GateSpec {
     window: `${a.windowSeconds}s`, minRequests: a.minRequests,
     maxErrorRatio: Number(a.maxErrorRatio), maxErrorRatioIncrease: Number(a.maxErrorRatioIncrease),
     maxP99Seconds: Number(a.maxP99Seconds), maxP99Factor: Number(a.maxP99Factor),
+    ...(a.metrics?.length ? {
+      metrics: a.metrics.map((m) => ({
+        name: m.name, query: m.query,
+        ...(m.thresholdRange.min !== undefined ? { min: Number(m.thresholdRange.min) } : {}),
+        ...(m.thresholdRange.max !== undefined ? { max: Number(m.thresholdRange.max) } : {}),
+      })),
+    } : {}),
   };
 }
 
 const fmt = (n: number | undefined): string | undefined => (n === undefined || !Number.isFinite(n) ? undefined : String(Number(n.toPrecision(4))));
 
-/** "errorRatio 0.31 > 0.05 (fail), p99 0.12 <= 2.5 (pass)": each check with its limit. */
+/** A custom metric's range: "in [0, 0.1]", ">= 5", "<= 0.1". */
+const range = (c: Check): string =>
+  (c.min !== undefined && c.limit !== undefined ? `in [${fmt(c.min)}, ${fmt(c.limit)}]` : c.min !== undefined ? `>= ${fmt(c.min)}` : `<= ${fmt(c.limit)}`);
+
+/** "errorRatio 0.31 > 0.05 (fail), p99 0.12 <= 2.5 (pass), db-errors 3 not <= 1 (fail)": each check with its limit. */
 export function describe(analysis: Analysis): string {
-  return analysis.checks.map((c) => `${c.name} ${fmt(c.value) ?? 'n/a'} ${c.verdict === 'fail' ? '>' : c.verdict === 'pass' ? '<=' : 'vs'} ${fmt(c.limit)} (${c.verdict})`).join(', ');
+  return analysis.checks.map((c) => (c.custom
+    ? `${c.name} ${fmt(c.value) ?? 'n/a'} ${c.verdict === 'fail' ? 'not ' : ''}${range(c)} (${c.verdict}${c.note ? `: ${c.note}` : ''})`
+    : `${c.name} ${fmt(c.value) ?? 'n/a'} ${c.verdict === 'fail' ? '>' : c.verdict === 'pass' ? '<=' : 'vs'} ${fmt(c.limit)} (${c.verdict})`)).join(', ');
 }
 
 export function record(subject: AnalysisRecord['subject'], analysis: Analysis, m: Measurement, now: Date, note = ''): AnalysisRecord {
   const errorRatio = fmt(m.errorRatio);
   const p99Seconds = fmt(m.p99);
+  const checks = analysis.checks.map((c) => { const value = fmt(c.value); return { name: c.name, verdict: c.verdict, ...(value !== undefined ? { value } : {}) }; });
   return {
     time: now.toISOString(), verdict: analysis.verdict, subject, requests: Math.round(m.requests),
     ...(errorRatio !== undefined ? { errorRatio } : {}), ...(p99Seconds !== undefined ? { p99Seconds } : {}),
-    message: `${note}${describe(analysis)}`,
+    checks, message: `${note}${describe(analysis)}`,
   };
 }
 

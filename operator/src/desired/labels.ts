@@ -46,12 +46,17 @@ export function selectorLabels(app: FastApiApp): Record<string, string> {
   return { ...instanceLabels(app), [COMPONENT_LABEL]: SERVER_COMPONENT };
 }
 
-/** selectorLabels as a label selector string, for status.selector (the scale subresource). */
-export function selectorString(app: FastApiApp): string {
-  return Object.entries(selectorLabels(app))
+/** Labels as an equality-based label selector string (k=v, sorted, comma-separated). */
+export function labelSelectorString(labels: Record<string, string>): string {
+  return Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .sort()
     .join(',');
+}
+
+/** selectorLabels as a label selector string, for status.selector (the scale subresource). */
+export function selectorString(app: FastApiApp): string {
+  return labelSelectorString(selectorLabels(app));
 }
 
 /**

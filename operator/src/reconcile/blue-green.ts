@@ -11,7 +11,7 @@ import {
   buildPreviewDeployment, buildPreviewService, buildService, buildSwitchedService, labelValue, previewSelector, PREVIEW_TRACK, tagOf, TEMPLATE_HASH_ANNOTATION,
 } from '../desired/index';
 import type { Deployment, Service } from '../kube/types';
-import { podCounts, stableCounts, stableOf, type CanaryContext } from './canary';
+import { measuredOf, podCounts, stableCounts, stableOf, type CanaryContext, type Measured } from './canary';
 import { deploymentImage } from './observed';
 
 export interface BlueGreenPass {
@@ -23,7 +23,7 @@ export interface BlueGreenPass {
   service: Service;
   /** the Service <name>-preview, when spec.strategy.blueGreen.previewService */
   previewService?: Service;
-  measured?: { subject: string; verdict: string };
+  measured?: Measured;
 }
 
 export interface BlueGreenContext extends Omit<CanaryContext, 'live'> {
@@ -69,6 +69,6 @@ export async function blueGreenPass(ctx: BlueGreenContext): Promise<BlueGreenPas
     ...(wantPreview ? { preview: buildPreviewDeployment(app, runImage, decision.previewReplicas, ctx.secretHash) as Deployment } : {}),
     service: (decision.active === 'preview' ? buildSwitchedService(app) : buildService(app)) as Service,
     ...(ctx.spec.strategy.blueGreen.previewService ? { previewService: buildPreviewService(app) as Service } : {}),
-    ...(measurement ? { measured: { subject: measurement.subject, verdict: measurement.verdict } } : {}),
+    ...(measurement ? { measured: measuredOf(measurement) } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // The Canary strategy inside one reconcile pass: whether a canary rollout applies to the spec's
 // pod template, the measurement due (through Prometheus), the decision of the state machine
 // (delivery/canary.ts), and the two Deployments it asks for. The reconciler applies them.
-import type { FastApiApp, RolloutStatus, StrategyType } from '../api/types';
+import type { AnalysisRecord, FastApiApp, RolloutStatus, StrategyType } from '../api/types';
 import type { PrometheusClient } from '../analysis/prometheus';
 import { decideCanary, measurementDue, type CanaryDecision, type PodCounts } from '../delivery/canary';
 import { readControls } from '../delivery/controls';
@@ -17,8 +17,13 @@ export interface CanaryPass {
   /** the canary Deployment to apply; undefined when it neither exists nor is wanted */
   canary?: Deployment;
   /** what was measured this pass, for the analysis counter */
-  measured?: { subject: string; verdict: string };
+  measured?: Measured;
 }
+
+/** What a pass measured, for the analysis and check counters. */
+export interface Measured { subject: string; verdict: string; checks: ReadonlyArray<{ name: string; verdict: string }> }
+
+export const measuredOf = (m: AnalysisRecord): Measured => ({ subject: m.subject, verdict: m.verdict, checks: m.checks ?? [] });
 
 /** Pods of a Deployment: those of its current template count as ready only once the controller saw it. */
 export function podCounts(d: Deployment | undefined): PodCounts {
@@ -116,6 +121,6 @@ export async function canaryPass(ctx: CanaryContext): Promise<CanaryPass> {
   return {
     decision, stable,
     ...(wantCanary ? { canary: buildCanaryDeployment(app, runImage, decision.canaryReplicas, ctx.secretHash) as Deployment } : {}),
-    ...(measurement ? { measured: { subject: measurement.subject, verdict: measurement.verdict } } : {}),
+    ...(measurement ? { measured: measuredOf(measurement) } : {}),
   };
 }

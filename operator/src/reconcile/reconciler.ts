@@ -23,12 +23,14 @@ import type { ReconcileResult } from '../runtime/controller';
 import { rolledOut, type Observed } from './observed';
 import { plan as makePlan, type Plan } from './plan';
 import { postState } from './post-deploy';
-import { canaryApplies, canaryPass, podCounts, type CanaryPass } from './canary';
+import { canaryApplies, canaryPass, podCounts, type CanaryPass, type Measured } from './canary';
 import type { PrometheusClient } from '../analysis/prometheus';
 import { canaryName } from '../desired/canary-deployment';
 import { previewName, previewSelector } from '../desired/preview';
 import { activeOf, blueGreenPass, type BlueGreenPass } from './blue-green';
 import { computeStatus, pausedStatus, sameStatus } from './status';
+import { unwantedChildren } from './strategy-children';
+import { servingPods } from './serving';
 
 /** Read access to the informer caches, per resource (one informer set per watched namespace). */
 export interface Caches {
@@ -182,7 +184,7 @@ export class Reconciler {
           live: { stable: observed.deployment!, ...(livePreview ? { preview: livePreview } : {}), ...(observed.service ? { service: observed.service } : {}) },
           ...(secretHash ? { secretHash } : {}), ...(this.options.prometheus ? { prometheus: this.options.prometheus } : {}), now: this.now(),
         });
-        if (blueGreen.measured) this.metrics.analyses.inc(blueGreen.measured);
+        if (blueGreen.measured) this.count(blueGreen.measured);
         activeService = blueGreen.service;
         steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, blueGreen.stable, live.deployment, log).then((d) => { after.deployment = d; }));
         if (blueGreen.preview) steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, blueGreen.preview, livePreview, log).then(() => undefined));
@@ -195,29 +197,38 @@ export class Reconciler {
           app, spec, desiredNew: desired, runImage: plan.runImage, live: { stable: observed.deployment!, ...(liveCanary ? { canary: liveCanary } : {}) },
           ...(secretHash ? { secretHash } : {}), ...(this.options.prometheus ? { prometheus: this.options.prometheus } : {}), now: this.now(),
         });
-        if (canary.measured) this.metrics.analyses.inc(canary.measured);
+        if (canary.measured) this.count(canary.measured);
         steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, canary.stable, live.deployment, log).then((d) => { after.deployment = d; }));
         if (canary.canary) steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, canary.canary, liveCanary, log).then(() => undefined));
       } else {
         steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, desired, live.deployment, log)
           .then((d) => { after.deployment = d; }));
-        // a canary left by a rollout that no longer applies (strategy changed, spec set back, a newer release
-        // migrating): scaled to zero once stable serves at full size, as an abort does
-        if (liveCanary && controlledBy(liveCanary, app) && (liveCanary.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas) {
-          log.info({ child: `Deployment/${canaryName(app)}` }, 'no canary rollout applies: scaling the canary to zero');
-          steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...liveCanary, spec: { ...liveCanary.spec!, replicas: 0 } }, liveCanary, log)
-            .then(() => undefined));
-        }
-        // the same for a preview left behind, once the active Service selects stable again (applied below)
-        if (livePreview && controlledBy(livePreview, app) && (livePreview.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas &&
-          activeOf(observed.service, previewSelector(app)) === 'stable') {
-          log.info({ child: `Deployment/${previewName(app)}` }, 'no blue-green rollout applies: scaling the preview to zero');
-          steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...livePreview, spec: { ...livePreview.spec!, replicas: 0 } }, livePreview, log)
-            .then(() => undefined));
-        }
+      }
+      // a canary left by a rollout that no longer applies (strategy changed, also mid-rollout to BlueGreen; spec set
+      // back; a newer release migrating): scaled to zero once stable serves at full size, as an abort does
+      if (!canary && liveCanary && controlledBy(liveCanary, app) && (liveCanary.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas) {
+        log.info({ child: `Deployment/${canaryName(app)}` }, 'no canary rollout applies: scaling the canary to zero');
+        steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...liveCanary, spec: { ...liveCanary.spec!, replicas: 0 } }, liveCanary, log)
+          .then(() => undefined));
+      }
+      // the same for a preview left behind (also by a switch to Canary mid-rollout), once the live Service selects stable
+      if (!blueGreen && livePreview && controlledBy(livePreview, app) && (livePreview.spec?.replicas ?? 0) > 0 && podCounts(observed.deployment).ready >= spec.replicas &&
+        activeOf(observed.service, previewSelector(app)) === 'stable') {
+        log.info({ child: `Deployment/${previewName(app)}` }, 'no blue-green rollout applies: scaling the preview to zero');
+        steps.push(this.ensure(app, DEPLOYMENTS, this.caches.deployments, { ...livePreview, spec: { ...livePreview.spec!, replicas: 0 } }, livePreview, log)
+          .then(() => undefined));
       }
     }
     steps.push(this.ensure(app, SERVICES, this.caches.services, activeService, live.service, log).then((sv) => { after.service = sv; }));
+    // a strategy's children the spec no longer wants (owner references clean up only with the app)
+    const strategyChildren = {
+      canary: this.caches.deployments.get(namespace, canaryName(app)), preview: this.caches.deployments.get(namespace, previewName(app)),
+      previewService: this.caches.services.get(namespace, previewName(app)),
+    };
+    for (const u of unwantedChildren(app, spec, strategyChildren, (o) => controlledBy(o, app))) {
+      log.info({ child: `${u.resource.kind}/${u.name}` }, `deleting the ${u.resource.kind} ${u.name}: ${u.why}`);
+      steps.push(this.client.delete(u.resource, namespace, u.name).then(() => undefined));
+    }
     const settled = await Promise.allSettled(steps);
     const progressive = canary?.decision ?? blueGreen?.decision;
     for (const e of progressive && settled.every((r) => r.status === 'fulfilled') ? progressive.events : []) await this.event(app, e.type, e.reason, e.message, log);
@@ -241,7 +252,9 @@ export class Reconciler {
     if (error && this.stillQuiet(key, error, failures.map((f) => f.reason), log)) throw error; // retried with backoff; status untouched
     if (!error) this.transientSince.delete(key);
 
-    const base = { plan, observed: after, error, secret, ...(progressive ? { rollout: progressive.rollout } : {}),
+    const own = <T extends KubeObject>(o: T | undefined): T | undefined => (o && controlledBy(o, app) ? o : undefined);
+    const serving = servingPods(app, { canary: own(strategyChildren.canary), preview: own(strategyChildren.preview), ...(after.deployment ? { stable: after.deployment } : {}), ...(after.service ? { service: after.service } : {}) });
+    const base = { plan, observed: after, error, secret, serving, ...(progressive ? { rollout: progressive.rollout } : {}),
       ...(spec.strategy.type !== 'RollingUpdate' && !progressive && app.status?.rollout ? { lastRollout: app.status.rollout } : {}) } as const;
     const outcome = post ? { ...base, post: post.phase === 'needsJob' ? postState(app, spec, plan, after, true, this.now()) : post } : base;
     const status = computeStatus(app, spec, outcome, now);
@@ -446,6 +459,12 @@ export class Reconciler {
         await this.event(app, 'Normal', 'RolloutComplete', message, log);
       }
     }
+  }
+
+  /** A measurement in the analysis counter, and each of its checks in the check counter. */
+  private count(m: Measured): void {
+    this.metrics.analyses.inc({ subject: m.subject, verdict: m.verdict });
+    for (const c of m.checks) this.metrics.checks.inc({ subject: m.subject, check: c.name, verdict: c.verdict });
   }
 
   /** Events are best effort (as client-go's recorder): a failure is logged, never fatal. */

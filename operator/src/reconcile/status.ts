@@ -14,6 +14,7 @@ import { deploymentImage, rolledOut, rolloutState, serving, templateHash, type O
 import type { Plan } from './plan';
 import { SECRET_READER_ROLE, WATCHED_SECRET_SELECTOR } from '../desired/secret-hash';
 import type { PostState } from './post-deploy';
+import type { Serving } from './serving';
 import { findRevision, markServed, putFirst, update } from './revisions';
 
 export interface PassOutcome {
@@ -30,6 +31,8 @@ export interface PassOutcome {
   rollout?: RolloutStatus;
   /** strategy Canary without a rollout of the spec's template: the last rollout, kept in status */
   lastRollout?: RolloutStatus;
+  /** the pods serving traffic (scale subresource); default: the Deployment <name>'s */
+  serving?: Serving;
 }
 
 /** Where the app stands, most urgent first. */
@@ -44,6 +47,9 @@ export type Phase =
   /** strategy Canary: the new template runs on part of the pods, or is being promoted */
   | { name: 'CanaryProgressing'; message: string }
   | { name: 'CanaryAborted'; message: string }
+  /** strategy BlueGreen: the preview runs beside stable, or the Service is switched to it */
+  | { name: 'BlueGreenProgressing'; message: string }
+  | { name: 'BlueGreenAborted'; message: string }
   | { name: 'MigrationBrokeStable'; message: string }
   | { name: 'RolloutComplete'; message: string };
 
@@ -51,7 +57,12 @@ type Status = ConditionInput['status'];
 const cond = (type: string, status: Status | boolean, reason: string, message: string): ConditionInput =>
   ({ type, status: typeof status === 'boolean' ? (status ? 'True' : 'False') : status, reason, message });
 
-export function phaseOf(app: FastApiApp, outcome: PassOutcome): Phase {
+/** The progressive strategy a rollout belongs to: it names the reasons of its conditions. */
+export type RolloutKind = 'Canary' | 'BlueGreen';
+
+export const rolloutKind = (type: DefaultedSpec['strategy']['type']): RolloutKind => (type === 'BlueGreen' ? 'BlueGreen' : 'Canary');
+
+export function phaseOf(app: FastApiApp, outcome: PassOutcome, kind: RolloutKind = 'Canary'): Phase {
   const { plan, observed } = outcome;
   const { migration, target } = plan;
   const deployment = observed.deployment;
@@ -72,8 +83,8 @@ export function phaseOf(app: FastApiApp, outcome: PassOutcome): Phase {
   const canary = outcome.rollout;
   if (canary && canary.phase !== 'Promoted') {
     if (canary.phase === 'Halted') return { name: 'MigrationBrokeStable', message: canary.message };
-    if (canary.phase === 'Aborted' || canary.phase === 'Aborting') return { name: 'CanaryAborted', message: canary.message };
-    return { name: 'CanaryProgressing', message: `canary ${canary.phase}: ${canary.message}` };
+    if (canary.phase === 'Aborted' || canary.phase === 'Aborting') return { name: `${kind}Aborted`, message: canary.message };
+    return { name: `${kind}Progressing`, message: `${kind === 'Canary' ? 'canary' : 'blue-green'} ${canary.phase}: ${canary.message}` };
   }
   if (migration.phase === 'stopping') return { name: 'MigrationRunning', message: stoppingMessage(migration.jobs, target) };
   if (migration.phase === 'running' || migration.phase === 'needsJob') return { name: 'MigrationRunning', message: `the migration Job for ${target} is running` };
@@ -113,20 +124,25 @@ const PHASE_CONDITIONS: Record<Phase['name'], { ready: Status; progressing: Stat
   RolloutComplete: { ready: 'True', progressing: 'False', degraded: false, readyReason: 'Available' },
   CanaryProgressing: { ready: 'False', progressing: 'True', degraded: false },
   CanaryAborted: { ready: 'False', progressing: 'False', degraded: true },
+  BlueGreenProgressing: { ready: 'False', progressing: 'True', degraded: false },
+  BlueGreenAborted: { ready: 'False', progressing: 'False', degraded: true },
   MigrationBrokeStable: { ready: 'False', progressing: 'False', degraded: true },
 };
 
-/** Promoted and Aborted (strategy Canary), for `kubectl wait --for=condition=Promoted` / `Aborted`. */
-export function rolloutConditions(rollout: RolloutStatus | undefined, current: boolean): ConditionInput[] {
+/**
+ * Promoted and Aborted (strategies Canary and BlueGreen), for `kubectl wait --for=condition=Promoted` /
+ * `Aborted`. The reasons name the strategy and the phase: CanaryPromoted, BlueGreenAborting, ...
+ */
+export function rolloutConditions(rollout: RolloutStatus | undefined, current: boolean, kind: RolloutKind = 'Canary'): ConditionInput[] {
   if (!rollout) return [];
   if (!current) {
-    const message = `no canary rollout of the current template; the last one (${rollout.image}) ended ${rollout.phase}`;
-    return [cond('Promoted', false, 'NoCanaryRollout', message), cond('Aborted', false, 'NoCanaryRollout', message)];
+    const message = `no ${kind === 'Canary' ? 'canary' : 'blue-green'} rollout of the current template; the last one (${rollout.image}) ended ${rollout.phase}`;
+    return [cond('Promoted', false, `No${kind}Rollout`, message), cond('Aborted', false, `No${kind}Rollout`, message)];
   }
   const { phase, message } = rollout;
   return [
-    cond('Promoted', phase === 'Promoted', phase === 'Promoted' ? 'CanaryPromoted' : `Canary${phase}`, message),
-    cond('Aborted', phase === 'Aborted' || phase === 'Halted', phase === 'Halted' ? 'MigrationBrokeStable' : `Canary${phase}`, message),
+    cond('Promoted', phase === 'Promoted', `${kind}${phase}`, message),
+    cond('Aborted', phase === 'Aborted' || phase === 'Halted', phase === 'Halted' ? 'MigrationBrokeStable' : `${kind}${phase}`, message),
   ];
 }
 
@@ -223,7 +239,8 @@ const MONITORING_CONDITIONS: Record<Plan['monitoring'], ConditionInput> = {
 export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: PassOutcome, now: string): FastApiAppStatus {
   const { plan, observed, error, post } = outcome;
   const deployment = observed.deployment;
-  const phase = phaseOf(app, outcome);
+  const kind = rolloutKind(spec.strategy.type);
+  const phase = phaseOf(app, outcome, kind);
   const [ready, progressing, phaseDegraded] = phaseConditions(phase, error);
   // a failed post-deploy migration is Degraded; the release it follows still serves (Ready, Available stay)
   const degraded = post?.phase === 'failed' && phaseDegraded.status === 'False' ? cond('Degraded', true, post.reason, post.message) : phaseDegraded;
@@ -240,10 +257,10 @@ export function computeStatus(app: FastApiApp, spec: DefaultedSpec, outcome: Pas
     conditions: mergeConditions(app.status?.conditions,
       [ready, available, migratedCondition(plan, phase), postCondition(post), progressing, degraded, monitoring, paused,
         ...(outcome.secret ? [secretCondition(spec, app.metadata.namespace!, outcome.secret)] : []),
-        ...rolloutConditions(outcome.rollout ?? outcome.lastRollout, outcome.rollout !== undefined)], generation, now),
-    selector: selectorString(app),
-    replicas: deployment?.status?.replicas ?? 0,
-    readyReplicas: deployment?.status?.readyReplicas ?? 0,
+        ...rolloutConditions(outcome.rollout ?? outcome.lastRollout, outcome.rollout !== undefined, kind)], generation, now),
+    selector: outcome.serving?.selector ?? selectorString(app),
+    replicas: outcome.serving?.replicas ?? deployment?.status?.replicas ?? 0,
+    readyReplicas: outcome.serving?.readyReplicas ?? deployment?.status?.readyReplicas ?? 0,
   };
   const running = deploymentImage(deployment);
   if (running) status.image = running;

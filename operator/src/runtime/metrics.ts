@@ -9,13 +9,13 @@ import type { QueueObserver, UnfinishedWork } from './workqueue';
 /** What the per-app gauges read of a FastApiApp. */
 export interface AppConditions { metadata?: { name?: string; namespace?: string }; status?: { conditions?: readonly Condition[]; rollout?: { phase: string } } }
 
-/** Phases of status.rollout (strategy Canary), exported at 0 and 1 per app. */
+/** Phases of status.rollout (strategies Canary and BlueGreen), exported at 0 and 1 per app. */
 const ROLLOUT_PHASES = ['MigrationCheck', 'Progressing', 'Paused', 'Promoting', 'Promoted', 'Aborting', 'Aborted', 'Halted'] as const;
 
 const COUNTED_CONDITIONS = ['Ready', 'Available', 'Degraded'] as const;
 const STATUSES = ['True', 'False', 'Unknown'] as const;
 /** Exported at zero too, so alerts on them see a series before the first failure. */
-const DEGRADED_REASONS = ['MigrationFailed', 'RolloutStuck', 'NameConflict', 'ReconcileError', 'CanaryAborted', 'MigrationBrokeStable'] as const;
+const DEGRADED_REASONS = ['MigrationFailed', 'RolloutStuck', 'NameConflict', 'ReconcileError', 'CanaryAborted', 'BlueGreenAborted', 'MigrationBrokeStable'] as const;
 
 /** A condition's status; a missing condition (a new app not yet reconciled) counts as Unknown. */
 const statusOf = (a: AppConditions, type: string): string => a.status?.conditions?.find((c) => c.type === type)?.status ?? 'Unknown';
@@ -75,6 +75,10 @@ export class OperatorMetrics {
     name: 'fastapiapp_rollout_analyses_total', help: 'Rollout measurements by subject (canary, stable after the migration) and verdict (pass, fail, inconclusive)',
     labelNames: ['subject', 'verdict'] as const, registers: [this.registry],
   });
+  readonly checks = new Counter({
+    name: 'fastapiapp_rollout_checks_total', help: 'Checks of rollout measurements by subject, check (a built-in one, or a custom metric of spec.strategy.canary.analysis.metrics) and verdict',
+    labelNames: ['subject', 'check', 'verdict'] as const, registers: [this.registry],
+  });
   readonly migrations = new Counter({
     name: 'fastapiapp_migrations_total', help: 'Migration Jobs by result (started, succeeded, failed)',
     labelNames: ['result'] as const, registers: [this.registry],
@@ -102,7 +106,7 @@ export class OperatorMetrics {
     new Gauge({
       name: 'fastapiapp_rollout_phase',
       // app_namespace, not namespace: the scrape's own namespace label (the operator's) would rename it
-      help: 'Phase of each FastApiApp\'s canary rollout (1 for the current phase, 0 for the others); apps without one are absent; leader only',
+      help: 'Phase of each FastApiApp\'s canary or blue-green rollout (1 for the current phase, 0 for the others); apps without one are absent; leader only',
       labelNames: ['app_namespace', 'app_name', 'phase'] as const, registers: [this.registry],
       collect() {
         this.reset();

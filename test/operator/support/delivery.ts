@@ -6,7 +6,8 @@ import { PHASE_ANNOTATION } from '../../../operator/src/desired/migration-job';
 import { startPrometheus, type RunningPrometheus } from '../../monitoring/support/prometheus';
 import { RequestSeries } from './request-series';
 import { operatorSuite, ref, type OperatorSuite } from './suite';
-import { eventually, type App } from './world';
+import { FASTAPIAPPS, resourcePath } from '../../../operator/src/kube/resources';
+import { eventually, type App, type Loose } from './world';
 
 export interface DeliverySuite<A extends string> {
   t: OperatorSuite;
@@ -48,3 +49,17 @@ export async function release(t: OperatorSuite, app: App, tag: string, pendingPo
 
 /** Migration Jobs of the post-deploy (contract) phase. */
 export const postJobs = async (t: OperatorSuite, app: App) => (await t.world.jobsOf(app)).filter((j) => j.metadata.annotations?.[PHASE_ANNOTATION] === 'post');
+
+/** The FastApiApp's scale subresource, as an HPA targeting it reads it (autoscaling/v1 Scale). */
+export async function scaleOf(t: OperatorSuite, name: string): Promise<{ spec: { replicas: number }; status: { replicas: number; selector: string } }> {
+  return t.world.client.transport.request({ verb: 'get', resource: FASTAPIAPPS.plural, method: 'GET', path: resourcePath(FASTAPIAPPS, t.ns, name, 'scale') });
+}
+
+/** Sets spec.replicas through the scale subresource, as an HPA (or kubectl scale) does. */
+export async function scaleTo(t: OperatorSuite, name: string, replicas: number): Promise<void> {
+  await t.world.mergePatch(FASTAPIAPPS, name, { spec: { replicas } }, 'scale');
+}
+
+/** Whether a selector string (k=v,...) selects the pods of a Deployment's template. */
+export const selectsPods = (selector: string, d: Loose | undefined): boolean =>
+  selector.split(',').every((kv) => { const [k, v] = kv.split('='); return d?.spec?.template?.metadata?.labels?.[k!] === v; });

@@ -52,3 +52,13 @@ export async function afterReconcile(op: TestOperator, what: string, poke: () =>
   await poke();
   await eventually(async () => (await reconcileCount(op)) > before, `a reconcile after ${what}`);
 }
+
+/**
+ * Patches the FastApiApp's spec and waits until the operator wrote status for that generation: the
+ * pass that saw the change has applied (and deleted) what it wanted before its status write.
+ */
+export async function afterGeneration(s: OperatorSuite, name: string, spec: Record<string, unknown>): Promise<void> {
+  const patched = await s.world.patchSpec(name, spec);
+  const generation = patched.metadata.generation!;
+  await eventually(async () => ((await s.appNow(name)).status?.observedGeneration ?? 0) >= generation, `${name} observed generation ${generation}`);
+}
