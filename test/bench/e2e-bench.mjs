@@ -24,6 +24,8 @@ const rows = [
   ['tag change -> Ready, with a migration (target <= 30 s)', s(t.tagChangeReadySeconds)],
   ['operator failover: leader deleted -> new leader', s(t.failoverSeconds)],
   ['cluster memory after first deploy (PSS)', t.clusterMemoryMb === undefined ? 'n/a' : `${t.clusterMemoryMb} MB`],
+  ['queries held behind a lock: held / requests / reads answered 503 by the app / slowest read (none refused)',
+    t.heldLockSeconds === undefined ? 'n/a' : `${s(t.heldLockSeconds)} / ${t.heldLockRequests} / ${t.heldLockSlow503} / ${(t.heldLockSlowestMs / 1000).toFixed(1)} s`],
   ['teardown', s(t.teardownSeconds)],
   ['whole suite, wall time', `${wall.toFixed(1)} s`],
 ];

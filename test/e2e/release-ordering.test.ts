@@ -22,7 +22,8 @@ jest.setTimeout(30 * 60_000);
 
 const NS = `order-${process.pid}`;
 const APP = 'items';
-const REPO = ORDERING_IMAGES.repo;
+/** The app's repository in the cluster's registry (the pods pull it), set once the images are pushed. */
+let repo: string;
 const TAG = { a: ORDERING_IMAGES.variants.v1!.tag, b: ORDERING_IMAGES.variants.b!.tag, c: ORDERING_IMAGES.variants.c!.tag };
 const MISSING_TAG = 'order-never-built';
 const RELEASES = 20;
@@ -76,9 +77,13 @@ beforeAll(async () => {
   const images = await buildAppImages(ORDERING_IMAGES);
   cluster = await startTestCluster();
   kube = new Kube(cluster.kubeConfig());
-  await cluster.loadImages([images.operator, ...Object.values(images.app)]);
+  // into the cluster's registry (the kubelet pulls; layers shared by the variants are pushed once)
+  const pushed = await cluster.pushImages([images.operator, ...Object.values(images.app)]);
+  const a = pushed[images.app.v1!]!.ref;
+  repo = a.slice(0, a.lastIndexOf(':'));
   pg = await startBridgePostgres(cluster.info, ['items']);
-  await installOperator(kube, cluster.info, images.operator);
+  const operatorRef = pushed[images.operator]!;
+  await installOperator(kube, cluster.info, `${operatorRef.ref}@${operatorRef.digest}`);
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-database', namespace: NS, labels: markedSecretLabels }, stringData: { url: pg.urlVia(cluster.info.bridgeIp, 'items') } } as Obj,
@@ -103,10 +108,10 @@ test('1. release A: migrated and serving', () => scenario('A', async () => {
   const from = apps.events.length;
   await kube.apply({
     apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: APP, namespace: NS },
-    spec: { image: REPO, tag: TAG.a, replicas: 2, databaseSecretRef: { name: 'items-database', key: 'url' } },
+    spec: { image: repo, tag: TAG.a, replicas: 2, databaseSecretRef: { name: 'items-database', key: 'url' } },
   } as Obj);
   const ready = await untilReady('Ready on A', 1, from);
-  await waitRolledOut(kube, { namespace: NS, name: APP, repo: REPO }, TAG.a);
+  await waitRolledOut(kube, { namespace: NS, name: APP, repo }, TAG.a);
   table.push({ scenario: 'A: first deploy to Ready', seconds: seconds(t0, ready.value.at), counts: '1 migration Job' });
 }));
 
@@ -154,7 +159,7 @@ test('2. A -> B -> C while B migrates: B is stopped (or finishes) before C\'s mi
   const cAt = Date.now();
   const generation = await setTag(TAG.c);
   const ready = await untilReady('Ready on C', generation, appFrom, 300_000);
-  await waitRolledOut(kube, { namespace: NS, name: APP, repo: REPO }, TAG.c);
+  await waitRolledOut(kube, { namespace: NS, name: APP, repo }, TAG.c);
 
   // the operator went through "stop the superseded Job first"
   const stopping = apps.events.slice(appFrom).some((e) => condition(e.object, 'Migrated')?.reason === 'StoppingSupersededJob');

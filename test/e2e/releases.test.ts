@@ -11,10 +11,10 @@ import { startTestCluster, type TestCluster } from '../harness/cluster';
 import type { PostgresCluster } from '../harness/postgres/cluster';
 import { waitFor } from '../harness/wait';
 import { requireRoot } from '../images/support/buildah';
-import { buildReleaseImages, RELEASE_VARIANTS, RELEASES_REPO } from './support/images';
+import { buildReleaseImages, RELEASE_VARIANTS } from './support/images';
 import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
 import { condition, Kube, runScenario, type Obj } from './support/kube';
-import { GROUP, waitRolledOut as rolledOut } from './support/rollout';
+import { GROUP, waitDrained, waitRolledOut as rolledOut } from './support/rollout';
 import { call, startTraffic, type TrafficReport } from './support/traffic';
 
 jest.setTimeout(40 * 60_000);
@@ -31,6 +31,8 @@ let kube: Kube;
 let pg: PostgresCluster;
 let bridgeIp: string;
 let target: { host: string; port: number };
+/** The releases' repository in the cluster's registry (the pods pull it), set once the images are pushed. */
+let repo: string;
 const setup: Record<string, number> = {};
 /** scenario → wall seconds from the change to its check, requests sent, failed requests */
 const table: Array<{ scenario: string; seconds: number; sent: number; failed: number }> = [];
@@ -42,10 +44,10 @@ const scenario = <T>(name: string, body: () => Promise<T>): Promise<T> => runSce
 const getApp = (name = APP) => kube.get(GROUP, 'FastApiApp', NS, name);
 const jobsOf = (name = APP) => kube.list('batch/v1', 'Job', NS, `app.kubernetes.io/instance=${name},app.kubernetes.io/component=migration`);
 const servingPods = async () => (await kube.pods(NS, `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=server`)).filter((p) => !p.metadata?.deletionTimestamp);
-const imageOf = (key: string) => `${RELEASES_REPO}:${tag(key)}`;
+const imageOf = (key: string) => `${repo}:${tag(key)}`;
 const jobFor = (jobs: Obj[], key: string, phase: 'pre' | 'post' = 'pre') => jobs.filter((j) => j.metadata?.annotations?.['fastapiapp.io/image'] === imageOf(key)
   && j.metadata?.annotations?.['fastapiapp.io/migration-phase'] === phase);
-const waitRolledOut = (key: string, timeoutMs?: number): Promise<Obj> => rolledOut(kube, { namespace: NS, name: APP, repo: RELEASES_REPO }, tag(key), timeoutMs);
+const waitRolledOut = (key: string, timeoutMs?: number): Promise<Obj> => rolledOut(kube, { namespace: NS, name: APP, repo }, tag(key), timeoutMs);
 const seconds = (iso: string | Date | undefined): number => Math.floor(new Date(iso as string).getTime() / 1000);
 
 async function patchSpec(spec: Record<string, unknown>): Promise<void> {
@@ -73,9 +75,12 @@ async function expectStored(ids: number[], database = 'items'): Promise<void> {
   expect(stored.length).toBe(ids.length);
 }
 
-/** Keeps the traffic on while the old pods drain, then stops it: zero failed requests, at the suite's rate. */
+/**
+ * Keeps the traffic on until no server pod of the app is exiting (Ready already waited for the
+ * replaced ones) and a short tail after (waitDrained), then stops it: zero failed requests, at the suite's rate.
+ */
 async function finish(name: string, traffic: ReturnType<typeof startTraffic>, readySeconds: number): Promise<TrafficReport> {
-  await new Promise((r) => setTimeout(r, 8000));
+  await waitDrained(kube, { namespace: NS, name: APP });
   const report = await traffic.stop();
   table.push({ scenario: name, seconds: readySeconds, sent: report.sent, failed: report.failed.length });
   expect(report.failed).toEqual([]);
@@ -109,11 +114,15 @@ beforeAll(async () => {
   bridgeIp = cluster.info.bridgeIp;
   const t1 = Date.now();
   const { v1: _base, ...deployed } = images.app; // the base image itself is never deployed
-  await cluster.loadImages([images.operator, ...Object.values(deployed)]);
-  setup.loadImagesSeconds = (Date.now() - t1) / 1000;
+  // into the cluster's registry (the kubelet pulls; layers the releases share are pushed once)
+  const pushed = await cluster.pushImages([images.operator, ...Object.values(deployed)]);
+  setup.pushImagesSeconds = (Date.now() - t1) / 1000;
+  const r1 = pushed[images.app.r1!]!.ref;
+  repo = r1.slice(0, r1.lastIndexOf(':'));
 
   pg = await startBridgePostgres(cluster.info, ['items']);
-  await installOperator(kube, cluster.info, images.operator);
+  const operatorRef = pushed[images.operator]!;
+  await installOperator(kube, cluster.info, `${operatorRef.ref}@${operatorRef.digest}`);
   await kube.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'items-database', namespace: NS, labels: markedSecretLabels }, stringData: { url: pg.urlVia(bridgeIp, 'items') } } as Obj,
@@ -133,7 +142,7 @@ test('1. releases r1 → r5, each adding a nullable column: each migrates, then 
   await kube.apply({
     apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: APP, namespace: NS },
     spec: {
-      image: RELEASES_REPO, tag: tag('r1'), replicas: 2, databaseSecretRef: { name: 'items-database', key: 'url' },
+      image: repo, tag: tag('r1'), replicas: 2, databaseSecretRef: { name: 'items-database', key: 'url' },
       migration: { postDeployDelaySeconds: BAKE_SECONDS },
       env: [{ name: 'RATE_LIMIT_WRITES', value: '0' }], // every test client is the host's one address
     },
@@ -332,7 +341,7 @@ test('7. a FastApiApp referencing a missing Secret: Degraded=True SecretNotFound
   const t0 = Date.now();
   await kube.apply({
     apiVersion: GROUP, kind: 'FastApiApp', metadata: { name: 'orphan', namespace: NS },
-    spec: { image: RELEASES_REPO, tag: tag('r1'), replicas: 1, databaseSecretRef: { name: 'no-such-secret', key: 'url' } },
+    spec: { image: repo, tag: tag('r1'), replicas: 1, databaseSecretRef: { name: 'no-such-secret', key: 'url' } },
   } as Obj);
   const app = await waitCondition('Degraded', 'True', 'SecretNotFound', 30_000, 'orphan');
   const after = (Date.now() - t0) / 1000;

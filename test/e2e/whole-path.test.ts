@@ -14,8 +14,10 @@ import { buildE2eImages, buildRebuiltImage, VARIANTS } from './support/images';
 import { installOperator, markedSecretLabels, OPERATOR_NS, secretReaderBinding, startBridgePostgres } from './support/install';
 import { condition, Kube, runScenario, type Obj } from './support/kube';
 import { forgetNodeImages, nodeImagesOf, registryDigest } from './support/registry';
-import { GROUP, waitRolledOut as rolledOut } from './support/rollout';
-import { call, startTraffic, type TrafficReport } from './support/traffic';
+import { GROUP, waitDrained, waitRolledOut as rolledOut } from './support/rollout';
+import { appMetrics, poolConnections, readinessProbeCounts, sliceEndpoints, type ProbeCounts } from './support/probes';
+import { call, recordRequests, startTraffic, type Outcome, type TrafficReport } from './support/traffic';
+import { WatchRecorder } from './support/watch';
 
 jest.setTimeout(40 * 60_000);
 
@@ -72,9 +74,11 @@ function expectNoFailures(name: string, report: TrafficReport): void {
   expect(report.failed).toEqual([]);
 }
 
-/** Keeps the traffic on while the old pods drain, stops it: no request failed, every acknowledged write is stored. */
+/**
+ * Keeps the traffic on until no server pod is exiting and a short tail after (waitDrained), stops it: no request failed, every acknowledged write is stored.
+ */
 async function finishRollout(name: string, traffic: ReturnType<typeof startTraffic>): Promise<void> {
-  await new Promise((r) => setTimeout(r, 8000));
+  await waitDrained(kube, { namespace: NS, name: APP });
   const report = await traffic.stop();
   expectNoFailures(name, report);
   const stored = await query<{ id: number }>('select id from items where id = any($1::int[])', [report.written]);
@@ -298,7 +302,102 @@ test('7. the tag re-pushed with other bytes after its migration: pods keep the m
   expect(nodeImagesOf(cluster!.info.containerdSocket, repo)).not.toContain(`${repo}@${repushed.digest}`);
 }));
 
-test('8. deleting the FastApiApp: the real garbage collector removes every child', () => scenario('delete', async () => {
+test('8. queries held behind a lock for longer than readiness allows failures: /readyz stays 200 from its own connection, every pod stays in the endpoints, no restart; requests are slow, none refused; all served once the lock goes', () => scenario('held lock', async () => {
+  const pods = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp);
+  const names = pods.map((p) => p.metadata!.name!).sort();
+  const node = pods[0]!.spec!.nodeName!;
+  const restarts = () => servingPods().then((ps) => Object.fromEntries(ps.map((p) => [p.metadata!.name!, p.status?.containerStatuses?.[0]?.restartCount])));
+  const readySince = (ps: Awaited<ReturnType<typeof servingPods>>) => Object.fromEntries(ps.map((p) => [p.metadata!.name!, p.status?.conditions?.find((c) => c.type === 'Ready')]));
+  const restartsBefore = await restarts();
+  const readyBefore = readySince(pods);
+  for (const c of Object.values(readyBefore)) expect(c?.status).toBe('True');
+  const { failureThreshold, periodSeconds } = pods[0]!.spec!.containers[0]!.readinessProbe!;
+  const id = (await call(target, 'POST', '/items', { name: 'behind a lock', description: 'held' })).json.id as number;
+
+  // Every change to the Service's endpoints and to the pods while the lock is held.
+  const slices = await WatchRecorder.start<Obj>(kube.kc, `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${APP}` });
+  const podWatch = await WatchRecorder.start<Obj>(kube.kc, `/api/v1/namespaces/${NS}/pods`, { labelSelector: `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=server` });
+  const holder = new Client({ connectionString: pg.urlVia('127.0.0.1', 'items') });
+  await holder.connect();
+  const activity = async () => (await holder.query<{ app: string; waiting: number; total: number }>(
+    "select application_name as app, count(*) filter (where wait_event_type = 'Lock')::int as waiting, count(*)::int as total from pg_stat_activity where datname = 'items' and application_name like 'fastapiapp%' group by 1")).rows;
+  let traffic: ReturnType<typeof recordRequests> | undefined;
+  let probes: Record<string, ProbeCounts> | undefined;
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+    const lockedAt = Date.now();
+    // Reads of the locked table (each waits for the lock: up to the 10 s statement timeout, or 5 s for a pool
+    // connection) and `/`, which needs no database: 20 requests/s, each on a new connection through the ClusterIP.
+    traffic = recordRequests(target, [`/items/${id}`, '/items?limit=5', `/items/${id}`, '/']);
+    // Every pod's serving pool is taken by lock waiters and more requests queue for it (the app's own gauge).
+    const saturated = await waitFor('every pod with its pool busy and requests queued', async () => {
+      const texts = await Promise.all(pods.map(appMetrics));
+      return texts.every((t) => poolConnections(t, 'waiting') > 0) ? texts : undefined;
+    }, 60_000, 250);
+    for (const t of saturated) expect(poolConnections(t, 'total')).toBe(10); // DB_POOL_MAX's default, all open
+    const probesAtSaturation = await readinessProbeCounts(kube, node, NS);
+    // Hold until the kubelet has probed every pod failureThreshold + 1 times since: had those probes failed,
+    // it would have marked every pod unready and emptied the endpoints.
+    const probesSince = (now: Map<string, ProbeCounts>, n: string) => ({
+      successful: now.get(n)!.successful - probesAtSaturation.get(n)!.successful, failed: now.get(n)!.failed - probesAtSaturation.get(n)!.failed,
+    });
+    probes = await waitFor(`${failureThreshold! + 1} readiness probes of each pod under the lock`, async () => {
+      const now = await readinessProbeCounts(kube, node, NS);
+      return names.every((n) => probesSince(now, n).successful + probesSince(now, n).failed >= failureThreshold! + 1)
+        ? Object.fromEntries(names.map((n) => [n, probesSince(now, n)])) : undefined;
+    }, 60_000 + 2 * failureThreshold! * periodSeconds! * 1000, 1000);
+    // ... and the pools are still taken, with requests queued, after those probes.
+    for (const t of await Promise.all(pods.map(appMetrics))) expect([poolConnections(t, 'total'), poolConnections(t, 'waiting') > 0]).toEqual([10, true]);
+    // No storm of connections: one probe connection per pod, the serving pools at their bound.
+    const held = await activity();
+    expect(held.find((a) => a.app === 'fastapiapp-probe')?.total).toBe(pods.length);
+    expect(held.find((a) => a.app === 'fastapiapp')?.waiting).toBeGreaterThan(0);
+    expect(held.find((a) => a.app === 'fastapiapp')?.total).toBeLessThanOrEqual(10 * pods.length);
+    timings.heldLockSeconds = (Date.now() - lockedAt) / 1000;
+  } finally {
+    await holder.query('COMMIT').catch(() => undefined);
+  }
+  const releasedAt = Date.now();
+  const drained = await waitFor('no query waiting on a lock', async () => ((await activity()).every((a) => a.waiting === 0) ? Date.now() : undefined), 30_000, 100);
+  await holder.end();
+  await new Promise((r) => setTimeout(r, 3000)); // requests sent after the release, to see them served
+  const outcomes = await traffic!.stop();
+  slices.stop();
+  podWatch.stop();
+  const podsAfter = (await servingPods()).filter((p) => !p.metadata?.deletionTimestamp);
+  const endpoints = (await kube.list('discovery.k8s.io/v1', 'EndpointSlice', NS, `kubernetes.io/service-name=${APP}`)).flatMap(sliceEndpoints);
+  const during = outcomes.filter((o) => o.path !== '/' && o.at < releasedAt);
+  const after = outcomes.filter((o) => o.at >= drained);
+  timings.heldLockRequests = outcomes.length;
+  timings.heldLockSlow503 = during.filter((o) => o.status === 503).length;
+  timings.heldLockSlowestMs = Math.max(...during.map((o) => o.ms));
+  const appUnavailable = (o: Outcome) => o.status === 503 && (o.json as { detail?: string }).detail === 'Database unavailable';
+
+  // One verdict, so a failure shows everything that went wrong at once.
+  expect({
+    readinessProbeFailures: Object.values(probes!).reduce((sum, c) => sum + c.failed, 0),
+    endpointsThatTurnedUnready: [...new Set(slices.events.flatMap((e) => sliceEndpoints(e.object)).filter((ep) => ep.conditions?.ready !== true).map((ep) => ep.targetRef?.name))],
+    podsThatTurnedUnready: [...new Set(podWatch.events.filter((e) => e.object.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status !== 'True')).map((e) => e.object.metadata!.name))],
+    readyConditionsAfter: readySince(podsAfter),
+    readyEndpointsAfter: endpoints.filter((ep) => ep.conditions?.ready).map((ep) => ep.targetRef?.name).sort(),
+    restarts: await restarts(),
+    // none refused for lack of endpoints, reset, or unanswered in 30 s
+    requestsWithoutAnswer: outcomes.filter((o) => o.error).slice(0, 5),
+    // the reads answer 200, or the app's own 503 once one waited past its statement (10 s) or pool (5 s) timeout
+    unexpectedAnswers: outcomes.filter((o) => o.status !== undefined && o.status !== 200 && !appUnavailable(o)).slice(0, 5),
+    rootNot200: outcomes.filter((o) => o.path === '/' && o.status !== 200).length,
+    notServedAfterRelease: after.filter((o) => o.status !== 200).length,
+  }).toEqual({
+    readinessProbeFailures: 0, endpointsThatTurnedUnready: [], podsThatTurnedUnready: [], readyConditionsAfter: readyBefore,
+    readyEndpointsAfter: names, restarts: restartsBefore, requestsWithoutAnswer: [], unexpectedAnswers: [], rootNot200: 0, notServedAfterRelease: 0,
+  });
+  expect(Object.values(probes!).every((c) => c.successful >= failureThreshold! + 1)).toBe(true);
+  expect(after.length).toBeGreaterThanOrEqual(20);
+  expect(timings.heldLockSlowestMs).toBeGreaterThanOrEqual(4000); // the reads did wait on the lock
+}));
+
+test('9. deleting the FastApiApp: the real garbage collector removes every child', () => scenario('delete', async () => {
   await kube.delete(GROUP, 'FastApiApp', NS, APP);
   await waitFor('every child gone', async () => {
     const [deployment, service, jobs, pods] = await Promise.all([
@@ -308,7 +407,7 @@ test('8. deleting the FastApiApp: the real garbage collector removes every child
   }, 180_000, 500);
 }));
 
-test('9. teardown leaves the host as it was: links, addresses, routes, iptables and nft rules, sysctls, paths, cgroups', async () => {
+test('10. teardown leaves the host as it was: links, addresses, routes, iptables and nft rules, sysctls, paths, cgroups', async () => {
   const c = cluster!;
   cluster = undefined;
   timings.teardownSeconds = await c.stop();

@@ -6,7 +6,7 @@ import { createTestNamespace, loadKubeConfig } from '../harness/envtest';
 import { DEPLOYMENTS, FASTAPIAPPS, JOBS, SERVICES } from '../../operator/src/kube/resources';
 import { startTestOperator, probe, type TestOperator } from './support/operator';
 import { afterReconcile, reconcileCount } from './support/suite';
-import { condition, eventually, image, sleep, World, type App } from './support/world';
+import { condition, eventually, image, World, type App } from './support/world';
 
 let kc: KubeConfig;
 let ns: string;
@@ -195,7 +195,7 @@ test('when paused, then children are left alone and Paused=True; when unpaused, 
 });
 
 // What the garbage collector acts on when a FastApiApp is deleted. envtest runs no GC, so the
-// deletion itself is proven on the real cluster: test/e2e/whole-path.test.ts "7. deleting the FastApiApp".
+// deletion itself is proven on the real cluster: test/e2e/whole-path.test.ts "9. deleting the FastApiApp".
 test('when children exist, then each has a controller owner reference to its FastApiApp with its uid (the garbage collector\'s input)', async () => {
   const app = await createMigrated('owned');
   const children = [await world.deployment('owned'), await world.service('owned'), await world.serviceMonitor('owned'), await world.jobFor(app, ref('v1'))];
@@ -215,7 +215,8 @@ test('when nothing changes, then reconciles (including a full resync) issue zero
   await createMigrated('steady');
   await world.rollOut('steady');
   await eventually(async () => condition(await appNow('steady'), 'Ready')?.status === 'True', 'Ready');
-  await sleep(1500); // let the last events settle
+  // the leader has finished with the rollout: a reconcile after a later change (writes from here on would be news)
+  await afterReconcile(op, 'a foreign annotation on the Service', () => world.mergePatch(SERVICES, 'steady', { metadata: { annotations: { 'example.com/settled': 'yes' } } }));
   const writesBefore = op.client.requests.writes();
   const readsBefore = op.client.requests.counts();
   // a second operator with a 1 s resync reconciles every app (failed, paused-then-resumed, ready

@@ -4,14 +4,18 @@
 // deleted with Foreground propagation keeps the foregroundDeletion finalizer until its pods are
 // gone) since no controllers run here.
 import { RETRY_MIGRATION_ANNOTATION } from '../../operator/src/desired';
-import { FASTAPIAPPS } from '../../operator/src/kube/resources';
+import { FASTAPIAPPS, JOBS } from '../../operator/src/kube/resources';
 import { jobFinished } from '../../operator/src/reconcile/observed';
-import { operatorSuite, ref } from './support/suite';
-import { condition, eventually, image, sleep, type App, type Loose } from './support/world';
+import { afterReconcile, operatorSuite, ref } from './support/suite';
+import { condition, eventually, image, type App, type Loose } from './support/world';
 
 const t = operatorSuite('operator-jobs');
 const appNow = (name: string) => t.appNow(name);
 const running = (jobs: Loose[]) => jobs.filter((j) => !jobFinished(j));
+
+/** Waits for a reconcile after a foreign annotation on Job `name` (a change that enqueues its app and writes nothing). */
+const reconciledAfterJobTouched = (name: string) => afterReconcile(t.op, `a foreign annotation on Job ${name}`,
+  () => t.world.mergePatch(JOBS, name, { metadata: { annotations: { 'example.com/seen': String(Date.now()) } } }));
 
 /** A Job of the app that is none of `known`. */
 async function newJob(app: App, known: Loose[]): Promise<Loose | undefined> {
@@ -58,8 +62,10 @@ test('when the tag goes back A→B→A while B\'s Job runs, then A is not migrat
   const waiting = await eventually(async () => { const a = await appNow('aba'); return condition(a, 'Migrated')?.reason === 'StoppingSupersededJob' && a; }, 'Migrated=False StoppingSupersededJob');
   expect(condition(waiting, 'Migrated')).toMatchObject({ status: 'False', message: expect.stringContaining(b.metadata.name) });
   expect(condition(waiting, 'Ready')?.status).toBe('False');
-  await sleep(300);
+  // the operator looked again while B is still held: A is still not migrated, and no Job was made for it
+  await reconciledAfterJobTouched(b.metadata.name);
   expect(condition(await appNow('aba'), 'Migrated')?.status).toBe('False');
+  expect((await t.world.jobsOf(app)).filter((j) => !j.metadata.deletionTimestamp && j.metadata.annotations?.['fastapiapp.io/image'] === ref('v1') && !jobFinished(j))).toEqual([]);
   // B finally goes: A counts as migrated again, without a new Job
   const jobsBefore = (await t.world.jobsOf(app)).length;
   await t.world.collectForeground(b.metadata.name);
@@ -83,7 +89,7 @@ test('when a failed migration is retried by annotation or its env changes, then 
   const first = await eventually(() => t.world.jobFor(app, ref('v1')), 'first Job');
   await t.world.finishJob(first.metadata.name, 'failed');
   await eventually(async () => condition(await appNow('retry'), 'Degraded')?.reason === 'MigrationFailed', 'MigrationFailed');
-  await sleep(300);
+  await reconciledAfterJobTouched(first.metadata.name);
   expect(await t.world.jobsOf(app)).toHaveLength(1); // no retry on its own
 
   await t.world.mergePatch(FASTAPIAPPS, 'retry', { metadata: { annotations: { [RETRY_MIGRATION_ANNOTATION]: '1' } } });

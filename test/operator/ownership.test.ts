@@ -4,7 +4,7 @@
 import { DEPLOYMENTS, SERVICES } from '../../operator/src/kube/resources';
 import { afterReconcile, operatorSuite, reconcileCount, ref } from './support/suite';
 import { injectSidecar } from './support/sidecar-injector.cjs';
-import { condition, eventually, image, sleep, type Loose } from './support/world';
+import { condition, eventually, image, type Loose } from './support/world';
 
 const t = operatorSuite('operator-ownership', { resyncPeriodMs: 500 });
 const appNow = (name: string) => t.appNow(name);
@@ -61,7 +61,8 @@ test('when another actor injects a sidecar, an env var and normalised quantities
   // the API server normalised our quantities: 0.5 -> 500m, 1M -> 1M (kept), the memory limit is ours
   expect(injected.spec.template.spec.containers.find((c: { name: string }) => c.name === 'app').resources.limits.cpu).toBe('500m');
 
-  await sleep(600);
+  // the operator has seen the injected Deployment (the injection enqueued the app) before the baseline
+  await afterReconcile(t.op, 'the sidecar injection', async () => undefined);
   const writes = t.op.client.requests.writes();
   const reconciles = await reconcileCount(t.op);
   await eventually(async () => (await reconcileCount(t.op)) >= reconciles + 3, 'three more reconciles (resync every 500 ms)', 10_000);

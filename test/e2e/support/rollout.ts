@@ -40,3 +40,20 @@ export function waitRolledOut(kube: Kube, ref: AppRef, tag: string, timeoutMs = 
     return pods.length === deployment!.spec.replicas && pods.every((p) => p.spec?.containers[0]?.image === image && ran(p)) ? app : undefined;
   }, timeoutMs, 250);
 }
+
+/** How long client traffic stays on after the last replaced pod is gone: requests a stale endpoint would fail. */
+export const DRAIN_TAIL_MS = 2000;
+
+/**
+ * Resolves DRAIN_TAIL_MS after no server pod of the app is exiting (none carries a
+ * deletionTimestamp): the replaced pods drained and are gone. After waitRolledOut that holds at
+ * once (Ready waits for them to exit). What a traffic run waits for before it stops.
+ */
+export async function waitDrained(kube: Kube, ref: Omit<AppRef, 'repo'>, timeoutMs = 120_000): Promise<void> {
+  const { namespace, name } = ref;
+  await waitFor(`no exiting server pod of ${namespace}/${name}`, async () => {
+    const pods = await kube.pods(namespace, `app.kubernetes.io/instance=${name},app.kubernetes.io/component=server`);
+    return pods.every((p) => !p.metadata?.deletionTimestamp) || undefined;
+  }, timeoutMs, 250);
+  await new Promise((r) => setTimeout(r, DRAIN_TAIL_MS));
+}

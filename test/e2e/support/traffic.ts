@@ -36,11 +36,11 @@ interface Target {
   port: number;
 }
 
-function request(agent: http.Agent, target: Target, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; variant?: string }> {
+function request(agent: http.Agent, target: Target, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<{ status: number; json: unknown; variant?: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request({
-      host: target.host, port: target.port, method, path, agent, timeout: 5000,
+      host: target.host, port: target.port, method, path, agent, timeout: timeoutMs,
       headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -58,7 +58,7 @@ function request(agent: http.Agent, target: Target, method: string, path: string
       });
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error('timeout after 5 s')));
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(payload);
   });
@@ -135,4 +135,47 @@ export async function call(target: Target, method: string, path: string, body?: 
   } finally {
     agent.destroy();
   }
+}
+
+export interface Outcome {
+  path: string;
+  /** Date.now() when it was sent */
+  at: number;
+  ms: number;
+  status?: number;
+  json?: unknown;
+  /** a connection-level failure: refused, reset, or no answer within the client's timeout */
+  error?: string;
+}
+
+/**
+ * GETs `paths` in turn at `ratePerSecond`, each on a new connection (so every request goes through
+ * the Service's endpoint choice), tolerating slow answers up to `timeoutMs`; records every outcome.
+ */
+export function recordRequests(target: Target, paths: string[], { ratePerSecond = 20, timeoutMs = 30_000 } = {}): { stop: () => Promise<Outcome[]> } {
+  const started = Date.now();
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const outcomes: Outcome[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - started) / 1000) * ratePerSecond);
+    for (; sent < due; sent++) {
+      const path = paths[sent % paths.length]!;
+      const at = Date.now();
+      const p = request(agent, target, 'GET', path, undefined, timeoutMs).then(
+        (r) => { outcomes.push({ path, at, ms: Date.now() - at, status: r.status, json: r.json }); },
+        (err: Error & { code?: string }) => { outcomes.push({ path, at, ms: Date.now() - at, error: err.code ?? err.message }); },
+      ).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+  }, 20);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      agent.destroy();
+      return outcomes.sort((a, b) => a.at - b.at);
+    },
+  };
 }

@@ -32,7 +32,9 @@ async function up(args) {
   const owner = Number(option(args, '--owner-pid')) || undefined;
   const readyFile = option(args, '--ready-file');
   // The lock is held for the cluster's whole life: a second `up` waits until this one has ended.
+  const asked = Date.now();
   await withLock(async () => {
+    const lockWaitMs = Date.now() - asked;
     let release;
     const stopped = new Promise((r) => { release = r; });
     let stopping;
@@ -48,7 +50,7 @@ async function up(args) {
     // Taken under the lock, before this cluster changes anything (and after any other has been
     // torn down): what a teardown must restore, even when suites queue for the lock.
     const hostBefore = hostSnapshot();
-    const info = { ...await startCluster({ owner, build: true }), hostBefore };
+    const info = { ...await startCluster({ owner, build: true }), hostBefore, lockWaitMs };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     const timer = setInterval(() => { if (owner && !isAlive(owner)) stop(`owner ${owner} exited`); }, 500);

@@ -250,7 +250,12 @@ export function clusterMemoryMb(state = readState()) {
   return Math.round(kb / 1024);
 }
 
-/** Deletes every pod at once (grace 0) and waits until the kubelet has removed their sandboxes. */
+/**
+ * Deletes every pod at once (grace 0) and waits until the kubelet has stopped them: no container
+ * task left running (the pod sandboxes are stopped, their network torn down). The stopped
+ * containers' records stay until the kubelet's garbage collection (about a minute), which is not
+ * waited for: removeContainers deletes them.
+ */
 async function removeAllPods(state, timeoutMs = 30_000) {
   const paths = clusterPaths(state.dir);
   const byName = (n) => state.procs.find((p) => p.name === n);
@@ -265,8 +270,10 @@ async function removeAllPods(state, timeoutMs = 30_000) {
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const out = run('ctr', ['--address', paths.containerdSocket, '-n', 'k8s.io', 'containers', 'ls', '-q'], { allowFail: true });
-    if (!out.trim()) return;
+    // `ctr tasks ls`: TASK PID STATUS; CRI deletes a task once its container exited
+    const out = run('ctr', ['--address', paths.containerdSocket, '-n', 'k8s.io', 'tasks', 'ls'], { allowFail: true });
+    const live = out.split('\n').slice(1).filter((l) => l.trim() && !/\sSTOPPED\s*$/.test(l));
+    if (!live.length) return;
     await sleep(250);
   }
 }

@@ -28,6 +28,8 @@ export interface ClusterInfo {
   logs: string;
   /** Cumulative milliseconds at the end of each start-up phase. */
   phases: Record<string, number>;
+  /** How long `up` waited for the machine-wide lock (another cluster running) before it started. */
+  lockWaitMs: number;
   /**
    * hostSnapshot() taken by `up` under the machine-wide lock before it changed anything: what
    * stop() must restore. (A snapshot taken by the suite before startTestCluster() may catch
@@ -92,6 +94,8 @@ export async function startTestCluster({ timeoutMs = 40 * 60_000 } = {}): Promis
     await new Promise((r) => setTimeout(r, 200));
   }
   const info = JSON.parse(fs.readFileSync(readyFile, 'utf8')) as ClusterInfo;
+  // What a suite's wall time includes besides its own work (docs/development/testing.md, CI time).
+  process.stderr.write(`cluster: waited ${(info.lockWaitMs / 1000).toFixed(1)} s for the lock, started in ${(info.phases.ready! / 1000).toFixed(1)} s\n`);
   return {
     info,
     kubeConfig: () => {
@@ -114,7 +118,9 @@ export async function startTestCluster({ timeoutMs = 40 * 60_000 } = {}): Promis
       const output = fs.readFileSync(log, 'utf8');
       fs.rmSync(work, { recursive: true, force: true });
       if (child.exitCode !== 0) throw new Error(`the test cluster's teardown failed (exit ${child.exitCode}):\n${output.slice(-4000)}`);
-      return (Date.now() - t0) / 1000;
+      const seconds = (Date.now() - t0) / 1000;
+      process.stderr.write(`cluster: torn down in ${seconds.toFixed(1)} s\n`);
+      return seconds;
     },
   };
 }
