@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: the unit and integration tiers in one jest run (2 workers), then the cluster tier one
+# `npm test`: the unit and integration tiers in one jest run (2 workers), then the timed suites one at
+# a time (they bound latency under their own load: nothing else may share the cores), then the cluster tier one
 # suite at a time (each suite starts the one-node cluster under a machine-wide lock; run beside
 # each other, one worker would only wait). With arguments (`npm test -- test/app`), one plain jest
 # run over every tier with those arguments. Ends with one "N passed, N failed" line for the lot.
@@ -13,6 +14,7 @@ export JEST_SUMMARY_FILE="$summary"
 first_tiers=unit,integration
 if [ -n "${UNIT_TIER_PASSED:-}" ]; then first_tiers=integration; echo "run-tiers: the unit tier passed already (UNIT_TIER_PASSED): not run again"; fi
 JEST_TIER=$first_tiers npx jest; first=$?
+JEST_TIER=timed npx jest --runInBand; timed=$?
 JEST_TIER=cluster npx jest --runInBand; second=$?
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);
@@ -20,4 +22,4 @@ node -e '
   const skipped = sum("skipped");
   console.log(`\nall tiers: ${sum("passed")} passed, ${sum("failed")} failed${skipped ? `, ${skipped} skipped` : ""}`);
 ' "$summary"
-exit $(( first != 0 || second != 0 ))
+exit $(( first != 0 || timed != 0 || second != 0 ))
