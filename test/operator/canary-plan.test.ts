@@ -201,6 +201,19 @@ describe('whether a new template goes out as a canary', () => {
     expect(canaryApplies(app({ templateHash: 'h2', rollout: promoted }), spec, 'h3', stableOn('h2'), true)).toBe(true);
   });
 
+  it('when the release right after an aborted one comes while status.templateHash still names an older template, then it is a canary too', () => {
+    // found on the real cluster (bench:delivery): good promoted, a 5xx release aborted before Ready named the good
+    // template, then a slow release went to every pod by a rolling update
+    const complete = (hash: string, ready: number): Deployment => ({ ...stableOn(hash), metadata: { ...stableOn(hash).metadata, generation: 3 },
+      spec: { replicas: 5 } as never,
+      status: { observedGeneration: 3, replicas: 5, updatedReplicas: 5, availableReplicas: ready, readyReplicas: ready,
+        conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }] } as never });
+    const aborted = { revision: 'h3', phase: 'Aborted' };
+    expect(canaryApplies(app({ templateHash: 'h1', rollout: aborted }), spec, 'h4', complete('h2', 5), true)).toBe(true);
+    expect(canaryApplies(app({ templateHash: 'h1', rollout: aborted }), spec, 'h4', complete('h2', 3), true)).toBe(false); // not all of stable back yet
+    expect(canaryApplies(app({ templateHash: 'h1', rollout: aborted }), spec, 'h2', complete('h2', 5), true)).toBe(false); // back to stable's own
+  });
+
   it('when the spec is set back to the template stable runs, or stable runs a template never rolled out, then not', () => {
     expect(canaryApplies(app({ templateHash: 'h2', rollout: { revision: 'h3', phase: 'Aborted' } }), spec, 'h2', stableOn('h2'), true)).toBe(false);
     expect(canaryApplies(app({ templateHash: 'h1', rollout: { revision: 'h2', phase: 'Aborted' } }), spec, 'h3', stableOn('h2'), true)).toBe(false);

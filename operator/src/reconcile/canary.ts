@@ -39,8 +39,9 @@ export function podCounts(d: Deployment | undefined): PodCounts {
  * still on the template last rolled out while the spec asks for another. A first deploy, or a
  * spec set back to the template stable runs, rolls as usual.
  * "Last rolled out" is status.templateHash, or the template of a progressive rollout that ended
- * Promoted: status.templateHash follows only once the replaced pods have exited (Ready), and a
- * release set in between must not go to every pod at once.
+ * Promoted, or stable's own template, fully rolled out, after an aborted one: status.templateHash
+ * follows only once the replaced pods have exited (Ready), and a release set in between must not go
+ * to every pod at once.
  */
 export function canaryApplies(app: FastApiApp, spec: DefaultedSpec, newHash: string | undefined, stable: Deployment | undefined, migrated: boolean,
   type: StrategyType = 'Canary'): boolean {
@@ -48,7 +49,10 @@ export function canaryApplies(app: FastApiApp, spec: DefaultedSpec, newHash: str
   const rollout = app.status?.rollout;
   if (rollout?.revision === newHash) return true;
   const live = templateHash(stable);
-  const rolledOut = [app.status?.templateHash, rollout?.phase === 'Promoted' ? rollout.revision : undefined];
+  // After an abort stable serves its own template at full size: rolled out, even when status.templateHash
+  // (set at Ready) still names the template before a promotion that came just before the aborted release.
+  const afterAbort = rollout?.phase === 'Aborted' && rollout.revision !== live && rolloutState(stable).phase === 'complete' && allUpdated(stable);
+  const rolledOut = [app.status?.templateHash, rollout?.phase === 'Promoted' ? rollout.revision : undefined, afterAbort ? live : undefined];
   return live !== undefined && newHash !== live && rolledOut.includes(live);
 }
 
